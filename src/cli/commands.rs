@@ -1,0 +1,398 @@
+//! One function per command: resolve settings, call `supervisor::ops`, render.
+
+use super::exit;
+use super::output::Printer;
+use super::{Cli, Command, LogsArgs, WaitArgs};
+use crate::config;
+use crate::supervisor::ops::control::{self, ProcessResult, WaitOptions};
+use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, TailOptions};
+use crate::supervisor::ops::status::{StatusFilter, status};
+use crate::supervisor::ops::{info, update};
+use crate::supervisor::{Channel, Client, ProcessState};
+use anyhow::{Context, Result};
+use clap::CommandFactory;
+use serde::Serialize;
+use std::io::Write;
+use std::time::Duration;
+
+/// Runs the parsed command line; returns the exit code (errors are mapped by the
+/// caller with [`exit::for_error`]).
+pub async fn run(cli: Cli) -> Result<u8> {
+    let p = Printer { json: cli.global.json };
+    // Commands that need no daemon.
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "supervisord-mcp", &mut buf);
+            std::io::stdout().lock().write_all(&buf)?;
+            return Ok(exit::SUCCESS);
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            std::io::stdout().lock().write_all(&buf)?;
+            return Ok(exit::SUCCESS);
+        }
+        _ => {}
+    }
+    let resolved = config::resolve(&cli.global.server_args(), &|k| std::env::var(k).ok())?;
+    tracing::debug!(url = %resolved.server.endpoint.display(), source = %resolved.url_source, "resolved server");
+    let client = Client::new(&resolved.server)?;
+    let c = &client;
+    match cli.command {
+        Command::Status { names, states } => cmd_status(c, p, &names, &states).await,
+        Command::ListProcesses { states } => cmd_status(c, p, &[], &states).await,
+        Command::Start { names, wait } => {
+            let opts = wait_options(&wait);
+            let r = with_spinner(p, "starting", control::start(c, &names, &opts)).await?;
+            results(p, &r)
+        }
+        Command::Stop { names, wait } => {
+            let opts = wait_options(&wait);
+            let r = with_spinner(p, "stopping", control::stop(c, &names, &opts)).await?;
+            results(p, &r)
+        }
+        Command::Restart { names, wait } => {
+            let opts = wait_options(&wait);
+            let r = with_spinner(p, "restarting", control::restart(c, &names, &opts)).await?;
+            results(p, &r)
+        }
+        Command::Signal { signal, names } => {
+            let r = control::signal(c, &signal, &names).await?;
+            results(p, &r)
+        }
+        Command::Pid { names } => cmd_pid(c, p, &names).await,
+        Command::Logs(args) => cmd_logs(c, p, &args).await,
+        Command::Maintail { lines, follow, raw } => cmd_maintail(c, p, lines, follow, raw).await,
+        Command::Clear { names } => cmd_clear(c, p, &names).await,
+        Command::Info => {
+            let i = info::info(c).await?;
+            if p.json {
+                p.json(&i)?;
+            } else {
+                p.pairs(&[
+                    ("server", i.server_url.clone()),
+                    ("state", i.state.clone()),
+                    ("supervisor", i.supervisor_version.clone()),
+                    ("api", i.api_version.clone()),
+                    ("identification", i.identification.clone()),
+                    ("pid", i.pid.to_string()),
+                    ("client", format!("supervisord-mcp {}", env!("CARGO_PKG_VERSION"))),
+                ])?;
+            }
+            Ok(exit::SUCCESS)
+        }
+        Command::Version => {
+            let v = c.get_supervisor_version().await?;
+            if p.json {
+                p.json(&serde_json::json!({"supervisor": v, "supervisord_mcp": env!("CARGO_PKG_VERSION")}))?;
+            } else {
+                p.line(&v)?;
+            }
+            Ok(exit::SUCCESS)
+        }
+        Command::Reread => {
+            let diff = update::reread(c).await?;
+            if p.json {
+                p.json(&diff)?;
+            } else if diff.is_empty() {
+                p.line("No config updates to processes")?;
+            } else {
+                let mut lines = Vec::new();
+                lines.extend(diff.added.iter().map(|g| format!("{g}: available")));
+                lines.extend(diff.changed.iter().map(|g| format!("{g}: changed")));
+                lines.extend(diff.removed.iter().map(|g| format!("{g}: disappeared")));
+                p.lines(&lines)?;
+            }
+            Ok(exit::SUCCESS)
+        }
+        Command::Update { groups } => cmd_update(c, p, &groups, false).await,
+        Command::Reload { dry_run } => cmd_update(c, p, &[], dry_run).await,
+        Command::Avail => {
+            let a = update::avail(c).await?;
+            if p.json {
+                #[derive(Serialize)]
+                struct Avail<'a> {
+                    processes: &'a [update::Available],
+                }
+                p.json(&Avail { processes: &a })?;
+            } else {
+                let rows = a
+                    .iter()
+                    .map(|x| {
+                        vec![
+                            x.name.clone(),
+                            if x.in_use { "in use" } else { "avail" }.to_owned(),
+                            if x.autostart { "auto" } else { "manual" }.to_owned(),
+                            format!("{}:{}", x.group_prio, x.process_prio),
+                        ]
+                    })
+                    .collect();
+                p.table(&["NAME", "IN USE", "START", "PRIORITY"], rows)?;
+            }
+            Ok(exit::SUCCESS)
+        }
+        Command::Add { groups } => group_results(p, &update::add_groups(c, &groups).await?),
+        Command::Remove { groups } => group_results(p, &update::remove_groups(c, &groups).await?),
+        Command::Completions { .. } | Command::Man => Ok(exit::SUCCESS),
+    }
+}
+
+fn wait_options(w: &WaitArgs) -> WaitOptions {
+    WaitOptions {
+        wait: !w.no_wait,
+        timeout: Duration::from_secs_f64(w.wait_timeout.max(0.0)),
+        ..WaitOptions::default()
+    }
+}
+
+/// Shows a spinner on stderr while `fut` runs (only on a terminal, never with --json).
+async fn with_spinner<T>(p: Printer, what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    if p.json {
+        return fut.await;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(what.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(100));
+    let out = fut.await;
+    bar.finish_and_clear();
+    out
+}
+
+fn results(p: Printer, r: &[ProcessResult]) -> Result<u8> {
+    p.results(r)?;
+    Ok(exit::for_results(r))
+}
+
+async fn cmd_status(c: &Client, p: Printer, names: &[String], states: &[String]) -> Result<u8> {
+    let states = states
+        .iter()
+        .map(|s| ProcessState::from_name(s).with_context(|| format!("unknown state {s:?}; use RUNNING, STARTING, BACKOFF, STOPPING, STOPPED, EXITED, FATAL or UNKNOWN")))
+        .collect::<Result<Vec<_>>>()
+        .map_err(|e| anyhow::Error::new(crate::config::ConfigError::Parse { path: "--state".into(), detail: format!("{e:#}") }))?;
+    let report = status(c, names, &StatusFilter { states }).await?;
+    p.status(&report)?;
+    Ok(if !report.unknown.is_empty() {
+        exit::STATUS_UNKNOWN
+    } else if report.any_stopped() {
+        exit::STATUS_NOT_RUNNING
+    } else {
+        exit::SUCCESS
+    })
+}
+
+async fn cmd_pid(c: &Client, p: Printer, names: &[String]) -> Result<u8> {
+    if names.is_empty() {
+        let pid = c.get_pid().await?;
+        if p.json {
+            p.json(&serde_json::json!({ "pid": pid }))?;
+        } else {
+            p.line(&pid.to_string())?;
+        }
+        return Ok(exit::SUCCESS);
+    }
+    let report = status(c, names, &StatusFilter::default()).await?;
+    #[derive(Serialize)]
+    struct Pid<'a> {
+        name: &'a str,
+        pid: i64,
+    }
+    let pids: Vec<Pid> = report.processes.iter().map(|s| Pid { name: &s.name, pid: s.pid }).collect();
+    if p.json {
+        p.json(&serde_json::json!({ "processes": pids, "unknown": report.unknown }))?;
+    } else {
+        for n in &report.unknown {
+            eprintln!("{n}: ERROR (no such process)");
+        }
+        let lines: Vec<String> = pids.iter().map(|x| x.pid.to_string()).collect();
+        p.lines(&lines)?;
+    }
+    Ok(if !report.unknown.is_empty() {
+        exit::GENERIC
+    } else if pids.iter().any(|x| x.pid == 0) {
+        exit::NOT_RUNNING
+    } else {
+        exit::SUCCESS
+    })
+}
+
+#[derive(Serialize)]
+struct LogsJson<'a> {
+    name: &'a str,
+    channel: Channel,
+    #[serde(flatten)]
+    tail: &'a logs::LogTail,
+}
+
+async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<u8> {
+    let opts = TailOptions {
+        lines: a.lines,
+        max_bytes: a.max_bytes,
+        raw: a.raw,
+    };
+    let channel = if a.stderr { Channel::Stderr } else { Channel::Stdout };
+    if a.follow {
+        let fopts = FollowOptions {
+            tail: opts,
+            poll: Duration::from_millis(200),
+        };
+        let follow = logs::follow(c, &a.name, channel, &fopts, |ev| emit(p, ev));
+        return follow_until_interrupted(follow).await;
+    }
+    let channels: &[Channel] = if a.both { &[Channel::Stdout, Channel::Stderr] } else { std::slice::from_ref(&channel) };
+    let mut docs = Vec::new();
+    for ch in channels {
+        let t = logs::tail(c, &LogSource::process(&a.name, *ch), &opts).await?;
+        if !p.json {
+            if a.both {
+                p.line(&format!("==> {} {} <==", a.name, ch.name()))?;
+            }
+            p.lines(&t.lines)?;
+            if t.truncated {
+                eprintln!("(stopped at {} bytes before finding {} lines; raise --max-bytes for more)", t.window_bytes, a.lines);
+            }
+        }
+        docs.push((*ch, t));
+    }
+    if p.json {
+        let docs: Vec<LogsJson> = docs.iter().map(|(ch, t)| LogsJson { name: &a.name, channel: *ch, tail: t }).collect();
+        match docs.as_slice() {
+            [one] => p.json(one)?,
+            many => p.json(&serde_json::json!({ "logs": many }))?,
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Writes follow output; false (stop) when stdout is gone (e.g. `| head`).
+fn emit(p: Printer, ev: FollowEvent) -> bool {
+    match ev {
+        FollowEvent::Lines(lines) => {
+            if p.json {
+                lines.iter().all(|l| p.json(&serde_json::json!({ "line": l })).is_ok())
+            } else {
+                p.lines(&lines).is_ok()
+            }
+        }
+        FollowEvent::Truncated => {
+            eprintln!("(log truncated or rotated; reading from its start)");
+            true
+        }
+    }
+}
+
+async fn follow_until_interrupted(follow: impl std::future::Future<Output = crate::supervisor::Result<()>>) -> Result<u8> {
+    tokio::select! {
+        r = follow => { r?; Ok(exit::SUCCESS) }
+        _ = tokio::signal::ctrl_c() => Ok(exit::SUCCESS),
+    }
+}
+
+async fn cmd_maintail(c: &Client, p: Printer, lines: usize, follow: bool, raw: bool) -> Result<u8> {
+    if follow {
+        let f = logs::follow_stream(c, "/mainlogtail", raw, |ev| emit(p, ev));
+        return follow_until_interrupted(f).await;
+    }
+    let opts = TailOptions {
+        lines,
+        raw,
+        ..TailOptions::default()
+    };
+    let t = logs::tail(c, &LogSource::Main, &opts).await?;
+    if p.json {
+        p.json(&t)?;
+    } else {
+        p.lines(&t.lines)?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+async fn cmd_clear(c: &Client, p: Printer, names: &[String]) -> Result<u8> {
+    if names.iter().any(|n| n == "all") {
+        let r = c.clear_all_process_logs().await?;
+        let failures = update::bulk_failures(&r);
+        if p.json {
+            p.json(&serde_json::json!({ "results": r }))?;
+        } else {
+            let lines: Vec<String> = r
+                .iter()
+                .map(|x| {
+                    let ns = crate::supervisor::types::namespec(&x.group, &x.name);
+                    if x.status == 80 { format!("{ns}: cleared") } else { format!("{ns}: ERROR {}", x.description) }
+                })
+                .collect();
+            p.lines(&lines)?;
+        }
+        return Ok(if failures.is_empty() { exit::SUCCESS } else { exit::GENERIC });
+    }
+    let mut code = exit::SUCCESS;
+    let mut out = Vec::new();
+    for n in names {
+        match c.clear_process_logs(n).await {
+            Ok(_) => out.push(serde_json::json!({ "name": n, "outcome": "cleared" })),
+            Err(crate::supervisor::Error::Fault(f)) => {
+                code = exit::GENERIC;
+                out.push(serde_json::json!({ "name": n, "outcome": "failed", "error": f.text }));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if p.json {
+        p.json(&serde_json::json!({ "results": out }))?;
+    } else {
+        let lines: Vec<String> = out
+            .iter()
+            .map(|o| match o.get("error") {
+                Some(e) => format!("{}: ERROR {}", o["name"].as_str().unwrap_or(""), e.as_str().unwrap_or("")),
+                None => format!("{}: cleared", o["name"].as_str().unwrap_or("")),
+            })
+            .collect();
+        p.lines(&lines)?;
+    }
+    Ok(code)
+}
+
+async fn cmd_update(c: &Client, p: Printer, groups: &[String], dry_run: bool) -> Result<u8> {
+    let report = update::update(c, groups, dry_run, Duration::from_secs(120)).await?;
+    if p.json {
+        p.json(&report)?;
+    } else if report.changes.is_empty() {
+        p.line("No config updates to processes")?;
+    } else {
+        let lines: Vec<String> = report
+            .changes
+            .iter()
+            .map(|ch| match (&ch.error, dry_run) {
+                (Some(e), _) => format!("{}: {} — ERROR {e}", ch.group, ch.change),
+                (None, true) => format!("{}: {} (dry run: not applied)", ch.group, ch.change),
+                (None, false) => format!(
+                    "{}: {}",
+                    ch.group,
+                    match ch.change {
+                        "added" => "added process group",
+                        "changed" => "updated process group",
+                        _ => "removed process group",
+                    }
+                ),
+            })
+            .collect();
+        p.lines(&lines)?;
+    }
+    Ok(if report.all_applied() { exit::SUCCESS } else { exit::GENERIC })
+}
+
+fn group_results(p: Printer, r: &[update::GroupResult]) -> Result<u8> {
+    if p.json {
+        p.json(&serde_json::json!({ "results": r }))?;
+    } else {
+        let lines: Vec<String> = r
+            .iter()
+            .map(|g| match &g.error {
+                Some(e) => format!("{}: ERROR {e}", g.group),
+                None => format!("{}: {}", g.group, g.outcome.replace('_', " ")),
+            })
+            .collect();
+        p.lines(&lines)?;
+    }
+    Ok(if r.iter().any(|g| g.error.is_some()) { exit::GENERIC } else { exit::SUCCESS })
+}

@@ -1,0 +1,230 @@
+//! The command line: clap definitions here, commands in [`commands`], rendering in
+//! [`output`], exit codes in [`exit`]. It parses, calls `supervisor::ops`, renders;
+//! no Supervisord behaviour lives here.
+
+pub mod commands;
+pub mod exit;
+pub mod output;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "\
+Exit codes (as supervisorctl's, for scripts):
+  0  success (already running / already stopped count as success)
+  1  failure: unknown name, a fault, a timeout, a bad reply
+  2  bad arguments or configuration
+  3  status: some selected process is not running
+  4  status: unknown name or daemon unreachable; other commands: connection refused,
+     permission denied, or credentials rejected
+  7  a program failed to start or is not running (SPAWN_ERROR, ABNORMAL_TERMINATION,
+     NOT_RUNNING, pid 0), or the daemon's socket file does not exist";
+
+/// Control a Supervisord daemon: faster than supervisorctl, with line-bounded logs,
+/// idempotent start/stop and JSON output. `supervisord-mcp mcp` serves AI agents.
+#[derive(Debug, Parser)]
+#[command(name = "supervisord-mcp", version, about, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalOpts {
+    /// supervisord.conf to read `[supervisorctl]` serverurl/username/password from
+    /// (default: supervisorctl's search path: ./supervisord.conf, /etc/supervisord.conf, ...)
+    #[arg(short = 'c', long, global = true, value_name = "FILE")]
+    pub configuration: Option<PathBuf>,
+    /// Server URL: unix:///path/to/supervisor.sock or http://host:port
+    /// [env: SUPERVISOR_SERVER_URL]
+    #[arg(short = 's', long, visible_alias = "server-url", global = true, value_name = "URL")]
+    pub serverurl: Option<String>,
+    /// Username for the server [env: SUPERVISOR_USERNAME]
+    #[arg(short = 'u', long, global = true)]
+    pub username: Option<String>,
+    /// Password for the server (prefer SUPERVISOR_PASSWORD or the config file:
+    /// arguments are visible to other users in `ps`)
+    #[arg(short = 'p', long, global = true, hide_env_values = true)]
+    pub password: Option<String>,
+    /// Seconds to wait for each reply from the daemon
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Print JSON (one document on stdout) instead of tables
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Options of commands that start or stop processes.
+#[derive(Debug, Args, Clone)]
+pub struct WaitArgs {
+    /// Do not wait for the processes to reach their new state
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Seconds to wait, in all, for the processes to settle
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub wait_timeout: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show process status: NAME, group:*, or all (default). Exit 3 if any is not running.
+    Status {
+        /// Namespecs: name, group:name, group:*, all
+        names: Vec<String>,
+        /// Only processes in this state (RUNNING, STOPPED, FATAL, ...); repeatable
+        #[arg(long = "state", value_name = "STATE")]
+        states: Vec<String>,
+    },
+    /// List every process (the Python supervisord-mcp's command; same as `status`)
+    ListProcesses {
+        #[arg(long = "state", value_name = "STATE")]
+        states: Vec<String>,
+    },
+    /// Start processes; already running is success
+    Start {
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Stop processes; already stopped is success
+    Stop {
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Restart processes from any state (STOPPED, EXITED, FATAL, BACKOFF, RUNNING)
+    Restart {
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Send a signal (HUP, TERM, USR1, a number, ...) to processes
+    Signal {
+        signal: String,
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+    },
+    /// Print supervisord's pid, or the pids of processes (`all` for every one)
+    Pid { names: Vec<String> },
+    /// Print the last lines of a process's log (stdout by default)
+    #[command(visible_alias = "tail")]
+    Logs(LogsArgs),
+    /// Print the last lines of supervisord's own log
+    Maintail {
+        /// Number of lines
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: usize,
+        /// Keep following new lines (Ctrl-C to stop)
+        #[arg(short = 'f', long)]
+        follow: bool,
+        /// Keep ANSI escapes and control characters
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Clear the logs of processes (`all` for every one)
+    Clear {
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+    },
+    /// Show the daemon's version, identification, state and pid
+    Info,
+    /// Show supervisord's version
+    Version,
+    /// Re-read the configuration and show what changed (applies nothing)
+    Reread,
+    /// Re-read the configuration and apply it: add, change and remove groups
+    Update {
+        /// Groups to update (default: all)
+        groups: Vec<String>,
+    },
+    /// Re-read and apply the configuration, printing the diff (the Python tool's name
+    /// for `update`; it never restarts the daemon)
+    Reload {
+        /// Only print what would change
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show every configured process, in use or not
+    Avail,
+    /// Add process groups that are in the configuration but not running
+    Add {
+        #[arg(required = true, value_name = "GROUP")]
+        groups: Vec<String>,
+    },
+    /// Remove stopped process groups from the daemon
+    Remove {
+        #[arg(required = true, value_name = "GROUP")]
+        groups: Vec<String>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff)
+    Man,
+}
+
+/// `logs NAME [--lines N] [--stderr] [-f]`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Process namespec (name or group:name)
+    pub name: String,
+    /// Number of lines (lines, not bytes)
+    #[arg(short = 'n', long, default_value_t = 20)]
+    pub lines: usize,
+    /// Read stderr instead of stdout
+    #[arg(long, conflicts_with = "both")]
+    pub stderr: bool,
+    /// Read stdout, then stderr
+    #[arg(long)]
+    pub both: bool,
+    /// Keep following new lines, across rotation and truncation (Ctrl-C to stop)
+    #[arg(short = 'f', long, conflicts_with = "both")]
+    pub follow: bool,
+    /// Keep ANSI escapes, `\r` and control characters as written
+    #[arg(long)]
+    pub raw: bool,
+    /// Most bytes to read to find the lines
+    #[arg(long, value_name = "BYTES", default_value_t = crate::supervisor::ops::logs::DEFAULT_MAX_BYTES)]
+    pub max_bytes: u64,
+}
+
+impl GlobalOpts {
+    /// The flags relevant to finding the daemon, for [`crate::config::resolve`].
+    pub fn server_args(&self) -> crate::config::ServerArgs {
+        crate::config::ServerArgs {
+            configuration: self.configuration.clone(),
+            serverurl: self.serverurl.clone(),
+            username: self.username.clone(),
+            password: self.password.clone().map(crate::supervisor::Secret::new),
+            timeout: Some(std::time::Duration::from_secs_f64(self.timeout.max(0.001))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn accepts_supervisorctl_and_python_tool_spellings() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from(["x", "--server-url", "http://h:1", "logs", "web", "--lines", "5", "--stderr"])?;
+        assert_eq!(cli.global.serverurl.as_deref(), Some("http://h:1"));
+        let Command::Logs(a) = cli.command else { panic!("not logs") };
+        assert!(a.stderr && a.lines == 5);
+        let cli = Cli::try_parse_from(["x", "-c", "s.conf", "-s", "unix:///s", "start", "web:*", "all"])?;
+        assert!(matches!(cli.command, Command::Start { ref names, .. } if names.len() == 2));
+        assert!(Cli::try_parse_from(["x", "start"]).is_err());
+        Ok(())
+    }
+}

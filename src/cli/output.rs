@@ -1,0 +1,150 @@
+//! All CLI output goes through [`Printer`]: JSON for scripts (`--json`, one document
+//! on stdout), tables and short lines for people. Errors go to stderr as one line
+//! plus a `hint:` line (or, with `--json`, as `{"error": …}` on stdout).
+
+use crate::supervisor::ops::control::{Outcome, ProcessResult};
+use crate::supervisor::ops::status::StatusReport;
+use crate::supervisor::ProcessState;
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// Where and how output is written.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub json: bool,
+}
+
+fn state_color(s: ProcessState) -> Color {
+    match s {
+        ProcessState::Running => Color::Green,
+        ProcessState::Starting | ProcessState::Stopping => Color::Cyan,
+        ProcessState::Backoff | ProcessState::Fatal | ProcessState::Unknown => Color::Red,
+        ProcessState::Stopped | ProcessState::Exited => Color::Yellow,
+    }
+}
+
+fn table() -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    t
+}
+
+impl Printer {
+    /// Writes one JSON document and a newline.
+    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        serde_json::to_writer(&mut out, value).map_err(io::Error::other)?;
+        writeln!(out)
+    }
+
+    /// Writes a line of text to stdout.
+    pub fn line(&self, s: &str) -> io::Result<()> {
+        writeln!(io::stdout().lock(), "{s}")
+    }
+
+    /// Writes lines to stdout, one write for all.
+    pub fn lines<S: AsRef<str>>(&self, lines: &[S]) -> io::Result<()> {
+        let mut buf = String::new();
+        for l in lines {
+            buf.push_str(l.as_ref());
+            buf.push('\n');
+        }
+        io::stdout().lock().write_all(buf.as_bytes())
+    }
+
+    /// `status`: a table of NAME, STATE, DESCRIPTION; unknown names on stderr.
+    pub fn status(&self, report: &StatusReport) -> io::Result<()> {
+        if self.json {
+            return self.json(report);
+        }
+        for n in &report.unknown {
+            eprintln!("{n}: ERROR (no such process)");
+        }
+        if report.processes.is_empty() {
+            return if report.unknown.is_empty() { self.line("no processes") } else { Ok(()) };
+        }
+        let mut t = table();
+        t.set_header(["NAME", "STATE", "DESCRIPTION"]);
+        for p in &report.processes {
+            t.add_row([Cell::new(&p.name), Cell::new(p.state.name()).fg(state_color(p.state)), Cell::new(&p.description)]);
+        }
+        self.line(&t.to_string())
+    }
+
+    /// Per-process results of start/stop/restart/signal: `name: started`, and for a
+    /// failure its spawnerr, exit status and last log lines.
+    pub fn results(&self, results: &[ProcessResult]) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct Results<'a> {
+                results: &'a [ProcessResult],
+            }
+            return self.json(&Results { results });
+        }
+        let mut out = Vec::new();
+        for r in results {
+            match r.outcome {
+                Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess => {
+                    let fault = r.fault.map(|f| format!(" ({f})")).unwrap_or_default();
+                    out.push(format!("{}: ERROR{fault} {}", r.name, r.message));
+                    if let Some(f) = &r.failure {
+                        let status = f.exitstatus.map(|s| format!("exit status {s}; ")).unwrap_or_default();
+                        out.push(format!("  {status}last lines of its log:"));
+                        if f.log_tail.is_empty() {
+                            out.push("  (the log is empty)".to_owned());
+                        }
+                        out.extend(f.log_tail.iter().map(|l| format!("  | {l}")));
+                    }
+                }
+                _ => out.push(format!("{}: {}", r.name, r.message)),
+            }
+        }
+        self.lines(&out)
+    }
+
+    /// A key/value listing (info).
+    pub fn pairs(&self, pairs: &[(&str, String)]) -> io::Result<()> {
+        let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let lines: Vec<String> = pairs.iter().map(|(k, v)| format!("{k:width$}  {v}")).collect();
+        self.lines(&lines)
+    }
+
+    /// A table with a header.
+    pub fn table(&self, header: &[&str], rows: Vec<Vec<String>>) -> io::Result<()> {
+        let mut t = table();
+        t.set_header(header.to_vec());
+        for r in rows {
+            t.add_row(r);
+        }
+        self.line(&t.to_string())
+    }
+
+    /// Prints an error that stopped the command: `supervisord-mcp: error: …` and a
+    /// `hint:` line on stderr, or `{"error": {...}}` on stdout with `--json`.
+    pub fn error(&self, err: &anyhow::Error) {
+        let core = err
+            .downcast_ref::<crate::supervisor::Error>()
+            .or_else(|| match err.downcast_ref::<crate::config::ConfigError>() {
+                Some(crate::config::ConfigError::Server(e)) => Some(e),
+                _ => None,
+            });
+        let hint = core.and_then(crate::supervisor::Error::hint);
+        if self.json {
+            let doc = serde_json::json!({
+                "error": {
+                    "message": format!("{err:#}"),
+                    "fault": core.and_then(|e| e.fault_code()).map(|c| c.name()),
+                    "hint": hint,
+                }
+            });
+            let _ = self.json(&doc);
+            return;
+        }
+        eprintln!("supervisord-mcp: error: {err:#}");
+        if let Some(h) = hint {
+            eprintln!("hint: {h}");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The domain core: the transport, the typed client of Supervisord's whole XML-RPC
+//! API, and the operations built on it. Both front ends (CLI, MCP) call into here and
+//! nothing here knows about them.
+
+pub mod client;
+pub mod error;
+pub mod ops;
+pub mod transport;
+pub mod types;
+
+pub use client::{Call, Client};
+pub use error::{Error, Fault, FaultCode, Result};
+pub use transport::{Endpoint, Secret, ServerSettings, Transport};
+pub use types::{Channel, ProcessInfo, ProcessState};

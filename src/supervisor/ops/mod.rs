@@ -1,0 +1,10 @@
+//! The operations both front ends offer, each written once: what supervisorctl and
+//! the Python peer do, without their bugs (idempotent start/stop, restart from any
+//! state, lines that are lines, updates that apply).
+
+pub mod control;
+pub mod info;
+pub mod logs;
+pub mod names;
+pub mod status;
+pub mod update;

@@ -1,0 +1,193 @@
+//! Configuration changes: `reread` (the diff), `update` (apply it the way
+//! `supervisorctl update` does), `avail`, and adding/removing process groups.
+
+use crate::supervisor::client::Client;
+use crate::supervisor::error::{Error, FaultCode, Result};
+use crate::supervisor::types::{BulkResult, ConfigDiff};
+use serde::Serialize;
+use std::time::Duration;
+
+/// What happened to one group during an update.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupChange {
+    pub group: String,
+    /// `added`, `changed` or `removed` (in the configuration on disk).
+    pub change: &'static str,
+    /// True when applied; false with `error` when it failed (or in a dry run).
+    pub applied: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The result of [`update`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UpdateReport {
+    pub diff: ConfigDiff,
+    pub dry_run: bool,
+    pub changes: Vec<GroupChange>,
+}
+
+impl UpdateReport {
+    pub fn all_applied(&self) -> bool {
+        self.dry_run || self.changes.iter().all(|c| c.applied)
+    }
+}
+
+/// `supervisor.reloadConfig`: the group diff between the configuration on disk and
+/// what the daemon runs. Applies nothing. Errors: CANT_REREAD (with the file).
+pub async fn reread(client: &Client) -> Result<ConfigDiff> {
+    client.reload_config().await
+}
+
+/// Re-reads the configuration and applies the diff, group by group, as
+/// `supervisorctl update` does: removed groups are stopped and removed; changed
+/// groups are stopped, removed and added again; added groups are added (and start
+/// by themselves when `autostart`). `groups` limits the update to those groups
+/// (empty: all). With `dry_run`, only the diff is returned.
+pub async fn update(client: &Client, groups: &[String], dry_run: bool, stop_timeout: Duration) -> Result<UpdateReport> {
+    let mut diff = client.reload_config().await?;
+    if !groups.is_empty() && !groups.iter().any(|g| g == "all") {
+        let keep = |v: &mut Vec<String>| v.retain(|g| groups.contains(g));
+        keep(&mut diff.added);
+        keep(&mut diff.changed);
+        keep(&mut diff.removed);
+    }
+    let mut changes = Vec::new();
+    let plan = diff
+        .removed
+        .iter()
+        .map(|g| (g, "removed"))
+        .chain(diff.changed.iter().map(|g| (g, "changed")))
+        .chain(diff.added.iter().map(|g| (g, "added")));
+    for (group, change) in plan {
+        let outcome = if dry_run {
+            Ok(false)
+        } else {
+            apply(client, group, change, stop_timeout).await.map(|()| true)
+        };
+        changes.push(match outcome {
+            Ok(applied) => GroupChange {
+                group: group.clone(),
+                change,
+                applied,
+                error: None,
+            },
+            Err(e) if !e.is_unreachable() => GroupChange {
+                group: group.clone(),
+                change,
+                applied: false,
+                error: Some(e.to_string()),
+            },
+            Err(e) => return Err(e),
+        });
+    }
+    Ok(UpdateReport { diff, dry_run, changes })
+}
+
+async fn apply(client: &Client, group: &str, change: &str, stop_timeout: Duration) -> Result<()> {
+    if change != "added" {
+        let results = client.stop_process_group(group, true, stop_timeout).await?;
+        if let Some(f) = results.iter().find(|r| FaultCode::from_code(r.status) == FaultCode::Failed) {
+            return Err(Error::Invalid(format!("could not stop {}:{}: {}", f.group, f.name, f.description)));
+        }
+        client.remove_process_group(group).await?;
+    }
+    if change != "removed" {
+        client.add_process_group(group).await?;
+    }
+    Ok(())
+}
+
+/// One configured process, from `getAllConfigInfo`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Available {
+    /// Full namespec.
+    pub name: String,
+    pub group: String,
+    /// True when the daemon runs it (false: in the configuration, not yet added).
+    pub in_use: bool,
+    pub autostart: bool,
+    pub group_prio: i64,
+    pub process_prio: i64,
+    pub command: String,
+}
+
+/// Every configured process, in use or not (`supervisorctl avail`).
+pub async fn avail(client: &Client) -> Result<Vec<Available>> {
+    Ok(client
+        .get_all_config_info()
+        .await?
+        .into_iter()
+        .map(|c| Available {
+            name: c.namespec(),
+            group: c.group.clone(),
+            in_use: c.inuse,
+            autostart: c.autostart,
+            group_prio: c.group_prio,
+            process_prio: c.process_prio,
+            command: c.command,
+        })
+        .collect())
+}
+
+/// The result of adding or removing one group.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupResult {
+    pub group: String,
+    /// `added`, `already_added`, `removed`, or `failed`.
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip)]
+    pub fault: Option<FaultCode>,
+}
+
+/// Adds configured groups to the daemon (`addProcessGroup`); ALREADY_ADDED is success.
+pub async fn add_groups(client: &Client, groups: &[String]) -> Result<Vec<GroupResult>> {
+    let mut out = Vec::new();
+    for g in groups {
+        out.push(match client.add_process_group(g).await {
+            Ok(_) => group_ok(g, "added"),
+            Err(Error::Fault(f)) if f.code == FaultCode::AlreadyAdded => group_ok(g, "already_added"),
+            Err(Error::Fault(f)) => group_failed(g, f.code, f.text),
+            Err(e) => return Err(e),
+        });
+    }
+    Ok(out)
+}
+
+/// Removes stopped groups from the daemon (`removeProcessGroup`).
+pub async fn remove_groups(client: &Client, groups: &[String]) -> Result<Vec<GroupResult>> {
+    let mut out = Vec::new();
+    for g in groups {
+        out.push(match client.remove_process_group(g).await {
+            Ok(_) => group_ok(g, "removed"),
+            Err(Error::Fault(f)) => group_failed(g, f.code, f.text),
+            Err(e) => return Err(e),
+        });
+    }
+    Ok(out)
+}
+
+fn group_ok(g: &str, outcome: &'static str) -> GroupResult {
+    GroupResult {
+        group: g.to_owned(),
+        outcome,
+        error: None,
+        fault: None,
+    }
+}
+
+fn group_failed(g: &str, code: FaultCode, text: String) -> GroupResult {
+    GroupResult {
+        group: g.to_owned(),
+        outcome: "failed",
+        error: Some(text),
+        fault: Some(code),
+    }
+}
+
+/// Results of a bulk call that failed for some processes.
+pub fn bulk_failures(results: &[BulkResult]) -> Vec<&BulkResult> {
+    results.iter().filter(|r| r.status != 80).collect()
+}

@@ -1,0 +1,435 @@
+//! Response decoding: lenient and byte-exact.
+//!
+//! quick-xml is used as a tokenizer only. Text is taken with `into_inner()`, never
+//! `xml10_content()` (which turns `\r\n` into `\n` and would corrupt log bytes and the
+//! byte offsets computed from them). Control characters are not rejected.
+
+use super::{DecodeError, Response, Value};
+#[cfg(test)]
+use super::Fault;
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy)]
+enum Scalar {
+    String,
+    Int,
+    Bool,
+    Double,
+    DateTime,
+    Base64,
+}
+
+impl Scalar {
+    fn from_tag(tag: &str) -> Option<Scalar> {
+        Some(match tag {
+            "string" => Scalar::String,
+            "int" | "i4" | "i8" => Scalar::Int,
+            "boolean" => Scalar::Bool,
+            "double" => Scalar::Double,
+            "dateTime.iso8601" => Scalar::DateTime,
+            "base64" => Scalar::Base64,
+            _ => return None,
+        })
+    }
+
+    fn parse(self, text: String) -> Result<Value, DecodeError> {
+        let bad = |what: &str, t: &str| DecodeError::Malformed(format!("bad <{what}> value {t:?}"));
+        Ok(match self {
+            Scalar::String => Value::String(text),
+            Scalar::Int => Value::Int(text.trim().parse().map_err(|_| bad("int", &text))?),
+            Scalar::Bool => match text.trim() {
+                "1" | "true" => Value::Bool(true),
+                "0" | "false" => Value::Bool(false),
+                _ => return Err(bad("boolean", &text)),
+            },
+            Scalar::Double => Value::Double(text.trim().parse().map_err(|_| bad("double", &text))?),
+            Scalar::DateTime => Value::DateTime(text),
+            Scalar::Base64 => Value::Base64(text),
+        })
+    }
+}
+
+enum Frame {
+    Value {
+        kind: Option<Scalar>,
+        text: String,
+        done: Option<Value>,
+        in_scalar: bool,
+    },
+    Array(Vec<Value>),
+    Struct(BTreeMap<String, Value>),
+    Member {
+        name: Option<String>,
+        value: Option<Value>,
+    },
+    Name(String),
+}
+
+impl Frame {
+    fn value() -> Frame {
+        Frame::Value {
+            kind: None,
+            text: String::new(),
+            done: None,
+            in_scalar: false,
+        }
+    }
+}
+
+struct Decoder {
+    stack: Vec<Frame>,
+    result: Option<Value>,
+    fault: bool,
+}
+
+fn malformed(msg: impl Into<String>) -> DecodeError {
+    DecodeError::Malformed(msg.into())
+}
+
+impl Decoder {
+    /// Appends text to whatever is capturing it (a `<name>`, a scalar, an untyped value).
+    fn text(&mut self, s: &str) {
+        match self.stack.last_mut() {
+            Some(Frame::Name(n)) => n.push_str(s),
+            Some(Frame::Value {
+                kind,
+                text,
+                done: None,
+                in_scalar,
+            }) if *in_scalar || kind.is_none() => text.push_str(s),
+            _ => {}
+        }
+    }
+
+    fn open(&mut self, tag: &str) -> Result<(), DecodeError> {
+        match tag {
+            "value" => self.stack.push(Frame::value()),
+            "array" => self.stack.push(Frame::Array(Vec::new())),
+            "struct" => self.stack.push(Frame::Struct(BTreeMap::new())),
+            "member" => self.stack.push(Frame::Member { name: None, value: None }),
+            "name" => self.stack.push(Frame::Name(String::new())),
+            "fault" => self.fault = true,
+            _ => {
+                if let Some(k) = Scalar::from_tag(tag) {
+                    match self.stack.last_mut() {
+                        Some(Frame::Value {
+                            kind, text, in_scalar, ..
+                        }) => {
+                            *kind = Some(k);
+                            text.clear();
+                            *in_scalar = true;
+                        }
+                        _ => return Err(malformed(format!("<{tag}> outside <value>"))),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, tag: &str) -> Result<(), DecodeError> {
+        match tag {
+            "value" => {
+                let Some(Frame::Value { kind, text, done, .. }) = self.stack.pop() else {
+                    return Err(malformed("</value> without <value>"));
+                };
+                let v = match (done, kind) {
+                    (Some(v), _) => v,
+                    (None, Some(k)) => k.parse(text)?,
+                    (None, None) => Value::String(text),
+                };
+                self.attach(v)?;
+            }
+            "array" | "struct" => {
+                let v = match self.stack.pop() {
+                    Some(Frame::Array(a)) if tag == "array" => Value::Array(a),
+                    Some(Frame::Struct(m)) if tag == "struct" => Value::Struct(m),
+                    _ => return Err(malformed(format!("unexpected </{tag}>"))),
+                };
+                self.set_done(v)?;
+            }
+            "name" => {
+                let Some(Frame::Name(n)) = self.stack.pop() else {
+                    return Err(malformed("</name> without <name>"));
+                };
+                match self.stack.last_mut() {
+                    Some(Frame::Member { name, .. }) => *name = Some(n),
+                    _ => return Err(malformed("<name> outside <member>")),
+                }
+            }
+            "member" => {
+                let Some(Frame::Member { name, value }) = self.stack.pop() else {
+                    return Err(malformed("</member> without <member>"));
+                };
+                let (Some(name), Some(value)) = (name, value) else {
+                    return Err(malformed("<member> without a name or a value"));
+                };
+                match self.stack.last_mut() {
+                    Some(Frame::Struct(m)) => {
+                        m.insert(name, value);
+                    }
+                    _ => return Err(malformed("<member> outside <struct>")),
+                }
+            }
+            _ => {
+                if let Some(k) = Scalar::from_tag(tag) {
+                    let Some(Frame::Value {
+                        text, done, in_scalar, ..
+                    }) = self.stack.last_mut()
+                    else {
+                        return Err(malformed(format!("</{tag}> outside <value>")));
+                    };
+                    *in_scalar = false;
+                    *done = Some(k.parse(std::mem::take(text))?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An empty element `<x/>`.
+    fn empty(&mut self, tag: &str) -> Result<(), DecodeError> {
+        match tag {
+            "value" => self.attach(Value::String(String::new())),
+            "nil" => self.set_done(Value::Nil),
+            "array" => self.set_done(Value::Array(Vec::new())),
+            "struct" => self.set_done(Value::Struct(BTreeMap::new())),
+            "name" => match self.stack.last_mut() {
+                Some(Frame::Member { name, .. }) => {
+                    *name = Some(String::new());
+                    Ok(())
+                }
+                _ => Err(malformed("<name/> outside <member>")),
+            },
+            _ => match Scalar::from_tag(tag) {
+                Some(k) => {
+                    let v = k.parse(String::new())?;
+                    self.set_done(v)
+                }
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Records the content of the innermost `<value>` (an array, a struct, a nil).
+    fn set_done(&mut self, v: Value) -> Result<(), DecodeError> {
+        match self.stack.last_mut() {
+            Some(Frame::Value { done, .. }) => {
+                *done = Some(v);
+                Ok(())
+            }
+            _ => Err(malformed("a value outside <value>")),
+        }
+    }
+
+    /// Gives a finished `<value>` to its parent: an array, a member, or the response.
+    fn attach(&mut self, v: Value) -> Result<(), DecodeError> {
+        match self.stack.last_mut() {
+            Some(Frame::Array(a)) => a.push(v),
+            Some(Frame::Member { value, .. }) => *value = Some(v),
+            None => {
+                if self.result.is_none() {
+                    self.result = Some(v);
+                }
+            }
+            Some(_) => return Err(malformed("<value> in an unexpected place")),
+        }
+        Ok(())
+    }
+}
+
+fn named_entity(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        _ => return None,
+    })
+}
+
+/// Decodes a `<methodResponse>` body.
+///
+/// Returns `Ok(Ok(value))` for a result, `Ok(Err(fault))` for a `<fault>`, and
+/// `Err(DecodeError)` when the body is not an XML-RPC response (truncated, HTML, …).
+/// Bytes that are not UTF-8 (never sent by Supervisord) are replaced by U+FFFD.
+pub fn decode_response(body: &[u8]) -> Result<Response, DecodeError> {
+    let text = String::from_utf8_lossy(body);
+    let mut reader = Reader::from_str(&text);
+    let config = reader.config_mut();
+    config.trim_text(false);
+    config.check_end_names = false;
+    let mut d = Decoder {
+        stack: Vec::new(),
+        result: None,
+        fault: false,
+    };
+    let mut saw_response = false;
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| malformed(format!("{e} at byte {}", reader.buffer_position())))?;
+        match event {
+            Event::Start(e) => {
+                let name = e.name();
+                let tag = name.as_ref();
+                if tag == "methodResponse" {
+                    saw_response = true;
+                }
+                d.open(tag)?;
+            }
+            Event::Empty(e) => {
+                let name = e.name();
+                d.empty(name.as_ref())?;
+            }
+            Event::End(e) => {
+                let name = e.name();
+                d.close(name.as_ref())?;
+            }
+            Event::Text(t) => d.text(&t.into_inner()),
+            Event::CData(c) => d.text(&c.into_inner()),
+            Event::GeneralRef(r) => {
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    d.text(c.encode_utf8(&mut [0; 4]));
+                } else {
+                    let name = r.into_inner();
+                    match named_entity(&name) {
+                        Some(s) => d.text(s),
+                        None => d.text(&format!("&{name};")),
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_response {
+        return Err(malformed("not an XML-RPC response (no <methodResponse>)"));
+    }
+    if !d.stack.is_empty() {
+        return Err(malformed("response ended inside an element (truncated?)"));
+    }
+    let value = d.result.ok_or(DecodeError::Empty)?;
+    if d.fault {
+        let fault = value
+            .as_fault()
+            .ok_or_else(|| malformed("<fault> without faultCode and faultString"))?;
+        return Ok(Err(fault));
+    }
+    Ok(Ok(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/fixtures/xmlrpc/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn ok(name: &str) -> Value {
+        decode_response(&fixture(name)).unwrap().unwrap()
+    }
+
+    #[test]
+    fn real_get_all_process_info() {
+        let Value::Array(procs) = ok("getAllProcessInfo.xml") else { panic!("not an array") };
+        assert_eq!(procs.len(), 7);
+        let Value::Struct(first) = &procs[0] else { panic!("not a struct") };
+        assert_eq!(first.get("name"), Some(&Value::from("colors")));
+        assert_eq!(first.get("state"), Some(&Value::Int(20)));
+        assert_eq!(first.get("spawnerr"), Some(&Value::from("")));
+    }
+
+    #[test]
+    fn real_fault_is_decoded_with_code_and_text() {
+        let fault = decode_response(&fixture("fault_bad_name.xml")).unwrap().unwrap_err();
+        assert_eq!(fault, Fault { code: 10, text: "BAD_NAME: nope".into() });
+    }
+
+    #[test]
+    fn control_characters_and_carriage_returns_are_kept_byte_exact() {
+        // Supervisord sends ESC, NUL and \r raw (not well-formed XML); we keep them.
+        let Value::String(s) = ok("readLog_controls.xml") else { panic!("not a string") };
+        assert_eq!(
+            s,
+            "line one\r\nprogress 10%\rprogress 100%\nnul\0byte & <tag>\n\x1b[1mbold\x1b[0m\n"
+        );
+    }
+
+    #[test]
+    fn ansi_and_multibyte_log_text() {
+        let Value::String(s) = ok("readLog_ansi.xml") else { panic!("not a string") };
+        assert!(s.starts_with("\x1b[32mINFO\x1b[0m request 1 served in 1 ms — ok é\n"));
+        assert_eq!(s.len(), 300, "300 bytes were asked for, 300 bytes came back");
+    }
+
+    #[test]
+    fn multicall_results_are_unwrapped_values_or_fault_structs() {
+        let Value::Array(items) = ok("multicall.xml") else { panic!("not an array") };
+        assert_eq!(items[0], Value::from("3.0"));
+        assert_eq!(items[1].as_fault(), Some(Fault { code: 10, text: "BAD_NAME: nope".into() }));
+    }
+
+    #[test]
+    fn reload_config_is_nested_one_level_deeper() {
+        let Value::Array(outer) = ok("reloadConfig.xml") else { panic!("not an array") };
+        let Value::Array(inner) = &outer[0] else { panic!("not nested") };
+        assert_eq!(inner.len(), 3);
+    }
+
+    #[test]
+    fn tail_returns_string_offset_overflow() {
+        let Value::Array(items) = ok("tailLog.xml") else { panic!("not an array") };
+        assert!(matches!(items[..], [Value::String(_), Value::Int(_), Value::Bool(_)]));
+    }
+
+    #[test]
+    fn untyped_values_entities_and_empty_elements() {
+        let body = b"<?xml version='1.0'?><methodResponse><params><param><value><array><data>\
+            <value>plain &amp; &#233;&#x41; &lt;x&gt;</value><value><string/></value><value/>\
+            <value><i4>7</i4></value><value><i8>3000000000</i8></value><value><nil/></value>\
+            <value><boolean>0</boolean></value><value><double>1.5</double></value>\
+            <value><struct></struct></value></data></array></value></param></params></methodResponse>";
+        let Value::Array(items) = decode_response(body).unwrap().unwrap() else { panic!() };
+        assert_eq!(
+            items,
+            vec![
+                Value::from("plain & éA <x>"),
+                Value::from(""),
+                Value::from(""),
+                Value::Int(7),
+                Value::Int(3_000_000_000),
+                Value::Nil,
+                Value::Bool(false),
+                Value::Double(1.5),
+                Value::Struct(BTreeMap::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn whitespace_inside_strings_is_significant() {
+        let body = b"<methodResponse><params><param><value><string>  two\n\n</string></value></param></params></methodResponse>";
+        assert_eq!(decode_response(body).unwrap().unwrap(), Value::from("  two\n\n"));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for body in [
+            &fixture("http500_split_utf8.html")[..],
+            b"",
+            b"<methodResponse><params><param><value><string>cut off",
+            b"<methodResponse><params><param><value><int>x</int></value></param></params></methodResponse>",
+            b"<methodResponse><fault><value><string>no struct</string></value></fault></methodResponse>",
+            b"<methodResponse></member></methodResponse>",
+            b"\xff\xfe<<<>>>",
+        ] {
+            assert!(decode_response(body).is_err(), "{:?}", String::from_utf8_lossy(body));
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Request encoding: `<methodCall>` with `<int>`, `<boolean>1|0</boolean>` and `<string>`.
+
+use super::Value;
+use std::fmt::Write;
+
+/// Encodes a call as the body of a `POST /RPC2`.
+///
+/// Strings escape `&`, `<` and `>` only; everything else (including `\r` and control
+/// characters) goes out as is, which is what the daemon's parser accepts.
+pub fn encode_call(method: &str, params: &[Value]) -> String {
+    let mut out = String::with_capacity(128 + params.len() * 48);
+    out.push_str("<?xml version=\"1.0\"?>\n<methodCall><methodName>");
+    escape_into(&mut out, method);
+    out.push_str("</methodName><params>");
+    for p in params {
+        out.push_str("<param>");
+        encode_value(&mut out, p);
+        out.push_str("</param>");
+    }
+    out.push_str("</params></methodCall>\n");
+    out
+}
+
+fn encode_value(out: &mut String, v: &Value) {
+    out.push_str("<value>");
+    match v {
+        Value::Int(i) => {
+            let _ = write!(out, "<int>{i}</int>");
+        }
+        Value::Bool(b) => out.push_str(if *b { "<boolean>1</boolean>" } else { "<boolean>0</boolean>" }),
+        Value::String(s) => {
+            out.push_str("<string>");
+            escape_into(out, s);
+            out.push_str("</string>");
+        }
+        Value::Double(d) => {
+            let _ = write!(out, "<double>{d}</double>");
+        }
+        Value::DateTime(s) => {
+            out.push_str("<dateTime.iso8601>");
+            escape_into(out, s);
+            out.push_str("</dateTime.iso8601>");
+        }
+        Value::Base64(s) => {
+            out.push_str("<base64>");
+            escape_into(out, s);
+            out.push_str("</base64>");
+        }
+        Value::Nil => out.push_str("<nil/>"),
+        Value::Array(items) => {
+            out.push_str("<array><data>");
+            for item in items {
+                encode_value(out, item);
+            }
+            out.push_str("</data></array>");
+        }
+        Value::Struct(members) => {
+            out.push_str("<struct>");
+            for (name, value) in members {
+                out.push_str("<member><name>");
+                escape_into(out, name);
+                out.push_str("</name>");
+                encode_value(out, value);
+                out.push_str("</member>");
+            }
+            out.push_str("</struct>");
+        }
+    }
+    out.push_str("</value>");
+}
+
+fn escape_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_supervisord_types() {
+        let body = encode_call(
+            "supervisor.startProcess",
+            &[Value::from("a&b<c>"), Value::Bool(false), Value::Int(-1600)],
+        );
+        assert_eq!(
+            body,
+            "<?xml version=\"1.0\"?>\n<methodCall><methodName>supervisor.startProcess</methodName>\
+             <params><param><value><string>a&amp;b&lt;c&gt;</string></value></param>\
+             <param><value><boolean>0</boolean></value></param>\
+             <param><value><int>-1600</int></value></param></params></methodCall>\n"
+        );
+    }
+
+    #[test]
+    fn offsets_beyond_i32_are_sent_as_digits() {
+        let body = encode_call("supervisor.readLog", &[Value::Int(3_000_000_000), Value::Int(5)]);
+        assert!(body.contains("<int>3000000000</int>"));
+    }
+}

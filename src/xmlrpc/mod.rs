@@ -1,0 +1,117 @@
+//! The XML-RPC codec: encodes calls, decodes responses. No I/O, and nothing about
+//! Supervisord beyond its wire quirks.
+//!
+//! Why our own (see `../shared/reference/supervisord-api.md` §1.9, §2.3, §2.4):
+//! Supervisord writes control characters (ANSI ESC, NUL) raw into `<string>`, so its
+//! responses are not well-formed XML 1.0, and it sends `\r` that a conforming parser
+//! would normalise away. This decoder is lenient on purpose: strings come back
+//! byte-exact (no trimming, no end-of-line normalisation, no character validation).
+//! Requests use only `<int>`, `<boolean>1|0</boolean>`, `<string>`, `<array>` and
+//! `<struct>`, which is all the daemon needs.
+
+mod decode;
+mod encode;
+
+pub use decode::decode_response;
+pub use encode::encode_call;
+
+use std::collections::BTreeMap;
+
+/// An XML-RPC value, as sent or received.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `<int>`, `<i4>` or `<i8>`. Supervisord only sends values that fit an i32, but
+    /// requests may carry larger ones (log offsets beyond 2 GiB; the daemon accepts them).
+    Int(i64),
+    /// `<boolean>`: encoded as `1`/`0` (the daemon reads `true` as false).
+    Bool(bool),
+    /// `<string>`, or an untyped `<value>`; byte-exact.
+    String(String),
+    /// `<double>`.
+    Double(f64),
+    /// `<dateTime.iso8601>`, kept as its text.
+    DateTime(String),
+    /// `<base64>`, kept as its (undecoded) text.
+    Base64(String),
+    /// `<nil/>` (never sent by Supervisord; accepted from other servers).
+    Nil,
+    /// `<array><data>…</data></array>`.
+    Array(Vec<Value>),
+    /// `<struct>`: member name to value.
+    Struct(BTreeMap<String, Value>),
+}
+
+impl Value {
+    /// Converts into JSON, so that typed structs can be read with serde.
+    /// Ints become numbers, strings stay strings, `Nil` becomes `null`.
+    pub fn into_json(self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Int(i) => J::from(i),
+            Value::Bool(b) => J::Bool(b),
+            Value::String(s) | Value::DateTime(s) | Value::Base64(s) => J::String(s),
+            Value::Double(d) => serde_json::Number::from_f64(d).map_or(J::Null, J::Number),
+            Value::Nil => J::Null,
+            Value::Array(a) => J::Array(a.into_iter().map(Value::into_json).collect()),
+            Value::Struct(m) => J::Object(m.into_iter().map(|(k, v)| (k, v.into_json())).collect()),
+        }
+    }
+
+    /// The fault carried by this value when it is a struct whose keys are exactly
+    /// `faultCode` (int) and `faultString` (string): how `system.multicall` reports a
+    /// failed entry.
+    pub fn as_fault(&self) -> Option<Fault> {
+        let Value::Struct(m) = self else { return None };
+        if m.len() != 2 {
+            return None;
+        }
+        match (m.get("faultCode"), m.get("faultString")) {
+            (Some(Value::Int(code)), Some(Value::String(text))) => Some(Fault {
+                code: *code,
+                text: text.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+/// An XML-RPC fault: `faultCode` and `faultString` as the server sent them.
+/// Supervisord's `faultString` is `NAME` or `NAME: detail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub code: i64,
+    pub text: String,
+}
+
+/// Why a response could not be decoded.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DecodeError {
+    #[error("malformed XML-RPC response: {0}")]
+    Malformed(String),
+    #[error("XML-RPC response has no value")]
+    Empty,
+}
+
+/// What a response decodes to: the returned value, or the server's fault.
+pub type Response = Result<Value, Fault>;
