@@ -275,13 +275,13 @@ mod tests {
             ..Default::default()
         };
         let r = resolve(&args, &env)?;
-        assert_eq!(r.server.endpoint.display(), "http://127.0.0.1:7000/");
+        assert_eq!(r.server.endpoint.display(), "http://127.0.0.1:7000");
         assert_eq!(r.server.username.as_deref(), Some("fileuser"));
         assert_eq!(r.server.password.as_ref().map(Secret::expose), Some("envpw"));
         args.serverurl = Some("http://u:urlpw@h:1".into());
         args.username = Some("flaguser".into());
         let r = resolve(&args, &env)?;
-        assert_eq!(r.server.endpoint.display(), "http://h:1/");
+        assert_eq!(r.server.endpoint.display(), "http://h:1");
         assert_eq!(r.server.username.as_deref(), Some("flaguser"));
         assert_eq!(r.url_source, "--serverurl");
         args.configuration = None;

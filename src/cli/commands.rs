@@ -308,48 +308,20 @@ async fn cmd_maintail(c: &Client, p: Printer, lines: usize, follow: bool, raw: b
 }
 
 async fn cmd_clear(c: &Client, p: Printer, names: &[String]) -> Result<u8> {
-    if names.iter().any(|n| n == "all") {
-        let r = c.clear_all_process_logs().await?;
-        let failures = update::bulk_failures(&r);
-        if p.json {
-            p.json(&serde_json::json!({ "results": r }))?;
-        } else {
-            let lines: Vec<String> = r
-                .iter()
-                .map(|x| {
-                    let ns = crate::supervisor::types::namespec(&x.group, &x.name);
-                    if x.status == 80 { format!("{ns}: cleared") } else { format!("{ns}: ERROR {}", x.description) }
-                })
-                .collect();
-            p.lines(&lines)?;
-        }
-        return Ok(if failures.is_empty() { exit::SUCCESS } else { exit::GENERIC });
-    }
-    let mut code = exit::SUCCESS;
-    let mut out = Vec::new();
-    for n in names {
-        match c.clear_process_logs(n).await {
-            Ok(_) => out.push(serde_json::json!({ "name": n, "outcome": "cleared" })),
-            Err(crate::supervisor::Error::Fault(f)) => {
-                code = exit::GENERIC;
-                out.push(serde_json::json!({ "name": n, "outcome": "failed", "error": f.text }));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let r = logs::clear(c, names).await?;
     if p.json {
-        p.json(&serde_json::json!({ "results": out }))?;
+        p.json(&serde_json::json!({ "results": r }))?;
     } else {
-        let lines: Vec<String> = out
+        let lines: Vec<String> = r
             .iter()
-            .map(|o| match o.get("error") {
-                Some(e) => format!("{}: ERROR {}", o["name"].as_str().unwrap_or(""), e.as_str().unwrap_or("")),
-                None => format!("{}: cleared", o["name"].as_str().unwrap_or("")),
+            .map(|x| match &x.error {
+                Some(e) => format!("{}: ERROR {e}", x.name),
+                None => format!("{}: cleared", x.name),
             })
             .collect();
         p.lines(&lines)?;
     }
-    Ok(code)
+    Ok(if r.iter().all(|x| x.cleared) { exit::SUCCESS } else { exit::GENERIC })
 }
 
 async fn cmd_update(c: &Client, p: Printer, groups: &[String], dry_run: bool) -> Result<u8> {

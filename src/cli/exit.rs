@@ -33,13 +33,16 @@ pub fn for_error(err: &anyhow::Error, is_status: bool) -> u8 {
 }
 
 fn for_core(e: &Error, is_status: bool) -> u8 {
-    if is_status && (e.is_unreachable() || matches!(e, Error::Unauthorized { .. })) {
+    if matches!(e, Error::BadUrl { .. }) {
+        return INVALID_ARGS;
+    }
+    // LSB: any other error that prevents a status is "status unknown".
+    if is_status {
         return STATUS_UNKNOWN;
     }
     match e {
         Error::ConnectionRefused { .. } | Error::PermissionDenied { .. } | Error::Unauthorized { .. } => INSUFFICIENT_PRIVILEGES,
         Error::SocketMissing { .. } => NOT_RUNNING,
-        Error::BadUrl { .. } => INVALID_ARGS,
         Error::Fault(f) if f.code.is_dead_program() => NOT_RUNNING,
         _ => GENERIC,
     }

@@ -3,7 +3,7 @@
 
 use crate::supervisor::client::Client;
 use crate::supervisor::error::{Error, FaultCode, Result};
-use crate::supervisor::types::{BulkResult, ConfigDiff};
+use crate::supervisor::types::ConfigDiff;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -185,9 +185,4 @@ fn group_failed(g: &str, code: FaultCode, text: String) -> GroupResult {
         error: Some(text),
         fault: Some(code),
     }
-}
-
-/// Results of a bulk call that failed for some processes.
-pub fn bulk_failures(results: &[BulkResult]) -> Vec<&BulkResult> {
-    results.iter().filter(|r| r.status != 80).collect()
 }

@@ -1,0 +1,299 @@
+//! A real supervisord for tests: started in a temp dir on a unix socket and on
+//! loopback HTTP (optionally with basic auth), stopped on drop. If supervisord cannot
+//! be found the test fails with the command that installs it; it never skips.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const USER: &str = "tester";
+pub const PASSWORD: &str = "s3cret:with#chars";
+
+/// Programs every test daemon runs (their logs are in the temp dir as NAME.out.log
+/// and NAME.err.log).
+const PROGRAMS: &str = r#"
+[program:sleeper]
+command=sleep 100000
+stdout_logfile=%(here)s/sleeper.out.log
+stderr_logfile=%(here)s/sleeper.err.log
+
+[program:crasher]
+command=sh -c 'echo "crasher: fatal error, config missing" >&2; exit 3'
+autostart=false
+startsecs=1
+startretries=0
+stdout_logfile=%(here)s/crasher.out.log
+stderr_logfile=%(here)s/crasher.err.log
+
+[program:colors]
+command=sh -c 'printf "\033[32mINFO\033[0m started\n\033[31mERROR\033[0m red line\nprogress 10%%%%\rprogress 100%%%%\n"; exec sleep 100000'
+stdout_logfile=%(here)s/colors.out.log
+stderr_logfile=%(here)s/colors.err.log
+
+[program:binary]
+command=sh -c 'printf "first line\nbad \377\376 bytes\nafter é ok\n"; exec sleep 100000'
+stdout_logfile=%(here)s/binary.out.log
+stderr_logfile=%(here)s/binary.err.log
+
+[program:fast]
+command=sh -c 'i=0; while [ $i -lt 20000 ]; do echo "fast line $i"; i=$((i+1)); done; exec sleep 100000'
+stdout_logfile=%(here)s/fast.out.log
+stderr_logfile=%(here)s/fast.err.log
+
+[program:stubborn]
+command=sh -c 'trap "" TERM; while true; do sleep 0.2; done'
+autostart=false
+startsecs=0
+stopwaitsecs=2
+stdout_logfile=%(here)s/stubborn.out.log
+stderr_logfile=%(here)s/stubborn.err.log
+
+[program:quiet]
+command=sleep 100000
+autostart=false
+redirect_stderr=true
+stdout_logfile=%(here)s/quiet.out.log
+
+[program:worker]
+command=sleep 100000
+numprocs=3
+process_name=%(program_name)s_%(process_num)02d
+stdout_logfile=%(here)s/%(process_num)02d.worker.out.log
+stderr_logfile=%(here)s/%(process_num)02d.worker.err.log
+
+[program:web_a]
+command=sleep 100000
+autostart=false
+stdout_logfile=%(here)s/web_a.out.log
+stderr_logfile=%(here)s/web_a.err.log
+
+[program:web_b]
+command=sleep 100000
+autostart=false
+stdout_logfile=%(here)s/web_b.out.log
+stderr_logfile=%(here)s/web_b.err.log
+
+[group:web]
+programs=web_a,web_b
+"#;
+
+/// Finds supervisord: $SUPERVISORD, the repo's .venv (made by scripts/setup.sh), PATH.
+pub fn supervisord_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("SUPERVISORD") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/supervisord");
+    if venv.is_file() {
+        return venv;
+    }
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            let p = dir.join("supervisord");
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!(
+        "supervisord not found. These tests need a real supervisord: run `scripts/setup.sh` \
+         (creates .venv with supervisor==4.3.0 from PyPI), or `pip install supervisor==4.3.0`, \
+         or set SUPERVISORD=/path/to/supervisord"
+    );
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local addr").port()
+}
+
+/// How to reach the daemon.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Via {
+    Unix,
+    Http,
+}
+
+pub const BOTH: [Via; 2] = [Via::Unix, Via::Http];
+
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
+    pub sock: PathBuf,
+    pub port: u16,
+    pub auth: bool,
+    child: Child,
+}
+
+impl Daemon {
+    pub fn start() -> Daemon {
+        Self::start_with(false, "")
+    }
+
+    pub fn with_auth() -> Daemon {
+        Self::start_with(true, "")
+    }
+
+    /// Starts supervisord with the standard programs plus `extra` config text.
+    pub fn start_with(auth: bool, extra: &str) -> Daemon {
+        let bin = supervisord_bin();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sock = dir.path().join("supervisor.sock");
+        let port = free_port();
+        let creds = if auth { format!("username={USER}\npassword={PASSWORD}\n") } else { String::new() };
+        let conf = format!(
+            "[unix_http_server]\nfile=%(here)s/supervisor.sock\nchmod=0700\n{creds}\n\
+             [inet_http_server]\nport=127.0.0.1:{port}\n{creds}\n\
+             [supervisord]\nlogfile=%(here)s/supervisord.log\npidfile=%(here)s/supervisord.pid\n\
+             childlogdir=%(here)s\nnodaemon=true\nloglevel=info\n\n\
+             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n\n\
+             [include]\nfiles=%(here)s/conf.d/*.conf\n\
+             {PROGRAMS}\n{extra}\n"
+        );
+        std::fs::create_dir_all(dir.path().join("conf.d")).expect("conf.d");
+        let conf_path = dir.path().join("supervisord.conf");
+        std::fs::write(&conf_path, conf).expect("write conf");
+        let child = Command::new(&bin)
+            .arg("-c")
+            .arg(&conf_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+        let mut d = Daemon {
+            dir,
+            sock,
+            port,
+            auth,
+            child,
+        };
+        d.wait_ready();
+        d
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log = std::fs::read_to_string(self.path("supervisord.log")).unwrap_or_default();
+                panic!("supervisord exited at start ({status}): {log}");
+            }
+            if self.sock.exists() && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                let out = self.cli(Via::Unix).args(["status"]).output().expect("run cli");
+                // 0 or 3 (some process not running) both mean the daemon answers.
+                if matches!(out.status.code(), Some(0 | 3)) {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "supervisord did not become ready in 20 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn conf_path(&self) -> PathBuf {
+        self.path("supervisord.conf")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn url(&self, via: Via) -> String {
+        match via {
+            Via::Unix => format!("unix://{}", self.sock.display()),
+            Via::Http => format!("http://127.0.0.1:{}", self.port),
+        }
+    }
+
+    /// The CLI, pointed at this daemon (with credentials when it needs them).
+    pub fn cli(&self, via: Via) -> assert_cmd::Command {
+        let mut c = bare_cli();
+        c.args(["-s", &self.url(via)]);
+        if self.auth {
+            c.env("SUPERVISOR_USERNAME", USER).env("SUPERVISOR_PASSWORD", PASSWORD);
+        }
+        c
+    }
+
+    /// Writes (appends) bytes to a file in the daemon's dir (e.g. a log).
+    pub fn append(&self, name: &str, bytes: &[u8]) {
+        let mut f = std::fs::OpenOptions::new().append(true).create(true).open(self.path(name)).expect("open");
+        f.write_all(bytes).expect("write");
+    }
+
+    /// Waits until `cond` holds on `status --json` output, or panics after `secs`.
+    pub fn wait_for(&self, secs: u64, what: &str, cond: impl Fn(&serde_json::Value) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let out = self.cli(Via::Unix).args(["status", "--json"]).output().expect("status");
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout)
+                && cond(&v)
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The state of one process, from `status --json`.
+    pub fn state(&self, name: &str) -> String {
+        let out = self.cli(Via::Unix).args(["status", name, "--json"]).output().expect("status");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        v["processes"][0]["state"].as_str().unwrap_or("?").to_owned()
+    }
+
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) the daemon.
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill").args([&format!("-{sig}"), &self.pid().to_string()]).status().expect("kill");
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-CONT", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The CLI with a clean environment (no SUPERVISOR_* from the caller).
+pub fn bare_cli() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("supervisord-mcp").expect("binary");
+    c.env_remove("SUPERVISOR_SERVER_URL")
+        .env_remove("SUPERVISOR_USERNAME")
+        .env_remove("SUPERVISOR_PASSWORD")
+        .current_dir(std::env::temp_dir())
+        .timeout(Duration::from_secs(60));
+    c
+}
+
+/// stdout as a string.
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// stderr as a string.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Parses stdout as one JSON document.
+pub fn json(o: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
