@@ -78,7 +78,10 @@ pub struct CtlSection {
 }
 
 /// Reads `[supervisorctl]` from a configuration file.
-pub fn read_ctl_section(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<CtlSection, ConfigError> {
+pub fn read_ctl_section(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<CtlSection, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
         path: path.to_owned(),
         detail: e.to_string(),
@@ -86,15 +89,20 @@ pub fn read_ctl_section(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Re
     parse_ctl_section(&text, path, env)
 }
 
-fn parse_ctl_section(text: &str, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<CtlSection, ConfigError> {
+fn parse_ctl_section(
+    text: &str,
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<CtlSection, ConfigError> {
     let mut defaults = configparser::ini::Ini::new().defaults();
     defaults.enable_inline_comments = false;
     defaults.multiline = true;
     let mut ini = configparser::ini::Ini::new_from_defaults(defaults);
-    ini.read(text.to_owned()).map_err(|detail| ConfigError::Parse {
-        path: path.to_owned(),
-        detail,
-    })?;
+    ini.read(text.to_owned())
+        .map_err(|detail| ConfigError::Parse {
+            path: path.to_owned(),
+            detail,
+        })?;
     let here = path
         .canonicalize()
         .unwrap_or_else(|_| path.to_owned())
@@ -147,8 +155,14 @@ fn expand(v: &str, here: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<S
             match name {
                 "here" => out.push_str(here),
                 _ => match name.strip_prefix("ENV_") {
-                    Some(var) => out.push_str(&env(var).ok_or_else(|| format!("%({name})s: environment variable {var} is not set"))?),
-                    None => return Err(format!("unknown expansion %({name})s; only %(here)s and %(ENV_X)s are known")),
+                    Some(var) => out.push_str(&env(var).ok_or_else(|| {
+                        format!("%({name})s: environment variable {var} is not set")
+                    })?),
+                    None => {
+                        return Err(format!(
+                            "unknown expansion %({name})s; only %(here)s and %(ENV_X)s are known"
+                        ));
+                    }
                 },
             }
             rest = &inner[end + 2..];
@@ -171,7 +185,12 @@ pub fn search_path() -> Vec<PathBuf> {
         paths.push(root.join("etc/supervisord.conf"));
         paths.push(root.join("supervisord.conf"));
     }
-    for p in ["supervisord.conf", "etc/supervisord.conf", "/etc/supervisord.conf", "/etc/supervisor/supervisord.conf"] {
+    for p in [
+        "supervisord.conf",
+        "etc/supervisord.conf",
+        "/etc/supervisord.conf",
+        "/etc/supervisor/supervisord.conf",
+    ] {
         paths.push(PathBuf::from(p));
     }
     paths
@@ -179,7 +198,10 @@ pub fn search_path() -> Vec<PathBuf> {
 
 /// Resolves flags, the environment and configuration files into settings.
 /// `env` reads an environment variable (tests pass their own).
-pub fn resolve(args: &ServerArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Resolved, ConfigError> {
+pub fn resolve(
+    args: &ServerArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Resolved, ConfigError> {
     let flags = Layer {
         source: "--serverurl".into(),
         url: args.serverurl.clone(),
@@ -219,8 +241,14 @@ pub fn resolve(args: &ServerArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
         .find_map(|l| l.url.clone().map(|u| (u, l.source.clone())))
         .unwrap_or_else(|| (DEFAULT_SERVER_URL.to_owned(), "default".to_owned()));
     let parsed = Endpoint::parse(&url)?;
-    let username = layers.iter().find_map(|l| l.username.clone()).or(parsed.username);
-    let password = layers.iter().find_map(|l| l.password.clone()).or(parsed.password);
+    let username = layers
+        .iter()
+        .find_map(|l| l.username.clone())
+        .or(parsed.username);
+    let password = layers
+        .iter()
+        .find_map(|l| l.password.clone())
+        .or(parsed.password);
     let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
     Ok(Resolved {
         server: ServerSettings {
@@ -241,7 +269,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| m.get(k).cloned()
     }
 
@@ -249,7 +280,11 @@ mod tests {
     fn reads_supervisorctl_section_like_python() -> Result<(), ConfigError> {
         let text = "[supervisord]\nlogfile=/x\n\n[supervisorctl]\nserverurl = unix://%(here)s/run/s.sock ; comment\n\
                     username=%(ENV_WHO)s\npassword=p#ss;word # trailing comment\n";
-        let s = parse_ctl_section(text, Path::new("/etc/app/supervisord.conf"), &env_of(&[("WHO", "admin")]))?;
+        let s = parse_ctl_section(
+            text,
+            Path::new("/etc/app/supervisord.conf"),
+            &env_of(&[("WHO", "admin")]),
+        )?;
         assert_eq!(s.serverurl.as_deref(), Some("unix:///etc/app/run/s.sock"));
         assert_eq!(s.username.as_deref(), Some("admin"));
         assert_eq!(s.password.as_deref(), Some("p#ss;word"));
@@ -268,8 +303,14 @@ mod tests {
     fn precedence_flags_then_file_then_env() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let conf = dir.path().join("s.conf");
-        std::fs::write(&conf, "[supervisorctl]\nserverurl=http://127.0.0.1:7000\nusername=fileuser\n")?;
-        let env = env_of(&[(ENV_SERVER_URL, "unix:///env.sock"), (ENV_PASSWORD, "envpw")]);
+        std::fs::write(
+            &conf,
+            "[supervisorctl]\nserverurl=http://127.0.0.1:7000\nusername=fileuser\n",
+        )?;
+        let env = env_of(&[
+            (ENV_SERVER_URL, "unix:///env.sock"),
+            (ENV_PASSWORD, "envpw"),
+        ]);
         let mut args = ServerArgs {
             configuration: Some(conf),
             ..Default::default()
@@ -277,7 +318,10 @@ mod tests {
         let r = resolve(&args, &env)?;
         assert_eq!(r.server.endpoint.display(), "http://127.0.0.1:7000");
         assert_eq!(r.server.username.as_deref(), Some("fileuser"));
-        assert_eq!(r.server.password.as_ref().map(Secret::expose), Some("envpw"));
+        assert_eq!(
+            r.server.password.as_ref().map(Secret::expose),
+            Some("envpw")
+        );
         args.serverurl = Some("http://u:urlpw@h:1".into());
         args.username = Some("flaguser".into());
         let r = resolve(&args, &env)?;

@@ -11,9 +11,17 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
-    let printer = Printer { json: cli.global.json };
-    let is_status = matches!(cli.command, Command::Status { .. } | Command::ListProcesses { .. });
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let printer = Printer {
+        json: cli.global.json,
+    };
+    let is_status = matches!(
+        cli.command,
+        Command::Status { .. } | Command::ListProcesses { .. }
+    );
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("supervisord-mcp: error: cannot start the async runtime: {e}");

@@ -1,4 +1,5 @@
 //! The command line against a real supervisord, over the unix socket and loopback HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 use common::*;
@@ -10,19 +11,36 @@ fn status_lists_full_namespecs_and_exits_3_when_some_are_stopped() {
         let o = d.cli(via).arg("status").output().unwrap();
         assert_eq!(o.status.code(), Some(3), "{via:?}: {}", stderr(&o));
         let out = stdout(&o);
-        for name in ["sleeper", "web:web_a", "web:web_b", "worker:worker_00", "worker:worker_02"] {
+        for name in [
+            "sleeper",
+            "web:web_a",
+            "web:web_b",
+            "worker:worker_00",
+            "worker:worker_02",
+        ] {
             assert!(out.contains(name), "{via:?}: {name} missing from\n{out}");
         }
         let v = json(&d.cli(via).args(["status", "--json"]).output().unwrap());
-        let names: Vec<&str> = v["processes"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = v["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
         assert!(names.contains(&"worker:worker_01"));
         // Every listed name can be passed back.
         for n in &names {
-            d.cli(via).args(["status", n]).assert().code(predicates::ord::eq(0).or(predicates::ord::eq(3)));
+            d.cli(via)
+                .args(["status", n])
+                .assert()
+                .code(predicates::ord::eq(0).or(predicates::ord::eq(3)));
         }
     }
     // All selected running: 0. Unknown name: 4.
-    d.cli(Via::Unix).args(["status", "sleeper", "worker:*"]).assert().code(0);
+    d.cli(Via::Unix)
+        .args(["status", "sleeper", "worker:*"])
+        .assert()
+        .code(0);
     let o = d.cli(Via::Unix).args(["status", "nope"]).output().unwrap();
     assert_eq!(o.status.code(), Some(4));
     assert!(stderr(&o).contains("nope: ERROR (no such process)"));
@@ -33,15 +51,37 @@ use predicates::prelude::PredicateBooleanExt;
 #[test]
 fn status_filters_by_state() {
     let d = Daemon::start();
-    let v = json(&d.cli(Via::Http).args(["status", "--state", "stopped", "--json"]).output().unwrap());
-    let names: Vec<&str> = v["processes"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"web:web_a") && names.contains(&"crasher"), "{names:?}");
+    let v = json(
+        &d.cli(Via::Http)
+            .args(["status", "--state", "stopped", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let names: Vec<&str> = v["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"web:web_a") && names.contains(&"crasher"),
+        "{names:?}"
+    );
     assert!(!names.contains(&"sleeper"));
-    let o = d.cli(Via::Http).args(["status", "--state", "sleepy"]).output().unwrap();
+    let o = d
+        .cli(Via::Http)
+        .args(["status", "--state", "sleepy"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown state"));
     // The Python tool's name for the same listing.
-    let v = json(&d.cli(Via::Unix).args(["list-processes", "--json"]).output().unwrap());
+    let v = json(
+        &d.cli(Via::Unix)
+            .args(["list-processes", "--json"])
+            .output()
+            .unwrap(),
+    );
     assert!(v["processes"].as_array().unwrap().len() >= 12);
 }
 
@@ -59,7 +99,11 @@ fn start_and_stop_are_idempotent_over_both_transports() {
         let o = d.cli(via).args(["stop", "web"]).output().unwrap();
         assert_eq!(o.status.code(), Some(0));
         assert!(stdout(&o).contains("web:web_b: stopped"), "{}", stdout(&o));
-        let o = d.cli(via).args(["stop", "web:web_b", "--json"]).output().unwrap();
+        let o = d
+            .cli(via)
+            .args(["stop", "web:web_b", "--json"])
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(0));
         assert_eq!(json(&o)["results"][0]["outcome"], "already_stopped");
     }
@@ -73,13 +117,29 @@ fn failed_start_shows_why_and_exits_7() {
         assert_eq!(o.status.code(), Some(7), "{via:?}");
         let out = stdout(&o);
         assert!(out.contains("crasher: ERROR (SPAWN_ERROR)"), "{out}");
-        assert!(out.contains("crasher: fatal error, config missing"), "the stderr tail is shown: {out}");
-        let v = json(&d.cli(via).args(["start", "crasher", "--json"]).output().unwrap());
+        assert!(
+            out.contains("crasher: fatal error, config missing"),
+            "the stderr tail is shown: {out}"
+        );
+        let v = json(
+            &d.cli(via)
+                .args(["start", "crasher", "--json"])
+                .output()
+                .unwrap(),
+        );
         let r = &v["results"][0];
         assert_eq!(r["outcome"], "failed");
         assert_eq!(r["failure"]["fault"], "SPAWN_ERROR");
-        assert!(r["failure"]["spawnerr"].as_str().unwrap().contains("Exited too quickly"));
-        assert_eq!(r["failure"]["log_tail"].as_array().unwrap().last().unwrap(), "crasher: fatal error, config missing");
+        assert!(
+            r["failure"]["spawnerr"]
+                .as_str()
+                .unwrap()
+                .contains("Exited too quickly")
+        );
+        assert_eq!(
+            r["failure"]["log_tail"].as_array().unwrap().last().unwrap(),
+            "crasher: fatal error, config missing"
+        );
     }
 }
 
@@ -87,29 +147,65 @@ fn failed_start_shows_why_and_exits_7() {
 fn restart_works_from_every_state() {
     let d = Daemon::start();
     // STOPPED
-    let o = d.cli(Via::Unix).args(["restart", "web:web_a"]).output().unwrap();
+    let o = d
+        .cli(Via::Unix)
+        .args(["restart", "web:web_a"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert_eq!(d.state("web:web_a"), "RUNNING");
     // RUNNING (pid changes)
-    let pid = |n: &str| json(&d.cli(Via::Unix).args(["status", n, "--json"]).output().unwrap())["processes"][0]["pid"].as_i64().unwrap();
+    let pid = |n: &str| {
+        json(
+            &d.cli(Via::Unix)
+                .args(["status", n, "--json"])
+                .output()
+                .unwrap(),
+        )["processes"][0]["pid"]
+            .as_i64()
+            .unwrap()
+    };
     let before = pid("sleeper");
-    d.cli(Via::Http).args(["restart", "sleeper"]).assert().code(0);
+    d.cli(Via::Http)
+        .args(["restart", "sleeper"])
+        .assert()
+        .code(0);
     assert_ne!(pid("sleeper"), before);
     // FATAL: restart tries again and reports the failure.
     d.cli(Via::Unix).args(["start", "crasher"]).assert().code(7);
     assert_eq!(d.state("crasher"), "FATAL");
-    let o = d.cli(Via::Unix).args(["restart", "crasher"]).output().unwrap();
+    let o = d
+        .cli(Via::Unix)
+        .args(["restart", "crasher"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(7));
     assert!(stdout(&o).contains("fatal error, config missing"));
     // EXITED
-    d.cli(Via::Unix).args(["signal", "KILL", "web:web_b"]).assert().code(7); // NOT_RUNNING, as supervisorctl
-    d.cli(Via::Unix).args(["start", "web:web_b"]).assert().code(0);
-    d.cli(Via::Unix).args(["signal", "KILL", "web:web_b"]).assert().code(0);
+    d.cli(Via::Unix)
+        .args(["signal", "KILL", "web:web_b"])
+        .assert()
+        .code(7); // NOT_RUNNING, as supervisorctl
+    d.cli(Via::Unix)
+        .args(["start", "web:web_b"])
+        .assert()
+        .code(0);
+    d.cli(Via::Unix)
+        .args(["signal", "KILL", "web:web_b"])
+        .assert()
+        .code(0);
     d.wait_for(10, "web_b to die", |_| d.state("web:web_b") != "RUNNING");
-    d.cli(Via::Unix).args(["restart", "web:web_b"]).assert().code(0);
+    d.cli(Via::Unix)
+        .args(["restart", "web:web_b"])
+        .assert()
+        .code(0);
     assert_eq!(d.state("web:web_b"), "RUNNING");
     // A group and all.
-    let o = d.cli(Via::Http).args(["restart", "worker:*", "--json"]).output().unwrap();
+    let o = d
+        .cli(Via::Http)
+        .args(["restart", "worker:*", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(json(&o)["results"].as_array().unwrap().len(), 3);
 }
@@ -117,31 +213,61 @@ fn restart_works_from_every_state() {
 #[test]
 fn restart_waits_for_a_stopping_process() {
     let d = Daemon::start();
-    d.cli(Via::Unix).args(["start", "stubborn"]).assert().code(0);
+    d.cli(Via::Unix)
+        .args(["start", "stubborn"])
+        .assert()
+        .code(0);
     // Ask for a stop without waiting: it ignores SIGTERM and stays STOPPING ~2 s.
-    d.cli(Via::Unix).args(["stop", "stubborn", "--no-wait"]).assert().code(0);
+    d.cli(Via::Unix)
+        .args(["stop", "stubborn", "--no-wait"])
+        .assert()
+        .code(0);
     assert_eq!(d.state("stubborn"), "STOPPING");
-    let o = d.cli(Via::Unix).args(["restart", "stubborn"]).output().unwrap();
+    let o = d
+        .cli(Via::Unix)
+        .args(["restart", "stubborn"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{} {}", stdout(&o), stderr(&o));
     assert_eq!(d.state("stubborn"), "RUNNING");
     // And start on a STOPPING process waits too (the daemon would answer HTTP 500).
-    d.cli(Via::Unix).args(["stop", "stubborn", "--no-wait"]).assert().code(0);
-    d.cli(Via::Unix).args(["start", "stubborn"]).assert().code(0);
+    d.cli(Via::Unix)
+        .args(["stop", "stubborn", "--no-wait"])
+        .assert()
+        .code(0);
+    d.cli(Via::Unix)
+        .args(["start", "stubborn"])
+        .assert()
+        .code(0);
     assert_eq!(d.state("stubborn"), "RUNNING");
 }
 
 #[test]
 fn unknown_names_and_bad_signals_fail_clearly() {
     let d = Daemon::start();
-    let o = d.cli(Via::Unix).args(["start", "nope", "web:web_a"]).output().unwrap();
+    let o = d
+        .cli(Via::Unix)
+        .args(["start", "nope", "web:web_a"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("nope: ERROR (BAD_NAME) no such process"));
-    assert!(stdout(&o).contains("web:web_a: started"), "the valid name is still started");
-    let o = d.cli(Via::Unix).args(["signal", "FOO", "sleeper"]).output().unwrap();
+    assert!(
+        stdout(&o).contains("web:web_a: started"),
+        "the valid name is still started"
+    );
+    let o = d
+        .cli(Via::Unix)
+        .args(["signal", "FOO", "sleeper"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("BAD_SIGNAL") && err.contains("hint:"), "{err}");
-    d.cli(Via::Unix).args(["signal", "HUP", "all"]).assert().code(0);
+    d.cli(Via::Unix)
+        .args(["signal", "HUP", "all"])
+        .assert()
+        .code(0);
     let o = d.cli(Via::Unix).args(["logs"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
@@ -153,18 +279,31 @@ fn logs_are_lines_not_bytes() {
         std::fs::read_to_string(d.path("fast.out.log")).is_ok_and(|s| s.contains("fast line 19999"))
     });
     for via in BOTH {
-        let o = d.cli(via).args(["logs", "fast", "--lines", "20"]).output().unwrap();
+        let o = d
+            .cli(via)
+            .args(["logs", "fast", "--lines", "20"])
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(0));
         let lines: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
         let want: Vec<String> = (19980..20000).map(|i| format!("fast line {i}")).collect();
         assert_eq!(lines, want, "{via:?}");
         // More lines than the first window holds: the window grows.
-        let v = json(&d.cli(via).args(["logs", "fast", "-n", "5000", "--json"]).output().unwrap());
+        let v = json(
+            &d.cli(via)
+                .args(["logs", "fast", "-n", "5000", "--json"])
+                .output()
+                .unwrap(),
+        );
         let lines = v["lines"].as_array().unwrap();
         assert_eq!(lines.len(), 5000);
         assert_eq!(lines[0], "fast line 15000");
         // A byte cap smaller than needed stops early and says so.
-        let o = d.cli(via).args(["logs", "fast", "-n", "5000", "--max-bytes", "10000"]).output().unwrap();
+        let o = d
+            .cli(via)
+            .args(["logs", "fast", "-n", "5000", "--max-bytes", "10000"])
+            .output()
+            .unwrap();
         assert!(stdout(&o).lines().count() < 5000);
         assert!(stderr(&o).contains("raise --max-bytes"));
     }
@@ -179,13 +318,27 @@ fn logs_handle_ansi_carriage_returns_and_bytes_that_are_not_utf8() {
     });
     for via in BOTH {
         let o = d.cli(via).args(["logs", "colors"]).output().unwrap();
-        assert_eq!(stdout(&o), "INFO started\nERROR red line\nprogress 100%\n", "{via:?}");
-        let o = d.cli(via).args(["logs", "colors", "--raw"]).output().unwrap();
-        assert_eq!(stdout(&o), "\x1b[32mINFO\x1b[0m started\n\x1b[31mERROR\x1b[0m red line\nprogress 10%\rprogress 100%\n");
+        assert_eq!(
+            stdout(&o),
+            "INFO started\nERROR red line\nprogress 100%\n",
+            "{via:?}"
+        );
+        let o = d
+            .cli(via)
+            .args(["logs", "colors", "--raw"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            stdout(&o),
+            "\x1b[32mINFO\x1b[0m started\n\x1b[31mERROR\x1b[0m red line\nprogress 10%\rprogress 100%\n"
+        );
         // The daemon answers HTTP 500 for this log; we still return every line.
         let o = d.cli(via).args(["logs", "binary"]).output().unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        assert_eq!(stdout(&o), "first line\nbad \u{FFFD}\u{FFFD} bytes\nafter é ok\n");
+        assert_eq!(
+            stdout(&o),
+            "first line\nbad \u{FFFD}\u{FFFD} bytes\nafter é ok\n"
+        );
     }
 }
 
@@ -193,15 +346,31 @@ fn logs_handle_ansi_carriage_returns_and_bytes_that_are_not_utf8() {
 fn logs_of_stderr_both_and_errors() {
     let d = Daemon::start();
     d.cli(Via::Unix).args(["start", "crasher"]).assert().code(7);
-    let o = d.cli(Via::Unix).args(["logs", "crasher", "--stderr", "-n", "1"]).output().unwrap();
+    let o = d
+        .cli(Via::Unix)
+        .args(["logs", "crasher", "--stderr", "-n", "1"])
+        .output()
+        .unwrap();
     assert_eq!(stdout(&o), "crasher: fatal error, config missing\n");
-    let o = d.cli(Via::Unix).args(["logs", "crasher", "--both"]).output().unwrap();
+    let o = d
+        .cli(Via::Unix)
+        .args(["logs", "crasher", "--both"])
+        .output()
+        .unwrap();
     assert!(stdout(&o).contains("==> crasher stderr <=="));
     let o = d.cli(Via::Unix).args(["logs", "nope"]).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("BAD_NAME") && stderr(&o).contains("hint: run `status`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("BAD_NAME") && stderr(&o).contains("hint: run `status`"),
+        "{}",
+        stderr(&o)
+    );
     // stderr redirected to stdout: the daemon has no stderr log.
-    let o = d.cli(Via::Unix).args(["logs", "quiet", "--stderr"]).output().unwrap();
+    let o = d
+        .cli(Via::Unix)
+        .args(["logs", "quiet", "--stderr"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("NO_FILE"), "{}", stderr(&o));
 }
@@ -210,27 +379,54 @@ fn logs_of_stderr_both_and_errors() {
 fn tail_of_a_1_gb_log_reads_only_its_end() {
     let d = Daemon::start();
     // A sparse 1 GiB log, then 30 real lines at its end.
-    let f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(d.path("web_a.out.log")).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(d.path("web_a.out.log"))
+        .unwrap();
     f.set_len(1 << 30).unwrap();
     drop(f);
     let text: String = (0..30).map(|i| format!("tail line {i}\n")).collect();
     d.append("web_a.out.log", text.as_bytes());
-    let v = json(&d.cli(Via::Unix).args(["logs", "web:web_a", "-n", "20", "--json"]).output().unwrap());
-    let lines: Vec<&str> = v["lines"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    let v = json(
+        &d.cli(Via::Unix)
+            .args(["logs", "web:web_a", "-n", "20", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let lines: Vec<&str> = v["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
     let want: Vec<String> = (10..30).map(|i| format!("tail line {i}")).collect();
     assert_eq!(lines, want);
-    assert!(v["window_bytes"].as_u64().unwrap() <= 4096, "one small window: {v}");
+    assert!(
+        v["window_bytes"].as_u64().unwrap() <= 4096,
+        "one small window: {v}"
+    );
 }
 
 #[test]
 fn tail_of_a_log_over_2_gib_still_works() {
     // tailProcessLog answers HTTP 500 past 2 GiB (the size overflows an XML-RPC int).
     let d = Daemon::start();
-    let f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(d.path("web_b.out.log")).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(d.path("web_b.out.log"))
+        .unwrap();
     f.set_len(3 << 30).unwrap();
     drop(f);
     d.append("web_b.out.log", b"\none\ntwo \xff\nthree\n");
-    let o = d.cli(Via::Http).args(["logs", "web:web_b", "-n", "3"]).output().unwrap();
+    let o = d
+        .cli(Via::Http)
+        .args(["logs", "web:web_b", "-n", "3"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "one\ntwo \u{FFFD}\nthree\n");
 }
@@ -242,7 +438,15 @@ fn follow_streams_new_lines_across_truncation_and_clear() {
     d.append("web_a.out.log", b"old 1\nold 2\n");
     let bin = assert_cmd::cargo::cargo_bin("supervisord-mcp");
     let mut child = std::process::Command::new(bin)
-        .args(["-s", &d.url(Via::Unix), "logs", "web:web_a", "-f", "-n", "1"])
+        .args([
+            "-s",
+            &d.url(Via::Unix),
+            "logs",
+            "web:web_a",
+            "-f",
+            "-n",
+            "1",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -256,19 +460,30 @@ fn follow_streams_new_lines_across_truncation_and_clear() {
             }
         }
     });
-    let next = || rx.recv_timeout(std::time::Duration::from_secs(10)).expect("a line within 10 s");
+    let next = || {
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a line within 10 s")
+    };
     assert_eq!(next(), "old 2");
     d.append("web_a.out.log", b"new 1\nnew ");
     assert_eq!(next(), "new 1");
     d.append("web_a.out.log", b"2 (completed later)\n");
     assert_eq!(next(), "new 2 (completed later)");
     // Truncation in place (copytruncate): reading restarts at 0, nothing repeated.
-    std::fs::OpenOptions::new().write(true).open(d.path("web_a.out.log")).unwrap().set_len(0).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(d.path("web_a.out.log"))
+        .unwrap()
+        .set_len(0)
+        .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
     d.append("web_a.out.log", b"after truncate\n");
     assert_eq!(next(), "after truncate");
     // clearProcessLogs: a new file.
-    d.cli(Via::Unix).args(["clear", "web:web_a"]).assert().code(0);
+    d.cli(Via::Unix)
+        .args(["clear", "web:web_a"])
+        .assert()
+        .code(0);
     std::thread::sleep(std::time::Duration::from_millis(500));
     d.append("web_a.out.log", b"after clear\n");
     assert_eq!(next(), "after clear");
@@ -279,12 +494,20 @@ fn follow_streams_new_lines_across_truncation_and_clear() {
 #[test]
 fn maintail_pid_info_version_clear_avail() {
     let d = Daemon::start();
-    let o = d.cli(Via::Unix).args(["maintail", "-n", "3"]).output().unwrap();
+    let o = d
+        .cli(Via::Unix)
+        .args(["maintail", "-n", "3"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o).lines().count(), 3);
     let o = d.cli(Via::Unix).args(["pid"]).output().unwrap();
     assert_eq!(stdout(&o).trim(), d.pid().to_string());
-    let o = d.cli(Via::Unix).args(["pid", "web:web_a"]).output().unwrap();
+    let o = d
+        .cli(Via::Unix)
+        .args(["pid", "web:web_a"])
+        .output()
+        .unwrap();
     assert_eq!((o.status.code(), stdout(&o).trim()), (Some(7), "0"));
     d.cli(Via::Unix).args(["pid", "sleeper"]).assert().code(0);
     let v = json(&d.cli(Via::Http).args(["info", "--json"]).output().unwrap());
@@ -295,25 +518,47 @@ fn maintail_pid_info_version_clear_avail() {
     assert_eq!(stdout(&o).trim(), v["supervisor_version"].as_str().unwrap());
     d.append("sleeper.out.log", b"to be cleared\n");
     d.cli(Via::Unix).args(["clear", "sleeper"]).assert().code(0);
-    assert_eq!(std::fs::metadata(d.path("sleeper.out.log")).unwrap().len(), 0);
+    assert_eq!(
+        std::fs::metadata(d.path("sleeper.out.log")).unwrap().len(),
+        0
+    );
     let o = d.cli(Via::Unix).args(["clear", "all"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let v = json(&d.cli(Via::Unix).args(["avail", "--json"]).output().unwrap());
-    assert!(v["processes"].as_array().unwrap().iter().any(|p| p["name"] == "web:web_a" && p["in_use"] == true));
+    assert!(
+        v["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "web:web_a" && p["in_use"] == true)
+    );
 }
 
 #[test]
 fn reread_update_add_remove() {
     let d = Daemon::start();
-    d.cli(Via::Unix).arg("reread").assert().code(0).stdout("No config updates to processes\n");
+    d.cli(Via::Unix)
+        .arg("reread")
+        .assert()
+        .code(0)
+        .stdout("No config updates to processes\n");
     std::fs::write(
         d.path("conf.d/extra.conf"),
         "[program:extra]\ncommand=sleep 100000\nstdout_logfile=%(here)s/../extra.log\n",
     )
     .unwrap();
-    d.cli(Via::Unix).arg("reread").assert().code(0).stdout("extra: available\n");
+    d.cli(Via::Unix)
+        .arg("reread")
+        .assert()
+        .code(0)
+        .stdout("extra: available\n");
     // The Python tool's `reload --dry-run` prints the diff only.
-    let v = json(&d.cli(Via::Unix).args(["reload", "--dry-run", "--json"]).output().unwrap());
+    let v = json(
+        &d.cli(Via::Unix)
+            .args(["reload", "--dry-run", "--json"])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(v["diff"]["added"][0], "extra");
     d.cli(Via::Unix).args(["status", "extra"]).assert().code(4);
     // `reload` applies it (the Python peer only printed "reloaded").
@@ -322,16 +567,44 @@ fn reread_update_add_remove() {
     assert!(stdout(&o).contains("extra: added process group"));
     d.wait_for(10, "extra to autostart", |_| d.state("extra") == "RUNNING");
     // Changed, then removed.
-    std::fs::write(d.path("conf.d/extra.conf"), "[program:extra]\ncommand=sleep 99999\n").unwrap();
-    d.cli(Via::Unix).arg("update").assert().code(0).stdout("extra: updated process group\n");
+    std::fs::write(
+        d.path("conf.d/extra.conf"),
+        "[program:extra]\ncommand=sleep 99999\n",
+    )
+    .unwrap();
+    d.cli(Via::Unix)
+        .arg("update")
+        .assert()
+        .code(0)
+        .stdout("extra: updated process group\n");
     std::fs::remove_file(d.path("conf.d/extra.conf")).unwrap();
-    d.cli(Via::Unix).arg("update").assert().code(0).stdout("extra: removed process group\n");
+    d.cli(Via::Unix)
+        .arg("update")
+        .assert()
+        .code(0)
+        .stdout("extra: removed process group\n");
     d.cli(Via::Unix).args(["status", "extra"]).assert().code(4);
     // add/remove of configured groups.
-    d.cli(Via::Unix).args(["remove", "web"]).assert().code(0).stdout("web: removed\n");
-    d.cli(Via::Unix).args(["add", "web"]).assert().code(0).stdout("web: added\n");
-    d.cli(Via::Unix).args(["add", "web"]).assert().code(0).stdout("web: already added\n");
-    let o = d.cli(Via::Unix).args(["remove", "sleeper"]).output().unwrap();
+    d.cli(Via::Unix)
+        .args(["remove", "web"])
+        .assert()
+        .code(0)
+        .stdout("web: removed\n");
+    d.cli(Via::Unix)
+        .args(["add", "web"])
+        .assert()
+        .code(0)
+        .stdout("web: added\n");
+    d.cli(Via::Unix)
+        .args(["add", "web"])
+        .assert()
+        .code(0)
+        .stdout("web: already added\n");
+    let o = d
+        .cli(Via::Unix)
+        .args(["remove", "sleeper"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("STILL_RUNNING"));
 }
@@ -342,16 +615,39 @@ fn auth_over_both_transports_and_the_password_never_shows() {
     for via in BOTH {
         d.cli(via).args(["status", "sleeper"]).assert().code(0);
         // No credentials.
-        let o = bare_cli().args(["-s", &d.url(via), "status"]).output().unwrap();
+        let o = bare_cli()
+            .args(["-s", &d.url(via), "status"])
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(4), "{via:?}");
-        assert!(stderr(&o).contains("401") && stderr(&o).contains("SUPERVISOR_PASSWORD"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("401") && stderr(&o).contains("SUPERVISOR_PASSWORD"),
+            "{}",
+            stderr(&o)
+        );
         // Wrong password, given on the command line.
-        let o = bare_cli().args(["-s", &d.url(via), "-u", USER, "-p", "wrong-pw", "start", "web:web_a"]).output().unwrap();
+        let o = bare_cli()
+            .args([
+                "-s",
+                &d.url(via),
+                "-u",
+                USER,
+                "-p",
+                "wrong-pw",
+                "start",
+                "web:web_a",
+            ])
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(4));
         assert!(!stderr(&o).contains("wrong-pw") && !stdout(&o).contains("wrong-pw"));
     }
     // Credentials in the URL work and are never printed.
-    let url = format!("http://{USER}:{}@127.0.0.1:{}", PASSWORD.replace(':', "%3A").replace('#', "%23"), d.port);
+    let url = format!(
+        "http://{USER}:{}@127.0.0.1:{}",
+        PASSWORD.replace(':', "%3A").replace('#', "%23"),
+        d.port
+    );
     let o = bare_cli().args(["-s", &url, "info"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stdout(&o).contains(PASSWORD) && !stdout(&o).contains("s3cret"));
@@ -362,8 +658,21 @@ fn auth_over_both_transports_and_the_password_never_shows() {
         format!("[supervisorctl]\nserverurl=unix://%(here)s/supervisor.sock\nusername={USER}\npassword={PASSWORD}\n"),
     )
     .unwrap();
-    bare_cli().args(["-c", conf.to_str().unwrap(), "status", "sleeper"]).assert().code(0);
-    let o = bare_cli().args(["-c", conf.to_str().unwrap(), "-p", "bad", "status", "sleeper"]).output().unwrap();
+    bare_cli()
+        .args(["-c", conf.to_str().unwrap(), "status", "sleeper"])
+        .assert()
+        .code(0);
+    let o = bare_cli()
+        .args([
+            "-c",
+            conf.to_str().unwrap(),
+            "-p",
+            "bad",
+            "status",
+            "sleeper",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(4));
     assert!(!stderr(&o).contains("s3cret"));
 }
@@ -373,34 +682,83 @@ fn unreachable_daemon_errors_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     // Socket file missing: exit 7 (supervisorctl's "no such file").
     let sock = dir.path().join("missing.sock");
-    let o = bare_cli().args(["-s", &format!("unix://{}", sock.display()), "start", "x"]).output().unwrap();
+    let o = bare_cli()
+        .args(["-s", &format!("unix://{}", sock.display()), "start", "x"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(7));
     let err = stderr(&o);
-    assert!(err.contains("no such socket file") && err.contains("hint: is supervisord running?"), "{err}");
+    assert!(
+        err.contains("no such socket file") && err.contains("hint: is supervisord running?"),
+        "{err}"
+    );
     // Connection refused: exit 4 (supervisorctl's code); `status` gives 4 for any unreachable daemon.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let o = bare_cli().args(["-s", &format!("http://127.0.0.1:{port}"), "stop", "x"]).output().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = bare_cli()
+        .args(["-s", &format!("http://127.0.0.1:{port}"), "stop", "x"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(4));
-    assert!(stderr(&o).contains("refused the connection"), "{}", stderr(&o));
-    assert_eq!(stderr(&o).lines().count(), 2, "one error line and one hint: {}", stderr(&o));
-    let o = bare_cli().args(["-s", &format!("unix://{}", sock.display()), "status"]).output().unwrap();
+    assert!(
+        stderr(&o).contains("refused the connection"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        stderr(&o).lines().count(),
+        2,
+        "one error line and one hint: {}",
+        stderr(&o)
+    );
+    let o = bare_cli()
+        .args(["-s", &format!("unix://{}", sock.display()), "status"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(4));
     // Bad URLs and files: exit 2.
-    for args in [vec!["-s", "https://127.0.0.1:9001", "status"], vec!["-s", "ftp://x", "info"], vec!["-c", "/nonexistent.conf", "info"]] {
+    for args in [
+        vec!["-s", "https://127.0.0.1:9001", "status"],
+        vec!["-s", "ftp://x", "info"],
+        vec!["-c", "/nonexistent.conf", "info"],
+    ] {
         let o = bare_cli().args(&args).output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
     }
     // --json errors are JSON on stdout.
-    let o = bare_cli().args(["-s", &format!("unix://{}", sock.display()), "info", "--json"]).output().unwrap();
+    let o = bare_cli()
+        .args([
+            "-s",
+            &format!("unix://{}", sock.display()),
+            "info",
+            "--json",
+        ])
+        .output()
+        .unwrap();
     let v = json(&o);
-    assert!(v["error"]["message"].as_str().unwrap().contains("no such socket file"));
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no such socket file")
+    );
     assert!(v["error"]["hint"].is_string());
 }
 
 #[test]
 fn wrong_path_and_frozen_daemon() {
     let d = Daemon::start();
-    let o = bare_cli().args(["-s", &format!("http://127.0.0.1:{}/WRONG", d.port), "status"]).output().unwrap();
+    let o = bare_cli()
+        .args([
+            "-s",
+            &format!("http://127.0.0.1:{}/WRONG", d.port),
+            "status",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(4));
     let err = stderr(&o);
     assert!(err.contains("HTTP") && err.contains("/RPC2"), "{err}");
@@ -408,13 +766,20 @@ fn wrong_path_and_frozen_daemon() {
     d.signal("STOP");
     for via in BOTH {
         let started = std::time::Instant::now();
-        let o = d.cli(via).args(["--timeout", "1", "start", "web:web_a"]).output().unwrap();
+        let o = d
+            .cli(via)
+            .args(["--timeout", "1", "start", "web:web_a"])
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(1), "{via:?}: {}", stderr(&o));
         assert!(stderr(&o).contains("did not answer"), "{}", stderr(&o));
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
     d.signal("CONT");
-    d.cli(Via::Unix).args(["status", "sleeper"]).assert().code(0);
+    d.cli(Via::Unix)
+        .args(["status", "sleeper"])
+        .assert()
+        .code(0);
 }
 
 #[test]

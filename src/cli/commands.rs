@@ -18,7 +18,9 @@ use std::time::Duration;
 /// Runs the parsed command line; returns the exit code (errors are mapped by the
 /// caller with [`exit::for_error`]).
 pub async fn run(cli: Cli) -> Result<u8> {
-    let p = Printer { json: cli.global.json };
+    let p = Printer {
+        json: cli.global.json,
+    };
     // Commands that need no daemon.
     match &cli.command {
         Command::Completions { shell } => {
@@ -77,7 +79,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     ("api", i.api_version.clone()),
                     ("identification", i.identification.clone()),
                     ("pid", i.pid.to_string()),
-                    ("client", format!("supervisord-mcp {}", env!("CARGO_PKG_VERSION"))),
+                    (
+                        "client",
+                        format!("supervisord-mcp {}", env!("CARGO_PKG_VERSION")),
+                    ),
                 ])?;
             }
             Ok(exit::SUCCESS)
@@ -197,7 +202,14 @@ async fn cmd_pid(c: &Client, p: Printer, names: &[String]) -> Result<u8> {
         name: &'a str,
         pid: i64,
     }
-    let pids: Vec<Pid> = report.processes.iter().map(|s| Pid { name: &s.name, pid: s.pid }).collect();
+    let pids: Vec<Pid> = report
+        .processes
+        .iter()
+        .map(|s| Pid {
+            name: &s.name,
+            pid: s.pid,
+        })
+        .collect();
     if p.json {
         p.json(&serde_json::json!({ "processes": pids, "unknown": report.unknown }))?;
     } else {
@@ -230,7 +242,11 @@ async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<u8> {
         max_bytes: a.max_bytes,
         raw: a.raw,
     };
-    let channel = if a.stderr { Channel::Stderr } else { Channel::Stdout };
+    let channel = if a.stderr {
+        Channel::Stderr
+    } else {
+        Channel::Stdout
+    };
     if a.follow {
         let fopts = FollowOptions {
             tail: opts,
@@ -239,7 +255,11 @@ async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<u8> {
         let follow = logs::follow(c, &a.name, channel, &fopts, |ev| emit(p, ev));
         return follow_until_interrupted(follow).await;
     }
-    let channels: &[Channel] = if a.both { &[Channel::Stdout, Channel::Stderr] } else { std::slice::from_ref(&channel) };
+    let channels: &[Channel] = if a.both {
+        &[Channel::Stdout, Channel::Stderr]
+    } else {
+        std::slice::from_ref(&channel)
+    };
     let mut docs = Vec::new();
     for ch in channels {
         let t = logs::tail(c, &LogSource::process(&a.name, *ch), &opts).await?;
@@ -249,13 +269,23 @@ async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<u8> {
             }
             p.lines(&t.lines)?;
             if t.truncated {
-                eprintln!("(stopped at {} bytes before finding {} lines; raise --max-bytes for more)", t.window_bytes, a.lines);
+                eprintln!(
+                    "(stopped at {} bytes before finding {} lines; raise --max-bytes for more)",
+                    t.window_bytes, a.lines
+                );
             }
         }
         docs.push((*ch, t));
     }
     if p.json {
-        let docs: Vec<LogsJson> = docs.iter().map(|(ch, t)| LogsJson { name: &a.name, channel: *ch, tail: t }).collect();
+        let docs: Vec<LogsJson> = docs
+            .iter()
+            .map(|(ch, t)| LogsJson {
+                name: &a.name,
+                channel: *ch,
+                tail: t,
+            })
+            .collect();
         match docs.as_slice() {
             [one] => p.json(one)?,
             many => p.json(&serde_json::json!({ "logs": many }))?,
@@ -269,7 +299,9 @@ fn emit(p: Printer, ev: FollowEvent) -> bool {
     match ev {
         FollowEvent::Lines(lines) => {
             if p.json {
-                lines.iter().all(|l| p.json(&serde_json::json!({ "line": l })).is_ok())
+                lines
+                    .iter()
+                    .all(|l| p.json(&serde_json::json!({ "line": l })).is_ok())
             } else {
                 p.lines(&lines).is_ok()
             }
@@ -281,7 +313,9 @@ fn emit(p: Printer, ev: FollowEvent) -> bool {
     }
 }
 
-async fn follow_until_interrupted(follow: impl std::future::Future<Output = crate::supervisor::Result<()>>) -> Result<u8> {
+async fn follow_until_interrupted(
+    follow: impl std::future::Future<Output = crate::supervisor::Result<()>>,
+) -> Result<u8> {
     tokio::select! {
         r = follow => { r?; Ok(exit::SUCCESS) }
         _ = tokio::signal::ctrl_c() => Ok(exit::SUCCESS),
@@ -321,7 +355,11 @@ async fn cmd_clear(c: &Client, p: Printer, names: &[String]) -> Result<u8> {
             .collect();
         p.lines(&lines)?;
     }
-    Ok(if r.iter().all(|x| x.cleared) { exit::SUCCESS } else { exit::GENERIC })
+    Ok(if r.iter().all(|x| x.cleared) {
+        exit::SUCCESS
+    } else {
+        exit::GENERIC
+    })
 }
 
 async fn cmd_update(c: &Client, p: Printer, groups: &[String], dry_run: bool) -> Result<u8> {
@@ -350,7 +388,11 @@ async fn cmd_update(c: &Client, p: Printer, groups: &[String], dry_run: bool) ->
             .collect();
         p.lines(&lines)?;
     }
-    Ok(if report.all_applied() { exit::SUCCESS } else { exit::GENERIC })
+    Ok(if report.all_applied() {
+        exit::SUCCESS
+    } else {
+        exit::GENERIC
+    })
 }
 
 fn group_results(p: Printer, r: &[update::GroupResult]) -> Result<u8> {
@@ -366,5 +408,9 @@ fn group_results(p: Printer, r: &[update::GroupResult]) -> Result<u8> {
             .collect();
         p.lines(&lines)?;
     }
-    Ok(if r.iter().any(|g| g.error.is_some()) { exit::GENERIC } else { exit::SUCCESS })
+    Ok(if r.iter().any(|g| g.error.is_some()) {
+        exit::GENERIC
+    } else {
+        exit::SUCCESS
+    })
 }

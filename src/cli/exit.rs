@@ -1,8 +1,8 @@
 //! Exit codes, chosen in one place (supervisorctl's LSB codes where it has one).
 
 use crate::config::ConfigError;
-use crate::supervisor::ops::control::{Outcome, ProcessResult};
 use crate::supervisor::Error;
+use crate::supervisor::ops::control::{Outcome, ProcessResult};
 
 pub const SUCCESS: u8 = 0;
 /// A fault, an unknown name, a timeout, a bad reply.
@@ -41,7 +41,9 @@ fn for_core(e: &Error, is_status: bool) -> u8 {
         return STATUS_UNKNOWN;
     }
     match e {
-        Error::ConnectionRefused { .. } | Error::PermissionDenied { .. } | Error::Unauthorized { .. } => INSUFFICIENT_PRIVILEGES,
+        Error::ConnectionRefused { .. }
+        | Error::PermissionDenied { .. }
+        | Error::Unauthorized { .. } => INSUFFICIENT_PRIVILEGES,
         Error::SocketMissing { .. } => NOT_RUNNING,
         Error::Fault(f) if f.code.is_dead_program() => NOT_RUNNING,
         _ => GENERIC,

@@ -40,7 +40,13 @@ pub struct GlobalOpts {
     pub configuration: Option<PathBuf>,
     /// Server URL: unix:///path/to/supervisor.sock or http://host:port
     /// [env: SUPERVISOR_SERVER_URL]
-    #[arg(short = 's', long, visible_alias = "server-url", global = true, value_name = "URL")]
+    #[arg(
+        short = 's',
+        long,
+        visible_alias = "server-url",
+        global = true,
+        value_name = "URL"
+    )]
     pub serverurl: Option<String>,
     /// Username for the server [env: SUPERVISOR_USERNAME]
     #[arg(short = 'u', long, global = true)]
@@ -218,11 +224,31 @@ mod tests {
 
     #[test]
     fn accepts_supervisorctl_and_python_tool_spellings() -> Result<(), clap::Error> {
-        let cli = Cli::try_parse_from(["x", "--server-url", "http://h:1", "logs", "web", "--lines", "5", "--stderr"])?;
+        let cli = Cli::try_parse_from([
+            "x",
+            "--server-url",
+            "http://h:1",
+            "logs",
+            "web",
+            "--lines",
+            "5",
+            "--stderr",
+        ])?;
         assert_eq!(cli.global.serverurl.as_deref(), Some("http://h:1"));
-        let Command::Logs(a) = cli.command else { panic!("not logs") };
+        let Command::Logs(a) = cli.command else {
+            panic!("not logs")
+        };
         assert!(a.stderr && a.lines == 5);
-        let cli = Cli::try_parse_from(["x", "-c", "s.conf", "-s", "unix:///s", "start", "web:*", "all"])?;
+        let cli = Cli::try_parse_from([
+            "x",
+            "-c",
+            "s.conf",
+            "-s",
+            "unix:///s",
+            "start",
+            "web:*",
+            "all",
+        ])?;
         assert!(matches!(cli.command, Command::Start { ref names, .. } if names.len() == 2));
         assert!(Cli::try_parse_from(["x", "start"]).is_err());
         Ok(())

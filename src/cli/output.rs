@@ -2,9 +2,9 @@
 //! on stdout), tables and short lines for people. Errors go to stderr as one line
 //! plus a `hint:` line (or, with `--json`, as `{"error": …}` on stdout).
 
+use crate::supervisor::ProcessState;
 use crate::supervisor::ops::control::{Outcome, ProcessResult};
 use crate::supervisor::ops::status::StatusReport;
-use crate::supervisor::ProcessState;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -63,12 +63,20 @@ impl Printer {
             eprintln!("{n}: ERROR (no such process)");
         }
         if report.processes.is_empty() {
-            return if report.unknown.is_empty() { self.line("no processes") } else { Ok(()) };
+            return if report.unknown.is_empty() {
+                self.line("no processes")
+            } else {
+                Ok(())
+            };
         }
         let mut t = table();
         t.set_header(["NAME", "STATE", "DESCRIPTION"]);
         for p in &report.processes {
-            t.add_row([Cell::new(&p.name), Cell::new(p.state.name()).fg(state_color(p.state)), Cell::new(&p.description)]);
+            t.add_row([
+                Cell::new(&p.name),
+                Cell::new(p.state.name()).fg(state_color(p.state)),
+                Cell::new(&p.description),
+            ]);
         }
         self.line(&t.to_string())
     }
@@ -90,7 +98,10 @@ impl Printer {
                     let fault = r.fault.map(|f| format!(" ({f})")).unwrap_or_default();
                     out.push(format!("{}: ERROR{fault} {}", r.name, r.message));
                     if let Some(f) = &r.failure {
-                        let status = f.exitstatus.map(|s| format!("exit status {s}; ")).unwrap_or_default();
+                        let status = f
+                            .exitstatus
+                            .map(|s| format!("exit status {s}; "))
+                            .unwrap_or_default();
                         out.push(format!("  {status}last lines of its log:"));
                         if f.log_tail.is_empty() {
                             out.push("  (the log is empty)".to_owned());
@@ -107,7 +118,10 @@ impl Printer {
     /// A key/value listing (info).
     pub fn pairs(&self, pairs: &[(&str, String)]) -> io::Result<()> {
         let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        let lines: Vec<String> = pairs.iter().map(|(k, v)| format!("{k:width$}  {v}")).collect();
+        let lines: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{k:width$}  {v}"))
+            .collect();
         self.lines(&lines)
     }
 
@@ -124,12 +138,12 @@ impl Printer {
     /// Prints an error that stopped the command: `supervisord-mcp: error: …` and a
     /// `hint:` line on stderr, or `{"error": {...}}` on stdout with `--json`.
     pub fn error(&self, err: &anyhow::Error) {
-        let core = err
-            .downcast_ref::<crate::supervisor::Error>()
-            .or_else(|| match err.downcast_ref::<crate::config::ConfigError>() {
+        let core = err.downcast_ref::<crate::supervisor::Error>().or_else(|| {
+            match err.downcast_ref::<crate::config::ConfigError>() {
                 Some(crate::config::ConfigError::Server(e)) => Some(e),
                 _ => None,
-            });
+            }
+        });
         let hint = core.and_then(crate::supervisor::Error::hint);
         if self.json {
             let doc = serde_json::json!({

@@ -85,7 +85,10 @@ impl FaultCode {
     /// Faults that mean "the program is dead": supervisorctl's `DEAD_PROGRAM_FAULTS`
     /// (exit status 7).
     pub fn is_dead_program(self) -> bool {
-        matches!(self, FaultCode::SpawnError | FaultCode::AbnormalTermination | FaultCode::NotRunning)
+        matches!(
+            self,
+            FaultCode::SpawnError | FaultCode::AbnormalTermination | FaultCode::NotRunning
+        )
     }
 }
 
@@ -132,9 +135,17 @@ pub enum Error {
     #[error("{url} rejected the credentials (HTTP 401)")]
     Unauthorized { url: String, sent_credentials: bool },
     #[error("{url} did not answer {method} within {secs:.1} s")]
-    Timeout { url: String, method: String, secs: f64 },
+    Timeout {
+        url: String,
+        method: String,
+        secs: f64,
+    },
     #[error("HTTP {status} from {url} for {method}")]
-    HttpStatus { url: String, method: String, status: u16 },
+    HttpStatus {
+        url: String,
+        method: String,
+        status: u16,
+    },
     #[error("cannot reach {url}: {detail}")]
     Transport { url: String, detail: String },
     #[error("bad response from {url} for {method}: {source}")]
@@ -211,17 +222,27 @@ impl Error {
 fn fault_hint(code: FaultCode) -> Option<String> {
     Some(
         match code {
-            FaultCode::BadName => "run `status` to list the valid names (name, group:name, group:*, all)",
+            FaultCode::BadName => {
+                "run `status` to list the valid names (name, group:name, group:*, all)"
+            }
             FaultCode::BadSignal => "use a signal name such as HUP, TERM, USR1, or a number",
-            FaultCode::NoFile => "the command or log file does not exist; check the program's configuration",
-            FaultCode::NotExecutable => "the command is not executable; check its path and permissions",
+            FaultCode::NoFile => {
+                "the command or log file does not exist; check the program's configuration"
+            }
+            FaultCode::NotExecutable => {
+                "the command is not executable; check its path and permissions"
+            }
             FaultCode::SpawnError | FaultCode::AbnormalTermination => {
                 "the program exited while starting; read its stderr with `logs NAME --stderr`"
             }
-            FaultCode::ShutdownState => "supervisord is shutting down or restarting; retry in a moment",
+            FaultCode::ShutdownState => {
+                "supervisord is shutting down or restarting; retry in a moment"
+            }
             FaultCode::CantReread => "the configuration file has an error; fix it and retry",
             FaultCode::StillRunning => "stop the group's processes first",
-            FaultCode::UnknownMethod => "is [rpcinterface:supervisor] enabled in supervisord's configuration?",
+            FaultCode::UnknownMethod => {
+                "is [rpcinterface:supervisor] enabled in supervisord's configuration?"
+            }
             _ => return None,
         }
         .to_owned(),
@@ -236,7 +257,9 @@ mod tests {
 
     #[test]
     fn fault_names_round_trip_codes() {
-        for code in [1, 2, 3, 4, 6, 10, 11, 20, 21, 30, 40, 50, 60, 70, 80, 90, 91, 92] {
+        for code in [
+            1, 2, 3, 4, 6, 10, 11, 20, 21, 30, 40, 50, 60, 70, 80, 90, 91, 92,
+        ] {
             let name = FaultCode::from_code(code).name();
             assert!(!name.starts_with("FAULT_"), "{code} has no name");
         }
@@ -245,10 +268,15 @@ mod tests {
 
     #[test]
     fn messages_say_what_happened_and_hints_what_to_do() {
-        let e = Error::SocketMissing { url: "unix:///x.sock".into() };
+        let e = Error::SocketMissing {
+            url: "unix:///x.sock".into(),
+        };
         assert_eq!(e.to_string(), "unix:///x.sock: no such socket file");
         assert!(e.hint().unwrap().contains("is supervisord running"));
-        let e = Error::Unauthorized { url: "http://h:1".into(), sent_credentials: false };
+        let e = Error::Unauthorized {
+            url: "http://h:1".into(),
+            sent_credentials: false,
+        };
         assert!(e.hint().unwrap().contains("SUPERVISOR_PASSWORD"));
     }
 }

@@ -67,7 +67,11 @@ impl Endpoint {
                 password: None,
             });
         }
-        let mut url = Url::parse(raw).map_err(|e| bad(&format!("{e}; use http://host:port or unix:///path/to/supervisor.sock")))?;
+        let mut url = Url::parse(raw).map_err(|e| {
+            bad(&format!(
+                "{e}; use http://host:port or unix:///path/to/supervisor.sock"
+            ))
+        })?;
         match url.scheme() {
             "http" => {}
             "https" => {
@@ -75,7 +79,11 @@ impl Endpoint {
                     "supervisord serves no TLS; use http:// (behind a TLS proxy, point at the proxy's plain side)",
                 ));
             }
-            _ => return Err(bad("use http://host:port or unix:///path/to/supervisor.sock")),
+            _ => {
+                return Err(bad(
+                    "use http://host:port or unix:///path/to/supervisor.sock",
+                ));
+            }
         }
         if url.host_str().is_none_or(str::is_empty) {
             return Err(bad("no host"));
@@ -227,7 +235,12 @@ impl Transport {
     }
 
     /// Calls one XML-RPC method, bounded by `timeout`.
-    pub async fn call_with_timeout(&self, method: &str, params: &[Value], timeout: Duration) -> Result<Value> {
+    pub async fn call_with_timeout(
+        &self,
+        method: &str,
+        params: &[Value],
+        timeout: Duration,
+    ) -> Result<Value> {
         let body = encode_call(method, params);
         let mut req = self
             .http
@@ -238,10 +251,17 @@ impl Transport {
         if let Some((user, pass)) = &self.auth {
             req = req.basic_auth(user, Some(pass.expose()));
         }
-        let mut resp = req.send().await.map_err(|e| self.classify(e, method, timeout))?;
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| self.classify(e, method, timeout))?;
         self.check_status(resp.status(), method)?;
         let mut buf = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(e, method, timeout))? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.classify(e, method, timeout))?
+        {
             if buf.len() + chunk.len() > MAX_REPLY_BYTES {
                 return Err(Error::Shape {
                     method: method.to_owned(),
@@ -276,7 +296,10 @@ impl Transport {
             req = req.basic_auth(user, Some(pass.expose()));
         }
         let what = format!("GET {path}");
-        let resp = req.send().await.map_err(|e| self.classify(e, &what, self.timeout))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| self.classify(e, &what, self.timeout))?;
         self.check_status(resp.status(), &what)?;
         Ok(resp)
     }
@@ -312,7 +335,9 @@ impl Transport {
         while let Some(e) = source {
             if let Some(io) = e.downcast_ref::<std::io::Error>() {
                 match io.kind() {
-                    std::io::ErrorKind::ConnectionRefused => return Error::ConnectionRefused { url },
+                    std::io::ErrorKind::ConnectionRefused => {
+                        return Error::ConnectionRefused { url };
+                    }
                     std::io::ErrorKind::NotFound => return Error::SocketMissing { url },
                     std::io::ErrorKind::PermissionDenied => return Error::PermissionDenied { url },
                     std::io::ErrorKind::TimedOut => {
@@ -358,7 +383,13 @@ mod tests {
 
     #[test]
     fn refuses_what_supervisord_cannot_serve() {
-        for bad in ["https://h:1", "ftp://h", "notaurl", "unix://", "http://u:pw@"] {
+        for bad in [
+            "https://h:1",
+            "ftp://h",
+            "notaurl",
+            "unix://",
+            "http://u:pw@",
+        ] {
             let err = Endpoint::parse(bad).unwrap_err().to_string();
             assert!(!err.contains("pw"), "{err}");
         }
@@ -366,7 +397,10 @@ mod tests {
 
     #[test]
     fn redacts_credentials_in_text() {
-        assert_eq!(redact_url("error for http://u:p@h:1/x"), "error for http://h:1/x");
+        assert_eq!(
+            redact_url("error for http://u:p@h:1/x"),
+            "error for http://h:1/x"
+        );
         assert_eq!(redact_url("http://h:1"), "http://h:1");
     }
 }

@@ -64,13 +64,19 @@ impl ProcessState {
     pub fn is_stopped(self) -> bool {
         matches!(
             self,
-            ProcessState::Stopped | ProcessState::Exited | ProcessState::Fatal | ProcessState::Unknown
+            ProcessState::Stopped
+                | ProcessState::Exited
+                | ProcessState::Fatal
+                | ProcessState::Unknown
         )
     }
 
     /// Supervisord's `RUNNING_STATES`: RUNNING, BACKOFF, STARTING.
     pub fn is_running(self) -> bool {
-        matches!(self, ProcessState::Running | ProcessState::Backoff | ProcessState::Starting)
+        matches!(
+            self,
+            ProcessState::Running | ProcessState::Backoff | ProcessState::Starting
+        )
     }
 }
 

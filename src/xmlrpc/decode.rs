@@ -4,9 +4,9 @@
 //! `xml10_content()` (which turns `\r\n` into `\n` and would corrupt log bytes and the
 //! byte offsets computed from them). Control characters are not rejected.
 
-use super::{DecodeError, Response, Value};
 #[cfg(test)]
 use super::Fault;
+use super::{DecodeError, Response, Value};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use std::collections::BTreeMap;
@@ -108,14 +108,20 @@ impl Decoder {
             "value" => self.stack.push(Frame::value()),
             "array" => self.stack.push(Frame::Array(Vec::new())),
             "struct" => self.stack.push(Frame::Struct(BTreeMap::new())),
-            "member" => self.stack.push(Frame::Member { name: None, value: None }),
+            "member" => self.stack.push(Frame::Member {
+                name: None,
+                value: None,
+            }),
             "name" => self.stack.push(Frame::Name(String::new())),
             "fault" => self.fault = true,
             _ => {
                 if let Some(k) = Scalar::from_tag(tag) {
                     match self.stack.last_mut() {
                         Some(Frame::Value {
-                            kind, text, in_scalar, ..
+                            kind,
+                            text,
+                            in_scalar,
+                            ..
                         }) => {
                             *kind = Some(k);
                             text.clear();
@@ -132,7 +138,10 @@ impl Decoder {
     fn close(&mut self, tag: &str) -> Result<(), DecodeError> {
         match tag {
             "value" => {
-                let Some(Frame::Value { kind, text, done, .. }) = self.stack.pop() else {
+                let Some(Frame::Value {
+                    kind, text, done, ..
+                }) = self.stack.pop()
+                else {
                     return Err(malformed("</value> without <value>"));
                 };
                 let v = match (done, kind) {
@@ -176,7 +185,10 @@ impl Decoder {
             _ => {
                 if let Some(k) = Scalar::from_tag(tag) {
                     let Some(Frame::Value {
-                        text, done, in_scalar, ..
+                        text,
+                        done,
+                        in_scalar,
+                        ..
                     }) = self.stack.last_mut()
                     else {
                         return Err(malformed(format!("</{tag}> outside <value>")));
@@ -337,9 +349,13 @@ mod tests {
 
     #[test]
     fn real_get_all_process_info() {
-        let Value::Array(procs) = ok("getAllProcessInfo.xml") else { panic!("not an array") };
+        let Value::Array(procs) = ok("getAllProcessInfo.xml") else {
+            panic!("not an array")
+        };
         assert_eq!(procs.len(), 7);
-        let Value::Struct(first) = &procs[0] else { panic!("not a struct") };
+        let Value::Struct(first) = &procs[0] else {
+            panic!("not a struct")
+        };
         assert_eq!(first.get("name"), Some(&Value::from("colors")));
         assert_eq!(first.get("state"), Some(&Value::Int(20)));
         assert_eq!(first.get("spawnerr"), Some(&Value::from("")));
@@ -347,14 +363,24 @@ mod tests {
 
     #[test]
     fn real_fault_is_decoded_with_code_and_text() {
-        let fault = decode_response(&fixture("fault_bad_name.xml")).unwrap().unwrap_err();
-        assert_eq!(fault, Fault { code: 10, text: "BAD_NAME: nope".into() });
+        let fault = decode_response(&fixture("fault_bad_name.xml"))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            fault,
+            Fault {
+                code: 10,
+                text: "BAD_NAME: nope".into()
+            }
+        );
     }
 
     #[test]
     fn control_characters_and_carriage_returns_are_kept_byte_exact() {
         // Supervisord sends ESC, NUL and \r raw (not well-formed XML); we keep them.
-        let Value::String(s) = ok("readLog_controls.xml") else { panic!("not a string") };
+        let Value::String(s) = ok("readLog_controls.xml") else {
+            panic!("not a string")
+        };
         assert_eq!(
             s,
             "line one\r\nprogress 10%\rprogress 100%\nnul\0byte & <tag>\n\x1b[1mbold\x1b[0m\n"
@@ -363,29 +389,52 @@ mod tests {
 
     #[test]
     fn ansi_and_multibyte_log_text() {
-        let Value::String(s) = ok("readLog_ansi.xml") else { panic!("not a string") };
+        let Value::String(s) = ok("readLog_ansi.xml") else {
+            panic!("not a string")
+        };
         assert!(s.starts_with("\x1b[32mINFO\x1b[0m request 1 served in 1 ms — ok é\n"));
-        assert_eq!(s.len(), 300, "300 bytes were asked for, 300 bytes came back");
+        assert_eq!(
+            s.len(),
+            300,
+            "300 bytes were asked for, 300 bytes came back"
+        );
     }
 
     #[test]
     fn multicall_results_are_unwrapped_values_or_fault_structs() {
-        let Value::Array(items) = ok("multicall.xml") else { panic!("not an array") };
+        let Value::Array(items) = ok("multicall.xml") else {
+            panic!("not an array")
+        };
         assert_eq!(items[0], Value::from("3.0"));
-        assert_eq!(items[1].as_fault(), Some(Fault { code: 10, text: "BAD_NAME: nope".into() }));
+        assert_eq!(
+            items[1].as_fault(),
+            Some(Fault {
+                code: 10,
+                text: "BAD_NAME: nope".into()
+            })
+        );
     }
 
     #[test]
     fn reload_config_is_nested_one_level_deeper() {
-        let Value::Array(outer) = ok("reloadConfig.xml") else { panic!("not an array") };
-        let Value::Array(inner) = &outer[0] else { panic!("not nested") };
+        let Value::Array(outer) = ok("reloadConfig.xml") else {
+            panic!("not an array")
+        };
+        let Value::Array(inner) = &outer[0] else {
+            panic!("not nested")
+        };
         assert_eq!(inner.len(), 3);
     }
 
     #[test]
     fn tail_returns_string_offset_overflow() {
-        let Value::Array(items) = ok("tailLog.xml") else { panic!("not an array") };
-        assert!(matches!(items[..], [Value::String(_), Value::Int(_), Value::Bool(_)]));
+        let Value::Array(items) = ok("tailLog.xml") else {
+            panic!("not an array")
+        };
+        assert!(matches!(
+            items[..],
+            [Value::String(_), Value::Int(_), Value::Bool(_)]
+        ));
     }
 
     #[test]
@@ -395,7 +444,9 @@ mod tests {
             <value><i4>7</i4></value><value><i8>3000000000</i8></value><value><nil/></value>\
             <value><boolean>0</boolean></value><value><double>1.5</double></value>\
             <value><struct></struct></value></data></array></value></param></params></methodResponse>";
-        let Value::Array(items) = decode_response(body).unwrap().unwrap() else { panic!() };
+        let Value::Array(items) = decode_response(body).unwrap().unwrap() else {
+            panic!()
+        };
         assert_eq!(
             items,
             vec![
@@ -415,7 +466,10 @@ mod tests {
     #[test]
     fn whitespace_inside_strings_is_significant() {
         let body = b"<methodResponse><params><param><value><string>  two\n\n</string></value></param></params></methodResponse>";
-        assert_eq!(decode_response(body).unwrap().unwrap(), Value::from("  two\n\n"));
+        assert_eq!(
+            decode_response(body).unwrap().unwrap(),
+            Value::from("  two\n\n")
+        );
     }
 
     #[test]

@@ -27,7 +27,11 @@ fn encode_value(out: &mut String, v: &Value) {
         Value::Int(i) => {
             let _ = write!(out, "<int>{i}</int>");
         }
-        Value::Bool(b) => out.push_str(if *b { "<boolean>1</boolean>" } else { "<boolean>0</boolean>" }),
+        Value::Bool(b) => out.push_str(if *b {
+            "<boolean>1</boolean>"
+        } else {
+            "<boolean>0</boolean>"
+        }),
         Value::String(s) => {
             out.push_str("<string>");
             escape_into(out, s);
@@ -101,7 +105,10 @@ mod tests {
 
     #[test]
     fn offsets_beyond_i32_are_sent_as_digits() {
-        let body = encode_call("supervisor.readLog", &[Value::Int(3_000_000_000), Value::Int(5)]);
+        let body = encode_call(
+            "supervisor.readLog",
+            &[Value::Int(3_000_000_000), Value::Int(5)],
+        );
         assert!(body.contains("<int>3000000000</int>"));
     }
 }

@@ -1,7 +1,7 @@
 //! A real supervisord for tests: started in a temp dir on a unix socket and on
 //! loopback HTTP (optionally with basic auth), stopped on drop. If supervisord cannot
 //! be found the test fails with the command that installs it; it never skips.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -141,7 +141,11 @@ impl Daemon {
         let dir = tempfile::tempdir().expect("tempdir");
         let sock = dir.path().join("supervisor.sock");
         let port = free_port();
-        let creds = if auth { format!("username={USER}\npassword={PASSWORD}\n") } else { String::new() };
+        let creds = if auth {
+            format!("username={USER}\npassword={PASSWORD}\n")
+        } else {
+            String::new()
+        };
         let conf = format!(
             "[unix_http_server]\nfile=%(here)s/supervisor.sock\nchmod=0700\n{creds}\n\
              [inet_http_server]\nport=127.0.0.1:{port}\n{creds}\n\
@@ -180,14 +184,22 @@ impl Daemon {
                 let log = std::fs::read_to_string(self.path("supervisord.log")).unwrap_or_default();
                 panic!("supervisord exited at start ({status}): {log}");
             }
-            if self.sock.exists() && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                let out = self.cli(Via::Unix).args(["status"]).output().expect("run cli");
+            if self.sock.exists() && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            {
+                let out = self
+                    .cli(Via::Unix)
+                    .args(["status"])
+                    .output()
+                    .expect("run cli");
                 // 0 or 3 (some process not running) both mean the daemon answers.
                 if matches!(out.status.code(), Some(0 | 3)) {
                     return;
                 }
             }
-            assert!(Instant::now() < deadline, "supervisord did not become ready in 20 s");
+            assert!(
+                Instant::now() < deadline,
+                "supervisord did not become ready in 20 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -216,14 +228,19 @@ impl Daemon {
         let mut c = bare_cli();
         c.args(["-s", &self.url(via)]);
         if self.auth {
-            c.env("SUPERVISOR_USERNAME", USER).env("SUPERVISOR_PASSWORD", PASSWORD);
+            c.env("SUPERVISOR_USERNAME", USER)
+                .env("SUPERVISOR_PASSWORD", PASSWORD);
         }
         c
     }
 
     /// Writes (appends) bytes to a file in the daemon's dir (e.g. a log).
     pub fn append(&self, name: &str, bytes: &[u8]) {
-        let mut f = std::fs::OpenOptions::new().append(true).create(true).open(self.path(name)).expect("open");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(self.path(name))
+            .expect("open");
         f.write_all(bytes).expect("write");
     }
 
@@ -231,7 +248,11 @@ impl Daemon {
     pub fn wait_for(&self, secs: u64, what: &str, cond: impl Fn(&serde_json::Value) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
-            let out = self.cli(Via::Unix).args(["status", "--json"]).output().expect("status");
+            let out = self
+                .cli(Via::Unix)
+                .args(["status", "--json"])
+                .output()
+                .expect("status");
             if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout)
                 && cond(&v)
             {
@@ -244,22 +265,36 @@ impl Daemon {
 
     /// The state of one process, from `status --json`.
     pub fn state(&self, name: &str) -> String {
-        let out = self.cli(Via::Unix).args(["status", name, "--json"]).output().expect("status");
+        let out = self
+            .cli(Via::Unix)
+            .args(["status", name, "--json"])
+            .output()
+            .expect("status");
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-        v["processes"][0]["state"].as_str().unwrap_or("?").to_owned()
+        v["processes"][0]["state"]
+            .as_str()
+            .unwrap_or("?")
+            .to_owned()
     }
 
     /// Freezes (SIGSTOP) or thaws (SIGCONT) the daemon.
     pub fn signal(&self, sig: &str) {
-        let ok = Command::new("kill").args([&format!("-{sig}"), &self.pid().to_string()]).status().expect("kill");
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.pid().to_string()])
+            .status()
+            .expect("kill");
         assert!(ok.success());
     }
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-CONT", &self.child.id().to_string()]).status();
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {

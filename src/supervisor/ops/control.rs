@@ -12,10 +12,10 @@
 
 use super::logs::{self, LogSource, TailOptions};
 use super::names::select;
+use crate::supervisor::Client;
 use crate::supervisor::client::Call;
 use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::types::{Channel, ProcessInfo, ProcessState};
-use crate::supervisor::Client;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -62,7 +62,10 @@ pub enum Outcome {
 impl Outcome {
     /// True for outcomes that count as success (idempotent ones included).
     pub fn is_success(self) -> bool {
-        !matches!(self, Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess)
+        !matches!(
+            self,
+            Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess
+        )
     }
 }
 
@@ -100,7 +103,12 @@ pub struct ProcessResult {
 }
 
 impl ProcessResult {
-    fn new(name: String, outcome: Outcome, state: Option<ProcessState>, message: impl Into<String>) -> Self {
+    fn new(
+        name: String,
+        outcome: Outcome,
+        state: Option<ProcessState>,
+        message: impl Into<String>,
+    ) -> Self {
         ProcessResult {
             name,
             outcome,
@@ -112,7 +120,12 @@ impl ProcessResult {
     }
 
     fn unknown(name: &str) -> Self {
-        let mut r = Self::new(name.to_owned(), Outcome::NoSuchProcess, None, "no such process");
+        let mut r = Self::new(
+            name.to_owned(),
+            Outcome::NoSuchProcess,
+            None,
+            "no such process",
+        );
         r.fault = Some(FaultCode::BadName);
         r
     }
@@ -156,10 +169,11 @@ pub async fn failure_details(client: &Client, info: &ProcessInfo, fault: &str) -
         lines: FAILURE_LOG_LINES,
         ..TailOptions::default()
     };
-    let mut log_tail = match logs::tail(client, &LogSource::process(&ns, Channel::Stderr), &opts).await {
-        Ok(t) => t.lines,
-        Err(_) => Vec::new(),
-    };
+    let mut log_tail =
+        match logs::tail(client, &LogSource::process(&ns, Channel::Stderr), &opts).await {
+            Ok(t) => t.lines,
+            Err(_) => Vec::new(),
+        };
     if log_tail.is_empty()
         && let Ok(t) = logs::tail(client, &LogSource::process(&ns, Channel::Stdout), &opts).await
     {
@@ -168,20 +182,37 @@ pub async fn failure_details(client: &Client, info: &ProcessInfo, fault: &str) -
     Failure {
         fault: fault.to_owned(),
         spawnerr: info.spawnerr.clone(),
-        exitstatus: (info.exitstatus != 0 || matches!(info.state(), ProcessState::Exited | ProcessState::Stopped)).then_some(info.exitstatus),
+        exitstatus: (info.exitstatus != 0
+            || matches!(info.state(), ProcessState::Exited | ProcessState::Stopped))
+        .then_some(info.exitstatus),
         log_tail,
     }
 }
 
-async fn failed(client: &Client, info: &ProcessInfo, code: FaultCode, message: String) -> ProcessResult {
-    let mut r = ProcessResult::new(info.namespec(), Outcome::Failed, Some(info.state()), message);
+async fn failed(
+    client: &Client,
+    info: &ProcessInfo,
+    code: FaultCode,
+    message: String,
+) -> ProcessResult {
+    let mut r = ProcessResult::new(
+        info.namespec(),
+        Outcome::Failed,
+        Some(info.state()),
+        message,
+    );
     r.failure = Some(failure_details(client, info, &code.name()).await);
     r.fault = Some(code);
     r
 }
 
 /// Sends one call per process in a single multicall; returns each process's fault.
-async fn batch(client: &Client, method: &str, names: &[String], extra: &[crate::xmlrpc::Value]) -> Result<Vec<Option<(FaultCode, String)>>> {
+async fn batch(
+    client: &Client,
+    method: &str,
+    names: &[String],
+    extra: &[crate::xmlrpc::Value],
+) -> Result<Vec<Option<(FaultCode, String)>>> {
     let calls: Vec<Call> = names
         .iter()
         .map(|n| {
@@ -212,12 +243,29 @@ fn describe_exit(info: &ProcessInfo) -> String {
 /// Already running (or starting) is success. With `wait`, waits for RUNNING and
 /// reports a process that fails to get there (BACKOFF, FATAL, stopped) with its
 /// details. Errors only when the daemon cannot be asked at all.
-pub async fn start(client: &Client, names: &[String], opts: &WaitOptions) -> Result<Vec<ProcessResult>> {
+pub async fn start(
+    client: &Client,
+    names: &[String],
+    opts: &WaitOptions,
+) -> Result<Vec<ProcessResult>> {
     let all = client.get_all_process_info().await?;
     let sel = select(&all, names);
-    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    let mut results: Vec<ProcessResult> = sel
+        .unknown
+        .iter()
+        .map(|n| ProcessResult::unknown(n))
+        .collect();
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
-    results.extend(start_targets(client, &targets, &info_map(sel.processes), opts, Outcome::Started).await?);
+    results.extend(
+        start_targets(
+            client,
+            &targets,
+            &info_map(sel.processes),
+            opts,
+            Outcome::Started,
+        )
+        .await?,
+    );
     Ok(results)
 }
 
@@ -233,11 +281,18 @@ async fn start_targets(
     // A STOPPING process cannot be started (the daemon answers HTTP 500): wait for it.
     let stopping: Vec<String> = targets
         .iter()
-        .filter(|n| infos.get(*n).is_some_and(|p| p.state() == ProcessState::Stopping))
+        .filter(|n| {
+            infos
+                .get(*n)
+                .is_some_and(|p| p.state() == ProcessState::Stopping)
+        })
         .cloned()
         .collect();
     if !stopping.is_empty() {
-        let (fresh, _) = wait_until(client, &stopping, opts.timeout, opts.poll, |p| p.state().is_stopped()).await?;
+        let (fresh, _) = wait_until(client, &stopping, opts.timeout, opts.poll, |p| {
+            p.state().is_stopped()
+        })
+        .await?;
         infos.extend(fresh);
     }
     let mut results = HashMap::new();
@@ -247,22 +302,51 @@ async fn start_targets(
         let Some(p) = infos.get(n) else { continue };
         match p.state() {
             ProcessState::Running => {
-                results.insert(n.clone(), ProcessResult::new(n.clone(), Outcome::AlreadyRunning, Some(p.state()), "already running"));
+                results.insert(
+                    n.clone(),
+                    ProcessResult::new(
+                        n.clone(),
+                        Outcome::AlreadyRunning,
+                        Some(p.state()),
+                        "already running",
+                    ),
+                );
             }
             ProcessState::Starting | ProcessState::Backoff => to_watch.push(n.clone()),
             _ => to_start.push(n.clone()),
         }
     }
-    let faults = batch(client, "supervisor.startProcess", &to_start, &[false.into()]).await?;
+    let faults = batch(
+        client,
+        "supervisor.startProcess",
+        &to_start,
+        &[false.into()],
+    )
+    .await?;
     for (n, fault) in to_start.iter().zip(faults) {
         match fault {
             None => to_watch.push(n.clone()),
             Some((FaultCode::AlreadyStarted, _)) => {
-                results.insert(n.clone(), ProcessResult::new(n.clone(), Outcome::AlreadyRunning, Some(ProcessState::Running), "already running"));
+                results.insert(
+                    n.clone(),
+                    ProcessResult::new(
+                        n.clone(),
+                        Outcome::AlreadyRunning,
+                        Some(ProcessState::Running),
+                        "already running",
+                    ),
+                );
             }
             Some((code, text)) => {
-                let info = client.get_process_info(n).await.unwrap_or_else(|_| infos.get(n).cloned().unwrap_or_default());
-                let msg = if info.spawnerr.is_empty() { text } else { info.spawnerr.clone() };
+                let info = client
+                    .get_process_info(n)
+                    .await
+                    .unwrap_or_else(|_| infos.get(n).cloned().unwrap_or_default());
+                let msg = if info.spawnerr.is_empty() {
+                    text
+                } else {
+                    info.spawnerr.clone()
+                };
                 results.insert(n.clone(), failed(client, &info, code, msg).await);
             }
         }
@@ -270,7 +354,10 @@ async fn start_targets(
     if !to_watch.is_empty() {
         if opts.wait {
             let left = opts.timeout.saturating_sub(started_at.elapsed());
-            let (fresh, _) = wait_until(client, &to_watch, left, opts.poll, |p| p.state() != ProcessState::Starting).await?;
+            let (fresh, _) = wait_until(client, &to_watch, left, opts.poll, |p| {
+                p.state() != ProcessState::Starting
+            })
+            .await?;
             for n in &to_watch {
                 let Some(p) = fresh.get(n) else {
                     results.insert(n.clone(), ProcessResult::unknown(n));
@@ -278,22 +365,48 @@ async fn start_targets(
                 };
                 let r = match p.state() {
                     // EXITED means it did reach RUNNING (an exit before startsecs is BACKOFF).
-                    ProcessState::Running | ProcessState::Exited => {
-                        ProcessResult::new(n.clone(), success, Some(p.state()), success_message(success, p))
-                    }
+                    ProcessState::Running | ProcessState::Exited => ProcessResult::new(
+                        n.clone(),
+                        success,
+                        Some(p.state()),
+                        success_message(success, p),
+                    ),
                     ProcessState::Starting => {
-                        let mut r = ProcessResult::new(n.clone(), Outcome::TimedOut, Some(p.state()), format!("still STARTING after {:.0} s", opts.timeout.as_secs_f64()));
+                        let mut r = ProcessResult::new(
+                            n.clone(),
+                            Outcome::TimedOut,
+                            Some(p.state()),
+                            format!("still STARTING after {:.0} s", opts.timeout.as_secs_f64()),
+                        );
                         r.fault = Some(FaultCode::Failed);
                         r
                     }
-                    ProcessState::Backoff | ProcessState::Fatal => failed(client, p, FaultCode::SpawnError, describe_exit(p)).await,
-                    _ => failed(client, p, FaultCode::AbnormalTermination, format!("{} while starting: {}", p.state(), describe_exit(p))).await,
+                    ProcessState::Backoff | ProcessState::Fatal => {
+                        failed(client, p, FaultCode::SpawnError, describe_exit(p)).await
+                    }
+                    _ => {
+                        failed(
+                            client,
+                            p,
+                            FaultCode::AbnormalTermination,
+                            format!("{} while starting: {}", p.state(), describe_exit(p)),
+                        )
+                        .await
+                    }
                 };
                 results.insert(n.clone(), r);
             }
         } else {
             for n in &to_watch {
-                results.insert(n.clone(), ProcessResult::new(n.clone(), Outcome::Requested, Some(ProcessState::Starting), "start requested"));
+                results.insert(
+                    n.clone(),
+                    ProcessResult::new(
+                        n.clone(),
+                        Outcome::Requested,
+                        Some(ProcessState::Starting),
+                        "start requested",
+                    ),
+                );
             }
         }
     }
@@ -301,7 +414,11 @@ async fn start_targets(
 }
 
 fn success_message(outcome: Outcome, p: &ProcessInfo) -> String {
-    let verb = if outcome == Outcome::Restarted { "restarted" } else { "started" };
+    let verb = if outcome == Outcome::Restarted {
+        "restarted"
+    } else {
+        "started"
+    };
     if p.state() == ProcessState::Exited {
         format!("{verb}, then exited with status {}", p.exitstatus)
     } else {
@@ -312,12 +429,21 @@ fn success_message(outcome: Outcome, p: &ProcessInfo) -> String {
 /// Stops the named processes. Already stopped is success. With `wait`, waits for
 /// a stopped state (up to the daemon's `stopwaitsecs` and SIGKILL, bounded by
 /// `opts.timeout`).
-pub async fn stop(client: &Client, names: &[String], opts: &WaitOptions) -> Result<Vec<ProcessResult>> {
+pub async fn stop(
+    client: &Client,
+    names: &[String],
+    opts: &WaitOptions,
+) -> Result<Vec<ProcessResult>> {
     let all = client.get_all_process_info().await?;
     let sel = select(&all, names);
-    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    let mut results: Vec<ProcessResult> = sel
+        .unknown
+        .iter()
+        .map(|n| ProcessResult::unknown(n))
+        .collect();
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
-    let (stopped, _) = stop_targets(client, &targets, &info_map(sel.processes), opts.wait, opts).await?;
+    let (stopped, _) =
+        stop_targets(client, &targets, &info_map(sel.processes), opts.wait, opts).await?;
     results.extend(stopped);
     Ok(results)
 }
@@ -337,7 +463,15 @@ async fn stop_targets(
         let Some(p) = infos.get(n) else { continue };
         match p.state() {
             s if s.is_stopped() => {
-                results.insert(n.clone(), ProcessResult::new(n.clone(), Outcome::AlreadyStopped, Some(s), format!("already stopped ({s})")));
+                results.insert(
+                    n.clone(),
+                    ProcessResult::new(
+                        n.clone(),
+                        Outcome::AlreadyStopped,
+                        Some(s),
+                        format!("already stopped ({s})"),
+                    ),
+                );
             }
             ProcessState::Stopping => to_watch.push(n.clone()),
             _ => to_stop.push(n.clone()),
@@ -348,10 +482,18 @@ async fn stop_targets(
         match fault {
             None => to_watch.push(n.clone()),
             Some((FaultCode::NotRunning, _)) => {
-                results.insert(n.clone(), ProcessResult::new(n.clone(), Outcome::AlreadyStopped, None, "already stopped"));
+                results.insert(
+                    n.clone(),
+                    ProcessResult::new(n.clone(), Outcome::AlreadyStopped, None, "already stopped"),
+                );
             }
             Some((code, text)) => {
-                let mut r = ProcessResult::new(n.clone(), Outcome::Failed, infos.get(n).map(ProcessInfo::state), text);
+                let mut r = ProcessResult::new(
+                    n.clone(),
+                    Outcome::Failed,
+                    infos.get(n).map(ProcessInfo::state),
+                    text,
+                );
                 r.fault = Some(code);
                 results.insert(n.clone(), r);
             }
@@ -359,12 +501,26 @@ async fn stop_targets(
     }
     let mut last = infos.clone();
     if wait && !to_watch.is_empty() {
-        let (fresh, _) = wait_until(client, &to_watch, opts.timeout, opts.poll, |p| p.state().is_stopped()).await?;
+        let (fresh, _) = wait_until(client, &to_watch, opts.timeout, opts.poll, |p| {
+            p.state().is_stopped()
+        })
+        .await?;
         for n in &to_watch {
             let r = match fresh.get(n) {
-                Some(p) if p.state().is_stopped() => ProcessResult::new(n.clone(), Outcome::Stopped, Some(p.state()), "stopped"),
+                Some(p) if p.state().is_stopped() => {
+                    ProcessResult::new(n.clone(), Outcome::Stopped, Some(p.state()), "stopped")
+                }
                 Some(p) => {
-                    let mut r = ProcessResult::new(n.clone(), Outcome::TimedOut, Some(p.state()), format!("still {} after {:.0} s", p.state(), opts.timeout.as_secs_f64()));
+                    let mut r = ProcessResult::new(
+                        n.clone(),
+                        Outcome::TimedOut,
+                        Some(p.state()),
+                        format!(
+                            "still {} after {:.0} s",
+                            p.state(),
+                            opts.timeout.as_secs_f64()
+                        ),
+                    );
                     r.fault = Some(FaultCode::Failed);
                     r
                 }
@@ -375,21 +531,41 @@ async fn stop_targets(
         last.extend(fresh);
     } else {
         for n in &to_watch {
-            results.insert(n.clone(), ProcessResult::new(n.clone(), Outcome::Requested, Some(ProcessState::Stopping), "stop requested"));
+            results.insert(
+                n.clone(),
+                ProcessResult::new(
+                    n.clone(),
+                    Outcome::Requested,
+                    Some(ProcessState::Stopping),
+                    "stop requested",
+                ),
+            );
         }
     }
-    Ok((targets.iter().filter_map(|n| results.remove(n)).collect(), last))
+    Ok((
+        targets.iter().filter_map(|n| results.remove(n)).collect(),
+        last,
+    ))
 }
 
 /// Restarts the named processes from any state: stops what runs (or is starting,
 /// or in BACKOFF), waits until every target is stopped, then starts them all. A
 /// STOPPED, EXITED or FATAL process is simply started.
-pub async fn restart(client: &Client, names: &[String], opts: &WaitOptions) -> Result<Vec<ProcessResult>> {
+pub async fn restart(
+    client: &Client,
+    names: &[String],
+    opts: &WaitOptions,
+) -> Result<Vec<ProcessResult>> {
     let all = client.get_all_process_info().await?;
     let sel = select(&all, names);
-    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    let mut results: Vec<ProcessResult> = sel
+        .unknown
+        .iter()
+        .map(|n| ProcessResult::unknown(n))
+        .collect();
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
-    let (stop_results, infos) = stop_targets(client, &targets, &info_map(sel.processes), true, opts).await?;
+    let (stop_results, infos) =
+        stop_targets(client, &targets, &info_map(sel.processes), true, opts).await?;
     let mut startable = Vec::new();
     for r in stop_results {
         if r.outcome.is_success() {
@@ -410,8 +586,17 @@ pub async fn restart(client: &Client, names: &[String], opts: &WaitOptions) -> R
 pub async fn signal(client: &Client, signal: &str, names: &[String]) -> Result<Vec<ProcessResult>> {
     let all = client.get_all_process_info().await?;
     let sel = select(&all, names);
-    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
-    let signallable = |p: &ProcessInfo| matches!(p.state(), ProcessState::Running | ProcessState::Starting | ProcessState::Stopping);
+    let mut results: Vec<ProcessResult> = sel
+        .unknown
+        .iter()
+        .map(|n| ProcessResult::unknown(n))
+        .collect();
+    let signallable = |p: &ProcessInfo| {
+        matches!(
+            p.state(),
+            ProcessState::Running | ProcessState::Starting | ProcessState::Stopping
+        )
+    };
     let targets: Vec<&ProcessInfo> = sel
         .processes
         .iter()
@@ -426,7 +611,12 @@ pub async fn signal(client: &Client, signal: &str, names: &[String]) -> Result<V
             continue;
         }
         let r = match fault {
-            None => ProcessResult::new(n, Outcome::Signalled, Some(p.state()), format!("signalled {signal}")),
+            None => ProcessResult::new(
+                n,
+                Outcome::Signalled,
+                Some(p.state()),
+                format!("signalled {signal}"),
+            ),
             Some((FaultCode::BadSignal, text)) => {
                 return Err(Error::Fault(crate::supervisor::Fault {
                     code: FaultCode::BadSignal,

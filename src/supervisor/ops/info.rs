@@ -38,7 +38,10 @@ pub async fn info(client: &Client) -> Result<DaemonInfo> {
         }
     };
     let api_version = decode_value("supervisor.getAPIVersion", next("getAPIVersion")?)?;
-    let supervisor_version = decode_value("supervisor.getSupervisorVersion", next("getSupervisorVersion")?)?;
+    let supervisor_version = decode_value(
+        "supervisor.getSupervisorVersion",
+        next("getSupervisorVersion")?,
+    )?;
     let identification = decode_value("supervisor.getIdentification", next("getIdentification")?)?;
     let state: DaemonState = decode_value("supervisor.getState", next("getState")?)?;
     let pid = decode_value("supervisor.getPID", next("getPID")?)?;

@@ -15,9 +15,9 @@
 //! - Display text strips ANSI escapes and resolves `\r` overwrites unless asked to
 //!   keep the bytes as they are.
 
+use crate::supervisor::Client;
 use crate::supervisor::error::{Error, Result};
 use crate::supervisor::types::Channel;
-use crate::supervisor::Client;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -86,9 +86,18 @@ fn is_http_500(e: &Error) -> bool {
 
 /// Reads `length` bytes at `offset` (`offset < 0`: the last `|offset|` bytes).
 /// `Ok(None)` when the daemon could not decode the window (HTTP 500).
-async fn read_raw(client: &Client, src: &LogSource, offset: i64, length: i64) -> Result<Option<Vec<u8>>> {
+async fn read_raw(
+    client: &Client,
+    src: &LogSource,
+    offset: i64,
+    length: i64,
+) -> Result<Option<Vec<u8>>> {
     let r = match src {
-        LogSource::Process { name, channel } => client.read_process_log(name, *channel, offset, length).await,
+        LogSource::Process { name, channel } => {
+            client
+                .read_process_log(name, *channel, offset, length)
+                .await
+        }
         LogSource::Main => client.read_log(offset, length).await,
     };
     match r {
@@ -115,7 +124,9 @@ pub async fn size(client: &Client, src: &LogSource) -> Result<u64> {
     }
     // exists(off): a byte is there (a 500 means a byte that is not UTF-8 on its own).
     async fn exists(client: &Client, src: &LogSource, off: u64) -> Result<bool> {
-        Ok(read_raw(client, src, to_i64(off), 1).await?.is_none_or(|b| !b.is_empty()))
+        Ok(read_raw(client, src, to_i64(off), 1)
+            .await?
+            .is_none_or(|b| !b.is_empty()))
     }
     if !exists(client, src, 0).await? {
         return Ok(0);
@@ -144,7 +155,12 @@ pub async fn size(client: &Client, src: &LogSource) -> Result<u64> {
 /// end inside a multibyte character are shortened, and a byte that is not UTF-8 is
 /// replaced by U+FFFD (EF BF BD). Stops early at the end of the file.
 /// Returns the bytes and how many bytes of the file they cover.
-pub async fn read_range(client: &Client, src: &LogSource, offset: u64, length: u64) -> Result<(Vec<u8>, u64)> {
+pub async fn read_range(
+    client: &Client,
+    src: &LogSource,
+    offset: u64,
+    length: u64,
+) -> Result<(Vec<u8>, u64)> {
     let end = offset.saturating_add(length);
     let mut out = Vec::with_capacity(usize::try_from(length.min(1 << 20)).unwrap_or(0));
     let mut p = offset;
@@ -185,7 +201,11 @@ pub async fn read_range(client: &Client, src: &LogSource, offset: u64, length: u
 /// decodes (the common case: no size needed, works past 2 GiB), shifting the
 /// window start by up to 3 bytes past a split character.
 /// Returns the bytes, and whether they start at the beginning of the file.
-async fn read_last(client: &Client, src: &LogSource, window: u64) -> Result<Option<(Vec<u8>, bool)>> {
+async fn read_last(
+    client: &Client,
+    src: &LogSource,
+    window: u64,
+) -> Result<Option<(Vec<u8>, bool)>> {
     for shift in 0..4u64.min(window) {
         let w = window - shift;
         if let Some(bytes) = read_raw(client, src, -to_i64(w), 0).await? {
@@ -206,9 +226,16 @@ pub async fn tail(client: &Client, src: &LogSource, opts: &TailOptions) -> Resul
 
 /// Like [`tail`], for the lines that end at byte `end` (the size just probed), so a
 /// follow can go on from exactly there.
-async fn tail_ending_at(client: &Client, src: &LogSource, opts: &TailOptions, end: Option<u64>) -> Result<LogTail> {
+async fn tail_ending_at(
+    client: &Client,
+    src: &LogSource,
+    opts: &TailOptions,
+    end: Option<u64>,
+) -> Result<LogTail> {
     let cap = opts.max_bytes.max(1);
-    let mut window = (opts.lines as u64).saturating_mul(64).clamp(MIN_WINDOW, cap);
+    let mut window = (opts.lines as u64)
+        .saturating_mul(64)
+        .clamp(MIN_WINDOW, cap);
     let mut size = end;
     loop {
         let (bytes, at_start) = match size {
@@ -233,7 +260,11 @@ async fn tail_ending_at(client: &Client, src: &LogSource, opts: &TailOptions, en
             let skip = lines.len().saturating_sub(opts.lines);
             return Ok(LogTail {
                 truncated: cap_hit && !at_start && lines.len() < opts.lines,
-                lines: lines.into_iter().skip(skip).map(|l| display_line(l, opts.raw)).collect(),
+                lines: lines
+                    .into_iter()
+                    .skip(skip)
+                    .map(|l| display_line(l, opts.raw))
+                    .collect(),
                 end_offset: size,
                 window_bytes,
             });
@@ -247,7 +278,11 @@ async fn tail_ending_at(client: &Client, src: &LogSource, opts: &TailOptions, en
 fn split_lines(bytes: &[u8], drop_first: bool) -> Vec<&[u8]> {
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     if body.is_empty() && bytes.len() <= 1 {
-        return if bytes.is_empty() { Vec::new() } else { vec![body] };
+        return if bytes.is_empty() {
+            Vec::new()
+        } else {
+            vec![body]
+        };
     }
     let mut lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
     if drop_first && !lines.is_empty() {
@@ -267,7 +302,10 @@ pub fn display_line(line: &[u8], raw: bool) -> String {
     let stripped = console::strip_ansi_codes(&text);
     let no_crlf = stripped.strip_suffix('\r').unwrap_or(&stripped);
     let visible = no_crlf.rsplit('\r').next().unwrap_or(no_crlf);
-    visible.chars().filter(|c| *c == '\t' || !c.is_control()).collect()
+    visible
+        .chars()
+        .filter(|c| *c == '\t' || !c.is_control())
+        .collect()
 }
 
 /// Options for [`follow`].
@@ -321,7 +359,8 @@ pub async fn follow(
             }
         }
         while now > cursor {
-            let (bytes, covered) = read_range(client, &src, cursor, (now - cursor).min(FOLLOW_CHUNK)).await?;
+            let (bytes, covered) =
+                read_range(client, &src, cursor, (now - cursor).min(FOLLOW_CHUNK)).await?;
             if covered == 0 {
                 break;
             }
@@ -346,7 +385,12 @@ pub async fn follow(
 /// first sends the last 1 KiB, then new bytes as they come. Bytes are passed through
 /// line by line; the first (probably partial) line is dropped. Ends when `sink`
 /// returns false or the daemon closes the stream.
-pub async fn follow_stream(client: &Client, path: &str, raw: bool, mut sink: impl FnMut(FollowEvent) -> bool) -> Result<()> {
+pub async fn follow_stream(
+    client: &Client,
+    path: &str,
+    raw: bool,
+    mut sink: impl FnMut(FollowEvent) -> bool,
+) -> Result<()> {
     let mut resp = client.transport().get_stream(path).await?;
     let mut partial: Vec<u8> = Vec::new();
     let mut first = true;
@@ -359,7 +403,10 @@ pub async fn follow_stream(client: &Client, path: &str, raw: bool, mut sink: imp
         partial.extend_from_slice(&chunk);
         if let Some(last_nl) = partial.iter().rposition(|b| *b == b'\n') {
             let rest = partial.split_off(last_nl + 1);
-            let mut lines: Vec<String> = split_lines(&partial, false).into_iter().map(|l| display_line(l, raw)).collect();
+            let mut lines: Vec<String> = split_lines(&partial, false)
+                .into_iter()
+                .map(|l| display_line(l, raw))
+                .collect();
             if first && chunk.len() >= 1024 && !lines.is_empty() {
                 lines.remove(0);
             }
@@ -388,10 +435,16 @@ pub struct ClearResult {
 pub async fn clear(client: &Client, names: &[String]) -> Result<Vec<ClearResult>> {
     let all = client.get_all_process_info().await?;
     let sel = super::names::select(&all, names);
-    let targets: Vec<String> = sel.processes.iter().map(crate::supervisor::ProcessInfo::namespec).collect();
+    let targets: Vec<String> = sel
+        .processes
+        .iter()
+        .map(crate::supervisor::ProcessInfo::namespec)
+        .collect();
     let calls: Vec<crate::supervisor::Call> = targets
         .iter()
-        .map(|n| crate::supervisor::Call::new("supervisor.clearProcessLogs", vec![n.as_str().into()]))
+        .map(|n| {
+            crate::supervisor::Call::new("supervisor.clearProcessLogs", vec![n.as_str().into()])
+        })
         .collect();
     let replies = client.multicall(&calls).await?;
     let mut out: Vec<ClearResult> = sel
@@ -403,11 +456,16 @@ pub async fn clear(client: &Client, names: &[String]) -> Result<Vec<ClearResult>
             error: Some("no such process".into()),
         })
         .collect();
-    out.extend(targets.into_iter().zip(replies).map(|(name, r)| ClearResult {
-        name,
-        cleared: r.is_ok(),
-        error: r.err().map(|f| f.text),
-    }));
+    out.extend(
+        targets
+            .into_iter()
+            .zip(replies)
+            .map(|(name, r)| ClearResult {
+                name,
+                cleared: r.is_ok(),
+                error: r.err().map(|f| f.text),
+            }),
+    );
     Ok(out)
 }
 
@@ -428,10 +486,16 @@ mod tests {
     #[test]
     fn display_strips_ansi_and_resolves_carriage_returns() {
         assert_eq!(display_line(b"\x1b[32mINFO\x1b[0m ok", false), "INFO ok");
-        assert_eq!(display_line(b"progress 10%\rprogress 100%", false), "progress 100%");
+        assert_eq!(
+            display_line(b"progress 10%\rprogress 100%", false),
+            "progress 100%"
+        );
         assert_eq!(display_line(b"windows line\r", false), "windows line");
         assert_eq!(display_line(b"nul\0byte\ttab", false), "nulbyte\ttab");
-        assert_eq!(display_line(b"\x1b[1mraw\x1b[0m\r", true), "\x1b[1mraw\x1b[0m\r");
+        assert_eq!(
+            display_line(b"\x1b[1mraw\x1b[0m\r", true),
+            "\x1b[1mraw\x1b[0m\r"
+        );
         assert_eq!(display_line(b"bad \xff byte", false), "bad \u{FFFD} byte");
     }
 }

@@ -26,9 +26,13 @@ pub fn select(all: &[ProcessInfo], names: &[String]) -> Selection {
     for name in names.iter().filter(|n| *n != "all") {
         let matched: Vec<&ProcessInfo> = match name.split_once(':') {
             Some((group, "" | "*")) => all.iter().filter(|p| p.group == group).collect(),
-            Some((group, proc_name)) => all.iter().filter(|p| p.group == group && p.name == proc_name).collect(),
+            Some((group, proc_name)) => all
+                .iter()
+                .filter(|p| p.group == group && p.name == proc_name)
+                .collect(),
             None => {
-                let exact: Vec<&ProcessInfo> = all.iter().filter(|p| p.namespec() == *name).collect();
+                let exact: Vec<&ProcessInfo> =
+                    all.iter().filter(|p| p.namespec() == *name).collect();
                 if exact.is_empty() {
                     all.iter().filter(|p| p.group == *name).collect()
                 } else {
@@ -48,7 +52,11 @@ pub fn select(all: &[ProcessInfo], names: &[String]) -> Selection {
             wanted.insert(ns);
         }
     }
-    sel.processes = all.iter().filter(|p| wanted.contains(&p.namespec())).cloned().collect();
+    sel.processes = all
+        .iter()
+        .filter(|p| wanted.contains(&p.namespec()))
+        .cloned()
+        .collect();
     sel
 }
 
@@ -70,14 +78,22 @@ mod tests {
 
     #[test]
     fn selects_every_namespec_form() {
-        let all = vec![p("cat", "cat_00"), p("cat", "cat_01"), p("sleeper", "sleeper"), p("web", "web_a")];
+        let all = vec![
+            p("cat", "cat_00"),
+            p("cat", "cat_01"),
+            p("sleeper", "sleeper"),
+            p("web", "web_a"),
+        ];
         let s = |n: &[&str]| select(&all, &n.iter().map(|x| x.to_string()).collect::<Vec<_>>());
         assert_eq!(names(&s(&[])).len(), 4);
         assert_eq!(names(&s(&["all"])).len(), 4);
         assert_eq!(names(&s(&["cat:*"])), ["cat:cat_00", "cat:cat_01"]);
         assert_eq!(names(&s(&["cat:"])), ["cat:cat_00", "cat:cat_01"]);
         assert_eq!(names(&s(&["cat"])), ["cat:cat_00", "cat:cat_01"]);
-        assert_eq!(names(&s(&["cat:cat_01", "sleeper", "sleeper"])), ["cat:cat_01", "sleeper"]);
+        assert_eq!(
+            names(&s(&["cat:cat_01", "sleeper", "sleeper"])),
+            ["cat:cat_01", "sleeper"]
+        );
         let sel = s(&["nope", "cat:nope", "web_a"]);
         assert!(sel.processes.is_empty());
         assert_eq!(sel.unknown, ["nope", "cat:nope", "web_a"]);

@@ -1,9 +1,9 @@
 //! Process status: one `getAllProcessInfo`, filtered by names, states and groups.
 
 use super::names::select;
+use crate::supervisor::Client;
 use crate::supervisor::error::Result;
 use crate::supervisor::types::{ProcessInfo, ProcessState};
-use crate::supervisor::Client;
 use serde::Serialize;
 
 /// One process as the front ends show it. `name` is the full namespec.
@@ -77,7 +77,11 @@ pub struct StatusFilter {
 
 /// Status of the named processes (all when `names` is empty), from one
 /// `getAllProcessInfo` call.
-pub async fn status(client: &Client, names: &[String], filter: &StatusFilter) -> Result<StatusReport> {
+pub async fn status(
+    client: &Client,
+    names: &[String],
+    filter: &StatusFilter,
+) -> Result<StatusReport> {
     let all = client.get_all_process_info().await?;
     let sel = select(&all, names);
     let processes = sel

@@ -44,7 +44,12 @@ pub async fn reread(client: &Client) -> Result<ConfigDiff> {
 /// groups are stopped, removed and added again; added groups are added (and start
 /// by themselves when `autostart`). `groups` limits the update to those groups
 /// (empty: all). With `dry_run`, only the diff is returned.
-pub async fn update(client: &Client, groups: &[String], dry_run: bool, stop_timeout: Duration) -> Result<UpdateReport> {
+pub async fn update(
+    client: &Client,
+    groups: &[String],
+    dry_run: bool,
+    stop_timeout: Duration,
+) -> Result<UpdateReport> {
     let mut diff = client.reload_config().await?;
     if !groups.is_empty() && !groups.iter().any(|g| g == "all") {
         let keep = |v: &mut Vec<String>| v.retain(|g| groups.contains(g));
@@ -63,7 +68,9 @@ pub async fn update(client: &Client, groups: &[String], dry_run: bool, stop_time
         let outcome = if dry_run {
             Ok(false)
         } else {
-            apply(client, group, change, stop_timeout).await.map(|()| true)
+            apply(client, group, change, stop_timeout)
+                .await
+                .map(|()| true)
         };
         changes.push(match outcome {
             Ok(applied) => GroupChange {
@@ -81,14 +88,24 @@ pub async fn update(client: &Client, groups: &[String], dry_run: bool, stop_time
             Err(e) => return Err(e),
         });
     }
-    Ok(UpdateReport { diff, dry_run, changes })
+    Ok(UpdateReport {
+        diff,
+        dry_run,
+        changes,
+    })
 }
 
 async fn apply(client: &Client, group: &str, change: &str, stop_timeout: Duration) -> Result<()> {
     if change != "added" {
         let results = client.stop_process_group(group, true, stop_timeout).await?;
-        if let Some(f) = results.iter().find(|r| FaultCode::from_code(r.status) == FaultCode::Failed) {
-            return Err(Error::Invalid(format!("could not stop {}:{}: {}", f.group, f.name, f.description)));
+        if let Some(f) = results
+            .iter()
+            .find(|r| FaultCode::from_code(r.status) == FaultCode::Failed)
+        {
+            return Err(Error::Invalid(format!(
+                "could not stop {}:{}: {}",
+                f.group, f.name, f.description
+            )));
         }
         client.remove_process_group(group).await?;
     }
@@ -148,7 +165,9 @@ pub async fn add_groups(client: &Client, groups: &[String]) -> Result<Vec<GroupR
     for g in groups {
         out.push(match client.add_process_group(g).await {
             Ok(_) => group_ok(g, "added"),
-            Err(Error::Fault(f)) if f.code == FaultCode::AlreadyAdded => group_ok(g, "already_added"),
+            Err(Error::Fault(f)) if f.code == FaultCode::AlreadyAdded => {
+                group_ok(g, "already_added")
+            }
             Err(Error::Fault(f)) => group_failed(g, f.code, f.text),
             Err(e) => return Err(e),
         });

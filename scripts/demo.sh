@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Quick start: brings up a demo supervisord from supervisord.conf.example (unix socket
+# ./run/supervisor.sock and http://127.0.0.1:9001) and shows supervisord-mcp talking to it.
+# Stop the demo with: .venv/bin/supervisorctl -c supervisord.conf.example shutdown
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cargo build --release --quiet
+BIN=target/release/supervisord-mcp
+mkdir -p run
+if ! .venv/bin/supervisorctl -c supervisord.conf.example pid >/dev/null 2>&1; then
+  .venv/bin/supervisord -c supervisord.conf.example
+  sleep 2 # let autostart programs reach RUNNING (startsecs=1)
+fi
+run() { echo "\$ supervisord-mcp $*"; "$BIN" "$@" || true; echo; }
+run -c supervisord.conf.example status
+run -c supervisord.conf.example logs colors --lines 5
+run -c supervisord.conf.example start crasher
+run -s http://127.0.0.1:9001 restart web:*
+echo "The binary is $BIN; the demo daemon keeps running (stop it: .venv/bin/supervisorctl -c supervisord.conf.example shutdown)."
