@@ -10,7 +10,8 @@ BIN=target/release/supervisord-mcp
 mkdir -p run
 if ! .venv/bin/supervisorctl -c supervisord.conf.example pid >/dev/null 2>&1; then
   .venv/bin/supervisord -c supervisord.conf.example
-  sleep 2 # let autostart programs reach RUNNING (startsecs=1)
+  # Wait until the autostart programs are RUNNING (idempotent start waits for it).
+  "$BIN" -c supervisord.conf.example start ticker colors 'worker:*' >/dev/null
 fi
 run() { echo "\$ supervisord-mcp $*"; "$BIN" "$@" || true; echo; }
 run -c supervisord.conf.example status
