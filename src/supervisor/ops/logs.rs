@@ -177,11 +177,13 @@ pub async fn read_range(
                 )));
             }
             if let Some(bytes) = read_raw(client, src, to_i64(p), to_i64(want - cut)).await? {
-                if bytes.is_empty() {
+                // The reply is the window re-encoded: its length is the bytes covered.
+                let got = bytes.len() as u64;
+                p += got;
+                out.extend_from_slice(&bytes);
+                if got < want - cut {
                     break 'outer; // end of file
                 }
-                p += want - cut;
-                out.extend_from_slice(&bytes);
                 chunk = chunk.saturating_mul(2).max(4);
                 continue 'outer;
             }
