@@ -492,6 +492,42 @@ fn follow_streams_new_lines_across_truncation_and_clear() {
 }
 
 #[test]
+fn follow_loses_and_repeats_nothing_across_supervisord_log_rotation() {
+    use std::io::{BufRead, BufReader};
+    let d = Daemon::start();
+    d.cli(Via::Unix).args(["start", "rotator"]).assert().code(0);
+    let bin = assert_cmd::cargo::cargo_bin("supervisord-mcp");
+    let mut child = std::process::Command::new(bin)
+        .args(["-s", &d.url(Via::Unix), "logs", "rotator", "-f", "-n", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut numbers = Vec::new();
+    let started = std::time::Instant::now();
+    for line in BufReader::new(out).lines() {
+        let line = line.unwrap();
+        numbers.push(
+            line.strip_prefix("rot line ")
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("{line:?}")),
+        );
+        if started.elapsed() > std::time::Duration::from_secs(6) {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let rotations = std::fs::metadata(d.path("rotator.out.log.1")).is_ok();
+    assert!(rotations, "the log rotated during the test");
+    assert!(numbers.len() > 300, "{} lines", numbers.len());
+    for w in numbers.windows(2) {
+        assert_eq!(w[1], w[0] + 1, "a line lost or repeated around {}", w[0]);
+    }
+}
+
+#[test]
 fn maintail_pid_info_version_clear_avail() {
     let d = Daemon::start();
     let o = d

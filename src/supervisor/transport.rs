@@ -110,6 +110,20 @@ impl Endpoint {
     pub fn is_unix(&self) -> bool {
         matches!(self, Endpoint::Unix(_))
     }
+
+    /// True when the daemon is on this host: a unix socket, or a loopback address.
+    /// Local-only features (reading rotated log files) use this; they never guess.
+    pub fn is_local(&self) -> bool {
+        match self {
+            Endpoint::Unix(_) => true,
+            Endpoint::Http(u) => match u.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            },
+        }
+    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -159,6 +173,7 @@ pub const MAX_REPLY_BYTES: usize = 256 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct Transport {
     http: reqwest::Client,
+    local: bool,
     rpc_url: Url,
     base_url: Url,
     display: String,
@@ -209,6 +224,7 @@ impl Transport {
         };
         Ok(Transport {
             http,
+            local: settings.endpoint.is_local(),
             rpc_url,
             base_url,
             display,
@@ -220,6 +236,11 @@ impl Transport {
     /// The server URL as shown to people (no credentials).
     pub fn display_url(&self) -> &str {
         &self.display
+    }
+
+    /// True when the daemon runs on this host (see [`Endpoint::is_local`]).
+    pub fn is_local(&self) -> bool {
+        self.local
     }
 
     /// The default per-call timeout.

@@ -57,6 +57,14 @@ autostart=false
 redirect_stderr=true
 stdout_logfile=%(here)s/quiet.out.log
 
+[program:rotator]
+command=sh -c 'i=0; while true; do i=$((i+1)); echo "rot line $i"; sleep 0.005; done'
+autostart=false
+stdout_logfile=%(here)s/rotator.out.log
+stdout_logfile_maxbytes=8KB
+stdout_logfile_backups=3
+stderr_logfile=%(here)s/rotator.err.log
+
 [program:worker]
 command=sleep 100000
 numprocs=3

@@ -333,9 +333,13 @@ const FOLLOW_CHUNK: u64 = 1024 * 1024;
 
 /// Follows a process log: first the last `opts.tail.lines` lines, then every new
 /// complete line, until `sink` returns false or an error occurs. A partial last line
-/// is held until its newline arrives. Rotation and truncation restart at 0, so no
-/// line is repeated; lines are lost only if the log is rotated and regrown past the
-/// cursor within one poll.
+/// is held until its newline arrives. When the log shrinks (rotation, `clear`,
+/// truncation) reading restarts at 0, so no line is repeated. Lines written to the
+/// old file between the last poll and a rotation are recovered from the fresh
+/// `LOG.1` backup when the daemon is on this host; supervisord offers no way to read
+/// them remotely (its own `/logtail` drops them too), so a remote follow can miss
+/// them. A log rotated twice within one poll, or rotated and regrown past the cursor,
+/// is not detected.
 pub async fn follow(
     client: &Client,
     name: &str,
@@ -344,7 +348,18 @@ pub async fn follow(
     mut sink: impl FnMut(FollowEvent) -> bool,
 ) -> Result<()> {
     let src = LogSource::process(name, channel);
+    let local_log = if client.transport().is_local() {
+        let info = client.get_process_info(name).await?;
+        let path = match channel {
+            Channel::Stdout => info.stdout_logfile,
+            Channel::Stderr => info.stderr_logfile,
+        };
+        (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+    } else {
+        None
+    };
     let mut cursor = size(client, &src).await?;
+    let mut last_poll = std::time::SystemTime::now();
     let history = tail_ending_at(client, &src, &opts.tail, Some(cursor)).await?;
     if !history.lines.is_empty() && !sink(FollowEvent::Lines(history.lines)) {
         return Ok(());
@@ -353,13 +368,28 @@ pub async fn follow(
     loop {
         tokio::time::sleep(opts.poll).await;
         let now = size(client, &src).await?;
+        let polled_at = std::time::SystemTime::now();
         if now < cursor {
+            if let Some(rest) = local_log
+                .as_deref()
+                .and_then(|p| rotated_rest(p, cursor, last_poll))
+            {
+                partial.extend_from_slice(&rest);
+                let lines: Vec<String> = split_lines(&partial, false)
+                    .into_iter()
+                    .map(|l| display_line(l, opts.tail.raw))
+                    .collect();
+                if !lines.is_empty() && !sink(FollowEvent::Lines(lines)) {
+                    return Ok(());
+                }
+            }
             cursor = 0;
             partial.clear();
             if !sink(FollowEvent::Truncated) {
                 return Ok(());
             }
         }
+        last_poll = polled_at;
         while now > cursor {
             let (bytes, covered) =
                 read_range(client, &src, cursor, (now - cursor).min(FOLLOW_CHUNK)).await?;
@@ -381,6 +411,29 @@ pub async fn follow(
             }
         }
     }
+}
+
+/// The bytes of a just-rotated log past `cursor`, read from its `.1` backup: only
+/// when that backup was written since the last poll (so it is the file we were
+/// reading, not an older one) and is at least `cursor` bytes long.
+fn rotated_rest(
+    log: &std::path::Path,
+    cursor: u64,
+    since: std::time::SystemTime,
+) -> Option<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut backup = log.as_os_str().to_owned();
+    backup.push(".1");
+    let mut f = std::fs::File::open(&backup).ok()?;
+    let meta = f.metadata().ok()?;
+    let fresh = meta.modified().ok()? + Duration::from_secs(1) >= since;
+    if !fresh || meta.len() < cursor {
+        return None;
+    }
+    f.seek(SeekFrom::Start(cursor)).ok()?;
+    let mut rest = Vec::new();
+    f.take(FOLLOW_CHUNK * 64).read_to_end(&mut rest).ok()?;
+    Some(rest)
 }
 
 /// Follows a raw HTTP stream (`/mainlogtail`, or `/logtail/NAME/CHANNEL`): the daemon
