@@ -433,37 +433,10 @@ fn tail_of_a_log_over_2_gib_still_works() {
 
 #[test]
 fn follow_streams_new_lines_across_truncation_and_clear() {
-    use std::io::{BufRead, BufReader};
     let d = Daemon::start();
     d.append("web_a.out.log", b"old 1\nold 2\n");
-    let bin = assert_cmd::cargo::cargo_bin("supervisord-mcp");
-    let mut child = std::process::Command::new(bin)
-        .args([
-            "-s",
-            &d.url(Via::Unix),
-            "logs",
-            "web:web_a",
-            "-f",
-            "-n",
-            "1",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let out = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            if tx.send(line.unwrap_or_default()).is_err() {
-                break;
-            }
-        }
-    });
-    let next = || {
-        rx.recv_timeout(std::time::Duration::from_secs(10))
-            .expect("a line within 10 s")
-    };
+    let f = Follower::start(&d, Via::Unix, &["logs", "web:web_a", "-f", "-n", "1"]);
+    let next = || f.next();
     assert_eq!(next(), "old 2");
     d.append("web_a.out.log", b"new 1\nnew ");
     assert_eq!(next(), "new 1");
@@ -487,38 +460,24 @@ fn follow_streams_new_lines_across_truncation_and_clear() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     d.append("web_a.out.log", b"after clear\n");
     assert_eq!(next(), "after clear");
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[test]
 fn follow_loses_and_repeats_nothing_across_supervisord_log_rotation() {
-    use std::io::{BufRead, BufReader};
     let d = Daemon::start();
     d.cli(Via::Unix).args(["start", "rotator"]).assert().code(0);
-    let bin = assert_cmd::cargo::cargo_bin("supervisord-mcp");
-    let mut child = std::process::Command::new(bin)
-        .args(["-s", &d.url(Via::Unix), "logs", "rotator", "-f", "-n", "1"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
+    let f = Follower::start(&d, Via::Unix, &["logs", "rotator", "-f", "-n", "1"]);
     let mut numbers = Vec::new();
     let started = std::time::Instant::now();
-    for line in BufReader::new(out).lines() {
-        let line = line.unwrap();
+    while started.elapsed() < std::time::Duration::from_secs(6) {
+        let line = f.next();
         numbers.push(
             line.strip_prefix("rot line ")
                 .and_then(|n| n.parse::<u64>().ok())
                 .unwrap_or_else(|| panic!("{line:?}")),
         );
-        if started.elapsed() > std::time::Duration::from_secs(6) {
-            break;
-        }
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(f);
     let rotations = std::fs::metadata(d.path("rotator.out.log.1")).is_ok();
     assert!(rotations, "the log rotated during the test");
     assert!(numbers.len() > 300, "{} lines", numbers.len());

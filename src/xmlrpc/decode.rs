@@ -343,8 +343,15 @@ mod tests {
         std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
+    fn decoded(body: &[u8]) -> Value {
+        match decode_response(body) {
+            Ok(Ok(v)) => v,
+            other => panic!("not a value: {other:?}"),
+        }
+    }
+
     fn ok(name: &str) -> Value {
-        decode_response(&fixture(name)).unwrap().unwrap()
+        decoded(&fixture(name))
     }
 
     #[test]
@@ -363,15 +370,13 @@ mod tests {
 
     #[test]
     fn real_fault_is_decoded_with_code_and_text() {
-        let fault = decode_response(&fixture("fault_bad_name.xml"))
-            .unwrap()
-            .unwrap_err();
+        let fault = decode_response(&fixture("fault_bad_name.xml"));
         assert_eq!(
             fault,
-            Fault {
+            Ok(Err(Fault {
                 code: 10,
                 text: "BAD_NAME: nope".into()
-            }
+            }))
         );
     }
 
@@ -444,7 +449,7 @@ mod tests {
             <value><i4>7</i4></value><value><i8>3000000000</i8></value><value><nil/></value>\
             <value><boolean>0</boolean></value><value><double>1.5</double></value>\
             <value><struct></struct></value></data></array></value></param></params></methodResponse>";
-        let Value::Array(items) = decode_response(body).unwrap().unwrap() else {
+        let Value::Array(items) = decoded(body) else {
             panic!()
         };
         assert_eq!(
@@ -466,10 +471,7 @@ mod tests {
     #[test]
     fn whitespace_inside_strings_is_significant() {
         let body = b"<methodResponse><params><param><value><string>  two\n\n</string></value></param></params></methodResponse>";
-        assert_eq!(
-            decode_response(body).unwrap().unwrap(),
-            Value::from("  two\n\n")
-        );
+        assert_eq!(decoded(body), Value::from("  two\n\n"));
     }
 
     #[test]

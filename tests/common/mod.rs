@@ -340,3 +340,48 @@ pub fn stderr(o: &std::process::Output) -> String {
 pub fn json(o: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
 }
+
+/// A running `logs -f` (or any long-running CLI command), its stdout read line by line
+/// on a thread. Killed on drop.
+pub struct Follower {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Follower {
+    /// Runs the CLI against `d` over `via` with `args`.
+    pub fn start(d: &Daemon, via: Via, args: &[&str]) -> Follower {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("supervisord-mcp"))
+            .args(["-s", &d.url(via)])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the CLI");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                if tx.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
+            }
+        });
+        Follower { child, lines: rx }
+    }
+
+    /// The next line, waiting at most 10 s.
+    pub fn next(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a line within 10 s")
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
