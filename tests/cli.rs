@@ -379,14 +379,7 @@ fn logs_of_stderr_both_and_errors() {
 fn tail_of_a_1_gb_log_reads_only_its_end() {
     let d = Daemon::start();
     // A sparse 1 GiB log, then 30 real lines at its end.
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(d.path("web_a.out.log"))
-        .unwrap();
-    f.set_len(1 << 30).unwrap();
-    drop(f);
+    d.sparse("web_a.out.log", 1 << 30);
     let text: String = (0..30).map(|i| format!("tail line {i}\n")).collect();
     d.append("web_a.out.log", text.as_bytes());
     let v = json(
@@ -413,14 +406,7 @@ fn tail_of_a_1_gb_log_reads_only_its_end() {
 fn tail_of_a_log_over_2_gib_still_works() {
     // tailProcessLog answers HTTP 500 past 2 GiB (the size overflows an XML-RPC int).
     let d = Daemon::start();
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(d.path("web_b.out.log"))
-        .unwrap();
-    f.set_len(3 << 30).unwrap();
-    drop(f);
+    d.sparse("web_b.out.log", 3 << 30);
     d.append("web_b.out.log", b"\none\ntwo \xff\nthree\n");
     let o = d
         .cli(Via::Http)

@@ -252,6 +252,17 @@ impl Daemon {
         f.write_all(bytes).expect("write");
     }
 
+    /// Grows a file in the daemon's dir to `len` bytes without writing them (sparse).
+    pub fn sparse(&self, name: &str, len: u64) {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.path(name))
+            .expect("open");
+        f.set_len(len).expect("set_len");
+    }
+
     /// Waits until `cond` holds on `status --json` output, or panics after `secs`.
     pub fn wait_for(&self, secs: u64, what: &str, cond: impl Fn(&serde_json::Value) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(secs);
