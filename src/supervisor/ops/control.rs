@@ -17,7 +17,7 @@ use crate::supervisor::client::Call;
 use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::types::{Channel, ProcessInfo, ProcessState};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How long to wait for processes to settle.
@@ -604,12 +604,8 @@ pub async fn signal(client: &Client, signal: &str, names: &[String]) -> Result<V
         .collect();
     let names: Vec<String> = targets.iter().map(|p| p.namespec()).collect();
     let faults = batch(client, "supervisor.signalProcess", &names, &[signal.into()]).await?;
-    let mut seen = HashSet::new();
     for (p, fault) in targets.iter().zip(faults) {
         let n = p.namespec();
-        if !seen.insert(n.clone()) {
-            continue;
-        }
         let r = match fault {
             None => ProcessResult::new(
                 n,
