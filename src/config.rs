@@ -78,10 +78,7 @@ pub struct CtlSection {
 }
 
 /// Reads `[supervisorctl]` from a configuration file.
-pub fn read_ctl_section(
-    path: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<CtlSection, ConfigError> {
+pub fn read_ctl_section(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<CtlSection, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
         path: path.to_owned(),
         detail: e.to_string(),
@@ -89,20 +86,15 @@ pub fn read_ctl_section(
     parse_ctl_section(&text, path, env)
 }
 
-fn parse_ctl_section(
-    text: &str,
-    path: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<CtlSection, ConfigError> {
+fn parse_ctl_section(text: &str, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<CtlSection, ConfigError> {
     let mut defaults = configparser::ini::Ini::new().defaults();
     defaults.enable_inline_comments = false;
     defaults.multiline = true;
     let mut ini = configparser::ini::Ini::new_from_defaults(defaults);
-    ini.read(text.to_owned())
-        .map_err(|detail| ConfigError::Parse {
-            path: path.to_owned(),
-            detail,
-        })?;
+    ini.read(text.to_owned()).map_err(|detail| ConfigError::Parse {
+        path: path.to_owned(),
+        detail,
+    })?;
     let here = path
         .canonicalize()
         .unwrap_or_else(|_| path.to_owned())
@@ -155,9 +147,9 @@ fn expand(v: &str, here: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<S
             match name {
                 "here" => out.push_str(here),
                 _ => match name.strip_prefix("ENV_") {
-                    Some(var) => out.push_str(&env(var).ok_or_else(|| {
-                        format!("%({name})s: environment variable {var} is not set")
-                    })?),
+                    Some(var) => out.push_str(
+                        &env(var).ok_or_else(|| format!("%({name})s: environment variable {var} is not set"))?,
+                    ),
                     None => {
                         return Err(format!(
                             "unknown expansion %({name})s; only %(here)s and %(ENV_X)s are known"
@@ -198,10 +190,7 @@ pub fn search_path() -> Vec<PathBuf> {
 
 /// Resolves flags, the environment and configuration files into settings.
 /// `env` reads an environment variable (tests pass their own).
-pub fn resolve(
-    args: &ServerArgs,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Resolved, ConfigError> {
+pub fn resolve(args: &ServerArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Resolved, ConfigError> {
     let flags = Layer {
         source: "--serverurl".into(),
         url: args.serverurl.clone(),
@@ -241,14 +230,8 @@ pub fn resolve(
         .find_map(|l| l.url.clone().map(|u| (u, l.source.clone())))
         .unwrap_or_else(|| (DEFAULT_SERVER_URL.to_owned(), "default".to_owned()));
     let parsed = Endpoint::parse(&url)?;
-    let username = layers
-        .iter()
-        .find_map(|l| l.username.clone())
-        .or(parsed.username);
-    let password = layers
-        .iter()
-        .find_map(|l| l.password.clone())
-        .or(parsed.password);
+    let username = layers.iter().find_map(|l| l.username.clone()).or(parsed.username);
+    let password = layers.iter().find_map(|l| l.password.clone()).or(parsed.password);
     let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
     Ok(Resolved {
         server: ServerSettings {
@@ -269,10 +252,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| m.get(k).cloned()
     }
 
@@ -307,10 +287,7 @@ mod tests {
             &conf,
             "[supervisorctl]\nserverurl=http://127.0.0.1:7000\nusername=fileuser\n",
         )?;
-        let env = env_of(&[
-            (ENV_SERVER_URL, "unix:///env.sock"),
-            (ENV_PASSWORD, "envpw"),
-        ]);
+        let env = env_of(&[(ENV_SERVER_URL, "unix:///env.sock"), (ENV_PASSWORD, "envpw")]);
         let mut args = ServerArgs {
             configuration: Some(conf),
             ..Default::default()
@@ -318,10 +295,7 @@ mod tests {
         let r = resolve(&args, &env)?;
         assert_eq!(r.server.endpoint.display(), "http://127.0.0.1:7000");
         assert_eq!(r.server.username.as_deref(), Some("fileuser"));
-        assert_eq!(
-            r.server.password.as_ref().map(Secret::expose),
-            Some("envpw")
-        );
+        assert_eq!(r.server.password.as_ref().map(Secret::expose), Some("envpw"));
         args.serverurl = Some("http://u:urlpw@h:1".into());
         args.username = Some("flaguser".into());
         let r = resolve(&args, &env)?;

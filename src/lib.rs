@@ -7,9 +7,12 @@
 //!   client of the whole `supervisor.*`/`system.*` API, and the operations built on it
 //!   (idempotent start/stop, restart from any state, line-bounded logs, follow, update).
 //! - [`config`]: settings resolved once, before any work, the way supervisorctl does it.
-//! - [`cli`]: the command line; parses, calls the core, renders. Never imported by the core.
+//! - [`cli`]: the command line; parses, calls the core, renders.
+//! - [`mcp`]: the MCP server for agents (stdio); parses, calls the core, renders.
+//!   The two front ends never import each other; `main.rs` picks one.
 
 pub mod cli;
 pub mod config;
+pub mod mcp;
 pub mod supervisor;
 pub mod xmlrpc;

@@ -11,24 +11,21 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
-    let printer = Printer {
-        json: cli.global.json,
-    };
-    let is_status = matches!(
-        cli.command,
-        Command::Status { .. } | Command::ListProcesses { .. }
-    );
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let printer = Printer { json: cli.global.json };
+    let is_status = matches!(cli.command, Command::Status { .. } | Command::ListProcesses { .. });
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("supervisord-mcp: error: cannot start the async runtime: {e}");
             return ExitCode::from(exit::GENERIC);
         }
     };
-    match runtime.block_on(cli::commands::run(cli)) {
+    let outcome = if matches!(cli.command, Command::Mcp) {
+        runtime.block_on(serve_mcp(&cli))
+    } else {
+        runtime.block_on(cli::commands::run(cli))
+    };
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             // `supervisord-mcp status | head` must not be an error.
@@ -43,4 +40,12 @@ fn main() -> ExitCode {
             ExitCode::from(exit::for_error(&err, is_status))
         }
     }
+}
+
+/// `supervisord-mcp mcp`: the MCP server on stdio, with the daemon settings resolved
+/// the same way as for every command.
+async fn serve_mcp(cli: &Cli) -> anyhow::Result<u8> {
+    let client = cli::commands::connect(&cli.global)?;
+    supervisord_mcp::mcp::serve_stdio(client).await?;
+    Ok(exit::SUCCESS)
 }

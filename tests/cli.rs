@@ -63,25 +63,13 @@ fn status_filters_by_state() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert!(
-        names.contains(&"web:web_a") && names.contains(&"crasher"),
-        "{names:?}"
-    );
+    assert!(names.contains(&"web:web_a") && names.contains(&"crasher"), "{names:?}");
     assert!(!names.contains(&"sleeper"));
-    let o = d
-        .cli(Via::Http)
-        .args(["status", "--state", "sleepy"])
-        .output()
-        .unwrap();
+    let o = d.cli(Via::Http).args(["status", "--state", "sleepy"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown state"));
     // The Python tool's name for the same listing.
-    let v = json(
-        &d.cli(Via::Unix)
-            .args(["list-processes", "--json"])
-            .output()
-            .unwrap(),
-    );
+    let v = json(&d.cli(Via::Unix).args(["list-processes", "--json"]).output().unwrap());
     assert!(v["processes"].as_array().unwrap().len() >= 12);
 }
 
@@ -99,11 +87,7 @@ fn start_and_stop_are_idempotent_over_both_transports() {
         let o = d.cli(via).args(["stop", "web"]).output().unwrap();
         assert_eq!(o.status.code(), Some(0));
         assert!(stdout(&o).contains("web:web_b: stopped"), "{}", stdout(&o));
-        let o = d
-            .cli(via)
-            .args(["stop", "web:web_b", "--json"])
-            .output()
-            .unwrap();
+        let o = d.cli(via).args(["stop", "web:web_b", "--json"]).output().unwrap();
         assert_eq!(o.status.code(), Some(0));
         assert_eq!(json(&o)["results"][0]["outcome"], "already_stopped");
     }
@@ -121,12 +105,7 @@ fn failed_start_shows_why_and_exits_7() {
             out.contains("crasher: fatal error, config missing"),
             "the stderr tail is shown: {out}"
         );
-        let v = json(
-            &d.cli(via)
-                .args(["start", "crasher", "--json"])
-                .output()
-                .unwrap(),
-        );
+        let v = json(&d.cli(via).args(["start", "crasher", "--json"]).output().unwrap());
         let r = &v["results"][0];
         assert_eq!(r["outcome"], "failed");
         assert_eq!(r["failure"]["fault"], "SPAWN_ERROR");
@@ -147,58 +126,30 @@ fn failed_start_shows_why_and_exits_7() {
 fn restart_works_from_every_state() {
     let d = Daemon::start();
     // STOPPED
-    let o = d
-        .cli(Via::Unix)
-        .args(["restart", "web:web_a"])
-        .output()
-        .unwrap();
+    let o = d.cli(Via::Unix).args(["restart", "web:web_a"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert_eq!(d.state("web:web_a"), "RUNNING");
     // RUNNING (pid changes)
     let pid = |n: &str| {
-        json(
-            &d.cli(Via::Unix)
-                .args(["status", n, "--json"])
-                .output()
-                .unwrap(),
-        )["processes"][0]["pid"]
+        json(&d.cli(Via::Unix).args(["status", n, "--json"]).output().unwrap())["processes"][0]["pid"]
             .as_i64()
             .unwrap()
     };
     let before = pid("sleeper");
-    d.cli(Via::Http)
-        .args(["restart", "sleeper"])
-        .assert()
-        .code(0);
+    d.cli(Via::Http).args(["restart", "sleeper"]).assert().code(0);
     assert_ne!(pid("sleeper"), before);
     // FATAL: restart tries again and reports the failure.
     d.cli(Via::Unix).args(["start", "crasher"]).assert().code(7);
     assert_eq!(d.state("crasher"), "FATAL");
-    let o = d
-        .cli(Via::Unix)
-        .args(["restart", "crasher"])
-        .output()
-        .unwrap();
+    let o = d.cli(Via::Unix).args(["restart", "crasher"]).output().unwrap();
     assert_eq!(o.status.code(), Some(7));
     assert!(stdout(&o).contains("fatal error, config missing"));
     // EXITED
-    d.cli(Via::Unix)
-        .args(["signal", "KILL", "web:web_b"])
-        .assert()
-        .code(7); // NOT_RUNNING, as supervisorctl
-    d.cli(Via::Unix)
-        .args(["start", "web:web_b"])
-        .assert()
-        .code(0);
-    d.cli(Via::Unix)
-        .args(["signal", "KILL", "web:web_b"])
-        .assert()
-        .code(0);
+    d.cli(Via::Unix).args(["signal", "KILL", "web:web_b"]).assert().code(7); // NOT_RUNNING, as supervisorctl
+    d.cli(Via::Unix).args(["start", "web:web_b"]).assert().code(0);
+    d.cli(Via::Unix).args(["signal", "KILL", "web:web_b"]).assert().code(0);
     d.wait_for(10, "web_b to die", |_| d.state("web:web_b") != "RUNNING");
-    d.cli(Via::Unix)
-        .args(["restart", "web:web_b"])
-        .assert()
-        .code(0);
+    d.cli(Via::Unix).args(["restart", "web:web_b"]).assert().code(0);
     assert_eq!(d.state("web:web_b"), "RUNNING");
     // A group and all.
     let o = d
@@ -213,21 +164,14 @@ fn restart_works_from_every_state() {
 #[test]
 fn restart_waits_for_a_stopping_process() {
     let d = Daemon::start();
-    d.cli(Via::Unix)
-        .args(["start", "stubborn"])
-        .assert()
-        .code(0);
+    d.cli(Via::Unix).args(["start", "stubborn"]).assert().code(0);
     // Ask for a stop without waiting: it ignores SIGTERM and stays STOPPING ~2 s.
     d.cli(Via::Unix)
         .args(["stop", "stubborn", "--no-wait"])
         .assert()
         .code(0);
     assert_eq!(d.state("stubborn"), "STOPPING");
-    let o = d
-        .cli(Via::Unix)
-        .args(["restart", "stubborn"])
-        .output()
-        .unwrap();
+    let o = d.cli(Via::Unix).args(["restart", "stubborn"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{} {}", stdout(&o), stderr(&o));
     assert_eq!(d.state("stubborn"), "RUNNING");
     // And start on a STOPPING process waits too (the daemon would answer HTTP 500).
@@ -235,39 +179,25 @@ fn restart_waits_for_a_stopping_process() {
         .args(["stop", "stubborn", "--no-wait"])
         .assert()
         .code(0);
-    d.cli(Via::Unix)
-        .args(["start", "stubborn"])
-        .assert()
-        .code(0);
+    d.cli(Via::Unix).args(["start", "stubborn"]).assert().code(0);
     assert_eq!(d.state("stubborn"), "RUNNING");
 }
 
 #[test]
 fn unknown_names_and_bad_signals_fail_clearly() {
     let d = Daemon::start();
-    let o = d
-        .cli(Via::Unix)
-        .args(["start", "nope", "web:web_a"])
-        .output()
-        .unwrap();
+    let o = d.cli(Via::Unix).args(["start", "nope", "web:web_a"]).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("nope: ERROR (BAD_NAME) no such process"));
     assert!(
         stdout(&o).contains("web:web_a: started"),
         "the valid name is still started"
     );
-    let o = d
-        .cli(Via::Unix)
-        .args(["signal", "FOO", "sleeper"])
-        .output()
-        .unwrap();
+    let o = d.cli(Via::Unix).args(["signal", "FOO", "sleeper"]).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("BAD_SIGNAL") && err.contains("hint:"), "{err}");
-    d.cli(Via::Unix)
-        .args(["signal", "HUP", "all"])
-        .assert()
-        .code(0);
+    d.cli(Via::Unix).args(["signal", "HUP", "all"]).assert().code(0);
     let o = d.cli(Via::Unix).args(["logs"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
@@ -279,11 +209,7 @@ fn logs_are_lines_not_bytes() {
         std::fs::read_to_string(d.path("fast.out.log")).is_ok_and(|s| s.contains("fast line 19999"))
     });
     for via in BOTH {
-        let o = d
-            .cli(via)
-            .args(["logs", "fast", "--lines", "20"])
-            .output()
-            .unwrap();
+        let o = d.cli(via).args(["logs", "fast", "--lines", "20"]).output().unwrap();
         assert_eq!(o.status.code(), Some(0));
         let lines: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
         let want: Vec<String> = (19980..20000).map(|i| format!("fast line {i}")).collect();
@@ -318,16 +244,8 @@ fn logs_handle_ansi_carriage_returns_and_bytes_that_are_not_utf8() {
     });
     for via in BOTH {
         let o = d.cli(via).args(["logs", "colors"]).output().unwrap();
-        assert_eq!(
-            stdout(&o),
-            "INFO started\nERROR red line\nprogress 100%\n",
-            "{via:?}"
-        );
-        let o = d
-            .cli(via)
-            .args(["logs", "colors", "--raw"])
-            .output()
-            .unwrap();
+        assert_eq!(stdout(&o), "INFO started\nERROR red line\nprogress 100%\n", "{via:?}");
+        let o = d.cli(via).args(["logs", "colors", "--raw"]).output().unwrap();
         assert_eq!(
             stdout(&o),
             "\x1b[32mINFO\x1b[0m started\n\x1b[31mERROR\x1b[0m red line\nprogress 10%\rprogress 100%\n"
@@ -335,10 +253,7 @@ fn logs_handle_ansi_carriage_returns_and_bytes_that_are_not_utf8() {
         // The daemon answers HTTP 500 for this log; we still return every line.
         let o = d.cli(via).args(["logs", "binary"]).output().unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        assert_eq!(
-            stdout(&o),
-            "first line\nbad \u{FFFD}\u{FFFD} bytes\nafter é ok\n"
-        );
+        assert_eq!(stdout(&o), "first line\nbad \u{FFFD}\u{FFFD} bytes\nafter é ok\n");
     }
 }
 
@@ -352,11 +267,7 @@ fn logs_of_stderr_both_and_errors() {
         .output()
         .unwrap();
     assert_eq!(stdout(&o), "crasher: fatal error, config missing\n");
-    let o = d
-        .cli(Via::Unix)
-        .args(["logs", "crasher", "--both"])
-        .output()
-        .unwrap();
+    let o = d.cli(Via::Unix).args(["logs", "crasher", "--both"]).output().unwrap();
     assert!(stdout(&o).contains("==> crasher stderr <=="));
     let o = d.cli(Via::Unix).args(["logs", "nope"]).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
@@ -366,11 +277,7 @@ fn logs_of_stderr_both_and_errors() {
         stderr(&o)
     );
     // stderr redirected to stdout: the daemon has no stderr log.
-    let o = d
-        .cli(Via::Unix)
-        .args(["logs", "quiet", "--stderr"])
-        .output()
-        .unwrap();
+    let o = d.cli(Via::Unix).args(["logs", "quiet", "--stderr"]).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("NO_FILE"), "{}", stderr(&o));
 }
@@ -396,10 +303,7 @@ fn tail_of_a_1_gb_log_reads_only_its_end() {
         .collect();
     let want: Vec<String> = (10..30).map(|i| format!("tail line {i}")).collect();
     assert_eq!(lines, want);
-    assert!(
-        v["window_bytes"].as_u64().unwrap() <= 4096,
-        "one small window: {v}"
-    );
+    assert!(v["window_bytes"].as_u64().unwrap() <= 4096, "one small window: {v}");
 }
 
 #[test]
@@ -439,10 +343,7 @@ fn follow_streams_new_lines_across_truncation_and_clear() {
     d.append("web_a.out.log", b"after truncate\n");
     assert_eq!(next(), "after truncate");
     // clearProcessLogs: a new file.
-    d.cli(Via::Unix)
-        .args(["clear", "web:web_a"])
-        .assert()
-        .code(0);
+    d.cli(Via::Unix).args(["clear", "web:web_a"]).assert().code(0);
     std::thread::sleep(std::time::Duration::from_millis(500));
     d.append("web_a.out.log", b"after clear\n");
     assert_eq!(next(), "after clear");
@@ -475,20 +376,12 @@ fn follow_loses_and_repeats_nothing_across_supervisord_log_rotation() {
 #[test]
 fn maintail_pid_info_version_clear_avail() {
     let d = Daemon::start();
-    let o = d
-        .cli(Via::Unix)
-        .args(["maintail", "-n", "3"])
-        .output()
-        .unwrap();
+    let o = d.cli(Via::Unix).args(["maintail", "-n", "3"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o).lines().count(), 3);
     let o = d.cli(Via::Unix).args(["pid"]).output().unwrap();
     assert_eq!(stdout(&o).trim(), d.pid().to_string());
-    let o = d
-        .cli(Via::Unix)
-        .args(["pid", "web:web_a"])
-        .output()
-        .unwrap();
+    let o = d.cli(Via::Unix).args(["pid", "web:web_a"]).output().unwrap();
     assert_eq!((o.status.code(), stdout(&o).trim()), (Some(7), "0"));
     d.cli(Via::Unix).args(["pid", "sleeper"]).assert().code(0);
     let v = json(&d.cli(Via::Http).args(["info", "--json"]).output().unwrap());
@@ -499,10 +392,7 @@ fn maintail_pid_info_version_clear_avail() {
     assert_eq!(stdout(&o).trim(), v["supervisor_version"].as_str().unwrap());
     d.append("sleeper.out.log", b"to be cleared\n");
     d.cli(Via::Unix).args(["clear", "sleeper"]).assert().code(0);
-    assert_eq!(
-        std::fs::metadata(d.path("sleeper.out.log")).unwrap().len(),
-        0
-    );
+    assert_eq!(std::fs::metadata(d.path("sleeper.out.log")).unwrap().len(), 0);
     let o = d.cli(Via::Unix).args(["clear", "all"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let v = json(&d.cli(Via::Unix).args(["avail", "--json"]).output().unwrap());
@@ -548,11 +438,7 @@ fn reread_update_add_remove() {
     assert!(stdout(&o).contains("extra: added process group"));
     d.wait_for(10, "extra to autostart", |_| d.state("extra") == "RUNNING");
     // Changed, then removed.
-    std::fs::write(
-        d.path("conf.d/extra.conf"),
-        "[program:extra]\ncommand=sleep 99999\n",
-    )
-    .unwrap();
+    std::fs::write(d.path("conf.d/extra.conf"), "[program:extra]\ncommand=sleep 99999\n").unwrap();
     d.cli(Via::Unix)
         .arg("update")
         .assert()
@@ -581,11 +467,7 @@ fn reread_update_add_remove() {
         .assert()
         .code(0)
         .stdout("web: already added\n");
-    let o = d
-        .cli(Via::Unix)
-        .args(["remove", "sleeper"])
-        .output()
-        .unwrap();
+    let o = d.cli(Via::Unix).args(["remove", "sleeper"]).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("STILL_RUNNING"));
 }
@@ -596,10 +478,7 @@ fn auth_over_both_transports_and_the_password_never_shows() {
     for via in BOTH {
         d.cli(via).args(["status", "sleeper"]).assert().code(0);
         // No credentials.
-        let o = bare_cli()
-            .args(["-s", &d.url(via), "status"])
-            .output()
-            .unwrap();
+        let o = bare_cli().args(["-s", &d.url(via), "status"]).output().unwrap();
         assert_eq!(o.status.code(), Some(4), "{via:?}");
         assert!(
             stderr(&o).contains("401") && stderr(&o).contains("SUPERVISOR_PASSWORD"),
@@ -608,16 +487,7 @@ fn auth_over_both_transports_and_the_password_never_shows() {
         );
         // Wrong password, given on the command line.
         let o = bare_cli()
-            .args([
-                "-s",
-                &d.url(via),
-                "-u",
-                USER,
-                "-p",
-                "wrong-pw",
-                "start",
-                "web:web_a",
-            ])
+            .args(["-s", &d.url(via), "-u", USER, "-p", "wrong-pw", "start", "web:web_a"])
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(4));
@@ -644,14 +514,7 @@ fn auth_over_both_transports_and_the_password_never_shows() {
         .assert()
         .code(0);
     let o = bare_cli()
-        .args([
-            "-c",
-            conf.to_str().unwrap(),
-            "-p",
-            "bad",
-            "status",
-            "sleeper",
-        ])
+        .args(["-c", conf.to_str().unwrap(), "-p", "bad", "status", "sleeper"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(4));
@@ -684,11 +547,7 @@ fn unreachable_daemon_errors_say_what_to_do() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(4));
-    assert!(
-        stderr(&o).contains("refused the connection"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("refused the connection"), "{}", stderr(&o));
     assert_eq!(
         stderr(&o).lines().count(),
         2,
@@ -711,21 +570,11 @@ fn unreachable_daemon_errors_say_what_to_do() {
     }
     // --json errors are JSON on stdout.
     let o = bare_cli()
-        .args([
-            "-s",
-            &format!("unix://{}", sock.display()),
-            "info",
-            "--json",
-        ])
+        .args(["-s", &format!("unix://{}", sock.display()), "info", "--json"])
         .output()
         .unwrap();
     let v = json(&o);
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("no such socket file")
-    );
+    assert!(v["error"]["message"].as_str().unwrap().contains("no such socket file"));
     assert!(v["error"]["hint"].is_string());
 }
 
@@ -733,11 +582,7 @@ fn unreachable_daemon_errors_say_what_to_do() {
 fn wrong_path_and_frozen_daemon() {
     let d = Daemon::start();
     let o = bare_cli()
-        .args([
-            "-s",
-            &format!("http://127.0.0.1:{}/WRONG", d.port),
-            "status",
-        ])
+        .args(["-s", &format!("http://127.0.0.1:{}/WRONG", d.port), "status"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(4));
@@ -757,10 +602,7 @@ fn wrong_path_and_frozen_daemon() {
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
     d.signal("CONT");
-    d.cli(Via::Unix)
-        .args(["status", "sleeper"])
-        .assert()
-        .code(0);
+    d.cli(Via::Unix).args(["status", "sleeper"]).assert().code(0);
 }
 
 #[test]

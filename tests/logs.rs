@@ -32,15 +32,12 @@ fn per_byte_lossy(bytes: &[u8]) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < bytes.len() {
-        let ch = (1..=4)
-            .rev()
-            .filter(|n| i + n <= bytes.len())
-            .find_map(|n| {
-                std::str::from_utf8(&bytes[i..i + n])
-                    .ok()
-                    .filter(|s| s.chars().count() == 1)
-                    .map(|s| (s.to_owned(), n))
-            });
+        let ch = (1..=4).rev().filter(|n| i + n <= bytes.len()).find_map(|n| {
+            std::str::from_utf8(&bytes[i..i + n])
+                .ok()
+                .filter(|s| s.chars().count() == 1)
+                .map(|s| (s.to_owned(), n))
+        });
         match ch {
             Some((s, n)) => {
                 out.push_str(&s);
@@ -67,12 +64,11 @@ fn read_range_is_exact_at_every_window_edge() {
         for off in 0..content.len() {
             for len in [1, 2, 3, 5, 8, content.len()] {
                 let end = (off + len).min(content.len());
-                let (bytes, covered) = logs::read_range(&c, &src, off as u64, len as u64)
-                    .await
-                    .unwrap();
-                assert_eq!(covered as usize, end - off, "covered at {off}+{len}");
+                let read = logs::read_range(&c, &src, off as u64, len as u64).await.unwrap();
+                assert_eq!(read.covered as usize, end - off, "covered at {off}+{len}");
+                assert_eq!(read.covered_by_prefix(read.bytes.len()), read.covered);
                 assert_eq!(
-                    String::from_utf8(bytes).unwrap(),
+                    String::from_utf8(read.bytes).unwrap(),
                     per_byte_lossy(&content[off..end]),
                     "at {off}+{len}"
                 );
@@ -93,9 +89,7 @@ fn tail_is_exact_when_the_first_window_splits_a_character() {
         let file = ["web_a.out.log", "web_b.out.log", "sleeper.out.log"][i];
         let mut text = "x".repeat(shift);
         text.push('\n');
-        let lines: Vec<String> = (0..400)
-            .map(|n| format!("{n:03} {}", "漢字…".repeat(5)))
-            .collect();
+        let lines: Vec<String> = (0..400).map(|n| format!("{n:03} {}", "漢字…".repeat(5))).collect();
         for l in &lines {
             text.push_str(l);
             text.push('\n');
@@ -113,11 +107,7 @@ fn tail_is_exact_when_the_first_window_splits_a_character() {
                     },
                 ))
                 .unwrap();
-            assert_eq!(
-                t.lines,
-                lines[lines.len() - n..],
-                "shift {shift}, {n} lines"
-            );
+            assert_eq!(t.lines, lines[lines.len() - n..], "shift {shift}, {n} lines");
         }
     }
 }
@@ -129,18 +119,9 @@ fn permission_denied_on_the_socket_says_so() {
     // passes every permission check: run the CLI as `nobody` then.
     let bin = assert_cmd::cargo::cargo_bin("supervisord-mcp");
     let url = d.url(Via::Unix);
-    let is_root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .unwrap()
-        .stdout
-        == b"0\n";
+    let is_root = std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
     let out = if is_root {
-        std::fs::set_permissions(
-            d.dir.path(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
+        std::fs::set_permissions(d.dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         std::process::Command::new("setpriv")
             .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
             .arg(&bin)
@@ -149,8 +130,7 @@ fn permission_denied_on_the_socket_says_so() {
             .output()
             .expect("setpriv (util-linux) is needed to drop root for this test")
     } else {
-        std::fs::set_permissions(&d.sock, std::os::unix::fs::PermissionsExt::from_mode(0o000))
-            .unwrap();
+        std::fs::set_permissions(&d.sock, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
         std::process::Command::new(&bin)
             .args(["-s", &url, "start", "sleeper"])
             .output()

@@ -18,9 +18,7 @@ use std::time::Duration;
 /// Runs the parsed command line; returns the exit code (errors are mapped by the
 /// caller with [`exit::for_error`]).
 pub async fn run(cli: Cli) -> Result<u8> {
-    let p = Printer {
-        json: cli.global.json,
-    };
+    let p = Printer { json: cli.global.json };
     // Commands that need no daemon.
     match &cli.command {
         Command::Completions { shell } => {
@@ -37,9 +35,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         _ => {}
     }
-    let resolved = config::resolve(&cli.global.server_args(), &|k| std::env::var(k).ok())?;
-    tracing::debug!(url = %resolved.server.endpoint.display(), source = %resolved.url_source, "resolved server");
-    let client = Client::new(&resolved.server)?;
+    let client = connect(&cli.global)?;
     let c = &client;
     match cli.command {
         Command::Status { names, states } => cmd_status(c, p, &names, &states).await,
@@ -79,10 +75,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     ("api", i.api_version.clone()),
                     ("identification", i.identification.clone()),
                     ("pid", i.pid.to_string()),
-                    (
-                        "client",
-                        format!("supervisord-mcp {}", env!("CARGO_PKG_VERSION")),
-                    ),
+                    ("client", format!("supervisord-mcp {}", env!("CARGO_PKG_VERSION"))),
                 ])?;
             }
             Ok(exit::SUCCESS)
@@ -139,8 +132,16 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Add { groups } => group_results(p, &update::add_groups(c, &groups).await?),
         Command::Remove { groups } => group_results(p, &update::remove_groups(c, &groups).await?),
-        Command::Completions { .. } | Command::Man => Ok(exit::SUCCESS),
+        // Served by main.rs (the MCP front end is not the CLI's to start).
+        Command::Completions { .. } | Command::Man | Command::Mcp => Ok(exit::SUCCESS),
     }
+}
+
+/// Resolves the settings (flags, file, environment) into a client; no I/O yet.
+pub fn connect(global: &super::GlobalOpts) -> Result<Client> {
+    let resolved = config::resolve(&global.server_args(), &|k| std::env::var(k).ok())?;
+    tracing::debug!(url = %resolved.server.endpoint.display(), source = %resolved.url_source, "resolved server");
+    Ok(Client::new(&resolved.server)?)
 }
 
 fn wait_options(w: &WaitArgs) -> WaitOptions {
@@ -172,10 +173,21 @@ fn results(p: Printer, r: &[ProcessResult]) -> Result<u8> {
 async fn cmd_status(c: &Client, p: Printer, names: &[String], states: &[String]) -> Result<u8> {
     let states = states
         .iter()
-        .map(|s| ProcessState::from_name(s).with_context(|| format!("unknown state {s:?}; use RUNNING, STARTING, BACKOFF, STOPPING, STOPPED, EXITED, FATAL or UNKNOWN")))
+        .map(|s| {
+            ProcessState::from_name(s).with_context(|| {
+                format!(
+                    "unknown state {s:?}; use RUNNING, STARTING, BACKOFF, STOPPING, STOPPED, EXITED, FATAL or UNKNOWN"
+                )
+            })
+        })
         .collect::<Result<Vec<_>>>()
-        .map_err(|e| anyhow::Error::new(crate::config::ConfigError::Parse { path: "--state".into(), detail: format!("{e:#}") }))?;
-    let report = status(c, names, &StatusFilter { states }).await?;
+        .map_err(|e| {
+            anyhow::Error::new(crate::config::ConfigError::Parse {
+                path: "--state".into(),
+                detail: format!("{e:#}"),
+            })
+        })?;
+    let report = status(c, names, &StatusFilter { states, group: None }).await?;
     p.status(&report)?;
     Ok(if !report.unknown.is_empty() {
         exit::STATUS_UNKNOWN
@@ -242,11 +254,7 @@ async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<u8> {
         max_bytes: a.max_bytes,
         raw: a.raw,
     };
-    let channel = if a.stderr {
-        Channel::Stderr
-    } else {
-        Channel::Stdout
-    };
+    let channel = if a.stderr { Channel::Stderr } else { Channel::Stdout };
     if a.follow {
         let fopts = FollowOptions {
             tail: opts,
@@ -299,9 +307,7 @@ fn emit(p: Printer, ev: FollowEvent) -> bool {
     match ev {
         FollowEvent::Lines(lines) => {
             if p.json {
-                lines
-                    .iter()
-                    .all(|l| p.json(&serde_json::json!({ "line": l })).is_ok())
+                lines.iter().all(|l| p.json(&serde_json::json!({ "line": l })).is_ok())
             } else {
                 p.lines(&lines).is_ok()
             }

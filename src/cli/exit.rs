@@ -41,9 +41,9 @@ fn for_core(e: &Error, is_status: bool) -> u8 {
         return STATUS_UNKNOWN;
     }
     match e {
-        Error::ConnectionRefused { .. }
-        | Error::PermissionDenied { .. }
-        | Error::Unauthorized { .. } => INSUFFICIENT_PRIVILEGES,
+        Error::ConnectionRefused { .. } | Error::PermissionDenied { .. } | Error::Unauthorized { .. } => {
+            INSUFFICIENT_PRIVILEGES
+        }
         Error::SocketMissing { .. } => NOT_RUNNING,
         Error::Fault(f) if f.code.is_dead_program() => NOT_RUNNING,
         _ => GENERIC,

@@ -40,13 +40,7 @@ pub struct GlobalOpts {
     pub configuration: Option<PathBuf>,
     /// Server URL: unix:///path/to/supervisor.sock or http://host:port
     /// [env: SUPERVISOR_SERVER_URL]
-    #[arg(
-        short = 's',
-        long,
-        visible_alias = "server-url",
-        global = true,
-        value_name = "URL"
-    )]
+    #[arg(short = 's', long, visible_alias = "server-url", global = true, value_name = "URL")]
     pub serverurl: Option<String>,
     /// Username for the server [env: SUPERVISOR_USERNAME]
     #[arg(short = 'u', long, global = true)]
@@ -168,6 +162,8 @@ pub enum Command {
         #[arg(required = true, value_name = "GROUP")]
         groups: Vec<String>,
     },
+    /// Serve MCP over stdio for AI agents (Claude Code, any MCP client)
+    Mcp,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff)
@@ -239,16 +235,7 @@ mod tests {
             panic!("not logs")
         };
         assert!(a.stderr && a.lines == 5);
-        let cli = Cli::try_parse_from([
-            "x",
-            "-c",
-            "s.conf",
-            "-s",
-            "unix:///s",
-            "start",
-            "web:*",
-            "all",
-        ])?;
+        let cli = Cli::try_parse_from(["x", "-c", "s.conf", "-s", "unix:///s", "start", "web:*", "all"])?;
         assert!(matches!(cli.command, Command::Start { ref names, .. } if names.len() == 2));
         assert!(Cli::try_parse_from(["x", "start"]).is_err());
         Ok(())

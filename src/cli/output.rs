@@ -98,10 +98,7 @@ impl Printer {
                     let fault = r.fault.map(|f| format!(" ({f})")).unwrap_or_default();
                     out.push(format!("{}: ERROR{fault} {}", r.name, r.message));
                     if let Some(f) = &r.failure {
-                        let status = f
-                            .exitstatus
-                            .map(|s| format!("exit status {s}; "))
-                            .unwrap_or_default();
+                        let status = f.exitstatus.map(|s| format!("exit status {s}; ")).unwrap_or_default();
                         out.push(format!("  {status}last lines of its log:"));
                         if f.log_tail.is_empty() {
                             out.push("  (the log is empty)".to_owned());
@@ -118,10 +115,7 @@ impl Printer {
     /// A key/value listing (info).
     pub fn pairs(&self, pairs: &[(&str, String)]) -> io::Result<()> {
         let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        let lines: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| format!("{k:width$}  {v}"))
-            .collect();
+        let lines: Vec<String> = pairs.iter().map(|(k, v)| format!("{k:width$}  {v}")).collect();
         self.lines(&lines)
     }
 
@@ -149,7 +143,7 @@ impl Printer {
             let doc = serde_json::json!({
                 "error": {
                     "message": format!("{err:#}"),
-                    "fault": core.and_then(|e| e.fault_code()).map(|c| c.name()),
+                    "kind": core.map(crate::supervisor::Error::kind),
                     "hint": hint,
                 }
             });

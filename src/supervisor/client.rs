@@ -147,13 +147,11 @@ impl Client {
     }
     /// `supervisor.addProcessGroup(name)`. Errors: BAD_NAME, ALREADY_ADDED.
     pub async fn add_process_group(&self, name: &str) -> Result<bool> {
-        self.call_bool("supervisor.addProcessGroup", vec![name.into()])
-            .await
+        self.call_bool("supervisor.addProcessGroup", vec![name.into()]).await
     }
     /// `supervisor.removeProcessGroup(name)`. Errors: BAD_NAME, STILL_RUNNING.
     pub async fn remove_process_group(&self, name: &str) -> Result<bool> {
-        self.call_bool("supervisor.removeProcessGroup", vec![name.into()])
-            .await
+        self.call_bool("supervisor.removeProcessGroup", vec![name.into()]).await
     }
     /// `supervisor.getAllConfigInfo`: one entry per configured process.
     pub async fn get_all_config_info(&self) -> Result<Vec<ConfigInfo>> {
@@ -164,8 +162,7 @@ impl Client {
 
     /// `supervisor.getProcessInfo(namespec)`. Errors: BAD_NAME (also for `group:*`).
     pub async fn get_process_info(&self, name: &str) -> Result<ProcessInfo> {
-        self.call("supervisor.getProcessInfo", vec![name.into()])
-            .await
+        self.call("supervisor.getProcessInfo", vec![name.into()]).await
     }
     /// `supervisor.getAllProcessInfo`: every process, sorted by group then name.
     pub async fn get_all_process_info(&self) -> Result<Vec<ProcessInfo>> {
@@ -184,12 +181,7 @@ impl Client {
         Ok(!matches!(v, Value::Bool(false)))
     }
     /// `supervisor.startProcessGroup(group, wait)`: running members are skipped.
-    pub async fn start_process_group(
-        &self,
-        group: &str,
-        wait: bool,
-        timeout: Duration,
-    ) -> Result<Vec<BulkResult>> {
+    pub async fn start_process_group(&self, group: &str, wait: bool, timeout: Duration) -> Result<Vec<BulkResult>> {
         const M: &str = "supervisor.startProcessGroup";
         decode(
             M,
@@ -199,18 +191,9 @@ impl Client {
         )
     }
     /// `supervisor.startAllProcesses(wait)`.
-    pub async fn start_all_processes(
-        &self,
-        wait: bool,
-        timeout: Duration,
-    ) -> Result<Vec<BulkResult>> {
+    pub async fn start_all_processes(&self, wait: bool, timeout: Duration) -> Result<Vec<BulkResult>> {
         const M: &str = "supervisor.startAllProcesses";
-        decode(
-            M,
-            self.transport
-                .call_with_timeout(M, &[wait.into()], timeout)
-                .await?,
-        )
+        decode(M, self.transport.call_with_timeout(M, &[wait.into()], timeout).await?)
     }
     /// `supervisor.stopProcess(namespec, wait)`: with `wait`, answers once stopped
     /// (up to `stopwaitsecs` and the SIGKILL). Errors: BAD_NAME, NOT_RUNNING, FAILED.
@@ -223,12 +206,7 @@ impl Client {
         Ok(!matches!(v, Value::Bool(false)))
     }
     /// `supervisor.stopProcessGroup(group, wait)`.
-    pub async fn stop_process_group(
-        &self,
-        group: &str,
-        wait: bool,
-        timeout: Duration,
-    ) -> Result<Vec<BulkResult>> {
+    pub async fn stop_process_group(&self, group: &str, wait: bool, timeout: Duration) -> Result<Vec<BulkResult>> {
         const M: &str = "supervisor.stopProcessGroup";
         decode(
             M,
@@ -238,18 +216,9 @@ impl Client {
         )
     }
     /// `supervisor.stopAllProcesses(wait)`.
-    pub async fn stop_all_processes(
-        &self,
-        wait: bool,
-        timeout: Duration,
-    ) -> Result<Vec<BulkResult>> {
+    pub async fn stop_all_processes(&self, wait: bool, timeout: Duration) -> Result<Vec<BulkResult>> {
         const M: &str = "supervisor.stopAllProcesses";
-        decode(
-            M,
-            self.transport
-                .call_with_timeout(M, &[wait.into()], timeout)
-                .await?,
-        )
+        decode(M, self.transport.call_with_timeout(M, &[wait.into()], timeout).await?)
     }
     /// `supervisor.signalProcess(namespec, signal)`: `signal` is a name (`HUP`,
     /// `SIGUSR1`) or a number. Errors: BAD_NAME, BAD_SIGNAL, NOT_RUNNING, FAILED.
@@ -259,32 +228,22 @@ impl Client {
     }
     /// `supervisor.signalProcessGroup(group, signal)`.
     pub async fn signal_process_group(&self, group: &str, signal: &str) -> Result<Vec<BulkResult>> {
-        self.call(
-            "supervisor.signalProcessGroup",
-            vec![group.into(), signal.into()],
-        )
-        .await
+        self.call("supervisor.signalProcessGroup", vec![group.into(), signal.into()])
+            .await
     }
     /// `supervisor.signalAllProcesses(signal)`.
     pub async fn signal_all_processes(&self, signal: &str) -> Result<Vec<BulkResult>> {
-        self.call("supervisor.signalAllProcesses", vec![signal.into()])
-            .await
+        self.call("supervisor.signalAllProcesses", vec![signal.into()]).await
     }
     /// `supervisor.sendProcessStdin(namespec, chars)`: UTF-8 text only.
     pub async fn send_process_stdin(&self, name: &str, chars: &str) -> Result<bool> {
-        self.call_bool(
-            "supervisor.sendProcessStdin",
-            vec![name.into(), chars.into()],
-        )
-        .await
+        self.call_bool("supervisor.sendProcessStdin", vec![name.into(), chars.into()])
+            .await
     }
     /// `supervisor.sendRemoteCommEvent(type, data)`.
     pub async fn send_remote_comm_event(&self, kind: &str, data: &str) -> Result<bool> {
-        self.call_bool(
-            "supervisor.sendRemoteCommEvent",
-            vec![kind.into(), data.into()],
-        )
-        .await
+        self.call_bool("supervisor.sendRemoteCommEvent", vec![kind.into(), data.into()])
+            .await
     }
 
     // ---- process logs -----------------------------------------------------------
@@ -294,19 +253,12 @@ impl Client {
     /// `offset >= 0, length > 0` is `length` bytes from `offset` (`''` past the end);
     /// `length 0` reads to the end (unbounded: avoid). Errors: BAD_NAME, NO_FILE,
     /// BAD_ARGUMENTS, FAILED; HTTP 500 when the window is not valid UTF-8.
-    pub async fn read_process_log(
-        &self,
-        name: &str,
-        channel: Channel,
-        offset: i64,
-        length: i64,
-    ) -> Result<String> {
+    pub async fn read_process_log(&self, name: &str, channel: Channel, offset: i64, length: i64) -> Result<String> {
         let m = match channel {
             Channel::Stdout => "supervisor.readProcessStdoutLog",
             Channel::Stderr => "supervisor.readProcessStderrLog",
         };
-        self.call(m, vec![name.into(), offset.into(), length.into()])
-            .await
+        self.call(m, vec![name.into(), offset.into(), length.into()]).await
     }
     /// `supervisor.tailProcessStdoutLog`/`tailProcessStderrLog(namespec, offset,
     /// length)` → `(bytes, size, overflow)`. Not "new data since offset": it returns
@@ -323,13 +275,11 @@ impl Client {
             Channel::Stdout => "supervisor.tailProcessStdoutLog",
             Channel::Stderr => "supervisor.tailProcessStderrLog",
         };
-        self.call(m, vec![name.into(), offset.into(), length.into()])
-            .await
+        self.call(m, vec![name.into(), offset.into(), length.into()]).await
     }
     /// `supervisor.clearProcessLogs(namespec)`: empties both logs of a process.
     pub async fn clear_process_logs(&self, name: &str) -> Result<bool> {
-        self.call_bool("supervisor.clearProcessLogs", vec![name.into()])
-            .await
+        self.call_bool("supervisor.clearProcessLogs", vec![name.into()]).await
     }
     /// `supervisor.clearAllProcessLogs`.
     pub async fn clear_all_process_logs(&self) -> Result<Vec<BulkResult>> {
@@ -349,10 +299,7 @@ impl Client {
     }
     /// `system.methodSignature(name)`: `[return type, param types…]`.
     pub async fn method_signature(&self, name: &str) -> Result<Vec<String>> {
-        let v = self
-            .transport
-            .call("system.methodSignature", &[name.into()])
-            .await?;
+        let v = self.transport.call("system.methodSignature", &[name.into()]).await?;
         match v {
             Value::Array(mut a) if matches!(a.first(), Some(Value::Array(_))) => {
                 string_list("system.methodSignature", a.swap_remove(0))

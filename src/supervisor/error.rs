@@ -135,17 +135,9 @@ pub enum Error {
     #[error("{url} rejected the credentials (HTTP 401)")]
     Unauthorized { url: String, sent_credentials: bool },
     #[error("{url} did not answer {method} within {secs:.1} s")]
-    Timeout {
-        url: String,
-        method: String,
-        secs: f64,
-    },
+    Timeout { url: String, method: String, secs: f64 },
     #[error("HTTP {status} from {url} for {method}")]
-    HttpStatus {
-        url: String,
-        method: String,
-        status: u16,
-    },
+    HttpStatus { url: String, method: String, status: u16 },
     #[error("cannot reach {url}: {detail}")]
     Transport { url: String, detail: String },
     #[error("bad response from {url} for {method}: {source}")]
@@ -171,6 +163,24 @@ impl Error {
         match self {
             Error::Fault(f) => Some(f.code),
             _ => None,
+        }
+    }
+
+    /// A short name for the kind of failure, for machines and agents: the fault
+    /// name (`BAD_NAME`, `SPAWN_ERROR`, …), or `UNREACHABLE`, `UNAUTHORIZED`,
+    /// `TIMEOUT`, `HTTP_<status>`, `BAD_REPLY`, `INVALID`.
+    pub fn kind(&self) -> String {
+        match self {
+            Error::Fault(f) => f.code.name(),
+            Error::ConnectionRefused { .. } | Error::SocketMissing { .. } | Error::Transport { .. } => {
+                "UNREACHABLE".into()
+            }
+            Error::PermissionDenied { .. } => "PERMISSION_DENIED".into(),
+            Error::Unauthorized { .. } => "UNAUTHORIZED".into(),
+            Error::Timeout { .. } => "TIMEOUT".into(),
+            Error::HttpStatus { status, .. } => format!("HTTP_{status}"),
+            Error::Decode { .. } | Error::Shape { .. } => "BAD_REPLY".into(),
+            Error::BadUrl { .. } | Error::Invalid(_) => "INVALID".into(),
         }
     }
 
@@ -222,27 +232,17 @@ impl Error {
 fn fault_hint(code: FaultCode) -> Option<String> {
     Some(
         match code {
-            FaultCode::BadName => {
-                "run `status` to list the valid names (name, group:name, group:*, all)"
-            }
+            FaultCode::BadName => "run `status` to list the valid names (name, group:name, group:*, all)",
             FaultCode::BadSignal => "use a signal name such as HUP, TERM, USR1, or a number",
-            FaultCode::NoFile => {
-                "the command or log file does not exist; check the program's configuration"
-            }
-            FaultCode::NotExecutable => {
-                "the command is not executable; check its path and permissions"
-            }
+            FaultCode::NoFile => "the command or log file does not exist; check the program's configuration",
+            FaultCode::NotExecutable => "the command is not executable; check its path and permissions",
             FaultCode::SpawnError | FaultCode::AbnormalTermination => {
                 "the program exited while starting; read its stderr with `logs NAME --stderr`"
             }
-            FaultCode::ShutdownState => {
-                "supervisord is shutting down or restarting; retry in a moment"
-            }
+            FaultCode::ShutdownState => "supervisord is shutting down or restarting; retry in a moment",
             FaultCode::CantReread => "the configuration file has an error; fix it and retry",
             FaultCode::StillRunning => "stop the group's processes first",
-            FaultCode::UnknownMethod => {
-                "is [rpcinterface:supervisor] enabled in supervisord's configuration?"
-            }
+            FaultCode::UnknownMethod => "is [rpcinterface:supervisor] enabled in supervisord's configuration?",
             _ => return None,
         }
         .to_owned(),
@@ -257,9 +257,7 @@ mod tests {
 
     #[test]
     fn fault_names_round_trip_codes() {
-        for code in [
-            1, 2, 3, 4, 6, 10, 11, 20, 21, 30, 40, 50, 60, 70, 80, 90, 91, 92,
-        ] {
+        for code in [1, 2, 3, 4, 6, 10, 11, 20, 21, 30, 40, 50, 60, 70, 80, 90, 91, 92] {
             let name = FaultCode::from_code(code).name();
             assert!(!name.starts_with("FAULT_"), "{code} has no name");
         }
@@ -272,10 +270,7 @@ mod tests {
             url: "unix:///x.sock".into(),
         };
         assert_eq!(e.to_string(), "unix:///x.sock: no such socket file");
-        assert!(
-            e.hint()
-                .is_some_and(|h| h.contains("is supervisord running"))
-        );
+        assert!(e.hint().is_some_and(|h| h.contains("is supervisord running")));
         let e = Error::Unauthorized {
             url: "http://h:1".into(),
             sent_credentials: false,

@@ -67,11 +67,8 @@ impl Endpoint {
                 password: None,
             });
         }
-        let mut url = Url::parse(raw).map_err(|e| {
-            bad(&format!(
-                "{e}; use http://host:port or unix:///path/to/supervisor.sock"
-            ))
-        })?;
+        let mut url = Url::parse(raw)
+            .map_err(|e| bad(&format!("{e}; use http://host:port or unix:///path/to/supervisor.sock")))?;
         match url.scheme() {
             "http" => {}
             "https" => {
@@ -80,9 +77,7 @@ impl Endpoint {
                 ));
             }
             _ => {
-                return Err(bad(
-                    "use http://host:port or unix:///path/to/supervisor.sock",
-                ));
+                return Err(bad("use http://host:port or unix:///path/to/supervisor.sock"));
             }
         }
         if url.host_str().is_none_or(str::is_empty) {
@@ -127,9 +122,7 @@ impl Endpoint {
 }
 
 fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// Removes `user:password@` from a URL-like string, for error messages.
@@ -243,12 +236,7 @@ impl Transport {
     }
 
     /// Calls one XML-RPC method, bounded by `timeout`.
-    pub async fn call_with_timeout(
-        &self,
-        method: &str,
-        params: &[Value],
-        timeout: Duration,
-    ) -> Result<Value> {
+    pub async fn call_with_timeout(&self, method: &str, params: &[Value], timeout: Duration) -> Result<Value> {
         let body = encode_call(method, params);
         let mut req = self
             .http
@@ -259,17 +247,10 @@ impl Transport {
         if let Some((user, pass)) = &self.auth {
             req = req.basic_auth(user, Some(pass.expose()));
         }
-        let mut resp = req
-            .send()
-            .await
-            .map_err(|e| self.classify(e, method, timeout))?;
+        let mut resp = req.send().await.map_err(|e| self.classify(e, method, timeout))?;
         self.check_status(resp.status(), method)?;
         let mut buf = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| self.classify(e, method, timeout))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(e, method, timeout))? {
             if buf.len() + chunk.len() > MAX_REPLY_BYTES {
                 return Err(Error::Shape {
                     method: method.to_owned(),
@@ -304,10 +285,7 @@ impl Transport {
             req = req.basic_auth(user, Some(pass.expose()));
         }
         let what = format!("GET {path}");
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| self.classify(e, &what, self.timeout))?;
+        let resp = req.send().await.map_err(|e| self.classify(e, &what, self.timeout))?;
         self.check_status(resp.status(), &what)?;
         Ok(resp)
     }
@@ -392,13 +370,7 @@ mod tests {
 
     #[test]
     fn refuses_what_supervisord_cannot_serve() {
-        for bad in [
-            "https://h:1",
-            "ftp://h",
-            "notaurl",
-            "unix://",
-            "http://u:pw@",
-        ] {
+        for bad in ["https://h:1", "ftp://h", "notaurl", "unix://", "http://u:pw@"] {
             let err = Endpoint::parse(bad).unwrap_err().to_string();
             assert!(!err.contains("pw"), "{err}");
         }
@@ -406,10 +378,7 @@ mod tests {
 
     #[test]
     fn redacts_credentials_in_text() {
-        assert_eq!(
-            redact_url("error for http://u:p@h:1/x"),
-            "error for http://h:1/x"
-        );
+        assert_eq!(redact_url("error for http://u:p@h:1/x"), "error for http://h:1/x");
         assert_eq!(redact_url("http://h:1"), "http://h:1");
     }
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A process state (`supervisor/states.py`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ProcessState {
     Stopped,
@@ -64,10 +64,7 @@ impl ProcessState {
     pub fn is_stopped(self) -> bool {
         matches!(
             self,
-            ProcessState::Stopped
-                | ProcessState::Exited
-                | ProcessState::Fatal
-                | ProcessState::Unknown
+            ProcessState::Stopped | ProcessState::Exited | ProcessState::Fatal | ProcessState::Unknown
         )
     }
 
@@ -77,6 +74,18 @@ impl ProcessState {
             self,
             ProcessState::Running | ProcessState::Backoff | ProcessState::Starting
         )
+    }
+}
+
+/// Accepts a state name in any case (`running`, `FATAL`).
+impl<'de> Deserialize<'de> for ProcessState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ProcessState::from_name(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown state {s:?}; use RUNNING, STARTING, BACKOFF, STOPPING, STOPPED, EXITED, FATAL or UNKNOWN"
+            ))
+        })
     }
 }
 
@@ -181,7 +190,7 @@ impl ConfigInfo {
 
 /// What `reloadConfig` found: group names added, changed and removed in the
 /// configuration on disk compared with what the daemon runs.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct ConfigDiff {
     pub added: Vec<String>,
     pub changed: Vec<String>,
@@ -195,7 +204,7 @@ impl ConfigDiff {
 }
 
 /// Which log of a process: its stdout or its stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Stdout,

@@ -118,10 +118,7 @@ impl Decoder {
                 if let Some(k) = Scalar::from_tag(tag) {
                     match self.stack.last_mut() {
                         Some(Frame::Value {
-                            kind,
-                            text,
-                            in_scalar,
-                            ..
+                            kind, text, in_scalar, ..
                         }) => {
                             *kind = Some(k);
                             text.clear();
@@ -138,10 +135,7 @@ impl Decoder {
     fn close(&mut self, tag: &str) -> Result<(), DecodeError> {
         match tag {
             "value" => {
-                let Some(Frame::Value {
-                    kind, text, done, ..
-                }) = self.stack.pop()
-                else {
+                let Some(Frame::Value { kind, text, done, .. }) = self.stack.pop() else {
                     return Err(malformed("</value> without <value>"));
                 };
                 let v = match (done, kind) {
@@ -185,10 +179,7 @@ impl Decoder {
             _ => {
                 if let Some(k) = Scalar::from_tag(tag) {
                     let Some(Frame::Value {
-                        text,
-                        done,
-                        in_scalar,
-                        ..
+                        text, done, in_scalar, ..
                     }) = self.stack.last_mut()
                     else {
                         return Err(malformed(format!("</{tag}> outside <value>")));
@@ -398,11 +389,7 @@ mod tests {
             panic!("not a string")
         };
         assert!(s.starts_with("\x1b[32mINFO\x1b[0m request 1 served in 1 ms — ok é\n"));
-        assert_eq!(
-            s.len(),
-            300,
-            "300 bytes were asked for, 300 bytes came back"
-        );
+        assert_eq!(s.len(), 300, "300 bytes were asked for, 300 bytes came back");
     }
 
     #[test]
@@ -436,10 +423,7 @@ mod tests {
         let Value::Array(items) = ok("tailLog.xml") else {
             panic!("not an array")
         };
-        assert!(matches!(
-            items[..],
-            [Value::String(_), Value::Int(_), Value::Bool(_)]
-        ));
+        assert!(matches!(items[..], [Value::String(_), Value::Int(_), Value::Bool(_)]));
     }
 
     #[test]
@@ -449,9 +433,7 @@ mod tests {
             <value><i4>7</i4></value><value><i8>3000000000</i8></value><value><nil/></value>\
             <value><boolean>0</boolean></value><value><double>1.5</double></value>\
             <value><struct></struct></value></data></array></value></param></params></methodResponse>";
-        let Value::Array(items) = decoded(body) else {
-            panic!()
-        };
+        let Value::Array(items) = decoded(body) else { panic!() };
         assert_eq!(
             items,
             vec![

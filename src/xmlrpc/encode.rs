@@ -105,10 +105,7 @@ mod tests {
 
     #[test]
     fn offsets_beyond_i32_are_sent_as_digits() {
-        let body = encode_call(
-            "supervisor.readLog",
-            &[Value::Int(3_000_000_000), Value::Int(5)],
-        );
+        let body = encode_call("supervisor.readLog", &[Value::Int(3_000_000_000), Value::Int(5)]);
         assert!(body.contains("<int>3000000000</int>"));
     }
 }

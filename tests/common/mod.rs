@@ -192,22 +192,14 @@ impl Daemon {
                 let log = std::fs::read_to_string(self.path("supervisord.log")).unwrap_or_default();
                 panic!("supervisord exited at start ({status}): {log}");
             }
-            if self.sock.exists() && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
-            {
-                let out = self
-                    .cli(Via::Unix)
-                    .args(["status"])
-                    .output()
-                    .expect("run cli");
+            if self.sock.exists() && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                let out = self.cli(Via::Unix).args(["status"]).output().expect("run cli");
                 // 0 or 3 (some process not running) both mean the daemon answers.
                 if matches!(out.status.code(), Some(0 | 3)) {
                     return;
                 }
             }
-            assert!(
-                Instant::now() < deadline,
-                "supervisord did not become ready in 20 s"
-            );
+            assert!(Instant::now() < deadline, "supervisord did not become ready in 20 s");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -236,8 +228,7 @@ impl Daemon {
         let mut c = bare_cli();
         c.args(["-s", &self.url(via)]);
         if self.auth {
-            c.env("SUPERVISOR_USERNAME", USER)
-                .env("SUPERVISOR_PASSWORD", PASSWORD);
+            c.env("SUPERVISOR_USERNAME", USER).env("SUPERVISOR_PASSWORD", PASSWORD);
         }
         c
     }
@@ -267,11 +258,7 @@ impl Daemon {
     pub fn wait_for(&self, secs: u64, what: &str, cond: impl Fn(&serde_json::Value) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
-            let out = self
-                .cli(Via::Unix)
-                .args(["status", "--json"])
-                .output()
-                .expect("status");
+            let out = self.cli(Via::Unix).args(["status", "--json"]).output().expect("status");
             if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout)
                 && cond(&v)
             {
@@ -290,10 +277,7 @@ impl Daemon {
             .output()
             .expect("status");
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-        v["processes"][0]["state"]
-            .as_str()
-            .unwrap_or("?")
-            .to_owned()
+        v["processes"][0]["state"].as_str().unwrap_or("?").to_owned()
     }
 
     /// Freezes (SIGSTOP) or thaws (SIGCONT) the daemon.

@@ -43,7 +43,7 @@ impl Default for WaitOptions {
 }
 
 /// What happened to one process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Started,
@@ -52,6 +52,12 @@ pub enum Outcome {
     AlreadyStopped,
     Restarted,
     Signalled,
+    /// Text written to the process's stdin.
+    Sent,
+    /// Its logs were emptied.
+    Cleared,
+    /// A wait ended in the state asked for.
+    Reached,
     /// Asked without waiting: the daemon accepted the request.
     Requested,
     Failed,
@@ -62,15 +68,12 @@ pub enum Outcome {
 impl Outcome {
     /// True for outcomes that count as success (idempotent ones included).
     pub fn is_success(self) -> bool {
-        !matches!(
-            self,
-            Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess
-        )
+        !matches!(self, Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess)
     }
 }
 
 /// Why a process failed: what the user needs to see to fix it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Failure {
     /// The fault name (`SPAWN_ERROR`, `NOT_RUNNING`, …) or `TIMEOUT`.
     pub fault: String,
@@ -86,7 +89,7 @@ pub struct Failure {
 }
 
 /// The result for one process (or one unknown name).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct ProcessResult {
     /// Full namespec, or the name as given when it matched nothing.
     pub name: String,
@@ -103,12 +106,7 @@ pub struct ProcessResult {
 }
 
 impl ProcessResult {
-    fn new(
-        name: String,
-        outcome: Outcome,
-        state: Option<ProcessState>,
-        message: impl Into<String>,
-    ) -> Self {
+    fn new(name: String, outcome: Outcome, state: Option<ProcessState>, message: impl Into<String>) -> Self {
         ProcessResult {
             name,
             outcome,
@@ -120,14 +118,22 @@ impl ProcessResult {
     }
 
     fn unknown(name: &str) -> Self {
-        let mut r = Self::new(
-            name.to_owned(),
-            Outcome::NoSuchProcess,
-            None,
-            "no such process",
-        );
+        let mut r = Self::new(name.to_owned(), Outcome::NoSuchProcess, None, "no such process");
         r.fault = Some(FaultCode::BadName);
         r
+    }
+}
+
+impl From<super::logs::ClearResult> for ProcessResult {
+    fn from(c: super::logs::ClearResult) -> Self {
+        match c.error {
+            None => ProcessResult::new(c.name, Outcome::Cleared, None, "logs cleared"),
+            Some(e) => {
+                let mut r = ProcessResult::new(c.name, Outcome::Failed, None, e);
+                r.fault = Some(FaultCode::Failed);
+                r
+            }
+        }
     }
 }
 
@@ -147,11 +153,40 @@ pub async fn wait_until(
     poll: Duration,
     settled: impl Fn(&ProcessInfo) -> bool,
 ) -> Result<(HashMap<String, ProcessInfo>, bool)> {
-    let deadline = Instant::now() + timeout;
+    wait_until_with_progress(client, names, timeout, poll, settled, |_| {}).await
+}
+
+/// What a wait reports after each poll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitProgress {
+    pub elapsed: Duration,
+    pub timeout: Duration,
+    /// How many of the processes have settled.
+    pub settled: usize,
+    pub total: usize,
+}
+
+/// [`wait_until`], calling `progress` after every poll.
+pub async fn wait_until_with_progress(
+    client: &Client,
+    names: &[String],
+    timeout: Duration,
+    poll: Duration,
+    settled: impl Fn(&ProcessInfo) -> bool,
+    mut progress: impl FnMut(&WaitProgress),
+) -> Result<(HashMap<String, ProcessInfo>, bool)> {
+    let started = Instant::now();
+    let deadline = started + timeout;
     loop {
         let infos = info_map(client.get_all_process_info().await?);
-        let done = names.iter().all(|n| infos.get(n).is_none_or(&settled));
-        if done {
+        let count = names.iter().filter(|n| infos.get(*n).is_none_or(&settled)).count();
+        progress(&WaitProgress {
+            elapsed: started.elapsed(),
+            timeout,
+            settled: count,
+            total: names.len(),
+        });
+        if count == names.len() {
             return Ok((infos, true));
         }
         let now = Instant::now();
@@ -169,11 +204,10 @@ pub async fn failure_details(client: &Client, info: &ProcessInfo, fault: &str) -
         lines: FAILURE_LOG_LINES,
         ..TailOptions::default()
     };
-    let mut log_tail =
-        match logs::tail(client, &LogSource::process(&ns, Channel::Stderr), &opts).await {
-            Ok(t) => t.lines,
-            Err(_) => Vec::new(),
-        };
+    let mut log_tail = match logs::tail(client, &LogSource::process(&ns, Channel::Stderr), &opts).await {
+        Ok(t) => t.lines,
+        Err(_) => Vec::new(),
+    };
     if log_tail.is_empty()
         && let Ok(t) = logs::tail(client, &LogSource::process(&ns, Channel::Stdout), &opts).await
     {
@@ -182,25 +216,14 @@ pub async fn failure_details(client: &Client, info: &ProcessInfo, fault: &str) -
     Failure {
         fault: fault.to_owned(),
         spawnerr: info.spawnerr.clone(),
-        exitstatus: (info.exitstatus != 0
-            || matches!(info.state(), ProcessState::Exited | ProcessState::Stopped))
-        .then_some(info.exitstatus),
+        exitstatus: (info.exitstatus != 0 || matches!(info.state(), ProcessState::Exited | ProcessState::Stopped))
+            .then_some(info.exitstatus),
         log_tail,
     }
 }
 
-async fn failed(
-    client: &Client,
-    info: &ProcessInfo,
-    code: FaultCode,
-    message: String,
-) -> ProcessResult {
-    let mut r = ProcessResult::new(
-        info.namespec(),
-        Outcome::Failed,
-        Some(info.state()),
-        message,
-    );
+async fn failed(client: &Client, info: &ProcessInfo, code: FaultCode, message: String) -> ProcessResult {
+    let mut r = ProcessResult::new(info.namespec(), Outcome::Failed, Some(info.state()), message);
     r.failure = Some(failure_details(client, info, &code.name()).await);
     r.fault = Some(code);
     r
@@ -243,29 +266,12 @@ fn describe_exit(info: &ProcessInfo) -> String {
 /// Already running (or starting) is success. With `wait`, waits for RUNNING and
 /// reports a process that fails to get there (BACKOFF, FATAL, stopped) with its
 /// details. Errors only when the daemon cannot be asked at all.
-pub async fn start(
-    client: &Client,
-    names: &[String],
-    opts: &WaitOptions,
-) -> Result<Vec<ProcessResult>> {
+pub async fn start(client: &Client, names: &[String], opts: &WaitOptions) -> Result<Vec<ProcessResult>> {
     let all = client.get_all_process_info().await?;
     let sel = select(&all, names);
-    let mut results: Vec<ProcessResult> = sel
-        .unknown
-        .iter()
-        .map(|n| ProcessResult::unknown(n))
-        .collect();
+    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
-    results.extend(
-        start_targets(
-            client,
-            &targets,
-            &info_map(sel.processes),
-            opts,
-            Outcome::Started,
-        )
-        .await?,
-    );
+    results.extend(start_targets(client, &targets, &info_map(sel.processes), opts, Outcome::Started).await?);
     Ok(results)
 }
 
@@ -281,18 +287,11 @@ async fn start_targets(
     // A STOPPING process cannot be started (the daemon answers HTTP 500): wait for it.
     let stopping: Vec<String> = targets
         .iter()
-        .filter(|n| {
-            infos
-                .get(*n)
-                .is_some_and(|p| p.state() == ProcessState::Stopping)
-        })
+        .filter(|n| infos.get(*n).is_some_and(|p| p.state() == ProcessState::Stopping))
         .cloned()
         .collect();
     if !stopping.is_empty() {
-        let (fresh, _) = wait_until(client, &stopping, opts.timeout, opts.poll, |p| {
-            p.state().is_stopped()
-        })
-        .await?;
+        let (fresh, _) = wait_until(client, &stopping, opts.timeout, opts.poll, |p| p.state().is_stopped()).await?;
         infos.extend(fresh);
     }
     let mut results = HashMap::new();
@@ -304,25 +303,14 @@ async fn start_targets(
             ProcessState::Running => {
                 results.insert(
                     n.clone(),
-                    ProcessResult::new(
-                        n.clone(),
-                        Outcome::AlreadyRunning,
-                        Some(p.state()),
-                        "already running",
-                    ),
+                    ProcessResult::new(n.clone(), Outcome::AlreadyRunning, Some(p.state()), "already running"),
                 );
             }
             ProcessState::Starting | ProcessState::Backoff => to_watch.push(n.clone()),
             _ => to_start.push(n.clone()),
         }
     }
-    let faults = batch(
-        client,
-        "supervisor.startProcess",
-        &to_start,
-        &[false.into()],
-    )
-    .await?;
+    let faults = batch(client, "supervisor.startProcess", &to_start, &[false.into()]).await?;
     for (n, fault) in to_start.iter().zip(faults) {
         match fault {
             None => to_watch.push(n.clone()),
@@ -365,12 +353,9 @@ async fn start_targets(
                 };
                 let r = match p.state() {
                     // EXITED means it did reach RUNNING (an exit before startsecs is BACKOFF).
-                    ProcessState::Running | ProcessState::Exited => ProcessResult::new(
-                        n.clone(),
-                        success,
-                        Some(p.state()),
-                        success_message(success, p),
-                    ),
+                    ProcessState::Running | ProcessState::Exited => {
+                        ProcessResult::new(n.clone(), success, Some(p.state()), success_message(success, p))
+                    }
                     ProcessState::Starting => {
                         let mut r = ProcessResult::new(
                             n.clone(),
@@ -429,21 +414,12 @@ fn success_message(outcome: Outcome, p: &ProcessInfo) -> String {
 /// Stops the named processes. Already stopped is success. With `wait`, waits for
 /// a stopped state (up to the daemon's `stopwaitsecs` and SIGKILL, bounded by
 /// `opts.timeout`).
-pub async fn stop(
-    client: &Client,
-    names: &[String],
-    opts: &WaitOptions,
-) -> Result<Vec<ProcessResult>> {
+pub async fn stop(client: &Client, names: &[String], opts: &WaitOptions) -> Result<Vec<ProcessResult>> {
     let all = client.get_all_process_info().await?;
     let sel = select(&all, names);
-    let mut results: Vec<ProcessResult> = sel
-        .unknown
-        .iter()
-        .map(|n| ProcessResult::unknown(n))
-        .collect();
+    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
-    let (stopped, _) =
-        stop_targets(client, &targets, &info_map(sel.processes), opts.wait, opts).await?;
+    let (stopped, _) = stop_targets(client, &targets, &info_map(sel.processes), opts.wait, opts).await?;
     results.extend(stopped);
     Ok(results)
 }
@@ -488,12 +464,7 @@ async fn stop_targets(
                 );
             }
             Some((code, text)) => {
-                let mut r = ProcessResult::new(
-                    n.clone(),
-                    Outcome::Failed,
-                    infos.get(n).map(ProcessInfo::state),
-                    text,
-                );
+                let mut r = ProcessResult::new(n.clone(), Outcome::Failed, infos.get(n).map(ProcessInfo::state), text);
                 r.fault = Some(code);
                 results.insert(n.clone(), r);
             }
@@ -501,10 +472,7 @@ async fn stop_targets(
     }
     let mut last = infos.clone();
     if wait && !to_watch.is_empty() {
-        let (fresh, _) = wait_until(client, &to_watch, opts.timeout, opts.poll, |p| {
-            p.state().is_stopped()
-        })
-        .await?;
+        let (fresh, _) = wait_until(client, &to_watch, opts.timeout, opts.poll, |p| p.state().is_stopped()).await?;
         for n in &to_watch {
             let r = match fresh.get(n) {
                 Some(p) if p.state().is_stopped() => {
@@ -515,11 +483,7 @@ async fn stop_targets(
                         n.clone(),
                         Outcome::TimedOut,
                         Some(p.state()),
-                        format!(
-                            "still {} after {:.0} s",
-                            p.state(),
-                            opts.timeout.as_secs_f64()
-                        ),
+                        format!("still {} after {:.0} s", p.state(), opts.timeout.as_secs_f64()),
                     );
                     r.fault = Some(FaultCode::Failed);
                     r
@@ -542,30 +506,18 @@ async fn stop_targets(
             );
         }
     }
-    Ok((
-        targets.iter().filter_map(|n| results.remove(n)).collect(),
-        last,
-    ))
+    Ok((targets.iter().filter_map(|n| results.remove(n)).collect(), last))
 }
 
 /// Restarts the named processes from any state: stops what runs (or is starting,
 /// or in BACKOFF), waits until every target is stopped, then starts them all. A
 /// STOPPED, EXITED or FATAL process is simply started.
-pub async fn restart(
-    client: &Client,
-    names: &[String],
-    opts: &WaitOptions,
-) -> Result<Vec<ProcessResult>> {
+pub async fn restart(client: &Client, names: &[String], opts: &WaitOptions) -> Result<Vec<ProcessResult>> {
     let all = client.get_all_process_info().await?;
     let sel = select(&all, names);
-    let mut results: Vec<ProcessResult> = sel
-        .unknown
-        .iter()
-        .map(|n| ProcessResult::unknown(n))
-        .collect();
+    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
-    let (stop_results, infos) =
-        stop_targets(client, &targets, &info_map(sel.processes), true, opts).await?;
+    let (stop_results, infos) = stop_targets(client, &targets, &info_map(sel.processes), true, opts).await?;
     let mut startable = Vec::new();
     for r in stop_results {
         if r.outcome.is_success() {
@@ -586,11 +538,7 @@ pub async fn restart(
 pub async fn signal(client: &Client, signal: &str, names: &[String]) -> Result<Vec<ProcessResult>> {
     let all = client.get_all_process_info().await?;
     let sel = select(&all, names);
-    let mut results: Vec<ProcessResult> = sel
-        .unknown
-        .iter()
-        .map(|n| ProcessResult::unknown(n))
-        .collect();
+    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
     let signallable = |p: &ProcessInfo| {
         matches!(
             p.state(),
@@ -607,12 +555,7 @@ pub async fn signal(client: &Client, signal: &str, names: &[String]) -> Result<V
     for (p, fault) in targets.iter().zip(faults) {
         let n = p.namespec();
         let r = match fault {
-            None => ProcessResult::new(
-                n,
-                Outcome::Signalled,
-                Some(p.state()),
-                format!("signalled {signal}"),
-            ),
+            None => ProcessResult::new(n, Outcome::Signalled, Some(p.state()), format!("signalled {signal}")),
             Some((FaultCode::BadSignal, text)) => {
                 return Err(Error::Fault(crate::supervisor::Fault {
                     code: FaultCode::BadSignal,
@@ -629,4 +572,77 @@ pub async fn signal(client: &Client, signal: &str, names: &[String]) -> Result<V
         results.push(r);
     }
     Ok(results)
+}
+
+/// Waits until every named process is in state `target` (RUNNING, STOPPED, EXITED,
+/// FATAL, …), or `timeout` passes. Fails fast for a process that becomes FATAL
+/// while another state is awaited, with its failure details. `progress` is called
+/// after every poll. One result per process: `reached`, `timed_out` or `failed`.
+pub async fn wait_for_state(
+    client: &Client,
+    names: &[String],
+    target: ProcessState,
+    timeout: Duration,
+    poll: Duration,
+    progress: impl FnMut(&WaitProgress),
+) -> Result<Vec<ProcessResult>> {
+    let all = client.get_all_process_info().await?;
+    let sel = select(&all, names);
+    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
+    let dead_end = |p: &ProcessInfo| p.state() == ProcessState::Fatal && target != ProcessState::Fatal;
+    let (infos, _) = wait_until_with_progress(
+        client,
+        &targets,
+        timeout,
+        poll,
+        |p| p.state() == target || dead_end(p),
+        progress,
+    )
+    .await?;
+    for n in &targets {
+        let r = match infos.get(n) {
+            None => ProcessResult::unknown(n),
+            Some(p) if p.state() == target => {
+                ProcessResult::new(n.clone(), Outcome::Reached, Some(target), format!("{target}"))
+            }
+            Some(p) if dead_end(p) => failed(client, p, FaultCode::SpawnError, describe_exit(p)).await,
+            Some(p) => {
+                let mut r = ProcessResult::new(
+                    n.clone(),
+                    Outcome::TimedOut,
+                    Some(p.state()),
+                    format!(
+                        "still {} after {:.0} s (waiting for {target})",
+                        p.state(),
+                        timeout.as_secs_f64()
+                    ),
+                );
+                r.fault = Some(FaultCode::Failed);
+                r
+            }
+        };
+        results.push(r);
+    }
+    Ok(results)
+}
+
+/// Writes `text` to a running process's stdin (`sendProcessStdin`; UTF-8 only).
+/// NOT_RUNNING and a closed stdin (NO_FILE) are reported in the result.
+pub async fn send_stdin(client: &Client, name: &str, text: &str) -> Result<ProcessResult> {
+    match client.send_process_stdin(name, text).await {
+        Ok(_) => Ok(ProcessResult::new(
+            name.to_owned(),
+            Outcome::Sent,
+            None,
+            format!("sent {} bytes", text.len()),
+        )),
+        Err(crate::supervisor::Error::Fault(f)) if f.code == FaultCode::BadName => Ok(ProcessResult::unknown(name)),
+        Err(crate::supervisor::Error::Fault(f)) => {
+            let mut r = ProcessResult::new(name.to_owned(), Outcome::Failed, None, f.text);
+            r.fault = Some(f.code);
+            Ok(r)
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -86,18 +86,9 @@ fn is_http_500(e: &Error) -> bool {
 
 /// Reads `length` bytes at `offset` (`offset < 0`: the last `|offset|` bytes).
 /// `Ok(None)` when the daemon could not decode the window (HTTP 500).
-async fn read_raw(
-    client: &Client,
-    src: &LogSource,
-    offset: i64,
-    length: i64,
-) -> Result<Option<Vec<u8>>> {
+async fn read_raw(client: &Client, src: &LogSource, offset: i64, length: i64) -> Result<Option<Vec<u8>>> {
     let r = match src {
-        LogSource::Process { name, channel } => {
-            client
-                .read_process_log(name, *channel, offset, length)
-                .await
-        }
+        LogSource::Process { name, channel } => client.read_process_log(name, *channel, offset, length).await,
         LogSource::Main => client.read_log(offset, length).await,
     };
     match r {
@@ -154,15 +145,10 @@ pub async fn size(client: &Client, src: &LogSource) -> Result<u64> {
 /// Reads bytes `[offset, offset + length)` exactly, whatever they hold: reads that
 /// end inside a multibyte character are shortened, and a byte that is not UTF-8 is
 /// replaced by U+FFFD (EF BF BD). Stops early at the end of the file.
-/// Returns the bytes and how many bytes of the file they cover.
-pub async fn read_range(
-    client: &Client,
-    src: &LogSource,
-    offset: u64,
-    length: u64,
-) -> Result<(Vec<u8>, u64)> {
+pub async fn read_range(client: &Client, src: &LogSource, offset: u64, length: u64) -> Result<RangeRead> {
     let end = offset.saturating_add(length);
     let mut out = Vec::with_capacity(usize::try_from(length.min(1 << 20)).unwrap_or(0));
+    let mut replaced = Vec::new();
     let mut p = offset;
     let mut chunk = length.max(1);
     let mut calls = 0usize;
@@ -191,23 +177,43 @@ pub async fn read_range(
         if want > 4 {
             chunk = want / 2; // a bad byte inside: narrow down
         } else {
+            replaced.push(out.len());
             out.extend_from_slice("\u{FFFD}".as_bytes()); // every length failed: byte p is not UTF-8
             p += 1;
             chunk = 4;
         }
     }
-    Ok((out, p - offset))
+    Ok(RangeRead {
+        bytes: out,
+        covered: p - offset,
+        replaced,
+    })
+}
+
+/// What [`read_range`] read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeRead {
+    /// The text, UTF-8; invalid bytes replaced by U+FFFD.
+    pub bytes: Vec<u8>,
+    /// How many bytes of the file it stands for.
+    pub covered: u64,
+    /// Where in `bytes` a U+FFFD was put for an invalid byte (each stands for 1 file byte).
+    pub replaced: Vec<usize>,
+}
+
+impl RangeRead {
+    /// How many file bytes the first `n` bytes of `bytes` stand for.
+    pub fn covered_by_prefix(&self, n: usize) -> u64 {
+        let inserted = self.replaced.iter().filter(|&&at| at < n).count();
+        (n - inserted * 2) as u64
+    }
 }
 
 /// Reads the last `window` bytes with one negative-offset call when the window
 /// decodes (the common case: no size needed, works past 2 GiB), shifting the
 /// window start by up to 3 bytes past a split character.
 /// Returns the bytes, and whether they start at the beginning of the file.
-async fn read_last(
-    client: &Client,
-    src: &LogSource,
-    window: u64,
-) -> Result<Option<(Vec<u8>, bool)>> {
+async fn read_last(client: &Client, src: &LogSource, window: u64) -> Result<Option<(Vec<u8>, bool)>> {
     for shift in 0..4u64.min(window) {
         let w = window - shift;
         if let Some(bytes) = read_raw(client, src, -to_i64(w), 0).await? {
@@ -226,18 +232,19 @@ pub async fn tail(client: &Client, src: &LogSource, opts: &TailOptions) -> Resul
     tail_ending_at(client, src, opts, None).await
 }
 
+/// Like [`tail`], and [`LogTail::end_offset`] is always set (the log's size, probed
+/// first: one extra call for a process log), so it can serve as a cursor for
+/// [`read_since`].
+pub async fn tail_at_end(client: &Client, src: &LogSource, opts: &TailOptions) -> Result<LogTail> {
+    let end = size(client, src).await?;
+    tail_ending_at(client, src, opts, Some(end)).await
+}
+
 /// Like [`tail`], for the lines that end at byte `end` (the size just probed), so a
 /// follow can go on from exactly there.
-async fn tail_ending_at(
-    client: &Client,
-    src: &LogSource,
-    opts: &TailOptions,
-    end: Option<u64>,
-) -> Result<LogTail> {
+async fn tail_ending_at(client: &Client, src: &LogSource, opts: &TailOptions, end: Option<u64>) -> Result<LogTail> {
     let cap = opts.max_bytes.max(1);
-    let mut window = (opts.lines as u64)
-        .saturating_mul(64)
-        .clamp(MIN_WINDOW, cap);
+    let mut window = (opts.lines as u64).saturating_mul(64).clamp(MIN_WINDOW, cap);
     let mut size = end;
     loop {
         let (bytes, at_start) = match size {
@@ -251,8 +258,7 @@ async fn tail_ending_at(
             },
             Some(s) => {
                 let w = window.min(s);
-                let (bytes, _) = read_range(client, src, s - w, w).await?;
-                (bytes, w == s)
+                (read_range(client, src, s - w, w).await?.bytes, w == s)
             }
         };
         let window_bytes = bytes.len() as u64;
@@ -280,11 +286,7 @@ async fn tail_ending_at(
 fn split_lines(bytes: &[u8], drop_first: bool) -> Vec<&[u8]> {
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     if body.is_empty() && bytes.len() <= 1 {
-        return if bytes.is_empty() {
-            Vec::new()
-        } else {
-            vec![body]
-        };
+        return if bytes.is_empty() { Vec::new() } else { vec![body] };
     }
     let mut lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
     if drop_first && !lines.is_empty() {
@@ -304,10 +306,63 @@ pub fn display_line(line: &[u8], raw: bool) -> String {
     let stripped = console::strip_ansi_codes(&text);
     let no_crlf = stripped.strip_suffix('\r').unwrap_or(&stripped);
     let visible = no_crlf.rsplit('\r').next().unwrap_or(no_crlf);
-    visible
-        .chars()
-        .filter(|c| *c == '\t' || !c.is_control())
-        .collect()
+    visible.chars().filter(|c| *c == '\t' || !c.is_control()).collect()
+}
+
+/// New lines since a cursor, from [`read_since`].
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct LogChunk {
+    pub lines: Vec<String>,
+    /// Pass back to read what comes after these lines (a byte offset in the log).
+    pub cursor: u64,
+    /// True when the log shrank below the given cursor (rotated, cleared or
+    /// truncated): reading restarted at its beginning.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reset: bool,
+    /// True when more complete lines are already waiting past `cursor`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
+}
+
+/// Reads the complete lines written after byte `cursor` (from an earlier
+/// [`LogTail::end_offset`] or [`LogChunk::cursor`]), at most `opts.lines` of them and
+/// at most `opts.max_bytes` bytes. A partial last line is left for the next call.
+/// A single line longer than `opts.max_bytes` is returned cut, so reading never stalls.
+pub async fn read_since(client: &Client, src: &LogSource, cursor: u64, opts: &TailOptions) -> Result<LogChunk> {
+    let size = size(client, src).await?;
+    let (start, reset) = if size < cursor { (0, true) } else { (cursor, false) };
+    let want = (size - start).min(opts.max_bytes.max(1));
+    if want == 0 {
+        return Ok(LogChunk {
+            lines: Vec::new(),
+            cursor: start,
+            reset,
+            more: false,
+        });
+    }
+    let read = read_range(client, src, start, want).await?;
+    let bytes = &read.bytes;
+    let mut consumed = 0usize;
+    let mut lines = Vec::new();
+    for piece in bytes.split_inclusive(|b| *b == b'\n') {
+        if lines.len() >= opts.lines || !piece.ends_with(b"\n") {
+            break;
+        }
+        consumed += piece.len();
+        lines.push(display_line(&piece[..piece.len() - 1], opts.raw));
+    }
+    if lines.is_empty() && bytes.len() as u64 >= opts.max_bytes {
+        // One line longer than the whole budget: hand it over cut.
+        consumed = bytes.len();
+        lines.push(display_line(bytes, opts.raw));
+    }
+    let cursor = start + read.covered_by_prefix(consumed);
+    Ok(LogChunk {
+        more: size > cursor && bytes[consumed..].contains(&b'\n'),
+        lines,
+        cursor,
+        reset,
+    })
 }
 
 /// Options for [`follow`].
@@ -370,10 +425,7 @@ pub async fn follow(
         let now = size(client, &src).await?;
         let polled_at = std::time::SystemTime::now();
         if now < cursor {
-            if let Some(rest) = local_log
-                .as_deref()
-                .and_then(|p| rotated_rest(p, cursor, last_poll))
-            {
+            if let Some(rest) = local_log.as_deref().and_then(|p| rotated_rest(p, cursor, last_poll)) {
                 partial.extend_from_slice(&rest);
                 let lines: Vec<String> = split_lines(&partial, false)
                     .into_iter()
@@ -391,13 +443,12 @@ pub async fn follow(
         }
         last_poll = polled_at;
         while now > cursor {
-            let (bytes, covered) =
-                read_range(client, &src, cursor, (now - cursor).min(FOLLOW_CHUNK)).await?;
-            if covered == 0 {
+            let read = read_range(client, &src, cursor, (now - cursor).min(FOLLOW_CHUNK)).await?;
+            if read.covered == 0 {
                 break;
             }
-            cursor += covered;
-            partial.extend_from_slice(&bytes);
+            cursor += read.covered;
+            partial.extend_from_slice(&read.bytes);
             if let Some(last_nl) = partial.iter().rposition(|b| *b == b'\n') {
                 let rest = partial.split_off(last_nl + 1);
                 let lines = split_lines(&partial, false)
@@ -416,11 +467,7 @@ pub async fn follow(
 /// The bytes of a just-rotated log past `cursor`, read from its `.1` backup: only
 /// when that backup was written since the last poll (so it is the file we were
 /// reading, not an older one) and is at least `cursor` bytes long.
-fn rotated_rest(
-    log: &std::path::Path,
-    cursor: u64,
-    since: std::time::SystemTime,
-) -> Option<Vec<u8>> {
+fn rotated_rest(log: &std::path::Path, cursor: u64, since: std::time::SystemTime) -> Option<Vec<u8>> {
     use std::io::{Read, Seek, SeekFrom};
     let mut backup = log.as_os_str().to_owned();
     backup.push(".1");
@@ -497,9 +544,7 @@ pub async fn clear(client: &Client, names: &[String]) -> Result<Vec<ClearResult>
         .collect();
     let calls: Vec<crate::supervisor::Call> = targets
         .iter()
-        .map(|n| {
-            crate::supervisor::Call::new("supervisor.clearProcessLogs", vec![n.as_str().into()])
-        })
+        .map(|n| crate::supervisor::Call::new("supervisor.clearProcessLogs", vec![n.as_str().into()]))
         .collect();
     let replies = client.multicall(&calls).await?;
     let mut out: Vec<ClearResult> = sel
@@ -511,16 +556,11 @@ pub async fn clear(client: &Client, names: &[String]) -> Result<Vec<ClearResult>
             error: Some("no such process".into()),
         })
         .collect();
-    out.extend(
-        targets
-            .into_iter()
-            .zip(replies)
-            .map(|(name, r)| ClearResult {
-                name,
-                cleared: r.is_ok(),
-                error: r.err().map(|f| f.text),
-            }),
-    );
+    out.extend(targets.into_iter().zip(replies).map(|(name, r)| ClearResult {
+        name,
+        cleared: r.is_ok(),
+        error: r.err().map(|f| f.text),
+    }));
     Ok(out)
 }
 
@@ -541,16 +581,10 @@ mod tests {
     #[test]
     fn display_strips_ansi_and_resolves_carriage_returns() {
         assert_eq!(display_line(b"\x1b[32mINFO\x1b[0m ok", false), "INFO ok");
-        assert_eq!(
-            display_line(b"progress 10%\rprogress 100%", false),
-            "progress 100%"
-        );
+        assert_eq!(display_line(b"progress 10%\rprogress 100%", false), "progress 100%");
         assert_eq!(display_line(b"windows line\r", false), "windows line");
         assert_eq!(display_line(b"nul\0byte\ttab", false), "nulbyte\ttab");
-        assert_eq!(
-            display_line(b"\x1b[1mraw\x1b[0m\r", true),
-            "\x1b[1mraw\x1b[0m\r"
-        );
+        assert_eq!(display_line(b"\x1b[1mraw\x1b[0m\r", true), "\x1b[1mraw\x1b[0m\r");
         assert_eq!(display_line(b"bad \xff byte", false), "bad \u{FFFD} byte");
     }
 }

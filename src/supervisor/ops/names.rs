@@ -26,13 +26,9 @@ pub fn select(all: &[ProcessInfo], names: &[String]) -> Selection {
     for name in names.iter().filter(|n| *n != "all") {
         let matched: Vec<&ProcessInfo> = match name.split_once(':') {
             Some((group, "" | "*")) => all.iter().filter(|p| p.group == group).collect(),
-            Some((group, proc_name)) => all
-                .iter()
-                .filter(|p| p.group == group && p.name == proc_name)
-                .collect(),
+            Some((group, proc_name)) => all.iter().filter(|p| p.group == group && p.name == proc_name).collect(),
             None => {
-                let exact: Vec<&ProcessInfo> =
-                    all.iter().filter(|p| p.namespec() == *name).collect();
+                let exact: Vec<&ProcessInfo> = all.iter().filter(|p| p.namespec() == *name).collect();
                 if exact.is_empty() {
                     all.iter().filter(|p| p.group == *name).collect()
                 } else {
@@ -52,11 +48,7 @@ pub fn select(all: &[ProcessInfo], names: &[String]) -> Selection {
             wanted.insert(ns);
         }
     }
-    sel.processes = all
-        .iter()
-        .filter(|p| wanted.contains(&p.namespec()))
-        .cloned()
-        .collect();
+    sel.processes = all.iter().filter(|p| wanted.contains(&p.namespec())).cloned().collect();
     sel
 }
 

@@ -66,6 +66,16 @@ impl StatusReport {
     pub fn any_stopped(&self) -> bool {
         self.processes.iter().any(|p| p.state.is_stopped())
     }
+
+    /// How many processes are in each state, in state order (RUNNING first).
+    pub fn counts(&self) -> Vec<(ProcessState, usize)> {
+        use ProcessState::*;
+        [Running, Starting, Backoff, Stopping, Stopped, Exited, Fatal, Unknown]
+            .into_iter()
+            .map(|s| (s, self.processes.iter().filter(|p| p.state == s).count()))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
 }
 
 /// Filters for [`status`].
@@ -73,25 +83,29 @@ impl StatusReport {
 pub struct StatusFilter {
     /// Keep only processes in one of these states (empty: any).
     pub states: Vec<ProcessState>,
+    /// Keep only processes of this group.
+    pub group: Option<String>,
 }
 
 /// Status of the named processes (all when `names` is empty), from one
 /// `getAllProcessInfo` call.
-pub async fn status(
-    client: &Client,
-    names: &[String],
-    filter: &StatusFilter,
-) -> Result<StatusReport> {
+pub async fn status(client: &Client, names: &[String], filter: &StatusFilter) -> Result<StatusReport> {
     let all = client.get_all_process_info().await?;
-    let sel = select(&all, names);
+    Ok(select_status(&all, names, filter))
+}
+
+/// The status report for `names` and `filter`, out of every process's info.
+pub fn select_status(all: &[ProcessInfo], names: &[String], filter: &StatusFilter) -> StatusReport {
+    let sel = select(all, names);
     let processes = sel
         .processes
         .iter()
         .filter(|p| filter.states.is_empty() || filter.states.contains(&p.state()))
+        .filter(|p| filter.group.as_ref().is_none_or(|g| &p.group == g))
         .map(ProcessStatus::from)
         .collect();
-    Ok(StatusReport {
+    StatusReport {
         processes,
         unknown: sel.unknown,
-    })
+    }
 }

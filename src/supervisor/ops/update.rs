@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 /// What happened to one group during an update.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct GroupChange {
     pub group: String,
     /// `added`, `changed` or `removed` (in the configuration on disk).
@@ -20,7 +20,7 @@ pub struct GroupChange {
 }
 
 /// The result of [`update`].
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct UpdateReport {
     pub diff: ConfigDiff,
     pub dry_run: bool,
@@ -44,12 +44,7 @@ pub async fn reread(client: &Client) -> Result<ConfigDiff> {
 /// groups are stopped, removed and added again; added groups are added (and start
 /// by themselves when `autostart`). `groups` limits the update to those groups
 /// (empty: all). With `dry_run`, only the diff is returned.
-pub async fn update(
-    client: &Client,
-    groups: &[String],
-    dry_run: bool,
-    stop_timeout: Duration,
-) -> Result<UpdateReport> {
+pub async fn update(client: &Client, groups: &[String], dry_run: bool, stop_timeout: Duration) -> Result<UpdateReport> {
     let mut diff = client.reload_config().await?;
     if !groups.is_empty() && !groups.iter().any(|g| g == "all") {
         let keep = |v: &mut Vec<String>| v.retain(|g| groups.contains(g));
@@ -68,9 +63,7 @@ pub async fn update(
         let outcome = if dry_run {
             Ok(false)
         } else {
-            apply(client, group, change, stop_timeout)
-                .await
-                .map(|()| true)
+            apply(client, group, change, stop_timeout).await.map(|()| true)
         };
         changes.push(match outcome {
             Ok(applied) => GroupChange {
@@ -88,11 +81,7 @@ pub async fn update(
             Err(e) => return Err(e),
         });
     }
-    Ok(UpdateReport {
-        diff,
-        dry_run,
-        changes,
-    })
+    Ok(UpdateReport { diff, dry_run, changes })
 }
 
 async fn apply(client: &Client, group: &str, change: &str, stop_timeout: Duration) -> Result<()> {
@@ -165,9 +154,7 @@ pub async fn add_groups(client: &Client, groups: &[String]) -> Result<Vec<GroupR
     for g in groups {
         out.push(match client.add_process_group(g).await {
             Ok(_) => group_ok(g, "added"),
-            Err(Error::Fault(f)) if f.code == FaultCode::AlreadyAdded => {
-                group_ok(g, "already_added")
-            }
+            Err(Error::Fault(f)) if f.code == FaultCode::AlreadyAdded => group_ok(g, "already_added"),
             Err(Error::Fault(f)) => group_failed(g, f.code, f.text),
             Err(e) => return Err(e),
         });

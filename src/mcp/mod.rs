@@ -1,0 +1,24 @@
+//! The MCP front end: `supervisord-mcp mcp` serves the agent's tools over stdio
+//! (rmcp). It parses arguments, calls `supervisor::ops`, renders; nothing here knows
+//! the command line. stdout carries only JSON-RPC; diagnostics go to stderr.
+
+pub mod render;
+pub mod schema;
+pub mod server;
+pub mod tools;
+
+pub use server::SupervisorMcp;
+
+use crate::supervisor::Client;
+use rmcp::ServiceExt;
+
+/// Serves MCP on stdin/stdout until the client closes stdin.
+/// Errors: the MCP handshake failed, or the transport broke.
+pub async fn serve_stdio(client: Client) -> std::io::Result<()> {
+    let service = SupervisorMcp::new(client)
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(std::io::Error::other)?;
+    service.waiting().await.map_err(std::io::Error::other)?;
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Compact text for the model's context, next to the structured result: one line per
+//! process or per log line, no JSON punctuation. (A host puts this text in the
+//! model's context; the structured copy is for programs.)
+
+use super::tools::{LogsOut, ProcView, StatusOut};
+use crate::supervisor::ProcessState;
+use crate::supervisor::ops::control::{Outcome, ProcessResult};
+use crate::supervisor::ops::update::UpdateReport;
+use std::fmt::Write;
+
+/// `5s`, `3m`, `2h05m`, `3d04h`.
+pub fn duration(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d{:02}h", s / 86400, s % 86400 / 3600),
+    }
+}
+
+fn proc_line(out: &mut String, p: &ProcView) {
+    let _ = write!(out, "{} {}", p.name, p.state);
+    if p.pid != 0 {
+        let _ = write!(out, " pid {}", p.pid);
+    }
+    if let Some(up) = p.uptime_s {
+        let _ = write!(out, " up {}", duration(up));
+    }
+    if !p.info.is_empty() {
+        let _ = write!(out, " {}", p.info);
+    }
+    out.push('\n');
+}
+
+/// Up to this many processes get a line each (with pid); more are grouped by state.
+const DETAILED: usize = 3;
+
+pub fn status(s: &StatusOut) -> String {
+    let mut out = String::new();
+    let d = &s.daemon;
+    let states: Vec<&str> = ORDER
+        .iter()
+        .map(|st| st.name())
+        .filter(|n| s.counts.contains_key(*n))
+        .collect();
+    let counts: Vec<String> = states.iter().map(|n| format!("{} {n}", s.counts[*n])).collect();
+    let _ = writeln!(
+        out,
+        "supervisord {} {}, {} processes: {}",
+        d.version,
+        d.state,
+        s.total,
+        counts.join(", ")
+    );
+    if s.processes.len() <= DETAILED {
+        s.processes.iter().for_each(|p| proc_line(&mut out, p));
+    } else {
+        for st in ORDER {
+            let members: Vec<String> = s
+                .processes
+                .iter()
+                .filter(|p| p.state == st)
+                .map(|p| match (p.uptime_s, p.info.is_empty()) {
+                    (Some(up), _) => format!("{} {}", p.name, duration(up)),
+                    (None, false) => format!("{} ({})", p.name, p.info),
+                    (None, true) => p.name.clone(),
+                })
+                .collect();
+            if !members.is_empty() {
+                let _ = writeln!(out, "{st}: {}", members.join(", "));
+            }
+        }
+    }
+    if let Some(next) = s.next_offset {
+        let _ = writeln!(out, "(more: offset={next})");
+    }
+    for u in &s.unknown {
+        let _ = writeln!(out, "{u}: no such process");
+    }
+    out
+}
+
+/// States in the order people scan them: what runs, then what is wrong.
+const ORDER: [ProcessState; 8] = [
+    ProcessState::Running,
+    ProcessState::Starting,
+    ProcessState::Backoff,
+    ProcessState::Fatal,
+    ProcessState::Exited,
+    ProcessState::Stopping,
+    ProcessState::Stopped,
+    ProcessState::Unknown,
+];
+
+pub fn results(rs: &[ProcessResult]) -> String {
+    let mut out = String::new();
+    for r in rs {
+        match r.outcome {
+            Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess => {
+                let fault = r.fault.map(|f| f.name()).unwrap_or_else(|| "ERROR".into());
+                let _ = write!(out, "{}: {fault}: {}", r.name, r.message);
+                if let Some(f) = &r.failure {
+                    if let Some(code) = f.exitstatus {
+                        let _ = write!(out, "; exit {code}");
+                    }
+                    if !f.log_tail.is_empty() {
+                        let _ = write!(out, "; last log lines:\n  {}", f.log_tail.join("\n  "));
+                    }
+                }
+                out.push('\n');
+            }
+            _ => {
+                let _ = writeln!(out, "{}: {}", r.name, r.message);
+            }
+        }
+    }
+    if rs.is_empty() {
+        out.push_str("no processes matched\n");
+    }
+    out
+}
+
+pub fn logs(l: &LogsOut) -> String {
+    let mut out = String::new();
+    for line in &l.lines {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let _ = write!(out, "[cursor {}", l.cursor);
+    for (flag, word) in [(l.truncated, " truncated"), (l.reset, " reset"), (l.more, " more")] {
+        if flag {
+            out.push_str(word);
+        }
+    }
+    out.push(']');
+    out
+}
+
+pub fn update(r: &UpdateReport) -> String {
+    if r.changes.is_empty() {
+        return "no config changes".into();
+    }
+    let mut out = String::new();
+    for c in &r.changes {
+        let state = match (&c.error, r.dry_run) {
+            (Some(e), _) => format!("FAILED: {e}"),
+            (None, true) => "not applied (dry run)".into(),
+            (None, false) => "applied".into(),
+        };
+        let _ = writeln!(out, "{}: {} {state}", c.group, c.change);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_short() {
+        assert_eq!(duration(5), "5s");
+        assert_eq!(duration(185), "3m");
+        assert_eq!(duration(7500), "2h05m");
+        assert_eq!(duration(90000), "1d01h");
+    }
+}

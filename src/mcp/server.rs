@@ -1,0 +1,333 @@
+//! The MCP handler: lists the tools, parses arguments, calls `supervisor::ops`, and
+//! answers with a compact text plus `structuredContent`. Supervisord's faults and an
+//! unreachable daemon are `isError` results that name the fault and say what to do;
+//! only arguments that do not fit the schema are protocol errors.
+
+use super::render;
+use super::tools::{
+    self, Action, ControlArgs, LogsArgs, LogsOut, ProcView, ReloadArgs, ResultsOut, StatusArgs, StatusOut, Stream,
+    WaitArgs,
+};
+use crate::supervisor::ops::control::{self, ProcessResult, WaitOptions};
+use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
+use crate::supervisor::ops::status::{StatusFilter, select_status};
+use crate::supervisor::ops::{info, update};
+use crate::supervisor::{Channel, Client, Error, ProcessState};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, ListToolsResult,
+    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Default page of `status`.
+const DEFAULT_LIMIT: usize = 100;
+/// Largest `lines` for `logs`.
+const MAX_LINES: usize = 5000;
+/// Poll interval while waiting.
+const POLL: Duration = Duration::from_millis(100);
+
+const INSTRUCTIONS: &str = "Controls processes of a Supervisord daemon. Names are namespecs: name, group:name, group:*, all; every name returned can be passed back.";
+
+/// The server: a Supervisord client and the tool list, shared by all sessions.
+#[derive(Clone)]
+pub struct SupervisorMcp {
+    client: Client,
+    tools: Arc<Vec<Tool>>,
+}
+
+impl SupervisorMcp {
+    pub fn new(client: Client) -> SupervisorMcp {
+        SupervisorMcp {
+            client,
+            tools: Arc::new(tools::all()),
+        }
+    }
+}
+
+fn parse<T: DeserializeOwned>(args: Option<JsonObject>) -> Result<T, McpError> {
+    serde_json::from_value(serde_json::Value::Object(args.unwrap_or_default()))
+        .map_err(|e| McpError::invalid_params(format!("invalid arguments: {e}"), None))
+}
+
+/// A successful (or, with `is_error`, failed) result: text for the model,
+/// structured content for programs.
+fn answer<T: Serialize>(text: String, value: &T, is_error: bool) -> Result<CallToolResult, McpError> {
+    let structured = serde_json::to_value(value).map_err(|e| McpError::internal_error(e.to_string(), None))?;
+    let mut r = if is_error {
+        CallToolResult::error(vec![ContentBlock::text(text)])
+    } else {
+        CallToolResult::success(vec![ContentBlock::text(text)])
+    };
+    r.structured_content = Some(structured);
+    Ok(r)
+}
+
+/// A failure the agent can act on: `KIND: message` and what to do next.
+fn failure(e: &Error) -> CallToolResult {
+    let mut text = format!("{}: {e}", e.kind());
+    if let Some(h) = e.hint() {
+        text.push_str("\nnext: ");
+        text.push_str(&h);
+    }
+    CallToolResult::error(vec![ContentBlock::text(text)])
+}
+
+fn secs(v: Option<f64>, default: f64) -> Duration {
+    Duration::from_secs_f64(v.unwrap_or(default).clamp(0.0, 3600.0))
+}
+
+fn results(rs: Vec<ProcessResult>) -> Result<CallToolResult, McpError> {
+    let failed = rs.iter().any(|r| !r.outcome.is_success());
+    answer(render::results(&rs), &ResultsOut { results: rs }, failed)
+}
+
+impl SupervisorMcp {
+    async fn status(&self, a: StatusArgs) -> Result<CallToolResult, McpError> {
+        let filter = StatusFilter {
+            states: a.state,
+            group: None,
+        };
+        let (daemon, all) = match info::overview(&self.client).await {
+            Ok(r) => r,
+            Err(e) => return Ok(failure(&e)),
+        };
+        let report = select_status(&all, &a.names, &filter);
+        let counts: BTreeMap<String, usize> = report
+            .counts()
+            .into_iter()
+            .map(|(s, n)| (s.name().to_owned(), n))
+            .collect();
+        let total = report.processes.len();
+        let limit = a.limit.unwrap_or(DEFAULT_LIMIT).max(1);
+        let processes: Vec<ProcView> = report
+            .processes
+            .iter()
+            .skip(a.offset)
+            .take(limit)
+            .map(|p| ProcView {
+                name: p.name.clone(),
+                state: p.state,
+                pid: p.pid,
+                uptime_s: p.uptime_secs,
+                info: match p.state {
+                    ProcessState::Running | ProcessState::Starting | ProcessState::Stopping => String::new(),
+                    ProcessState::Exited => format!("exit {}, {}", p.exitstatus, p.description),
+                    // The logs tool is where the details are.
+                    _ => p
+                        .description
+                        .trim_end_matches(" (process log may have details)")
+                        .to_owned(),
+                },
+            })
+            .collect();
+        let end = a.offset + processes.len();
+        let out = StatusOut {
+            daemon: tools::DaemonView {
+                version: daemon.supervisor_version,
+                state: daemon.state,
+                pid: daemon.pid,
+                identification: daemon.identification,
+            },
+            total,
+            counts,
+            processes,
+            next_offset: (end < total).then_some(end),
+            unknown: report.unknown,
+        };
+        let is_error = !out.unknown.is_empty();
+        answer(render::status(&out), &out, is_error)
+    }
+
+    async fn control(&self, a: ControlArgs) -> Result<CallToolResult, McpError> {
+        let opts = WaitOptions {
+            wait: a.wait.unwrap_or(true),
+            timeout: secs(a.timeout_s, 60.0),
+            ..WaitOptions::default()
+        };
+        let c = &self.client;
+        let r = match a.action {
+            Action::Start => control::start(c, &a.names, &opts).await,
+            Action::Stop => control::stop(c, &a.names, &opts).await,
+            Action::Restart => control::restart(c, &a.names, &opts).await,
+            Action::Signal => {
+                let Some(sig) = a.signal.as_deref() else {
+                    return Err(McpError::invalid_params(
+                        "action signal needs `signal` (e.g. HUP, TERM, USR1)",
+                        None,
+                    ));
+                };
+                control::signal(c, sig, &a.names).await
+            }
+            Action::Stdin => {
+                let Some(text) = a.text.as_deref() else {
+                    return Err(McpError::invalid_params("action stdin needs `text`", None));
+                };
+                let mut out = Vec::new();
+                for n in &a.names {
+                    match control::send_stdin(c, n, text).await {
+                        Ok(r) => out.push(r),
+                        Err(e) => return Ok(failure(&e)),
+                    }
+                }
+                Ok(out)
+            }
+            Action::ClearLogs => match logs::clear(c, &a.names).await {
+                Ok(cleared) => {
+                    let out: Vec<ProcessResult> = cleared.into_iter().map(ProcessResult::from).collect();
+                    Ok(out)
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match r {
+            Ok(rs) => results(rs),
+            Err(e) => Ok(failure(&e)),
+        }
+    }
+
+    async fn logs(&self, a: LogsArgs) -> Result<CallToolResult, McpError> {
+        let src = match &a.name {
+            Some(n) => LogSource::process(
+                n,
+                match a.stream.unwrap_or(Stream::Stdout) {
+                    Stream::Stdout => Channel::Stdout,
+                    Stream::Stderr => Channel::Stderr,
+                },
+            ),
+            None => LogSource::Main,
+        };
+        let opts = TailOptions {
+            lines: a.lines.unwrap_or(20).clamp(1, MAX_LINES),
+            raw: a.raw.unwrap_or(false),
+            ..TailOptions::default()
+        };
+        let out = match a.cursor {
+            Some(cursor) => logs::read_since(&self.client, &src, cursor, &opts)
+                .await
+                .map(|c| LogsOut {
+                    lines: c.lines,
+                    cursor: c.cursor,
+                    truncated: false,
+                    reset: c.reset,
+                    more: c.more,
+                }),
+            None => logs::tail_at_end(&self.client, &src, &opts).await.map(|t| LogsOut {
+                cursor: t.end_offset.unwrap_or(0),
+                truncated: t.truncated,
+                lines: t.lines,
+                reset: false,
+                more: false,
+            }),
+        };
+        match out {
+            Ok(out) => answer(render::logs(&out), &out, false),
+            Err(e) => Ok(failure(&e)),
+        }
+    }
+
+    async fn wait(&self, a: WaitArgs, ctx: &RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
+        let target: ProcessState = a.state.into();
+        let timeout = secs(a.timeout_s, 30.0);
+        // Progress notifications go out from a task, so that polling never waits on the client.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<control::WaitProgress>();
+        let forwarder = ctx.meta.get_progress_token().map(|token| {
+            let peer = ctx.peer.clone();
+            tokio::spawn(async move {
+                while let Some(p) = rx.recv().await {
+                    let param = ProgressNotificationParam::new(token.clone(), p.elapsed.as_secs_f64())
+                        .with_total(p.timeout.as_secs_f64())
+                        .with_message(format!("{}/{} {target}", p.settled, p.total));
+                    if peer.notify_progress(param).await.is_err() {
+                        break;
+                    }
+                }
+            })
+        });
+        let r = control::wait_for_state(&self.client, &a.names, target, timeout, POLL, |p| {
+            let _ = tx.send(p.clone());
+        })
+        .await;
+        drop(tx);
+        if let Some(f) = forwarder {
+            let _ = f.await;
+        }
+        match r {
+            Ok(rs) => results(rs),
+            Err(e) => Ok(failure(&e)),
+        }
+    }
+
+    async fn reload(&self, a: ReloadArgs) -> Result<CallToolResult, McpError> {
+        match update::update(&self.client, &[], a.dry_run, Duration::from_secs(120)).await {
+            Ok(r) => {
+                let failed = !r.all_applied();
+                let text = render::update(&r);
+                answer(
+                    text,
+                    &tools::ReloadOut {
+                        changes: r.changes,
+                        dry_run: r.dry_run,
+                    },
+                    failed,
+                )
+            }
+            Err(e) => Ok(failure(&e)),
+        }
+    }
+
+    /// Runs one tool call.
+    pub async fn call(
+        &self,
+        name: &str,
+        args: Option<JsonObject>,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        match name {
+            tools::STATUS => self.status(parse(args)?).await,
+            tools::CONTROL => self.control(parse(args)?).await,
+            tools::LOGS => self.logs(parse(args)?).await,
+            tools::WAIT => self.wait(parse(args)?, ctx).await,
+            tools::RELOAD => self.reload(parse(args)?).await,
+            other => Err(McpError::invalid_params(
+                format!("unknown tool {other:?}; the tools are status, control, logs, wait, reload"),
+                None,
+            )),
+        }
+    }
+}
+
+impl ServerHandler for SupervisorMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.tools.to_vec()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let name = request.name.to_string();
+        tracing::debug!(tool = %name, "call");
+        self.call(&name, request.arguments, &context).await.map(Into::into)
+    }
+}

@@ -1,0 +1,255 @@
+//! The tools: their arguments and results (serde + JsonSchema, doc comments become
+//! the schema text the model reads), names, descriptions and annotations. Few tools,
+//! each capable: an agent needs few round trips and little context.
+
+use crate::supervisor::ProcessState;
+use crate::supervisor::ops::control::ProcessResult;
+use rmcp::model::{Tool, ToolAnnotations};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::schema::{lean_schema, output_schema};
+
+/// `status` arguments.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct StatusArgs {
+    /// name, group:name, group:* (default all)
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Only these states
+    #[serde(default)]
+    pub state: Vec<ProcessState>,
+    /// Paging offset
+    #[serde(default)]
+    pub offset: usize,
+    /// Most to list (default 100)
+    pub limit: Option<usize>,
+}
+
+/// One process in `status`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProcView {
+    /// Full namespec
+    pub name: String,
+    pub state: ProcessState,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pid: i64,
+    /// Seconds since start, when RUNNING
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uptime_s: Option<i64>,
+    /// When not RUNNING: spawn error, exit status or stop time
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub info: String,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
+/// The daemon, in `status`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DaemonView {
+    pub version: String,
+    pub state: String,
+    pub pid: i64,
+    pub identification: String,
+}
+
+/// `status` result.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StatusOut {
+    pub daemon: DaemonView,
+    /// Processes matching the filters
+    pub total: usize,
+    /// Count per state
+    pub counts: BTreeMap<String, usize>,
+    pub processes: Vec<ProcView>,
+    /// Offset of the next page
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
+    /// Names that matched nothing
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
+}
+
+/// What `control` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Start,
+    Stop,
+    Restart,
+    Signal,
+    Stdin,
+    ClearLogs,
+}
+
+/// `control` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ControlArgs {
+    pub action: Action,
+    /// Namespecs: name, group:name, group:*, all
+    pub names: Vec<String>,
+    /// e.g. HUP, TERM, USR1
+    pub signal: Option<String>,
+    /// For stdin (add \n)
+    pub text: Option<String>,
+    /// Wait for the end state (default true)
+    pub wait: Option<bool>,
+    /// Max seconds (default 60)
+    pub timeout_s: Option<f64>,
+}
+
+/// Per-process results (`control`, `wait`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ResultsOut {
+    pub results: Vec<ProcessResult>,
+}
+
+/// Which log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// `logs` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct LogsArgs {
+    /// Namespec; omit for supervisord's own log
+    pub name: Option<String>,
+    /// stdout (default) or stderr
+    pub stream: Option<Stream>,
+    /// Lines (default 20)
+    pub lines: Option<usize>,
+    /// From a previous call: only newer lines
+    pub cursor: Option<u64>,
+    /// Keep ANSI escapes
+    pub raw: Option<bool>,
+}
+
+/// `logs` result.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LogsOut {
+    pub lines: Vec<String>,
+    /// Pass back to get only newer lines
+    pub cursor: u64,
+    /// Byte cap hit before all lines were found
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    /// Log shrank (rotated/cleared): read from its start
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reset: bool,
+    /// More new lines are waiting
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
+}
+
+/// `wait` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct WaitArgs {
+    /// Namespecs: name, group:*, all
+    pub names: Vec<String>,
+    /// State to reach
+    pub state: WaitState,
+    /// Max seconds (default 30)
+    pub timeout_s: Option<f64>,
+}
+
+/// States worth waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum WaitState {
+    Running,
+    Stopped,
+    Exited,
+    Fatal,
+}
+
+impl From<WaitState> for ProcessState {
+    fn from(s: WaitState) -> ProcessState {
+        match s {
+            WaitState::Running => ProcessState::Running,
+            WaitState::Stopped => ProcessState::Stopped,
+            WaitState::Exited => ProcessState::Exited,
+            WaitState::Fatal => ProcessState::Fatal,
+        }
+    }
+}
+
+/// `reload` arguments.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct ReloadArgs {
+    /// Only report what would change
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// `reload` result: one entry per group added, changed or removed.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReloadOut {
+    pub changes: Vec<crate::supervisor::ops::update::GroupChange>,
+    pub dry_run: bool,
+}
+
+pub const STATUS: &str = "status";
+pub const CONTROL: &str = "control";
+pub const LOGS: &str = "logs";
+pub const WAIT: &str = "wait";
+pub const RELOAD: &str = "reload";
+
+fn tool<A: JsonSchema, O: JsonSchema>(
+    name: &'static str,
+    description: &'static str,
+    annotations: ToolAnnotations,
+) -> Tool {
+    Tool::new(name, description, Arc::new(lean_schema::<A>()))
+        .with_raw_output_schema(Arc::new(output_schema::<O>()))
+        .with_annotations(annotations)
+}
+
+/// Reads only: destructive and idempotent hints mean nothing then (MCP spec), so
+/// they are left out.
+fn reads() -> ToolAnnotations {
+    ToolAnnotations::new().read_only(true).open_world(false)
+}
+
+/// Changes processes or configuration. readOnlyHint false and idempotentHint false
+/// are the spec's defaults; destructiveHint is said outright.
+fn changes() -> ToolAnnotations {
+    ToolAnnotations::new().destructive(true).open_world(false)
+}
+
+/// Every tool this server offers, built once.
+pub fn all() -> Vec<Tool> {
+    vec![
+        tool::<StatusArgs, StatusOut>(
+            STATUS,
+            "supervisord's state and version, and its processes: state, pid, uptime, why stopped. Filters, paging.",
+            reads(),
+        ),
+        tool::<ControlArgs, ResultsOut>(
+            CONTROL,
+            "start/stop/restart (idempotent, any state, waits), signal, stdin, clear_logs. Failed starts give spawnerr, exit status, stderr tail.",
+            changes(),
+        ),
+        tool::<LogsArgs, LogsOut>(
+            LOGS,
+            "Last N lines of a process's stdout/stderr or supervisord's log; pass the returned cursor back for only new lines.",
+            reads(),
+        ),
+        tool::<WaitArgs, ResultsOut>(
+            WAIT,
+            "Wait until processes reach a state, with progress; fails fast on FATAL.",
+            reads(),
+        ),
+        tool::<ReloadArgs, ReloadOut>(
+            RELOAD,
+            "Re-read the config and apply it, like supervisorctl update; dry_run only reports.",
+            changes(),
+        ),
+    ]
+}
