@@ -65,6 +65,11 @@ stdout_logfile_maxbytes=8KB
 stdout_logfile_backups=3
 stderr_logfile=%(here)s/rotator.err.log
 
+[program:echo]
+command=cat
+stdout_logfile=%(here)s/echo.out.log
+stderr_logfile=%(here)s/echo.err.log
+
 [program:worker]
 command=sleep 100000
 numprocs=3

@@ -1,0 +1,442 @@
+//! The MCP server in process, driven by rmcp's own client over a duplex pipe,
+//! against a real supervisord: every tool, its successes and its main faults.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::*;
+use rmcp::model::{CallToolRequestParams, CallToolResult, ProgressNotificationParam};
+use rmcp::service::{NotificationContext, RunningService};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use supervisord_mcp::mcp::SupervisorMcp;
+use supervisord_mcp::supervisor::{Client, Endpoint, ServerSettings};
+
+/// A client that records progress notifications.
+#[derive(Clone, Default)]
+struct Recorder {
+    progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+}
+
+impl ClientHandler for Recorder {
+    async fn on_progress(&self, params: ProgressNotificationParam, _ctx: NotificationContext<RoleClient>) {
+        self.progress.lock().unwrap().push(params);
+    }
+}
+
+type Mcp = RunningService<RoleClient, Recorder>;
+
+fn settings(url: &str, timeout: Duration) -> ServerSettings {
+    let p = Endpoint::parse(url).unwrap();
+    ServerSettings {
+        endpoint: p.endpoint,
+        username: None,
+        password: None,
+        connect_timeout: timeout,
+        timeout,
+    }
+}
+
+async fn connect_url(url: &str, timeout: Duration) -> Mcp {
+    let server = SupervisorMcp::new(Client::new(&settings(url, timeout)).unwrap());
+    let (a, b) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(s) = server.serve(a).await {
+            let _ = s.waiting().await;
+        }
+    });
+    Recorder::default().serve(b).await.unwrap()
+}
+
+async fn connect(d: &Daemon, via: Via) -> Mcp {
+    connect_url(&d.url(via), Duration::from_secs(10)).await
+}
+
+async fn call(c: &Mcp, tool: &'static str, args: Value) -> CallToolResult {
+    let Value::Object(m) = args else {
+        panic!("args must be an object")
+    };
+    c.call_tool(CallToolRequestParams::new(tool).with_arguments(m))
+        .await
+        .unwrap()
+}
+
+fn text(r: &CallToolResult) -> String {
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect()
+}
+
+fn structured(r: &CallToolResult) -> &Value {
+    r.structured_content.as_ref().expect("structuredContent")
+}
+
+fn is_error(r: &CallToolResult) -> bool {
+    r.is_error == Some(true)
+}
+
+#[tokio::test]
+async fn tools_are_few_described_annotated_and_object_typed() {
+    let c = connect_url("unix:///nonexistent.sock", Duration::from_secs(1)).await;
+    let info = c.peer_info().unwrap();
+    let server = info.server_info.as_ref().unwrap();
+    assert_eq!(server.name, "supervisord-mcp");
+    assert_eq!(server.version, env!("CARGO_PKG_VERSION"));
+    let tools = c.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["status", "control", "logs", "wait", "reload"]);
+    for t in &tools {
+        assert!(t.description.as_ref().is_some_and(|d| d.len() > 20), "{}", t.name);
+        assert_eq!(t.input_schema.get("type"), Some(&json!("object")), "{}", t.name);
+        assert_eq!(
+            t.output_schema.as_ref().unwrap().get("type"),
+            Some(&json!("object")),
+            "{}",
+            t.name
+        );
+        let a = t.annotations.as_ref().expect("annotations");
+        assert_eq!(a.open_world_hint, Some(false));
+        let read_only = matches!(t.name.as_ref(), "status" | "logs" | "wait");
+        assert_eq!(a.read_only_hint.unwrap_or(false), read_only, "{}", t.name);
+        if !read_only {
+            assert_eq!(a.destructive_hint, Some(true), "{}", t.name);
+        }
+    }
+    let schema_text = serde_json::to_string(&tools).unwrap();
+    assert!(
+        !schema_text.contains("$ref") && !schema_text.contains("\"null\""),
+        "lean schemas"
+    );
+}
+
+#[tokio::test]
+async fn status_lists_namespecs_with_filters_and_paging() {
+    let d = Daemon::start();
+    let c = connect(&d, Via::Unix).await;
+    let r = call(
+        &c,
+        "wait",
+        json!({"names": ["sleeper", "worker:*"], "state": "RUNNING"}),
+    )
+    .await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let r = call(&c, "status", json!({})).await;
+    assert!(!is_error(&r));
+    let s = structured(&r);
+    assert_eq!(s["daemon"]["state"], "RUNNING");
+    assert_eq!(s["total"], 14);
+    let names: Vec<&str> = s["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"worker:worker_02") && names.contains(&"web:web_a"));
+    let t = text(&r);
+    assert!(
+        t.starts_with("supervisord 4.") && t.contains("RUNNING: ") && t.contains("STOPPED: "),
+        "{t}"
+    );
+    // Filters and paging.
+    let r = call(&c, "status", json!({"names": ["worker:*"], "state": ["running"]})).await;
+    assert_eq!(structured(&r)["total"], 3);
+    let r = call(&c, "status", json!({"limit": 5})).await;
+    assert_eq!(structured(&r)["processes"].as_array().unwrap().len(), 5);
+    assert_eq!(structured(&r)["next_offset"], 5);
+    assert!(text(&r).contains("offset=5"));
+    let r = call(&c, "status", json!({"offset": 10, "limit": 5})).await;
+    assert_eq!(structured(&r)["processes"].as_array().unwrap().len(), 4);
+    // One process: a line with its pid.
+    let r = call(&c, "status", json!({"names": ["sleeper"]})).await;
+    assert!(text(&r).contains("sleeper RUNNING pid "), "{}", text(&r));
+    // Unknown name: an error result that says so.
+    let r = call(&c, "status", json!({"names": ["nope"]})).await;
+    assert!(is_error(&r));
+    assert!(text(&r).contains("nope: no such process"));
+}
+
+#[tokio::test]
+async fn control_is_idempotent_and_failed_starts_say_why() {
+    let d = Daemon::start();
+    let c = connect(&d, Via::Http).await;
+    let r = call(&c, "control", json!({"action": "start", "names": ["web:*"]})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    assert_eq!(structured(&r)["results"][1]["outcome"], "started");
+    let r = call(&c, "control", json!({"action": "start", "names": ["web:web_a"]})).await;
+    assert_eq!(structured(&r)["results"][0]["outcome"], "already_running");
+    assert!(text(&r).contains("web:web_a: already running"));
+    let r = call(&c, "control", json!({"action": "stop", "names": ["web"]})).await;
+    assert!(!is_error(&r));
+    let r = call(&c, "control", json!({"action": "stop", "names": ["web:web_b"]})).await;
+    assert_eq!(structured(&r)["results"][0]["outcome"], "already_stopped");
+    // A crash on start: isError, the fault, spawnerr and stderr's last lines.
+    let r = call(&c, "control", json!({"action": "start", "names": ["crasher"]})).await;
+    assert!(is_error(&r));
+    let t = text(&r);
+    assert!(
+        t.contains("SPAWN_ERROR") && t.contains("crasher: fatal error, config missing"),
+        "{t}"
+    );
+    let f = &structured(&r)["results"][0]["failure"];
+    assert_eq!(f["fault"], "SPAWN_ERROR");
+    assert!(f["spawnerr"].as_str().unwrap().contains("Exited too quickly"));
+    // Restart from FATAL tries again; restart from RUNNING gives a new pid.
+    let r = call(&c, "control", json!({"action": "restart", "names": ["crasher"]})).await;
+    assert!(is_error(&r) && text(&r).contains("fatal error"));
+    let r = call(&c, "control", json!({"action": "restart", "names": ["sleeper"]})).await;
+    assert_eq!(structured(&r)["results"][0]["outcome"], "restarted");
+    // Unknown names.
+    let r = call(&c, "control", json!({"action": "stop", "names": ["nope"]})).await;
+    assert!(is_error(&r) && text(&r).contains("nope: BAD_NAME"), "{}", text(&r));
+}
+
+#[tokio::test]
+async fn control_signal_stdin_and_clear_logs() {
+    let d = Daemon::start();
+    let c = connect(&d, Via::Unix).await;
+    let r = call(
+        &c,
+        "control",
+        json!({"action": "signal", "names": ["worker:*"], "signal": "HUP"}),
+    )
+    .await;
+    assert!(!is_error(&r));
+    assert_eq!(structured(&r)["results"].as_array().unwrap().len(), 3);
+    let r = call(
+        &c,
+        "control",
+        json!({"action": "signal", "names": ["sleeper"], "signal": "NOPE"}),
+    )
+    .await;
+    assert!(is_error(&r) && text(&r).starts_with("BAD_SIGNAL"), "{}", text(&r));
+    // stdin reaches the program (cat echoes it to its log).
+    let r = call(
+        &c,
+        "control",
+        json!({"action": "stdin", "names": ["echo"], "text": "hello from mcp\n"}),
+    )
+    .await;
+    assert!(!is_error(&r), "{}", text(&r));
+    d.wait_for(10, "cat to echo", |_| {
+        std::fs::read_to_string(d.path("echo.out.log")).is_ok_and(|s| s.contains("hello from mcp"))
+    });
+    let r = call(
+        &c,
+        "control",
+        json!({"action": "stdin", "names": ["web:web_a"], "text": "x"}),
+    )
+    .await;
+    assert!(is_error(&r) && text(&r).contains("NOT_RUNNING"), "{}", text(&r));
+    let r = call(&c, "control", json!({"action": "clear_logs", "names": ["echo"]})).await;
+    assert!(!is_error(&r));
+    assert_eq!(std::fs::metadata(d.path("echo.out.log")).unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn logs_by_lines_then_only_what_is_new() {
+    let d = Daemon::start();
+    let c = connect(&d, Via::Http).await;
+    let text_of = |n: usize| (0..n).map(|i| format!("line {i}\n")).collect::<String>();
+    d.append("web_a.out.log", text_of(100).as_bytes());
+    let r = call(&c, "logs", json!({"name": "web:web_a", "lines": 3})).await;
+    let s = structured(&r);
+    assert_eq!(s["lines"], json!(["line 97", "line 98", "line 99"]));
+    let cursor = s["cursor"].as_u64().unwrap();
+    assert_eq!(text(&r), format!("line 97\nline 98\nline 99\n[cursor {cursor}]"));
+    // Nothing new.
+    let r = call(&c, "logs", json!({"name": "web:web_a", "cursor": cursor})).await;
+    assert_eq!(structured(&r)["lines"], json!([]));
+    // New lines, and a partial one that waits for its newline.
+    d.append("web_a.out.log", b"new 1\nnew 2\npart");
+    let r = call(&c, "logs", json!({"name": "web:web_a", "cursor": cursor})).await;
+    assert_eq!(structured(&r)["lines"], json!(["new 1", "new 2"]));
+    let cursor = structured(&r)["cursor"].as_u64().unwrap();
+    d.append("web_a.out.log", b"ial\n");
+    let r = call(&c, "logs", json!({"name": "web:web_a", "cursor": cursor, "lines": 1})).await;
+    assert_eq!(structured(&r)["lines"], json!(["partial"]));
+    // More waiting than asked for: paged, nothing lost.
+    let cursor = structured(&r)["cursor"].as_u64().unwrap();
+    d.append("web_a.out.log", b"a\nb\nc\n");
+    let r = call(&c, "logs", json!({"name": "web:web_a", "cursor": cursor, "lines": 2})).await;
+    assert_eq!(
+        (structured(&r)["lines"].clone(), structured(&r)["more"].clone()),
+        (json!(["a", "b"]), json!(true))
+    );
+    let r = call(
+        &c,
+        "logs",
+        json!({"name": "web:web_a", "cursor": structured(&r)["cursor"]}),
+    )
+    .await;
+    assert_eq!(structured(&r)["lines"], json!(["c"]));
+    // Truncated log: reset, read from the start.
+    let cursor = structured(&r)["cursor"].clone();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(d.path("web_a.out.log"))
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    d.append("web_a.out.log", b"fresh\n");
+    let r = call(&c, "logs", json!({"name": "web:web_a", "cursor": cursor})).await;
+    assert_eq!(
+        (structured(&r)["lines"].clone(), structured(&r)["reset"].clone()),
+        (json!(["fresh"]), json!(true))
+    );
+    // stderr, and supervisord's own log.
+    call(&c, "control", json!({"action": "start", "names": ["crasher"]})).await;
+    let r = call(&c, "logs", json!({"name": "crasher", "stream": "stderr", "lines": 1})).await;
+    assert_eq!(structured(&r)["lines"], json!(["crasher: fatal error, config missing"]));
+    let r = call(&c, "logs", json!({"lines": 5})).await;
+    assert_eq!(structured(&r)["lines"].as_array().unwrap().len(), 5);
+    // Faults name themselves and say what to do.
+    let r = call(&c, "logs", json!({"name": "nope"})).await;
+    assert!(
+        is_error(&r) && text(&r).starts_with("BAD_NAME") && text(&r).contains("next: "),
+        "{}",
+        text(&r)
+    );
+}
+
+#[tokio::test]
+async fn wait_reports_progress_reaches_states_and_fails_fast() {
+    let d = Daemon::start();
+    let c = connect(&d, Via::Unix).await;
+    call(
+        &c,
+        "control",
+        json!({"action": "start", "names": ["web:web_a"], "wait": false}),
+    )
+    .await;
+    let r = call(
+        &c,
+        "wait",
+        json!({"names": ["web:web_a"], "state": "RUNNING", "timeout_s": 10}),
+    )
+    .await;
+    assert!(!is_error(&r), "{}", text(&r));
+    assert_eq!(structured(&r)["results"][0]["outcome"], "reached");
+    assert!(
+        !c.service().progress.lock().unwrap().is_empty(),
+        "progress notifications were sent"
+    );
+    // A process that dies while we wait for RUNNING: fails fast, with its stderr.
+    call(
+        &c,
+        "control",
+        json!({"action": "start", "names": ["crasher"], "wait": false}),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let r = call(
+        &c,
+        "wait",
+        json!({"names": ["crasher"], "state": "RUNNING", "timeout_s": 20}),
+    )
+    .await;
+    assert!(is_error(&r));
+    assert!(started.elapsed() < Duration::from_secs(10), "failed fast");
+    assert!(text(&r).contains("fatal error, config missing"), "{}", text(&r));
+    // Timeout.
+    let r = call(
+        &c,
+        "wait",
+        json!({"names": ["sleeper"], "state": "STOPPED", "timeout_s": 0.5}),
+    )
+    .await;
+    assert!(is_error(&r));
+    assert_eq!(structured(&r)["results"][0]["outcome"], "timed_out");
+    // Bad state: the schema's enum, a protocol error.
+    let e = c
+        .call_tool(
+            CallToolRequestParams::new("wait")
+                .with_arguments(json!({"names": ["x"], "state": "SLEEPY"}).as_object().unwrap().clone()),
+        )
+        .await;
+    assert!(e.is_err());
+}
+
+#[tokio::test]
+async fn reload_applies_the_configuration() {
+    let d = Daemon::start();
+    let c = connect(&d, Via::Unix).await;
+    std::fs::write(d.path("conf.d/extra.conf"), "[program:extra]\ncommand=sleep 100000\n").unwrap();
+    let r = call(&c, "reload", json!({"dry_run": true})).await;
+    assert_eq!(
+        structured(&r)["changes"][0],
+        json!({"group": "extra", "change": "added", "applied": false})
+    );
+    let r = call(&c, "reload", json!({})).await;
+    assert!(!is_error(&r));
+    assert!(text(&r).contains("extra: added applied"), "{}", text(&r));
+    let r = call(&c, "status", json!({"names": ["extra"]})).await;
+    assert!(!is_error(&r));
+}
+
+#[tokio::test]
+async fn an_unreachable_or_frozen_daemon_is_an_error_result_and_the_server_recovers() {
+    let c = connect_url("unix:///nonexistent/supervisor.sock", Duration::from_secs(1)).await;
+    let r = call(&c, "status", json!({})).await;
+    assert!(is_error(&r));
+    assert!(
+        text(&r).starts_with("UNREACHABLE") && text(&r).contains("next: is supervisord running?"),
+        "{}",
+        text(&r)
+    );
+    // Frozen daemon: a TIMEOUT error within the bound, then it works again.
+    let d = Daemon::start();
+    let c = connect_url(&d.url(Via::Http), Duration::from_secs(1)).await;
+    d.signal("STOP");
+    let started = std::time::Instant::now();
+    let r = call(&c, "logs", json!({"name": "sleeper"})).await;
+    assert!(is_error(&r) && text(&r).starts_with("TIMEOUT"), "{}", text(&r));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    d.signal("CONT");
+    let r = call(&c, "status", json!({})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+}
+
+#[tokio::test]
+async fn malformed_arguments_are_protocol_errors() {
+    let c = connect_url("unix:///nonexistent.sock", Duration::from_secs(1)).await;
+    for (tool, args) in [
+        ("control", json!({"action": "start"})),
+        ("control", json!({"action": "launch", "names": ["x"]})),
+        ("control", json!({"action": "signal", "names": ["x"]})),
+        ("logs", json!({"lines": "many"})),
+        ("no_such_tool", json!({})),
+    ] {
+        let r = c
+            .call_tool(CallToolRequestParams::new(tool).with_arguments(args.as_object().unwrap().clone()))
+            .await;
+        assert!(r.is_err(), "{tool} {args}: {r:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_calls_are_all_answered() {
+    let d = Daemon::start();
+    let c = connect(&d, Via::Unix).await;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let peer = c.peer().clone();
+        set.spawn(async move {
+            let (tool, args) = match i % 3 {
+                0 => ("status", json!({})),
+                1 => ("logs", json!({"name": "fast", "lines": 5})),
+                _ => ("status", json!({"names": ["sleeper"]})),
+            };
+            peer.call_tool(CallToolRequestParams::new(tool).with_arguments(args.as_object().unwrap().clone()))
+                .await
+        });
+    }
+    let mut ok = 0;
+    while let Some(r) = set.join_next().await {
+        let r = r.unwrap().unwrap();
+        assert!(r.is_error != Some(true), "{:?}", r.content);
+        ok += 1;
+    }
+    assert_eq!(ok, 100);
+}
