@@ -136,7 +136,7 @@ async fn status_lists_namespecs_with_filters_and_paging() {
     assert!(names.contains(&"worker:worker_02") && names.contains(&"web:web_a"));
     let t = text(&r);
     assert!(
-        t.starts_with("supervisord 4.") && t.contains("RUNNING: ") && t.contains("STOPPED: "),
+        t.starts_with("supervisord 4.") && t.contains("RUNNING: ") && t.contains("STOPPED (Not started): "),
         "{t}"
     );
     // Filters and paging.

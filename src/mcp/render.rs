@@ -56,19 +56,30 @@ pub fn status(s: &StatusOut) -> String {
     if s.processes.len() <= DETAILED {
         s.processes.iter().for_each(|p| proc_line(&mut out, p));
     } else {
+        // One line per state; processes stopped for the same reason share it:
+        // "STOPPED (Not started): a, b, c".
         for st in ORDER {
-            let members: Vec<String> = s
-                .processes
-                .iter()
-                .filter(|p| p.state == st)
-                .map(|p| match (p.uptime_s, p.info.is_empty()) {
-                    (Some(up), _) => format!("{} {}", p.name, duration(up)),
-                    (None, false) => format!("{} ({})", p.name, p.info),
-                    (None, true) => p.name.clone(),
-                })
-                .collect();
-            if !members.is_empty() {
-                let _ = writeln!(out, "{st}: {}", members.join(", "));
+            let members: Vec<&ProcView> = s.processes.iter().filter(|p| p.state == st).collect();
+            let mut reasons: Vec<&str> = Vec::new();
+            for p in &members {
+                if !reasons.contains(&p.info.as_str()) {
+                    reasons.push(&p.info);
+                }
+            }
+            for reason in reasons {
+                let names: Vec<String> = members
+                    .iter()
+                    .filter(|p| p.info == reason)
+                    .map(|p| match p.uptime_s {
+                        Some(up) => format!("{} {}", p.name, duration(up)),
+                        None => p.name.clone(),
+                    })
+                    .collect();
+                if reason.is_empty() {
+                    let _ = writeln!(out, "{st}: {}", names.join(", "));
+                } else {
+                    let _ = writeln!(out, "{st} ({reason}): {}", names.join(", "));
+                }
             }
         }
     }

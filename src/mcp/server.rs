@@ -70,7 +70,11 @@ fn answer<T: Serialize>(text: String, value: &T, is_error: bool) -> Result<CallT
 
 /// A failure the agent can act on: `KIND: message` and what to do next.
 fn failure(e: &Error) -> CallToolResult {
-    let mut text = format!("{}: {e}", e.kind());
+    let mut text = match e {
+        // The daemon's text already starts with the fault's name: "BAD_NAME: nope".
+        Error::Fault(f) if f.text.starts_with(&e.kind()) => f.text.clone(),
+        _ => format!("{}: {e}", e.kind()),
+    };
     if let Some(h) = e.hint() {
         text.push_str("\nnext: ");
         text.push_str(&h);

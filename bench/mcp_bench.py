@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Figures for the MCP server (issue 3), measured against a real supervisord it starts.
+
+Prints a table and writes JSON (--json). Measures, with raw JSON-RPC over the
+server's stdio pipes (no SDK overhead):
+  - spawn to the first tools/list answer (median of --spawns runs);
+  - per-call latency of the main tools, beside the XML-RPC round trip of the same
+    data over the same unix socket (the floor);
+  - the server's resident memory after the calls;
+  - tokens (o200k, ../shared/tools/count_tokens.py) of what the model sees: the
+    tools/list, the status text for 10 and 310 processes, 20 log lines against the
+    same 20 raw lines.
+
+Run: .venv/bin/python bench/mcp_bench.py [--bin target/release/supervisord-mcp]
+(scripts/setup.sh installs what it needs; build with cargo build --release).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COUNT_TOKENS = ROOT.parent / "shared" / "tools" / "count_tokens.py"
+
+
+def tokens(text: str) -> int:
+    out = subprocess.run([sys.executable, str(COUNT_TOKENS)], input=text.encode(), capture_output=True, check=True)
+    return int(out.stdout.split()[0])
+
+
+def start_daemon(tmp: Path) -> subprocess.Popen:
+    progs = "".join(
+        f"[program:p{i:02d}]\ncommand=sleep 100000\nstdout_logfile=%(here)s/p{i:02d}.log\nstderr_logfile=%(here)s/p{i:02d}.err\n\n"
+        for i in range(10)
+    )
+    (tmp / "conf.d").mkdir()
+    conf = tmp / "supervisord.conf"
+    conf.write_text(
+        "[unix_http_server]\nfile=%(here)s/s.sock\n\n[supervisord]\nlogfile=%(here)s/d.log\n"
+        "pidfile=%(here)s/d.pid\nnodaemon=true\n\n[rpcinterface:supervisor]\n"
+        "supervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n\n"
+        "[include]\nfiles=%(here)s/conf.d/*.conf\n\n" + progs
+    )
+    sup = ROOT / ".venv" / "bin" / "supervisord"
+    p = subprocess.Popen([str(sup), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if (tmp / "s.sock").exists():
+            break
+        time.sleep(0.05)
+    time.sleep(1.5)  # autostart programs reach RUNNING (startsecs=1)
+    return p
+
+
+def xmlrpc(sock_path: str, body: bytes) -> bytes:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sock_path)
+    s.sendall(b"POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        if rest:
+            length = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")]
+            if length and len(rest) >= length[0]:
+                break
+    s.close()
+    return data
+
+
+def multicall_body(methods: list[str]) -> bytes:
+    calls = "".join(
+        f"<value><struct><member><name>methodName</name><value><string>{m}</string></value></member>"
+        f"<member><name>params</name><value><array><data></data></array></value></member></struct></value>"
+        for m in methods
+    )
+    return (f"<?xml version='1.0'?><methodCall><methodName>system.multicall</methodName><params><param>"
+            f"<value><array><data>{calls}</data></array></value></param></params></methodCall>").encode()
+
+
+class Session:
+    """An MCP session over the server's pipes, raw JSON-RPC."""
+
+    def __init__(self, cmd: list[str]):
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.id = 0
+
+    def send(self, msg: dict) -> None:
+        self.p.stdin.write((json.dumps(msg) + "\n").encode())
+        self.p.stdin.flush()
+
+    def request(self, method: str, params: dict | None = None) -> dict:
+        self.id += 1
+        self.send({"jsonrpc": "2.0", "id": self.id, "method": method, "params": params or {}})
+        while True:
+            line = self.p.stdout.readline()
+            if not line:
+                raise RuntimeError("server closed stdout")
+            msg = json.loads(line)
+            if msg.get("id") == self.id:
+                return msg
+
+    def initialize(self) -> dict:
+        r = self.request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                                        "clientInfo": {"name": "mcp_bench", "version": "1"}})
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return r
+
+    def call(self, tool: str, args: dict) -> dict:
+        return self.request("tools/call", {"name": tool, "arguments": args})["result"]
+
+    def rss_kb(self) -> tuple[int, int]:
+        status = Path(f"/proc/{self.p.pid}/status").read_text()
+        get = lambda k: int(next(l for l in status.splitlines() if l.startswith(k)).split()[1])
+        return get("VmRSS:"), get("VmHWM:")
+
+    def close(self) -> None:
+        self.p.stdin.close()
+        self.p.wait(timeout=10)
+
+
+def timed(fn, n: int) -> dict:
+    fn()
+    fn()
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return {"median_ms": round(statistics.median(times), 3), "min_ms": round(min(times), 3), "n": n}
+
+
+def text_of(result: dict) -> str:
+    return "".join(c.get("text", "") for c in result["content"])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=str(ROOT / "target" / "release" / "supervisord-mcp"))
+    ap.add_argument("--calls", type=int, default=50)
+    ap.add_argument("--spawns", type=int, default=20)
+    ap.add_argument("--json", help="write the figures here")
+    a = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="mcp-bench-"))
+    daemon = start_daemon(tmp)
+    sock = str(tmp / "s.sock")
+    cmd = [a.bin, "-s", f"unix://{sock}", "mcp"]
+    fig: dict = {"binary": a.bin}
+    try:
+        # Spawn to first tools/list.
+        spawn = []
+        for _ in range(a.spawns):
+            t = time.perf_counter()
+            s = Session(cmd)
+            s.initialize()
+            tl = s.request("tools/list")
+            spawn.append((time.perf_counter() - t) * 1000)
+            s.close()
+        fig["spawn_to_tools_list_ms"] = round(statistics.median(spawn), 2)
+        tools_json = json.dumps(tl["result"], separators=(",", ":"))
+        fig["tools_list_bytes"] = len(tools_json)
+        fig["tools_list_tokens"] = tokens(tools_json)
+
+        # A realistic log: 20 lines of a web server.
+        raw20 = "".join(f"2026-11-21 06:12:{i:02d},123 INFO request {1000 + i} GET /api/items?page={i} served in {i % 7} ms\n"
+                        for i in range(20))
+        with open(tmp / "p00.log", "a") as f:
+            f.write(raw20)
+
+        s = Session(cmd)
+        s.initialize()
+        floor_status = multicall_body(["supervisor.getAPIVersion", "supervisor.getSupervisorVersion",
+                                       "supervisor.getIdentification", "supervisor.getState", "supervisor.getPID",
+                                       "supervisor.getAllProcessInfo"])
+        fig["xmlrpc_status_multicall_ms"] = timed(lambda: xmlrpc(sock, floor_status), a.calls)
+        fig["mcp_status_10_ms"] = timed(lambda: s.call("status", {}), a.calls)
+        fig["mcp_status_one_ms"] = timed(lambda: s.call("status", {"names": ["p00"]}), a.calls)
+        fig["mcp_logs_20_ms"] = timed(lambda: s.call("logs", {"name": "p00", "lines": 20}), a.calls)
+        fig["mcp_logs_cursor_ms"] = timed(lambda: s.call("logs", {"name": "p00", "cursor": 0, "lines": 5}), a.calls)
+        fig["status_10_tokens"] = tokens(text_of(s.call("status", {})))
+        logs_text = text_of(s.call("logs", {"name": "p00", "lines": 20}))
+        fig["logs_20_tokens"] = tokens(logs_text)
+        fig["raw_20_lines_tokens"] = tokens(raw20)
+        fig["server_rss_kb"], fig["server_hwm_kb"] = s.rss_kb()
+
+        # 300 more programs, added through the reload tool (as the baseline did with update).
+        (tmp / "conf.d" / "scale.conf").write_text("".join(
+            f"[program:scale_{i:03d}]\ncommand=sleep 100000\nautostart=false\n\n" for i in range(300)))
+        s.call("reload", {})
+        st = s.call("status", {})
+        fig["status_310_total"] = st["structuredContent"]["total"]
+        fig["status_310_tokens"] = tokens(text_of(st))
+        fig["mcp_status_310_ms"] = timed(lambda: s.call("status", {}), 20)
+        fig["xmlrpc_status_310_multicall_ms"] = timed(lambda: xmlrpc(sock, floor_status), 20)
+        fig["status_310_stopped_filter_tokens"] = tokens(text_of(s.call("status", {"state": ["FATAL", "BACKOFF"]})))
+        fig["server_rss_310_kb"], fig["server_hwm_310_kb"] = s.rss_kb()
+        s.close()
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    m = lambda k: fig[k]["median_ms"]
+    rows = [
+        ("spawn to first tools/list", f"{fig['spawn_to_tools_list_ms']} ms", "317 ms", "< 20 ms"),
+        ("tools/list", f"{fig['tools_list_tokens']} tokens ({fig['tools_list_bytes']} B)", "446 tokens (9 tools)", "<= 1,100"),
+        ("status, 10 processes", f"{m('mcp_status_10_ms')} ms", "48 ms", "< 3 ms"),
+        ("  XML-RPC floor (same multicall)", f"{m('xmlrpc_status_multicall_ms')} ms", "", ""),
+        ("  above the floor", f"{m('mcp_status_10_ms') - m('xmlrpc_status_multicall_ms'):.3f} ms", "", "< 1 ms"),
+        ("status, one process", f"{m('mcp_status_one_ms')} ms", "3.5 ms", ""),
+        ("logs, 20 lines", f"{m('mcp_logs_20_ms')} ms", "3.5 ms (20 bytes)", ""),
+        ("logs, cursor", f"{m('mcp_logs_cursor_ms')} ms", "n/a", ""),
+        ("status text, 10 processes", f"{fig['status_10_tokens']} tokens", "240 tokens", "<= 120"),
+        ("status text, 310 processes (default)", f"{fig['status_310_tokens']} tokens", "3,517 tokens", "<= 1,200"),
+        ("status, 310, state filter FATAL/BACKOFF", f"{fig['status_310_stopped_filter_tokens']} tokens", "n/a", ""),
+        ("status, 310 processes", f"{m('mcp_status_310_ms')} ms (floor {m('xmlrpc_status_310_multicall_ms')} ms)", "73 ms", ""),
+        ("logs text, 20 lines", f"{fig['logs_20_tokens']} tokens (raw: {fig['raw_20_lines_tokens']})", "14 tokens (20 bytes)", "<= raw + 10%"),
+        ("resident memory", f"{fig['server_rss_kb'] / 1024:.1f} MB (310 processes: {fig['server_rss_310_kb'] / 1024:.1f} MB)", "55 MB", "< 15 MB"),
+    ]
+    w = max(len(r[0]) for r in rows)
+    print(f"{'figure':<{w}}  {'supervisord-mcp':<42} {'Python peer':<22} target")
+    for r in rows:
+        print(f"{r[0]:<{w}}  {r[1]:<42} {r[2]:<22} {r[3]}")
+    if a.json:
+        Path(a.json).write_text(json.dumps(fig, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
