@@ -440,3 +440,38 @@ async fn a_hundred_concurrent_calls_are_all_answered() {
     }
     assert_eq!(ok, 100);
 }
+
+#[tokio::test]
+async fn calls_work_again_as_soon_as_a_restarting_daemon_is_back() {
+    let d = Daemon::start();
+    for via in BOTH {
+        let c = connect_url(&d.url(via), Duration::from_secs(2)).await;
+        assert!(!is_error(&call(&c, "status", json!({})).await));
+        // supervisord restarts in place: children stop, the socket is reopened.
+        let direct = Client::new(&settings(&d.url(via), Duration::from_secs(2))).unwrap();
+        direct.restart().await.unwrap();
+        let started = std::time::Instant::now();
+        let mut errors = 0;
+        loop {
+            let r = call(&c, "status", json!({})).await;
+            if !is_error(&r) && structured(&r)["daemon"]["state"] == "RUNNING" {
+                break;
+            }
+            if is_error(&r) {
+                errors += 1;
+                let t = text(&r);
+                assert!(
+                    ["UNREACHABLE", "SHUTDOWN_STATE", "TIMEOUT", "HTTP_"]
+                        .iter()
+                        .any(|k| t.starts_with(k)),
+                    "a clear error while restarting: {t}"
+                );
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "never recovered ({errors} errors)"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}

@@ -144,6 +144,32 @@ fn info_map(all: Vec<ProcessInfo>) -> HashMap<String, ProcessInfo> {
     all.into_iter().map(|p| (p.namespec(), p)).collect()
 }
 
+/// While waiting, poll this often during [`FAST_PHASE`]...
+const FAST_POLL: Duration = Duration::from_millis(25);
+/// ...and at [`WaitOptions::poll`] after it.
+const FAST_PHASE: Duration = Duration::from_secs(3);
+/// Up to this many processes are polled one by one (one multicall of
+/// `getProcessInfo`), so that a poll costs the daemon what the targets cost, not
+/// what all its processes cost; more than that, one `getAllProcessInfo`.
+const POLL_ONE_BY_ONE: usize = 50;
+
+/// The current info of `names` (names that no longer exist are left out).
+async fn fetch_infos(client: &Client, names: &[String]) -> Result<HashMap<String, ProcessInfo>> {
+    if names.len() > POLL_ONE_BY_ONE {
+        return Ok(info_map(client.get_all_process_info().await?));
+    }
+    let calls: Vec<Call> = names
+        .iter()
+        .map(|n| Call::new("supervisor.getProcessInfo", vec![n.as_str().into()]))
+        .collect();
+    let mut out = HashMap::new();
+    for reply in client.multicall(&calls).await?.into_iter().flatten() {
+        let info: ProcessInfo = crate::supervisor::client::decode_value("supervisor.getProcessInfo", reply)?;
+        out.insert(info.namespec(), info);
+    }
+    Ok(out)
+}
+
 /// Polls until `settled` holds for every name, or `timeout` passes.
 /// Returns the last info seen for each name (names that vanished are left out).
 pub async fn wait_until(
@@ -178,7 +204,7 @@ pub async fn wait_until_with_progress(
     let started = Instant::now();
     let deadline = started + timeout;
     loop {
-        let infos = info_map(client.get_all_process_info().await?);
+        let infos = fetch_infos(client, names).await?;
         let count = names.iter().filter(|n| infos.get(*n).is_none_or(&settled)).count();
         progress(&WaitProgress {
             elapsed: started.elapsed(),
@@ -193,7 +219,13 @@ pub async fn wait_until_with_progress(
         if now >= deadline {
             return Ok((infos, false));
         }
-        tokio::time::sleep(poll.min(deadline - now)).await;
+        // Fast at first, so a state change is seen within ~25 ms; then at `poll`.
+        let interval = if started.elapsed() < FAST_PHASE {
+            FAST_POLL.min(poll)
+        } else {
+            poll
+        };
+        tokio::time::sleep(interval.min(deadline - now)).await;
     }
 }
 
