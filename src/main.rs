@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::GENERIC);
         }
     };
-    let outcome = if matches!(cli.command, Command::Mcp) {
+    let outcome = if matches!(cli.command, Command::Mcp(_)) {
         runtime.block_on(serve_mcp(&cli))
     } else {
         runtime.block_on(cli::commands::run(cli))
@@ -45,7 +45,11 @@ fn main() -> ExitCode {
 /// `supervisord-mcp mcp`: the MCP server on stdio, with the daemon settings resolved
 /// the same way as for every command.
 async fn serve_mcp(cli: &Cli) -> anyhow::Result<u8> {
+    let Command::Mcp(args) = &cli.command else {
+        return Ok(exit::INVALID_ARGS);
+    };
+    let policy = supervisord_mcp::supervisor::Policy::new(args.read_only, &args.allow)?;
     let client = cli::commands::connect(&cli.global)?;
-    supervisord_mcp::mcp::serve_stdio(client).await?;
+    supervisord_mcp::mcp::serve_stdio(client, policy).await?;
     Ok(exit::SUCCESS)
 }

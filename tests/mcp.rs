@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use supervisord_mcp::mcp::SupervisorMcp;
-use supervisord_mcp::supervisor::{Client, Endpoint, ServerSettings};
+use supervisord_mcp::supervisor::{Client, Endpoint, Policy, ServerSettings};
 
 /// A client that records progress notifications.
 #[derive(Clone, Default)]
@@ -39,7 +39,11 @@ fn settings(url: &str, timeout: Duration) -> ServerSettings {
 }
 
 async fn connect_url(url: &str, timeout: Duration) -> Mcp {
-    let server = SupervisorMcp::new(Client::new(&settings(url, timeout)).unwrap());
+    connect_with(url, timeout, Policy::default()).await
+}
+
+async fn connect_with(url: &str, timeout: Duration, policy: Policy) -> Mcp {
+    let server = SupervisorMcp::with_policy(Client::new(&settings(url, timeout)).unwrap(), policy);
     let (a, b) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(s) = server.serve(a).await {
@@ -474,4 +478,50 @@ async fn calls_work_again_as_soon_as_a_restarting_daemon_is_back() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+#[tokio::test]
+async fn read_only_and_allow_limit_what_an_agent_may_do() {
+    let d = Daemon::start();
+    d.wait_for(10, "sleeper to run", |_| d.state("sleeper") == "RUNNING");
+    let ro = connect_with(
+        &d.url(Via::Unix),
+        Duration::from_secs(5),
+        Policy::new(true, &[]).unwrap(),
+    )
+    .await;
+    let names: Vec<String> = ro
+        .list_all_tools()
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    assert_eq!(names, ["status", "logs", "wait"]);
+    let r = call(&ro, "control", json!({"action": "stop", "names": ["sleeper"]})).await;
+    assert!(is_error(&r) && text(&r).starts_with("REFUSED"), "{}", text(&r));
+    assert_eq!(d.state("sleeper"), "RUNNING");
+
+    let c = connect_with(
+        &d.url(Via::Unix),
+        Duration::from_secs(5),
+        Policy::new(false, &["web:*".into()]).unwrap(),
+    )
+    .await;
+    let r = call(&c, "control", json!({"action": "start", "names": ["web:web_a"]})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    for names in [json!(["sleeper"]), json!(["all"]), json!(["web:web_a", "worker:*"])] {
+        let r = call(&c, "control", json!({"action": "stop", "names": names})).await;
+        assert!(
+            is_error(&r) && text(&r).starts_with("REFUSED") && text(&r).contains("web:*"),
+            "{}",
+            text(&r)
+        );
+    }
+    assert_eq!(d.state("sleeper"), "RUNNING");
+    assert_eq!(d.state("web:web_a"), "RUNNING");
+    let r = call(&c, "reload", json!({})).await;
+    assert!(is_error(&r) && text(&r).starts_with("REFUSED"));
+    let r = call(&c, "reload", json!({"dry_run": true})).await;
+    assert!(!is_error(&r));
 }

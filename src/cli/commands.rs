@@ -133,7 +133,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Add { groups } => group_results(p, &update::add_groups(c, &groups).await?),
         Command::Remove { groups } => group_results(p, &update::remove_groups(c, &groups).await?),
         // Served by main.rs (the MCP front end is not the CLI's to start).
-        Command::Completions { .. } | Command::Man | Command::Mcp => Ok(exit::SUCCESS),
+        Command::Completions { .. } | Command::Man | Command::Mcp(_) => Ok(exit::SUCCESS),
     }
 }
 

@@ -163,11 +163,23 @@ pub enum Command {
         groups: Vec<String>,
     },
     /// Serve MCP over stdio for AI agents (Claude Code, any MCP client)
-    Mcp,
+    Mcp(McpArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff)
     Man,
+}
+
+/// `mcp [--read-only] [--allow PATTERN]...`.
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Offer only the tools that change nothing (status, logs, wait)
+    #[arg(long)]
+    pub read_only: bool,
+    /// Let the agent control only processes whose namespec or group matches this
+    /// glob (repeatable: --allow 'web:*' --allow api); reload then needs --allow '*'
+    #[arg(long, value_name = "PATTERN")]
+    pub allow: Vec<String>,
 }
 
 /// `logs NAME [--lines N] [--stderr] [-f]`.

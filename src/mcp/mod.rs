@@ -9,13 +9,13 @@ pub mod tools;
 
 pub use server::SupervisorMcp;
 
-use crate::supervisor::Client;
+use crate::supervisor::{Client, Policy};
 use rmcp::ServiceExt;
 
 /// Serves MCP on stdin/stdout until the client closes stdin.
 /// Errors: the MCP handshake failed, or the transport broke.
-pub async fn serve_stdio(client: Client) -> std::io::Result<()> {
-    let service = SupervisorMcp::new(client)
+pub async fn serve_stdio(client: Client, policy: Policy) -> std::io::Result<()> {
+    let service = SupervisorMcp::with_policy(client, policy)
         .serve(rmcp::transport::stdio())
         .await
         .map_err(std::io::Error::other)?;

@@ -12,7 +12,7 @@ use crate::supervisor::ops::control::{self, ProcessResult, WaitOptions};
 use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
 use crate::supervisor::ops::status::{StatusFilter, select_status};
 use crate::supervisor::ops::{info, update};
-use crate::supervisor::{Channel, Client, Error, ProcessState};
+use crate::supervisor::{Channel, Client, Error, Policy, ProcessState};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, ListToolsResult,
     PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, Tool,
@@ -34,18 +34,32 @@ const POLL: Duration = Duration::from_millis(100);
 
 const INSTRUCTIONS: &str = "Controls processes of a Supervisord daemon. Names are namespecs: name, group:name, group:*, all; every name returned can be passed back.";
 
-/// The server: a Supervisord client and the tool list, shared by all sessions.
+/// The server: a Supervisord client, the agent's permissions and the tool list,
+/// shared by all sessions.
 #[derive(Clone)]
 pub struct SupervisorMcp {
     client: Client,
+    policy: Arc<Policy>,
     tools: Arc<Vec<Tool>>,
 }
 
 impl SupervisorMcp {
+    /// A server with every tool and no limits.
     pub fn new(client: Client) -> SupervisorMcp {
+        Self::with_policy(client, Policy::default())
+    }
+
+    /// A server limited by `policy`: with `read_only`, only the tools that change
+    /// nothing are offered.
+    pub fn with_policy(client: Client, policy: Policy) -> SupervisorMcp {
+        let tools = tools::all()
+            .into_iter()
+            .filter(|t| !policy.read_only || t.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true))
+            .collect();
         SupervisorMcp {
             client,
-            tools: Arc::new(tools::all()),
+            policy: Arc::new(policy),
+            tools: Arc::new(tools),
         }
     }
 }
@@ -155,6 +169,10 @@ impl SupervisorMcp {
             ..WaitOptions::default()
         };
         let c = &self.client;
+        let what = format!("{:?}", a.action).to_lowercase();
+        if let Err(e) = self.policy.check_names(c, &what, &a.names).await {
+            return Ok(failure(&e));
+        }
         let r = match a.action {
             Action::Start => control::start(c, &a.names, &opts).await,
             Action::Stop => control::stop(c, &a.names, &opts).await,
@@ -268,6 +286,11 @@ impl SupervisorMcp {
     }
 
     async fn reload(&self, a: ReloadArgs) -> Result<CallToolResult, McpError> {
+        if !a.dry_run
+            && let Err(e) = self.policy.check_global("reload")
+        {
+            return Ok(failure(&e));
+        }
         match update::update(&self.client, &[], a.dry_run, Duration::from_secs(120)).await {
             Ok(r) => {
                 let failed = !r.all_applied();

@@ -155,6 +155,9 @@ pub enum Error {
     BadUrl { url: String, detail: String },
     #[error("{0}")]
     Invalid(String),
+    /// Refused by this server's policy (`--read-only`, `--allow`).
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl Error {
@@ -181,6 +184,7 @@ impl Error {
             Error::HttpStatus { status, .. } => format!("HTTP_{status}"),
             Error::Decode { .. } | Error::Shape { .. } => "BAD_REPLY".into(),
             Error::BadUrl { .. } | Error::Invalid(_) => "INVALID".into(),
+            Error::Refused(_) => "REFUSED".into(),
         }
     }
 
@@ -223,6 +227,7 @@ impl Error {
             }
             Error::HttpStatus { status: 500, .. } => "supervisord hit an internal error; see its main log (`maintail`)".into(),
             Error::Fault(f) => return fault_hint(f.code),
+            Error::Refused(_) => "this server's operator limits what may be changed; use only the allowed names, or ask them".into(),
             Error::Decode { .. } => "is this address a supervisord XML-RPC server?".into(),
             _ => return None,
         })

@@ -5,10 +5,12 @@
 pub mod client;
 pub mod error;
 pub mod ops;
+pub mod policy;
 pub mod transport;
 pub mod types;
 
 pub use client::{Call, Client};
 pub use error::{Error, Fault, FaultCode, Result};
+pub use policy::Policy;
 pub use transport::{Endpoint, Secret, ServerSettings, Transport};
 pub use types::{Channel, ProcessInfo, ProcessState};
