@@ -33,6 +33,9 @@ pub enum ConfigError {
     Parse { path: PathBuf, detail: String },
     #[error(transparent)]
     Server(#[from] crate::supervisor::Error),
+    /// An argument that parses but makes no sense (exit 2).
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// What the user gave, before resolution (flags; the environment is read separately).

@@ -594,7 +594,7 @@ fn wrong_path_and_frozen_daemon() {
         let started = std::time::Instant::now();
         let o = d
             .cli(via)
-            .args(["--timeout", "1", "start", "web:web_a"])
+            .args(["--rpc-timeout", "1", "start", "web:web_a"])
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(1), "{via:?}: {}", stderr(&o));
@@ -614,4 +614,134 @@ fn completions_and_man_page_are_generated() {
     assert!(stdout(&o).contains(".TH supervisord-mcp"));
     let o = bare_cli().arg("--help").output().unwrap();
     assert!(stdout(&o).contains("Exit codes"));
+}
+
+fn webapp_daemon() -> (Daemon, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let extra = format!(
+        "[program:webapp]\ncommand=sh -c 'sleep 1; exec python3 -u -m http.server {port} --bind 127.0.0.1'\n\
+         autostart=false\nstartsecs=0\nstdout_logfile=%(here)s/webapp.out.log\nstderr_logfile=%(here)s/webapp.err.log\n"
+    );
+    (Daemon::start_with(false, &extra), port)
+}
+
+#[test]
+fn wait_until_ready_by_url_port_or_log_pattern() {
+    let (d, port) = webapp_daemon();
+    d.cli(Via::Unix).args(["start", "webapp", "--no-wait"]).assert().code(0);
+    let url = format!("http://127.0.0.1:{port}/");
+    let o = d
+        .cli(Via::Unix)
+        .args(["wait", "webapp", "--url", &url, "--timeout", "20"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{} {}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("webapp: ready after"), "{}", stdout(&o));
+    // A restart, then: the port, and a log line written after the call.
+    d.cli(Via::Unix)
+        .args(["restart", "webapp", "--no-wait"])
+        .assert()
+        .code(0);
+    let o = d
+        .cli(Via::Http)
+        .args([
+            "wait",
+            "webapp",
+            "--port",
+            &port.to_string(),
+            "--pattern",
+            "Serving HTTP",
+            "--timeout",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{} {}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("Serving HTTP"),
+        "the matching line is shown: {}",
+        stdout(&o)
+    );
+    // The URL must answer with the expected status.
+    let o = d
+        .cli(Via::Unix)
+        .args([
+            "wait",
+            "webapp",
+            "--url",
+            &format!("{url}nope"),
+            "--expect-status",
+            "404",
+            "--timeout",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn wait_fails_fast_when_the_process_dies_and_times_out_otherwise() {
+    let d = Daemon::start();
+    d.cli(Via::Unix)
+        .args(["start", "crasher", "--no-wait"])
+        .assert()
+        .code(0);
+    let started = std::time::Instant::now();
+    let o = d
+        .cli(Via::Unix)
+        .args(["wait", "crasher", "--port", "1", "--timeout", "30"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(7), "{}", stdout(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "fails fast");
+    assert!(
+        stdout(&o).contains("crasher: fatal error, config missing"),
+        "stderr tail: {}",
+        stdout(&o)
+    );
+    // Ready never comes: exit 1, saying what is missing.
+    d.wait_for(10, "sleeper to run", |_| d.state("sleeper") == "RUNNING");
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = d
+        .cli(Via::Unix)
+        .args(["wait", "sleeper", "--port", &free.to_string(), "--timeout", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("not ready after 1 s") && stdout(&o).contains(&free.to_string()),
+        "{}",
+        stdout(&o)
+    );
+    // States.
+    d.cli(Via::Unix)
+        .args(["stop", "worker:*", "--no-wait"])
+        .assert()
+        .code(0);
+    d.cli(Via::Unix)
+        .args(["wait", "worker:*", "--state", "stopped", "--timeout", "10"])
+        .assert()
+        .code(0);
+    // Bad arguments: exit 2.
+    d.cli(Via::Unix)
+        .args(["wait", "sleeper", "--pattern", "("])
+        .assert()
+        .code(2);
+    d.cli(Via::Unix)
+        .args(["wait", "sleeper", "worker:*", "--port", "1"])
+        .assert()
+        .code(2);
+    d.cli(Via::Unix)
+        .args(["wait", "sleeper", "--state", "sleepy"])
+        .assert()
+        .code(2);
 }

@@ -352,6 +352,20 @@ async fn wait_reports_progress_reaches_states_and_fails_fast() {
     .await;
     assert!(is_error(&r));
     assert_eq!(structured(&r)["results"][0]["outcome"], "timed_out");
+    // Ready by port: the daemon's own HTTP port stands in for a service that listens.
+    let r = call(
+        &c,
+        "wait",
+        json!({"names": ["sleeper"], "port": d.port.to_string(), "timeout_s": 5}),
+    )
+    .await;
+    assert!(!is_error(&r), "{}", text(&r));
+    assert!(text(&r).contains("ready after"), "{}", text(&r));
+    let two = json!({"names": ["sleeper", "web:*"], "port": "1"});
+    let e = c
+        .call_tool(CallToolRequestParams::new("wait").with_arguments(two.as_object().unwrap().clone()))
+        .await;
+    assert!(e.is_err(), "checks on several names are malformed arguments");
     // Bad state: the schema's enum, a protocol error.
     let e = c
         .call_tool(

@@ -7,9 +7,9 @@ use crate::config;
 use crate::supervisor::ops::control::{self, ProcessResult, WaitOptions};
 use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, TailOptions};
 use crate::supervisor::ops::status::{StatusFilter, status};
-use crate::supervisor::ops::{info, update};
+use crate::supervisor::ops::{info, ready, update};
 use crate::supervisor::{Channel, Client, ProcessState};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::CommandFactory;
 use serde::Serialize;
 use std::io::Write;
@@ -60,6 +60,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             results(p, &r)
         }
         Command::Pid { names } => cmd_pid(c, p, &names).await,
+        Command::Wait(args) => cmd_wait(c, p, &args).await,
         Command::Logs(args) => cmd_logs(c, p, &args).await,
         Command::Maintail { lines, follow, raw } => cmd_maintail(c, p, lines, follow, raw).await,
         Command::Clear { names } => cmd_clear(c, p, &names).await,
@@ -171,22 +172,7 @@ fn results(p: Printer, r: &[ProcessResult]) -> Result<u8> {
 }
 
 async fn cmd_status(c: &Client, p: Printer, names: &[String], states: &[String]) -> Result<u8> {
-    let states = states
-        .iter()
-        .map(|s| {
-            ProcessState::from_name(s).with_context(|| {
-                format!(
-                    "unknown state {s:?}; use RUNNING, STARTING, BACKOFF, STOPPING, STOPPED, EXITED, FATAL or UNKNOWN"
-                )
-            })
-        })
-        .collect::<Result<Vec<_>>>()
-        .map_err(|e| {
-            anyhow::Error::new(crate::config::ConfigError::Parse {
-                path: "--state".into(),
-                detail: format!("{e:#}"),
-            })
-        })?;
+    let states = states.iter().map(|s| parse_state(s)).collect::<Result<Vec<_>>>()?;
     let report = status(c, names, &StatusFilter { states, group: None }).await?;
     p.status(&report)?;
     Ok(if !report.unknown.is_empty() {
@@ -196,6 +182,56 @@ async fn cmd_status(c: &Client, p: Printer, names: &[String], states: &[String])
     } else {
         exit::SUCCESS
     })
+}
+
+/// An argument error (exit 2).
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    crate::config::ConfigError::Usage(msg.into()).into()
+}
+
+fn parse_state(s: &str) -> Result<ProcessState> {
+    ProcessState::from_name(s).ok_or_else(|| {
+        usage(format!(
+            "unknown state {s:?}; use RUNNING, STARTING, BACKOFF, STOPPING, STOPPED, EXITED, FATAL or UNKNOWN"
+        ))
+    })
+}
+
+async fn cmd_wait(c: &Client, p: Printer, a: &super::WaitCmdArgs) -> Result<u8> {
+    let state = parse_state(&a.state)?;
+    let check = ready::ReadyCheck {
+        url: a.url.clone(),
+        expect_status: a.expect_status,
+        port: a.port.clone(),
+        pattern: a
+            .pattern
+            .as_deref()
+            .map(regex::Regex::new)
+            .transpose()
+            .map_err(|e| usage(format!("--pattern is not a valid regex: {e}")))?,
+    };
+    let timeout = Duration::from_secs_f64(a.timeout.max(0.0));
+    let r = if check.is_empty() {
+        with_spinner(
+            p,
+            "waiting",
+            control::wait_for_state(c, &a.names, state, timeout, Duration::from_millis(100), |_| {}),
+        )
+        .await?
+    } else {
+        let [name] = a.names.as_slice() else {
+            return Err(usage("--url, --port and --pattern check one process: give one NAME"));
+        };
+        vec![
+            with_spinner(
+                p,
+                "waiting until ready",
+                ready::wait_ready(c, name, &check, timeout, |_| {}),
+            )
+            .await?,
+        ]
+    };
+    results(p, &r)
 }
 
 async fn cmd_pid(c: &Client, p: Printer, names: &[String]) -> Result<u8> {

@@ -51,7 +51,7 @@ pub struct GlobalOpts {
     pub password: Option<String>,
     /// Seconds to wait for each reply from the daemon
     #[arg(long, global = true, value_name = "SECS", default_value_t = 10.0)]
-    pub timeout: f64,
+    pub rpc_timeout: f64,
     /// Print JSON (one document on stdout) instead of tables
     #[arg(long, global = true)]
     pub json: bool,
@@ -104,6 +104,10 @@ pub enum Command {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// Wait until processes reach a state, or until one is ready: its URL answers,
+    /// its port accepts connections, or a new log line matches. Exit 0 ready,
+    /// 1 timed out, 7 the process died while waiting.
+    Wait(WaitCmdArgs),
     /// Send a signal (HUP, TERM, USR1, a number, ...) to processes
     Signal {
         signal: String,
@@ -170,6 +174,31 @@ pub enum Command {
     Man,
 }
 
+/// `wait NAMES... [--state S] [--url U] [--port P] [--pattern RE] [--timeout SECS]`.
+#[derive(Debug, Args)]
+pub struct WaitCmdArgs {
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+    /// State to reach: RUNNING, STOPPED, EXITED, FATAL (default RUNNING)
+    #[arg(long, default_value = "RUNNING")]
+    pub state: String,
+    /// Ready when this http:// URL answers below 400 (or with --expect-status)
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// The HTTP status --url must answer with
+    #[arg(long, value_name = "CODE", requires = "url")]
+    pub expect_status: Option<u16>,
+    /// Ready when this TCP port (on 127.0.0.1, or HOST:PORT) accepts connections
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// Ready when a stdout or stderr line written from now on matches this regex
+    #[arg(long, value_name = "REGEX")]
+    pub pattern: Option<String>,
+    /// Seconds to wait in all
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
+}
+
 /// `mcp [--read-only] [--allow PATTERN]...`.
 #[derive(Debug, Args)]
 pub struct McpArgs {
@@ -215,7 +244,7 @@ impl GlobalOpts {
             serverurl: self.serverurl.clone(),
             username: self.username.clone(),
             password: self.password.clone().map(crate::supervisor::Secret::new),
-            timeout: Some(std::time::Duration::from_secs_f64(self.timeout.max(0.001))),
+            timeout: Some(std::time::Duration::from_secs_f64(self.rpc_timeout.max(0.001))),
         }
     }
 }

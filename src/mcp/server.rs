@@ -10,6 +10,7 @@ use super::tools::{
 };
 use crate::supervisor::ops::control::{self, ProcessResult, WaitOptions};
 use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
+use crate::supervisor::ops::ready::{self, ReadyCheck};
 use crate::supervisor::ops::status::{StatusFilter, select_status};
 use crate::supervisor::ops::{info, update};
 use crate::supervisor::{Channel, Client, Error, Policy, ProcessState};
@@ -254,8 +255,29 @@ impl SupervisorMcp {
     }
 
     async fn wait(&self, a: WaitArgs, ctx: &RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
-        let target: ProcessState = a.state.into();
+        let target: ProcessState = a.state.map_or(ProcessState::Running, Into::into);
         let timeout = secs(a.timeout_s, 30.0);
+        let check = ReadyCheck {
+            url: a.url,
+            expect_status: None,
+            port: a.port,
+            pattern: a
+                .pattern
+                .as_deref()
+                .map(regex::Regex::new)
+                .transpose()
+                .map_err(|e| McpError::invalid_params(format!("pattern is not a valid regex: {e}"), None))?,
+        };
+        let single = match (check.is_empty(), a.names.as_slice()) {
+            (true, _) => None,
+            (false, [one]) => Some(one.clone()),
+            (false, _) => {
+                return Err(McpError::invalid_params(
+                    "url, port and pattern check one process: give one name",
+                    None,
+                ));
+            }
+        };
         // Progress notifications go out from a task, so that polling never waits on the client.
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<control::WaitProgress>();
         let forwarder = ctx.meta.get_progress_token().map(|token| {
@@ -264,17 +286,26 @@ impl SupervisorMcp {
                 while let Some(p) = rx.recv().await {
                     let param = ProgressNotificationParam::new(token.clone(), p.elapsed.as_secs_f64())
                         .with_total(p.timeout.as_secs_f64())
-                        .with_message(format!("{}/{} {target}", p.settled, p.total));
+                        .with_message(format!("{}/{} checks passed", p.settled, p.total));
                     if peer.notify_progress(param).await.is_err() {
                         break;
                     }
                 }
             })
         });
-        let r = control::wait_for_state(&self.client, &a.names, target, timeout, POLL, |p| {
-            let _ = tx.send(p.clone());
-        })
-        .await;
+        let r = match single {
+            Some(name) => ready::wait_ready(&self.client, &name, &check, timeout, |p| {
+                let _ = tx.send(p.clone());
+            })
+            .await
+            .map(|r| vec![r]),
+            None => {
+                control::wait_for_state(&self.client, &a.names, target, timeout, POLL, |p| {
+                    let _ = tx.send(p.clone());
+                })
+                .await
+            }
+        };
         drop(tx);
         if let Some(f) = forwarder {
             let _ = f.await;

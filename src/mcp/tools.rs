@@ -153,8 +153,14 @@ pub struct LogsOut {
 pub struct WaitArgs {
     /// Namespecs: name, group:*, all
     pub names: Vec<String>,
-    /// State to reach
-    pub state: WaitState,
+    /// State to reach (default RUNNING)
+    pub state: Option<WaitState>,
+    /// Ready when this http URL answers <400
+    pub url: Option<String>,
+    /// Ready when this port (or host:port) accepts connections
+    pub port: Option<String>,
+    /// Ready when a new log line matches this regex
+    pub pattern: Option<String>,
     /// Max seconds (default 30)
     pub timeout_s: Option<f64>,
 }
@@ -243,7 +249,7 @@ pub fn all() -> Vec<Tool> {
         ),
         tool::<WaitArgs, ResultsOut>(
             WAIT,
-            "Wait until processes reach a state, with progress; fails fast on FATAL.",
+            "Wait until processes reach a state, or one is ready (url, port or log pattern), with progress; fails fast, with stderr, if it dies.",
             reads(),
         ),
         tool::<ReloadArgs, ReloadOut>(

@@ -220,7 +220,7 @@ impl Error {
                 "check the username and password (-u/-p, SUPERVISOR_USERNAME/SUPERVISOR_PASSWORD, [supervisorctl])".into()
             }
             Error::Timeout { .. } => {
-                "supervisord may be frozen or overloaded; raise --timeout if it is just slow".into()
+                "supervisord may be frozen or overloaded; raise --rpc-timeout if it is just slow".into()
             }
             Error::HttpStatus { status: 400 | 404 | 405, .. } => {
                 "is this supervisord's XML-RPC address? it is served at /RPC2 (e.g. http://127.0.0.1:9001)".into()

@@ -117,6 +117,11 @@ impl ProcessResult {
         }
     }
 
+    /// A result with no failure details.
+    pub fn simple(name: &str, outcome: Outcome, state: Option<ProcessState>, message: impl Into<String>) -> Self {
+        Self::new(name.to_owned(), outcome, state, message)
+    }
+
     fn unknown(name: &str) -> Self {
         let mut r = Self::new(name.to_owned(), Outcome::NoSuchProcess, None, "no such process");
         r.fault = Some(FaultCode::BadName);

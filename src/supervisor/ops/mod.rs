@@ -6,5 +6,6 @@ pub mod control;
 pub mod info;
 pub mod logs;
 pub mod names;
+pub mod ready;
 pub mod status;
 pub mod update;

@@ -1,0 +1,214 @@
+//! Readiness: "started" in Supervisord only means `startsecs` passed. An agent needs
+//! "ready": the process is RUNNING and its HTTP URL answers, its TCP port accepts
+//! connections, or a log line written since the call matches a pattern. A process
+//! that leaves RUNNING while we wait fails at once, with its stderr tail.
+
+use super::control::{Failure, Outcome, ProcessResult, WaitProgress, failure_details};
+use super::logs::{self, LogSource, TailOptions};
+use crate::supervisor::Client;
+use crate::supervisor::error::{Error, FaultCode, Result};
+use crate::supervisor::types::{Channel, ProcessState};
+use std::time::{Duration, Instant};
+
+/// What "ready" means for one process. Every check given must pass.
+#[derive(Debug, Clone, Default)]
+pub struct ReadyCheck {
+    /// An `http://` URL that must answer (any status below 400, or `expect_status`).
+    pub url: Option<String>,
+    pub expect_status: Option<u16>,
+    /// A TCP address that must accept a connection: a port (on 127.0.0.1) or `host:port`.
+    pub port: Option<String>,
+    /// A regex that a stdout or stderr line written after the call starts must match.
+    pub pattern: Option<regex::Regex>,
+}
+
+impl ReadyCheck {
+    pub fn is_empty(&self) -> bool {
+        self.url.is_none() && self.port.is_none() && self.pattern.is_none()
+    }
+}
+
+/// Bound on one URL or port probe.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
+/// Between two rounds of checks.
+const POLL: Duration = Duration::from_millis(100);
+
+async fn url_ok(http: &reqwest::Client, url: &str, expect: Option<u16>) -> std::result::Result<(), String> {
+    match http.get(url).timeout(PROBE_TIMEOUT).send().await {
+        Ok(resp) => {
+            let code = resp.status().as_u16();
+            let good = match expect {
+                Some(e) => code == e,
+                None => code < 400,
+            };
+            if good {
+                Ok(())
+            } else {
+                Err(format!("{url} answered {code}"))
+            }
+        }
+        Err(e) if e.is_timeout() => Err(format!("{url} did not answer within {} ms", PROBE_TIMEOUT.as_millis())),
+        Err(e) if e.is_connect() => Err(format!("{url}: connection refused")),
+        Err(e) => Err(format!("{url}: {e}")),
+    }
+}
+
+async fn port_ok(addr: &str) -> std::result::Result<(), String> {
+    let target = if addr.contains(':') {
+        addr.to_owned()
+    } else {
+        format!("127.0.0.1:{addr}")
+    };
+    match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(&target)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!("{target}: {e}")),
+        Err(_) => Err(format!("{target}: no answer within {} ms", PROBE_TIMEOUT.as_millis())),
+    }
+}
+
+/// The log channels that exist for `name`, with their current size (where new
+/// lines will start).
+async fn log_cursors(client: &Client, name: &str) -> Result<Vec<(LogSource, u64)>> {
+    let mut out = Vec::new();
+    for ch in [Channel::Stdout, Channel::Stderr] {
+        let src = LogSource::process(name, ch);
+        match logs::size(client, &src).await {
+            Ok(size) => out.push((src, size)),
+            Err(Error::Fault(f)) if f.code == FaultCode::NoFile => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Waits until `name` is RUNNING and `check` passes, or `timeout` passes.
+/// Returns one result: `reached` (ready), `failed` (left RUNNING: with spawnerr,
+/// exit status and stderr tail), `timed_out` (with what was still missing), or
+/// `no_such_process`. `progress` is called after every round.
+pub async fn wait_ready(
+    client: &Client,
+    name: &str,
+    check: &ReadyCheck,
+    timeout: Duration,
+    mut progress: impl FnMut(&WaitProgress),
+) -> Result<ProcessResult> {
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let mut cursors = if check.pattern.is_some() {
+        log_cursors(client, name).await?
+    } else {
+        Vec::new()
+    };
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| Error::Invalid(format!("HTTP client: {e}")))?;
+    let total =
+        1 + usize::from(check.url.is_some()) + usize::from(check.port.is_some()) + usize::from(check.pattern.is_some());
+    let (mut url_done, mut port_done, mut pattern_done) =
+        (check.url.is_none(), check.port.is_none(), check.pattern.is_none());
+    let mut matched_line = None;
+    let mut missing: Vec<String>;
+    let mut seen_running = false;
+    loop {
+        let info = match client.get_process_info(name).await {
+            Ok(i) => i,
+            Err(Error::Fault(f)) if f.code == FaultCode::BadName => {
+                let mut r = ProcessResult::simple(name, Outcome::NoSuchProcess, None, "no such process");
+                r.fault = Some(FaultCode::BadName);
+                return Ok(r);
+            }
+            Err(e) => return Err(e),
+        };
+        let state = info.state();
+        missing = Vec::new();
+        match state {
+            ProcessState::Running => {
+                seen_running = true;
+                if !url_done && let Some(url) = &check.url {
+                    match url_ok(&http, url, check.expect_status).await {
+                        Ok(()) => url_done = true,
+                        Err(why) => missing.push(why),
+                    }
+                }
+                if !port_done && let Some(addr) = &check.port {
+                    match port_ok(addr).await {
+                        Ok(()) => port_done = true,
+                        Err(why) => missing.push(why),
+                    }
+                }
+            }
+            ProcessState::Starting => missing.push("still STARTING".into()),
+            ProcessState::Backoff
+            | ProcessState::Fatal
+            | ProcessState::Exited
+            | ProcessState::Stopped
+            | ProcessState::Unknown
+            | ProcessState::Stopping => {
+                let why = if seen_running || state != ProcessState::Stopped {
+                    format!("left RUNNING: {state}")
+                } else {
+                    "is not running; start it first".to_owned()
+                };
+                let mut r = ProcessResult::simple(name, Outcome::Failed, Some(state), why);
+                r.failure = Some(failure_details(client, &info, "ABNORMAL_TERMINATION").await);
+                r.fault = Some(FaultCode::AbnormalTermination);
+                return Ok(r);
+            }
+        }
+        if !pattern_done && let Some(re) = &check.pattern {
+            for (src, cursor) in cursors.iter_mut() {
+                let chunk = logs::read_since(
+                    client,
+                    src,
+                    *cursor,
+                    &TailOptions {
+                        lines: 10_000,
+                        ..TailOptions::default()
+                    },
+                )
+                .await?;
+                *cursor = chunk.cursor;
+                if let Some(line) = chunk.lines.iter().find(|l| re.is_match(l)) {
+                    matched_line = Some(line.clone());
+                    pattern_done = true;
+                    break;
+                }
+            }
+            if !pattern_done {
+                missing.push(format!("no log line matched /{re}/ yet"));
+            }
+        }
+        let passed = usize::from(state == ProcessState::Running)
+            + usize::from(check.url.is_some() && url_done)
+            + usize::from(check.port.is_some() && port_done)
+            + usize::from(check.pattern.is_some() && pattern_done);
+        progress(&WaitProgress {
+            elapsed: started.elapsed(),
+            timeout,
+            settled: passed,
+            total,
+        });
+        if state == ProcessState::Running && url_done && port_done && pattern_done {
+            let mut msg = format!("ready after {:.1} s", started.elapsed().as_secs_f64());
+            if let Some(line) = matched_line {
+                msg.push_str(&format!(" (log: {line})"));
+            }
+            return Ok(ProcessResult::simple(name, Outcome::Reached, Some(state), msg));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let mut r = ProcessResult::simple(
+                name,
+                Outcome::TimedOut,
+                Some(state),
+                format!("not ready after {:.0} s: {}", timeout.as_secs_f64(), missing.join("; ")),
+            );
+            r.fault = Some(FaultCode::Failed);
+            let f: Failure = failure_details(client, &info, "TIMEOUT").await;
+            r.failure = Some(f);
+            return Ok(r);
+        }
+        tokio::time::sleep(POLL.min(deadline - now)).await;
+    }
+}
