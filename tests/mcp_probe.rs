@@ -81,7 +81,8 @@ fn official_python_sdk_finds_no_error_in_any_tool() {
         assert_eq!(c["output_schema_valid"], true, "{c}");
     }
     assert_eq!(v["server_info"]["name"], "supervisord-mcp");
-    // The token budget for the whole tool list (o200k), as the issue sets it.
+    // The token budget for the whole tool list (o200k): 1,100 for the base tool set
+    // (issue 3, measured at 1,089), 2,000 with the agent features (issue 4).
     let tokens = v["tools"]["tokens"].as_u64().unwrap();
-    assert!(tokens <= 1100, "tools/list is {tokens} tokens (budget 1,100)");
+    assert!(tokens <= 2000, "tools/list is {tokens} tokens (budget 2,000)");
 }
