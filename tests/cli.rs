@@ -624,7 +624,11 @@ fn webapp_daemon() -> (Daemon, u16) {
         .port();
     let extra = format!(
         "[program:webapp]\ncommand=sh -c 'sleep 1; exec python3 -u -m http.server {port} --bind 127.0.0.1'\n\
-         autostart=false\nstartsecs=0\nstdout_logfile=%(here)s/webapp.out.log\nstderr_logfile=%(here)s/webapp.err.log\n"
+         autostart=false\nstartsecs=0\nstdout_logfile=%(here)s/webapp.out.log\nstderr_logfile=%(here)s/webapp.err.log\n\n\
+         [program:webapp2]\ncommand=python3 -u -m http.server --bind 127.0.0.1 {port}\n\
+         autostart=false\nstartsecs=1\nstartretries=0\nstdout_logfile=%(here)s/webapp2.out.log\nstderr_logfile=%(here)s/webapp2.err.log\n\n\
+         [program:family]\ncommand=sh -c 'sleep 100000 & sleep 100000 & wait'\nautostart=false\nautorestart=false\n\
+         stdout_logfile=%(here)s/family.out.log\nstderr_logfile=%(here)s/family.err.log\n"
     );
     (Daemon::start_with(false, &extra), port)
 }
@@ -744,4 +748,103 @@ fn wait_fails_fast_when_the_process_dies_and_times_out_otherwise() {
         .args(["wait", "sleeper", "--state", "sleepy"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn diagnose_says_why_a_program_quit_and_who_holds_its_port() {
+    let (d, port) = webapp_daemon();
+    // The crasher: one call, everything needed.
+    d.cli(Via::Unix).args(["start", "crasher"]).assert().code(7);
+    let o = d.cli(Via::Unix).args(["diagnose", "crasher"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for want in [
+        "crasher FATAL: Exited too quickly",
+        "command: sh -c",
+        "startretries 0",
+        "crasher: fatal error, config missing",
+        "stdout: (empty)",
+    ] {
+        assert!(out.contains(want), "{want:?} in\n{out}");
+    }
+    let v = json(
+        &d.cli(Via::Http)
+            .args(["diagnose", "crasher", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["state"], "FATAL");
+    assert_eq!(v["config"]["startsecs"], 1);
+    // A port conflict: webapp holds the port, webapp2 cannot bind it.
+    d.cli(Via::Unix).args(["start", "webapp"]).assert().code(0);
+    d.cli(Via::Unix)
+        .args(["wait", "webapp", "--port", &port.to_string(), "--timeout", "20"])
+        .assert()
+        .code(0);
+    d.cli(Via::Unix).args(["start", "webapp2"]).assert().code(7);
+    let o = d.cli(Via::Unix).args(["diagnose", "webapp2"]).output().unwrap();
+    let out = stdout(&o);
+    assert!(out.contains("Address already in use"), "{out}");
+    assert!(
+        out.contains(&format!("port {port} held by pid")) && out.contains("(webapp)"),
+        "{out}"
+    );
+    // Who listens on the port, from status.
+    let o = d
+        .cli(Via::Unix)
+        .args(["status", "--port", &port.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("webapp") && !stdout(&o).contains("webapp2"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains(&format!("port {port}: pid")), "{}", stderr(&o));
+}
+
+#[test]
+fn metrics_and_tree_signals_when_the_daemon_is_local() {
+    let (d, _) = webapp_daemon();
+    d.cli(Via::Unix).args(["start", "family"]).assert().code(0);
+    let v = json(
+        &d.cli(Via::Unix)
+            .args(["status", "family", "--metrics", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let m = &v["processes"][0]["metrics"];
+    assert_eq!(m["children"], 2, "{v}");
+    assert!(m["rss_bytes"].as_u64().unwrap() > 0);
+    let o = d.cli(Via::Unix).args(["status", "--metrics"]).output().unwrap();
+    assert!(stdout(&o).contains("CPU %") && stdout(&o).contains("RSS MB"));
+    // TERM to the whole tree: the shell and both sleeps.
+    let o = d
+        .cli(Via::Unix)
+        .args(["signal", "TERM", "family", "--tree", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let msg = json(&o)["results"][0]["message"].as_str().unwrap().to_owned();
+    let count: usize = msg
+        .split(" to ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(count >= 2, "the shell and its children: {msg}");
+    d.wait_for(10, "family to exit", |_| d.state("family") != "RUNNING");
+    let pids: Vec<u32> = msg
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|t| t.parse().ok())
+        .filter(|p| *p > 3)
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    for pid in pids {
+        // Gone, or a zombie waiting for a reaper (PID 1 in a container may not reap).
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
+        assert!(stat.is_empty() || state == Some('Z'), "pid {pid} survived: {stat}");
+    }
 }

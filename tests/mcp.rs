@@ -539,3 +539,36 @@ async fn read_only_and_allow_limit_what_an_agent_may_do() {
     let r = call(&c, "reload", json!({"dry_run": true})).await;
     assert!(!is_error(&r));
 }
+
+#[tokio::test]
+async fn diagnose_and_local_insight_tools() {
+    let d = Daemon::start();
+    let c = connect(&d, Via::Unix).await;
+    call(&c, "control", json!({"action": "start", "names": ["crasher"]})).await;
+    let r = call(&c, "diagnose", json!({"name": "crasher"})).await;
+    assert!(!is_error(&r));
+    let t = text(&r);
+    assert!(
+        t.starts_with("crasher FATAL: Exited too quickly") && t.contains("crasher: fatal error, config missing"),
+        "{t}"
+    );
+    assert_eq!(structured(&r)["config"]["startretries"], 0);
+    let r = call(&c, "diagnose", json!({"name": "nope"})).await;
+    assert!(is_error(&r) && text(&r).starts_with("BAD_NAME"));
+    d.wait_for(10, "sleeper", |_| d.state("sleeper") == "RUNNING");
+    let r = call(&c, "status", json!({"names": ["sleeper"], "metrics": true})).await;
+    assert!(
+        structured(&r)["processes"][0]["metrics"]["rss_bytes"].as_u64().unwrap() > 0,
+        "{}",
+        text(&r)
+    );
+    assert!(text(&r).contains("rss "), "{}", text(&r));
+    // The daemon's own HTTP port: a listener that is not supervised.
+    let r = call(&c, "status", json!({"port": d.port})).await;
+    assert_eq!(structured(&r)["total"], 0);
+    assert!(
+        text(&r).contains(&format!("port {}: pid {} (not supervised)", d.port, d.pid())),
+        "{}",
+        text(&r)
+    );
+}

@@ -4,9 +4,11 @@ use super::exit;
 use super::output::Printer;
 use super::{Cli, Command, LogsArgs, WaitArgs};
 use crate::config;
+use crate::supervisor::local;
 use crate::supervisor::ops::control::{self, ProcessResult, WaitOptions};
+use crate::supervisor::ops::diagnose;
 use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, TailOptions};
-use crate::supervisor::ops::status::{StatusFilter, status};
+use crate::supervisor::ops::status::{StatusFilter, select_status, status};
 use crate::supervisor::ops::{info, ready, update};
 use crate::supervisor::{Channel, Client, ProcessState};
 use anyhow::Result;
@@ -38,8 +40,22 @@ pub async fn run(cli: Cli) -> Result<u8> {
     let client = connect(&cli.global)?;
     let c = &client;
     match cli.command {
-        Command::Status { names, states } => cmd_status(c, p, &names, &states).await,
-        Command::ListProcesses { states } => cmd_status(c, p, &[], &states).await,
+        Command::Status {
+            names,
+            states,
+            metrics,
+            port,
+        } => cmd_status(c, p, &names, &states, metrics, port).await,
+        Command::ListProcesses { states } => cmd_status(c, p, &[], &states, false, None).await,
+        Command::Diagnose { name, lines } => {
+            let d = diagnose::diagnose(c, &name, lines.clamp(1, 1000)).await?;
+            if p.json {
+                p.json(&d)?;
+            } else {
+                p.line(d.summary().trim_end())?;
+            }
+            Ok(exit::SUCCESS)
+        }
         Command::Start { names, wait } => {
             let opts = wait_options(&wait);
             let r = with_spinner(p, "starting", control::start(c, &names, &opts)).await?;
@@ -55,8 +71,12 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let r = with_spinner(p, "restarting", control::restart(c, &names, &opts)).await?;
             results(p, &r)
         }
-        Command::Signal { signal, names } => {
-            let r = control::signal(c, &signal, &names).await?;
+        Command::Signal { signal, names, tree } => {
+            let r = if tree {
+                control::signal_tree(c, &signal, &names).await?
+            } else {
+                control::signal(c, &signal, &names).await?
+            };
             results(p, &r)
         }
         Command::Pid { names } => cmd_pid(c, p, &names).await,
@@ -171,9 +191,42 @@ fn results(p: Printer, r: &[ProcessResult]) -> Result<u8> {
     Ok(exit::for_results(r))
 }
 
-async fn cmd_status(c: &Client, p: Printer, names: &[String], states: &[String]) -> Result<u8> {
+async fn cmd_status(
+    c: &Client,
+    p: Printer,
+    names: &[String],
+    states: &[String],
+    metrics: bool,
+    port: Option<u16>,
+) -> Result<u8> {
     let states = states.iter().map(|s| parse_state(s)).collect::<Result<Vec<_>>>()?;
-    let report = status(c, names, &StatusFilter { states, group: None }).await?;
+    let filter = StatusFilter { states, group: None };
+    let all = c.get_all_process_info().await?;
+    let mut names = names.to_vec();
+    if let Some(port) = port {
+        let Some(found) = local::port_listeners(c, &all, port).await? else {
+            return Err(usage(format!("--port: {}", local::NOT_LOCAL)));
+        };
+        for l in &found {
+            let owner = l.supervised.as_deref().unwrap_or("not supervised");
+            eprintln!("port {}: pid {} ({owner}) {}", l.port, l.pid, l.command);
+        }
+        names = found.iter().filter_map(|l| l.supervised.clone()).collect();
+        if names.is_empty() {
+            if found.is_empty() {
+                eprintln!("nothing listens on port {port}");
+            }
+            return Ok(exit::STATUS_UNKNOWN);
+        }
+    }
+    let mut report = select_status(&all, &names, &filter);
+    if metrics {
+        let pids: Vec<i64> = report.processes.iter().map(|s| s.pid).collect();
+        let Some(mut m) = local::process_metrics(c, &pids).await? else {
+            return Err(usage(format!("--metrics: {}", local::NOT_LOCAL)));
+        };
+        report.processes.iter_mut().for_each(|s| s.metrics = m.remove(&s.pid));
+    }
     p.status(&report)?;
     Ok(if !report.unknown.is_empty() {
         exit::STATUS_UNKNOWN

@@ -77,6 +77,21 @@ pub enum Command {
         /// Only processes in this state (RUNNING, STOPPED, FATAL, ...); repeatable
         #[arg(long = "state", value_name = "STATE")]
         states: Vec<String>,
+        /// Add CPU %, resident memory and children of each process tree (local daemon)
+        #[arg(long)]
+        metrics: bool,
+        /// Only the process that listens on this TCP port (local daemon)
+        #[arg(long, value_name = "PORT")]
+        port: Option<u16>,
+    },
+    /// Why a process is not running, in one call: state and timing, exit status,
+    /// spawnerr, the last stderr and stdout lines, its configuration, and who holds
+    /// the ports it names (local daemon)
+    Diagnose {
+        name: String,
+        /// stderr lines (stdout gets half as many)
+        #[arg(short = 'n', long, default_value_t = 10)]
+        lines: usize,
     },
     /// List every process (the Python supervisord-mcp's command; same as `status`)
     ListProcesses {
@@ -113,6 +128,9 @@ pub enum Command {
         signal: String,
         #[arg(required = true, value_name = "NAME")]
         names: Vec<String>,
+        /// Signal each process's whole tree (its descendants too; local daemon)
+        #[arg(long)]
+        tree: bool,
     },
     /// Print supervisord's pid, or the pids of processes (`all` for every one)
     Pid { names: Vec<String> },

@@ -70,13 +70,26 @@ impl Printer {
             };
         }
         let mut t = table();
-        t.set_header(["NAME", "STATE", "DESCRIPTION"]);
+        let with_metrics = report.processes.iter().any(|p| p.metrics.is_some());
+        if with_metrics {
+            t.set_header(["NAME", "STATE", "CPU %", "RSS MB", "CHILDREN", "DESCRIPTION"]);
+        } else {
+            t.set_header(["NAME", "STATE", "DESCRIPTION"]);
+        }
         for p in &report.processes {
-            t.add_row([
-                Cell::new(&p.name),
-                Cell::new(p.state.name()).fg(state_color(p.state)),
-                Cell::new(&p.description),
-            ]);
+            let mut row = vec![Cell::new(&p.name), Cell::new(p.state.name()).fg(state_color(p.state))];
+            if with_metrics {
+                match &p.metrics {
+                    Some(m) => {
+                        row.push(Cell::new(format!("{:.1}", m.cpu_percent)));
+                        row.push(Cell::new(format!("{:.1}", m.rss_bytes as f64 / 1_048_576.0)));
+                        row.push(Cell::new(m.children));
+                    }
+                    None => row.extend([Cell::new("-"), Cell::new("-"), Cell::new("-")]),
+                }
+            }
+            row.push(Cell::new(&p.description));
+            t.add_row(row);
         }
         self.line(&t.to_string())
     }

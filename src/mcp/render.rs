@@ -30,7 +30,19 @@ fn proc_line(out: &mut String, p: &ProcView) {
     if !p.info.is_empty() {
         let _ = write!(out, " {}", p.info);
     }
+    if let Some(m) = &p.metrics {
+        let _ = write!(out, " {}", metrics(m));
+    }
     out.push('\n');
+}
+
+/// `cpu 1.5% rss 12.0MB 2 children`.
+pub fn metrics(m: &crate::supervisor::local::Metrics) -> String {
+    let mut s = format!("cpu {}% rss {:.1}MB", m.cpu_percent, m.rss_bytes as f64 / 1_048_576.0);
+    if m.children > 0 {
+        let _ = write!(s, " {} children", m.children);
+    }
+    s
 }
 
 /// Up to this many processes get a line each (with pid); more are grouped by state.
@@ -53,7 +65,15 @@ pub fn status(s: &StatusOut) -> String {
         s.total,
         counts.join(", ")
     );
-    if s.processes.len() <= DETAILED {
+    for l in &s.listeners {
+        let owner = l.supervised.as_deref().unwrap_or("not supervised");
+        let _ = writeln!(out, "port {}: pid {} ({owner}) {}", l.port, l.pid, l.command);
+    }
+    if let Some(n) = &s.note {
+        let _ = writeln!(out, "{n}");
+    }
+    let with_metrics = s.processes.iter().any(|p| p.metrics.is_some());
+    if s.processes.len() <= DETAILED || with_metrics {
         s.processes.iter().for_each(|p| proc_line(&mut out, p));
     } else {
         // One line per state; processes stopped for the same reason share it:

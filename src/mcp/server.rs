@@ -5,10 +5,12 @@
 
 use super::render;
 use super::tools::{
-    self, Action, ControlArgs, LogsArgs, LogsOut, ProcView, ReloadArgs, ResultsOut, StatusArgs, StatusOut, Stream,
-    WaitArgs,
+    self, Action, ControlArgs, DiagnoseArgs, LogsArgs, LogsOut, ProcView, ReloadArgs, ResultsOut, StatusArgs,
+    StatusOut, Stream, WaitArgs,
 };
+use crate::supervisor::local;
 use crate::supervisor::ops::control::{self, ProcessResult, WaitOptions};
+use crate::supervisor::ops::diagnose;
 use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
 use crate::supervisor::ops::ready::{self, ReadyCheck};
 use crate::supervisor::ops::status::{StatusFilter, select_status};
@@ -116,7 +118,27 @@ impl SupervisorMcp {
             Ok(r) => r,
             Err(e) => return Ok(failure(&e)),
         };
-        let report = select_status(&all, &a.names, &filter);
+        let mut names = a.names.clone();
+        let mut listeners = Vec::new();
+        let mut note = None;
+        if let Some(port) = a.port {
+            match local::port_listeners(&self.client, &all, port).await {
+                Ok(Some(found)) => {
+                    names = found.iter().filter_map(|l| l.supervised.clone()).collect();
+                    if names.is_empty() {
+                        // Nothing supervised listens there: select nothing.
+                        names.push(format!("port {port}"));
+                    }
+                    listeners = found;
+                }
+                Ok(None) => note = Some(format!("port: {}", local::NOT_LOCAL)),
+                Err(e) => return Ok(failure(&e)),
+            }
+        }
+        let mut report = select_status(&all, &names, &filter);
+        if a.port.is_some() {
+            report.unknown.clear();
+        }
         let counts: BTreeMap<String, usize> = report
             .counts()
             .into_iter()
@@ -124,7 +146,7 @@ impl SupervisorMcp {
             .collect();
         let total = report.processes.len();
         let limit = a.limit.unwrap_or(DEFAULT_LIMIT).max(1);
-        let processes: Vec<ProcView> = report
+        let mut processes: Vec<ProcView> = report
             .processes
             .iter()
             .skip(a.offset)
@@ -137,14 +159,23 @@ impl SupervisorMcp {
                 info: match p.state {
                     ProcessState::Running | ProcessState::Starting | ProcessState::Stopping => String::new(),
                     ProcessState::Exited => format!("exit {}, {}", p.exitstatus, p.description),
-                    // The logs tool is where the details are.
+                    // The logs and diagnose tools are where the details are.
                     _ => p
                         .description
                         .trim_end_matches(" (process log may have details)")
                         .to_owned(),
                 },
+                metrics: None,
             })
             .collect();
+        if a.metrics {
+            let pids: Vec<i64> = processes.iter().map(|p| p.pid).collect();
+            match local::process_metrics(&self.client, &pids).await {
+                Ok(Some(mut m)) => processes.iter_mut().for_each(|p| p.metrics = m.remove(&p.pid)),
+                Ok(None) => note = Some(format!("metrics: {}", local::NOT_LOCAL)),
+                Err(e) => return Ok(failure(&e)),
+            }
+        }
         let end = a.offset + processes.len();
         let out = StatusOut {
             daemon: tools::DaemonView {
@@ -158,6 +189,8 @@ impl SupervisorMcp {
             processes,
             next_offset: (end < total).then_some(end),
             unknown: report.unknown,
+            listeners,
+            note,
         };
         let is_error = !out.unknown.is_empty();
         answer(render::status(&out), &out, is_error)
@@ -185,7 +218,11 @@ impl SupervisorMcp {
                         None,
                     ));
                 };
-                control::signal(c, sig, &a.names).await
+                if a.tree.unwrap_or(false) {
+                    control::signal_tree(c, sig, &a.names).await
+                } else {
+                    control::signal(c, sig, &a.names).await
+                }
             }
             Action::Stdin => {
                 let Some(text) = a.text.as_deref() else {
@@ -316,6 +353,14 @@ impl SupervisorMcp {
         }
     }
 
+    async fn diagnose(&self, a: DiagnoseArgs) -> Result<CallToolResult, McpError> {
+        let lines = a.lines.unwrap_or(10).clamp(1, 200);
+        match diagnose::diagnose(&self.client, &a.name, lines).await {
+            Ok(d) => answer(d.summary(), &d, false),
+            Err(e) => Ok(failure(&e)),
+        }
+    }
+
     async fn reload(&self, a: ReloadArgs) -> Result<CallToolResult, McpError> {
         if !a.dry_run
             && let Err(e) = self.policy.check_global("reload")
@@ -351,9 +396,10 @@ impl SupervisorMcp {
             tools::CONTROL => self.control(parse(args)?).await,
             tools::LOGS => self.logs(parse(args)?).await,
             tools::WAIT => self.wait(parse(args)?, ctx).await,
+            tools::DIAGNOSE => self.diagnose(parse(args)?).await,
             tools::RELOAD => self.reload(parse(args)?).await,
             other => Err(McpError::invalid_params(
-                format!("unknown tool {other:?}; the tools are status, control, logs, wait, reload"),
+                format!("unknown tool {other:?}; the tools are status, control, logs, wait, diagnose, reload"),
                 None,
             )),
         }

@@ -26,6 +26,11 @@ pub struct StatusArgs {
     pub offset: usize,
     /// Most to list (default 100)
     pub limit: Option<usize>,
+    /// Add CPU %, RSS and child count per process tree (local daemon)
+    #[serde(default)]
+    pub metrics: bool,
+    /// Only the process listening on this TCP port (local daemon)
+    pub port: Option<u16>,
 }
 
 /// One process in `status`.
@@ -42,6 +47,8 @@ pub struct ProcView {
     /// When not RUNNING: spawn error, exit status or stop time
     #[serde(skip_serializing_if = "String::is_empty")]
     pub info: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<crate::supervisor::local::Metrics>,
 }
 
 fn is_zero(v: &i64) -> bool {
@@ -72,6 +79,12 @@ pub struct StatusOut {
     /// Names that matched nothing
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// Who listens on the port asked for
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub listeners: Vec<crate::supervisor::local::Listener>,
+    /// Why metrics or ports are missing
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// What `control` does.
@@ -96,6 +109,8 @@ pub struct ControlArgs {
     pub signal: Option<String>,
     /// For stdin (add \n)
     pub text: Option<String>,
+    /// signal: also every descendant (local daemon)
+    pub tree: Option<bool>,
     /// Wait for the end state (default true)
     pub wait: Option<bool>,
     /// Max seconds (default 60)
@@ -186,6 +201,15 @@ impl From<WaitState> for ProcessState {
     }
 }
 
+/// `diagnose` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DiagnoseArgs {
+    /// Namespec
+    pub name: String,
+    /// stderr lines (default 10; stdout gets half)
+    pub lines: Option<usize>,
+}
+
 /// `reload` arguments.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct ReloadArgs {
@@ -205,6 +229,7 @@ pub const STATUS: &str = "status";
 pub const CONTROL: &str = "control";
 pub const LOGS: &str = "logs";
 pub const WAIT: &str = "wait";
+pub const DIAGNOSE: &str = "diagnose";
 pub const RELOAD: &str = "reload";
 
 fn tool<A: JsonSchema, O: JsonSchema>(
@@ -234,7 +259,7 @@ pub fn all() -> Vec<Tool> {
     vec![
         tool::<StatusArgs, StatusOut>(
             STATUS,
-            "supervisord's state and version, and its processes: state, pid, uptime, why stopped. Filters, paging.",
+            "supervisord's state and version, and its processes: state, pid, uptime, why stopped; CPU/memory; who listens on a port. Filters, paging.",
             reads(),
         ),
         tool::<ControlArgs, ResultsOut>(
@@ -250,6 +275,11 @@ pub fn all() -> Vec<Tool> {
         tool::<WaitArgs, ResultsOut>(
             WAIT,
             "Wait until processes reach a state, or one is ready (url, port or log pattern), with progress; fails fast, with stderr, if it dies.",
+            reads(),
+        ),
+        tool::<DiagnoseArgs, crate::supervisor::ops::diagnose::Diagnosis>(
+            DIAGNOSE,
+            "Why a process is not running, in one call: state, timing, exit status, spawnerr, stderr/stdout tails, config, who holds its ports.",
             reads(),
         ),
         tool::<ReloadArgs, ReloadOut>(

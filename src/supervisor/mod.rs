@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod error;
+pub mod local;
 pub mod ops;
 pub mod policy;
 pub mod transport;

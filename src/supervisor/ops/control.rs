@@ -683,3 +683,33 @@ pub async fn send_stdin(client: &Client, name: &str, text: &str) -> Result<Proce
         Err(e) => Err(e),
     }
 }
+
+/// Sends `signal` to each named process and every descendant (its whole tree, as
+/// `stopasgroup` would), read from /proc. Only for a daemon on this host: a remote
+/// one gives an error saying so. Processes not running are reported NOT_RUNNING.
+pub async fn signal_tree(client: &Client, signal: &str, names: &[String]) -> Result<Vec<ProcessResult>> {
+    crate::supervisor::local::LocalHost::require(client).await?;
+    let all = client.get_all_process_info().await?;
+    let sel = select(&all, names);
+    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    for p in &sel.processes {
+        let n = p.namespec();
+        let pid = i32::try_from(p.pid).unwrap_or(0);
+        if pid <= 0 {
+            if sel.explicit.contains(&n) {
+                let mut r = ProcessResult::new(n, Outcome::Failed, Some(p.state()), "not running");
+                r.fault = Some(FaultCode::NotRunning);
+                results.push(r);
+            }
+            continue;
+        }
+        let sent = crate::supervisor::local::signal_tree(pid, signal)?;
+        results.push(ProcessResult::new(
+            n,
+            Outcome::Signalled,
+            Some(p.state()),
+            format!("signalled {signal} to {} processes (pids {:?})", sent.len(), sent),
+        ));
+    }
+    Ok(results)
+}

@@ -3,6 +3,7 @@
 //! state, lines that are lines, updates that apply).
 
 pub mod control;
+pub mod diagnose;
 pub mod info;
 pub mod logs;
 pub mod names;

@@ -30,6 +30,9 @@ pub struct ProcessStatus {
     pub stop: i64,
     pub stdout_logfile: String,
     pub stderr_logfile: String,
+    /// CPU, memory and children of its process tree, when asked for (local daemon).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<crate::supervisor::local::Metrics>,
 }
 
 impl From<&ProcessInfo> for ProcessStatus {
@@ -47,6 +50,7 @@ impl From<&ProcessInfo> for ProcessStatus {
             stop: p.stop,
             stdout_logfile: p.stdout_logfile.clone(),
             stderr_logfile: p.stderr_logfile.clone(),
+            metrics: None,
         }
     }
 }

@@ -1,0 +1,308 @@
+//! One-call diagnosis: what the Python peer's README needs five calls for when a
+//! program "quits quickly". State and timing, exit status and spawnerr, the last
+//! stderr and stdout lines, the program's configuration, and (when the daemon is on
+//! this host) who holds the ports the program mentions, with CPU and memory.
+
+use super::logs::{self, LogSource, TailOptions};
+use crate::supervisor::Client;
+use crate::supervisor::client::{Call, decode_value};
+use crate::supervisor::error::{Error, FaultCode, Result};
+use crate::supervisor::local::{self, Listener, LocalHost, Metrics};
+use crate::supervisor::types::{Channel, ConfigInfo, ProcessInfo, ProcessState};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::time::Duration;
+
+/// A program's configuration, as the daemon runs it (`getAllConfigInfo`).
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct ProgramConfig {
+    pub command: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory: Option<String>,
+    pub autostart: bool,
+    /// Missing before supervisor 4.4.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autorestart: Option<String>,
+    pub startsecs: i64,
+    pub startretries: i64,
+    pub stopwaitsecs: i64,
+    pub redirect_stderr: bool,
+}
+
+impl From<ConfigInfo> for ProgramConfig {
+    fn from(c: ConfigInfo) -> Self {
+        ProgramConfig {
+            command: c.command,
+            directory: c.directory.filter(|d| !d.is_empty() && d != "none"),
+            autostart: c.autostart,
+            autorestart: c.autorestart,
+            startsecs: c.startsecs,
+            startretries: c.startretries,
+            stopwaitsecs: c.stopwaitsecs,
+            redirect_stderr: c.redirect_stderr,
+        }
+    }
+}
+
+/// Everything about one process, for finding out why it does not run.
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct Diagnosis {
+    /// Full namespec.
+    pub name: String,
+    pub state: ProcessState,
+    pub description: String,
+    pub pid: i64,
+    /// Seconds since the last start; `None` if never started.
+    pub started_ago_s: Option<i64>,
+    /// How long the last run lasted, seconds, when it has stopped.
+    pub ran_s: Option<i64>,
+    /// The exit status, when the daemon knows it.
+    pub exitstatus: Option<i64>,
+    pub spawnerr: String,
+    pub stderr: Vec<String>,
+    pub stdout: Vec<String>,
+    pub stdout_logfile: String,
+    pub stderr_logfile: String,
+    pub config: Option<ProgramConfig>,
+    /// Ports named in the command or the logs, and who listens on them (local only).
+    pub ports: Vec<Listener>,
+    /// The process tree's CPU and memory, when running (local only).
+    pub metrics: Option<Metrics>,
+    /// Why ports and metrics are missing (a remote daemon).
+    pub note: Option<String>,
+}
+
+/// Port numbers in a command line: those [`mentioned_ports`] finds, and any bare
+/// argument from 1024 to 65535 (`http.server 8000`). Only ports something listens
+/// on are ever reported, so a number that is no port costs nothing.
+pub fn command_ports(command: &str) -> Vec<u16> {
+    let mut out = mentioned_ports(&[command]);
+    for word in command.split_whitespace() {
+        if let Ok(p) = word.trim_matches(|c| c == '\'' || c == '"').parse::<u16>()
+            && p >= 1024
+            && !out.contains(&p)
+        {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Port numbers a program mentions: `--port 8000`, `port=8000`, `-p 8000`,
+/// `host:8000`, "address already in use ... 8000".
+pub fn mentioned_ports(texts: &[&str]) -> Vec<u16> {
+    let Ok(re) = regex::Regex::new(r"(?i)(?:\bport\b\W{0,3}|--port[= ]|\s-p\s*|[a-z0-9\]:]:)(\d{2,5})\b") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for t in texts {
+        for c in re.captures_iter(t) {
+            if let Some(p) = c.get(1).and_then(|m| m.as_str().parse::<u16>().ok())
+                && p >= 80
+                && !out.contains(&p)
+            {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Diagnoses one process (`name` or `group:name`), with the last `lines` lines of
+/// stderr (and half as many of stdout). Errors: BAD_NAME, transport errors.
+pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagnosis> {
+    let calls = [
+        Call::new("supervisor.getProcessInfo", vec![name.into()]),
+        Call::new("supervisor.getAllConfigInfo", vec![]),
+        Call::new("supervisor.getAllProcessInfo", vec![]),
+    ];
+    let mut replies = client.multicall(&calls).await?.into_iter();
+    let mut next = |m: &str| match replies.next() {
+        Some(Ok(v)) => Ok(v),
+        Some(Err(f)) => Err(Error::Fault(f)),
+        None => Err(Error::Shape {
+            method: m.into(),
+            detail: "missing from multicall".into(),
+        }),
+    };
+    let info: ProcessInfo = decode_value("supervisor.getProcessInfo", next("getProcessInfo")?)?;
+    let configs: Vec<ConfigInfo> = decode_value("supervisor.getAllConfigInfo", next("getAllConfigInfo")?)?;
+    let all: Vec<ProcessInfo> = decode_value("supervisor.getAllProcessInfo", next("getAllProcessInfo")?)?;
+    let ns = info.namespec();
+    let tail = |n: usize| TailOptions {
+        lines: n,
+        max_bytes: 256 * 1024,
+        raw: false,
+    };
+    let read = |ch: Channel, n: usize| {
+        let src = LogSource::process(&ns, ch);
+        async move {
+            match logs::tail(client, &src, &tail(n)).await {
+                Ok(t) => Ok(t.lines),
+                Err(Error::Fault(f)) if f.code == FaultCode::NoFile => Ok(Vec::new()),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    let stderr = read(Channel::Stderr, lines).await?;
+    let stdout = read(Channel::Stdout, lines.div_ceil(2)).await?;
+    let config = configs
+        .into_iter()
+        .find(|c| c.namespec() == ns)
+        .map(ProgramConfig::from);
+    let state = info.state();
+    let (mut ports, mut metrics, mut note) = (Vec::new(), None, None);
+    match LocalHost::detect(client).await? {
+        Some(_) => {
+            let texts: Vec<&str> = stderr.iter().chain(stdout.iter()).map(String::as_str).collect();
+            let mut wanted = mentioned_ports(&texts);
+            if let Some(c) = &config {
+                wanted.extend(
+                    command_ports(&c.command)
+                        .into_iter()
+                        .filter(|p| !wanted.contains(p))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            let supervised: HashMap<i32, String> = all
+                .iter()
+                .filter(|p| p.pid > 0)
+                .map(|p| (i32::try_from(p.pid).unwrap_or(0), p.namespec()))
+                .collect();
+            ports = local::listeners(&wanted, &supervised);
+            if info.pid > 0 {
+                let pid = i32::try_from(info.pid).unwrap_or(0);
+                metrics = local::metrics(&[pid], Duration::from_millis(200)).await.remove(&pid);
+            }
+        }
+        None => note = Some(format!("ports and metrics: {}", local::NOT_LOCAL)),
+    }
+    let started = info.start > 0;
+    Ok(Diagnosis {
+        name: ns,
+        state,
+        description: info.description.clone(),
+        pid: info.pid,
+        started_ago_s: started.then(|| (info.now - info.start).max(0)),
+        ran_s: (started && info.stop >= info.start && state.is_stopped()).then(|| info.stop - info.start),
+        exitstatus: (info.exitstatus != 0 || matches!(state, ProcessState::Exited | ProcessState::Stopped) && started)
+            .then_some(info.exitstatus),
+        spawnerr: info.spawnerr.clone(),
+        stderr,
+        stdout,
+        stdout_logfile: info.stdout_logfile.clone(),
+        stderr_logfile: info.stderr_logfile.clone(),
+        config,
+        ports,
+        metrics,
+        note,
+    })
+}
+
+fn ago(secs: i64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min", secs / 60),
+        _ => format!("{} h", secs / 3600),
+    }
+}
+
+impl Diagnosis {
+    /// The diagnosis as a few lines of text, for people and for a model's context.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let _ = write!(out, "{} {}", self.name, self.state);
+        if !self.spawnerr.is_empty() {
+            let _ = write!(
+                out,
+                ": {}",
+                self.spawnerr.trim_end_matches(" (process log may have details)")
+            );
+        } else if !self.description.is_empty() {
+            let _ = write!(out, ": {}", self.description);
+        }
+        if let Some(code) = self.exitstatus {
+            let _ = write!(out, "; exit {code}");
+        }
+        match (self.started_ago_s, self.ran_s) {
+            (Some(s), Some(r)) => {
+                let _ = write!(out, "; started {} ago, ran {r} s", ago(s));
+            }
+            (Some(s), None) => {
+                let _ = write!(out, "; started {} ago", ago(s));
+            }
+            _ => out.push_str("; never started"),
+        }
+        out.push('\n');
+        if let Some(c) = &self.config {
+            let _ = writeln!(out, "command: {}", c.command);
+            let dir = c.directory.as_deref().map(|d| format!("dir {d}; ")).unwrap_or_default();
+            let restart = c
+                .autorestart
+                .as_deref()
+                .map(|a| format!(" autorestart {a};"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{dir}autostart {};{restart} startsecs {}; startretries {}; stopwaitsecs {}",
+                c.autostart, c.startsecs, c.startretries, c.stopwaitsecs
+            );
+        }
+        for (label, lines) in [("stderr", &self.stderr), ("stdout", &self.stdout)] {
+            if lines.is_empty() {
+                let _ = writeln!(out, "{label}: (empty)");
+            } else {
+                let _ = writeln!(out, "{label}:");
+                // Identical consecutive lines (a crash loop) once, with a count.
+                let mut i = 0;
+                while i < lines.len() {
+                    let run = lines[i..].iter().take_while(|l| **l == lines[i]).count();
+                    if run > 1 {
+                        let _ = writeln!(out, "  {} (×{run})", lines[i]);
+                    } else {
+                        let _ = writeln!(out, "  {}", lines[i]);
+                    }
+                    i += run;
+                }
+            }
+        }
+        for l in &self.ports {
+            let owner = l.supervised.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+            let _ = writeln!(out, "port {} held by pid {}{owner}: {}", l.port, l.pid, l.command);
+        }
+        if let Some(m) = &self.metrics {
+            let _ = writeln!(
+                out,
+                "cpu {}%, rss {:.1} MB, {} children",
+                m.cpu_percent,
+                m.rss_bytes as f64 / 1_048_576.0,
+                m.children
+            );
+        }
+        if let Some(n) = &self.note {
+            let _ = writeln!(out, "{n}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_ports_in_commands_and_errors() {
+        let ports = mentioned_ports(&[
+            "python3 -m http.server 8000 --port 8001",
+            "Error: listen EADDRINUSE: address already in use :::3000",
+            "gunicorn -b 127.0.0.1:5000 app",
+            "OSError: [Errno 98] Address already in use (port=9000)",
+            "at 06:12:01 tick 1",
+            "redis -p 6380",
+        ]);
+        assert_eq!(ports, [8001, 3000, 5000, 9000, 6380]);
+        assert_eq!(command_ports("python3 -m http.server --bind 127.0.0.1 36857"), [36857]);
+        assert_eq!(command_ports("sleep 100000"), Vec::<u16>::new());
+    }
+}
