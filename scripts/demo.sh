@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --release --quiet
 BIN=target/release/supervisord-mcp
-mkdir -p run
+mkdir -p run/programs
 if ! .venv/bin/supervisorctl -c supervisord.conf.example pid >/dev/null 2>&1; then
   .venv/bin/supervisord -c supervisord.conf.example
   # Wait until the autostart programs are RUNNING (idempotent start waits for it).

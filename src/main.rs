@@ -50,6 +50,6 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<u8> {
     };
     let policy = supervisord_mcp::supervisor::Policy::new(args.read_only, &args.allow)?;
     let client = cli::commands::connect(&cli.global)?;
-    supervisord_mcp::mcp::serve_stdio(client, policy).await?;
+    supervisord_mcp::mcp::serve_stdio(client, policy, cli.global.include_dir.clone()).await?;
     Ok(exit::SUCCESS)
 }

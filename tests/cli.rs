@@ -848,3 +848,166 @@ fn metrics_and_tree_signals_when_the_daemon_is_local() {
         assert!(stat.is_empty() || state == Some('Z'), "pid {pid} survived: {stat}");
     }
 }
+
+#[test]
+fn programs_are_added_changed_and_removed_through_the_include_directory() {
+    let d = Daemon::start();
+    let o = d
+        .cli(Via::Unix)
+        .args([
+            "program",
+            "add",
+            "api",
+            "--command",
+            "sleep 100000",
+            "--env",
+            "MODE=dev",
+            "--startsecs",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{} {}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("api: added") && stdout(&o).contains("api: started"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(d.state("api"), "RUNNING");
+    let file = std::fs::read_to_string(d.path("conf.d/api.conf")).unwrap();
+    assert!(file.contains("environment=MODE=\"dev\""), "{file}");
+    // Change: stopped, removed, added again, started.
+    let o = d
+        .cli(Via::Http)
+        .args(["program", "add", "api", "--command", "sleep 99999", "--numprocs", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("api: changed"));
+    assert_eq!(d.state("api:api_01"), "RUNNING");
+    // Remove: gone, and its file too.
+    d.cli(Via::Unix).args(["program", "remove", "api"]).assert().code(0);
+    d.cli(Via::Unix).args(["status", "api:*"]).assert().code(4);
+    assert!(!d.path("conf.d/api.conf").exists());
+    // Injection and bad names are refused before anything is written.
+    for args in [
+        vec!["program", "add", "x]\n[program:evil", "--command", "true"],
+        vec!["program", "add", "ok", "--command", "true\n[program:evil]\ncommand=id"],
+        vec!["program", "add", "ok", "--command", "true", "--env", "BAD KEY=1"],
+    ] {
+        let o = d.cli(Via::Unix).args(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    assert_eq!(
+        std::fs::read_dir(d.path("conf.d")).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    // A file we did not write is never touched.
+    std::fs::write(d.path("conf.d/mine.conf"), "[program:mine]\ncommand=sleep 1\n").unwrap();
+    let o = d
+        .cli(Via::Unix)
+        .args(["program", "add", "mine", "--command", "true"])
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("not written by supervisord-mcp"), "{}", stderr(&o));
+}
+
+#[test]
+fn run_returns_exit_status_and_output_and_kills_the_tree_on_timeout() {
+    let d = Daemon::start();
+    let o = d
+        .cli(Via::Unix)
+        .args(["run", "--", "sh", "-c", "echo out line; echo err line >&2; exit 3"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "out line\n");
+    assert!(
+        stderr(&o).contains("err line") && stderr(&o).contains("exit 3"),
+        "{}",
+        stderr(&o)
+    );
+    let v = json(
+        &d.cli(Via::Unix)
+            .args(["run", "--json", "--", "echo", "it's quoted"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["exitstatus"], 0);
+    assert_eq!(v["stdout"], serde_json::json!(["it's quoted"]));
+    // Timeout: the whole tree is stopped, and nothing is left behind.
+    let o = d
+        .cli(Via::Unix)
+        .args([
+            "run",
+            "--timeout",
+            "1",
+            "--",
+            "sh",
+            "-c",
+            "sleep 100.25 & sleep 100.25; wait",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(124), "{}", stderr(&o));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 100.25"])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "leftover: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+    let v = json(&d.cli(Via::Unix).args(["status", "--json"]).output().unwrap());
+    assert!(!v.to_string().contains("run-"), "transient programs are removed");
+    assert_eq!(std::fs::read_dir(d.path("conf.d")).unwrap().count(), 0);
+}
+
+#[test]
+fn without_an_include_directory_the_error_says_how_to_configure_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("s.sock");
+    let conf = dir.path().join("s.conf");
+    std::fs::write(
+        &conf,
+        "[unix_http_server]\nfile=%(here)s/s.sock\n[supervisord]\nlogfile=%(here)s/d.log\npidfile=%(here)s/d.pid\nnodaemon=true\n\
+         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(supervisord_bin())
+        .arg("-c")
+        .arg(&conf)
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let o = bare_cli()
+        .args([
+            "-s",
+            &format!("unix://{}", sock.display()),
+            "program",
+            "add",
+            "x",
+            "--command",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("[include]") && stderr(&o).contains("--include-dir"),
+        "{}",
+        stderr(&o)
+    );
+}

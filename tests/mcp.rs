@@ -90,7 +90,10 @@ async fn tools_are_few_described_annotated_and_object_typed() {
     assert_eq!(server.version, env!("CARGO_PKG_VERSION"));
     let tools = c.list_all_tools().await.unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-    assert_eq!(names, ["status", "control", "logs", "wait", "reload"]);
+    assert_eq!(
+        names,
+        ["status", "control", "logs", "wait", "diagnose", "program", "reload"]
+    );
     for t in &tools {
         assert!(t.description.as_ref().is_some_and(|d| d.len() > 20), "{}", t.name);
         assert_eq!(t.input_schema.get("type"), Some(&json!("object")), "{}", t.name);
@@ -102,7 +105,7 @@ async fn tools_are_few_described_annotated_and_object_typed() {
         );
         let a = t.annotations.as_ref().expect("annotations");
         assert_eq!(a.open_world_hint, Some(false));
-        let read_only = matches!(t.name.as_ref(), "status" | "logs" | "wait");
+        let read_only = matches!(t.name.as_ref(), "status" | "logs" | "wait" | "diagnose");
         assert_eq!(a.read_only_hint.unwrap_or(false), read_only, "{}", t.name);
         if !read_only {
             assert_eq!(a.destructive_hint, Some(true), "{}", t.name);
@@ -511,7 +514,7 @@ async fn read_only_and_allow_limit_what_an_agent_may_do() {
         .iter()
         .map(|t| t.name.to_string())
         .collect();
-    assert_eq!(names, ["status", "logs", "wait"]);
+    assert_eq!(names, ["status", "logs", "wait", "diagnose"]);
     let r = call(&ro, "control", json!({"action": "stop", "names": ["sleeper"]})).await;
     assert!(is_error(&r) && text(&r).starts_with("REFUSED"), "{}", text(&r));
     assert_eq!(d.state("sleeper"), "RUNNING");
@@ -571,4 +574,56 @@ async fn diagnose_and_local_insight_tools() {
         "{}",
         text(&r)
     );
+}
+
+#[tokio::test]
+async fn program_tool_adds_runs_and_removes() {
+    let d = Daemon::start();
+    let c = connect(&d, Via::Unix).await;
+    let r = call(
+        &c,
+        "program",
+        json!({"action": "add", "name": "api", "command": "sleep 100000", "startsecs": 0}),
+    )
+    .await;
+    assert!(!is_error(&r), "{}", text(&r));
+    assert_eq!(structured(&r)["added"]["action"], "added");
+    assert_eq!(d.state("api"), "RUNNING");
+    let r = call(
+        &c,
+        "program",
+        json!({"action": "run", "command": "sh -c 'echo hello; exit 2'"}),
+    )
+    .await;
+    assert_eq!(structured(&r)["run"]["exitstatus"], 2, "{}", text(&r));
+    assert!(
+        text(&r).starts_with("exit 2") && text(&r).contains("hello"),
+        "{}",
+        text(&r)
+    );
+    let r = call(&c, "program", json!({"action": "remove", "name": "api"})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let r = call(
+        &c,
+        "program",
+        json!({"action": "add", "name": "bad\nname", "command": "true"}),
+    )
+    .await;
+    assert!(is_error(&r) && text(&r).starts_with("INVALID"), "{}", text(&r));
+    // Policy: --allow limits names, and refuses run.
+    let limited = connect_with(
+        &d.url(Via::Unix),
+        Duration::from_secs(5),
+        Policy::new(false, &["web*".into()]).unwrap(),
+    )
+    .await;
+    let r = call(
+        &limited,
+        "program",
+        json!({"action": "add", "name": "api", "command": "true"}),
+    )
+    .await;
+    assert!(is_error(&r) && text(&r).starts_with("REFUSED"));
+    let r = call(&limited, "program", json!({"action": "run", "command": "id"})).await;
+    assert!(is_error(&r) && text(&r).starts_with("REFUSED"));
 }

@@ -35,6 +35,7 @@ fn official_python_sdk_finds_no_error_in_any_tool() {
     let d = Daemon::start();
     d.cli(Via::Unix).args(["start", "web:web_a"]).assert().code(0);
     let report = d.path("probe.json");
+    let port_check = format!(r#"{{"names":["sleeper"],"port":"{}","timeout_s":10}}"#, d.port);
     let calls: &[(&str, &str)] = &[
         ("status", r#"{}"#),
         ("status", r#"{"names":["worker:*"],"state":["RUNNING"],"limit":2}"#),
@@ -49,6 +50,12 @@ fn official_python_sdk_finds_no_error_in_any_tool() {
         ("logs", r#"{"lines":3}"#),
         ("wait", r#"{"names":["web:*"],"state":"RUNNING","timeout_s":10}"#),
         ("reload", r#"{"dry_run":true}"#),
+        ("diagnose", r#"{"name":"sleeper"}"#),
+        ("status", r#"{"names":["sleeper"],"metrics":true}"#),
+        ("wait", &port_check),
+        ("program", r#"{"action":"run","command":"echo hi"}"#),
+        ("program", r#"{"action":"add","name":"extra","command":"sleep 1000"}"#),
+        ("program", r#"{"action":"remove","name":"extra"}"#),
     ];
     let mut cmd = Command::new(python());
     cmd.arg(probe_script())
@@ -71,7 +78,7 @@ fn official_python_sdk_finds_no_error_in_any_tool() {
     );
     let v: serde_json::Value = serde_json::from_str(&text).expect("probe report");
     assert_eq!(v["ok"], true, "{text}");
-    assert_eq!(v["tools"]["count"], 5);
+    assert_eq!(v["tools"]["count"], 7);
     let calls_made = v["calls"].as_array().unwrap();
     for c in calls_made
         .iter()

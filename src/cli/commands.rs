@@ -9,7 +9,7 @@ use crate::supervisor::ops::control::{self, ProcessResult, WaitOptions};
 use crate::supervisor::ops::diagnose;
 use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, TailOptions};
 use crate::supervisor::ops::status::{StatusFilter, select_status, status};
-use crate::supervisor::ops::{info, ready, update};
+use crate::supervisor::ops::{info, programs, ready, update};
 use crate::supervisor::{Channel, Client, ProcessState};
 use anyhow::Result;
 use clap::CommandFactory;
@@ -81,6 +81,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Pid { names } => cmd_pid(c, p, &names).await,
         Command::Wait(args) => cmd_wait(c, p, &args).await,
+        Command::Program(cmd) => cmd_program(c, p, &cli.global, cmd).await,
+        Command::Run(args) => cmd_run(c, p, &cli.global, &args).await,
         Command::Logs(args) => cmd_logs(c, p, &args).await,
         Command::Maintail { lines, follow, raw } => cmd_maintail(c, p, lines, follow, raw).await,
         Command::Clear { names } => cmd_clear(c, p, &names).await,
@@ -235,6 +237,120 @@ async fn cmd_status(
     } else {
         exit::SUCCESS
     })
+}
+
+/// `KEY=VALUE` pairs from `--env`.
+fn env_pairs(pairs: &[String]) -> Result<std::collections::BTreeMap<String, String>> {
+    pairs
+        .iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| usage(format!("--env {kv:?}: use KEY=VALUE")))
+        })
+        .collect()
+}
+
+/// Errors that are the user's input (a bad name or value): exit 2.
+fn invalid_as_usage(e: crate::supervisor::Error) -> anyhow::Error {
+    match e {
+        crate::supervisor::Error::Invalid(m) => usage(m),
+        other => other.into(),
+    }
+}
+
+async fn cmd_program(c: &Client, p: Printer, g: &super::GlobalOpts, cmd: super::ProgramCmd) -> Result<u8> {
+    let dir = programs::include_dir(c, g.include_dir.as_deref())
+        .await
+        .map_err(invalid_as_usage)?;
+    match cmd {
+        super::ProgramCmd::Add(a) => {
+            let spec = programs::ProgramSpec {
+                name: a.name.clone(),
+                command: a.command.clone(),
+                directory: a.directory.clone(),
+                environment: env_pairs(&a.env)?,
+                autostart: Some(a.autostart),
+                autorestart: a.autorestart.clone(),
+                startsecs: a.startsecs,
+                startretries: a.startretries,
+                numprocs: a.numprocs,
+                redirect_stderr: a.redirect_stderr.then_some(true),
+            };
+            spec.render().map_err(invalid_as_usage)?;
+            let added = with_spinner(
+                p,
+                "adding",
+                programs::add(c, &dir, &spec, !a.no_start, &wait_options(&a.wait)),
+            )
+            .await?;
+            if p.json {
+                p.json(&added)?;
+            } else {
+                p.line(&format!("{}: {} ({})", added.name, added.action, added.file))?;
+                if !added.processes.is_empty() {
+                    p.results(&added.processes)?;
+                }
+            }
+            Ok(exit::for_results(&added.processes))
+        }
+        super::ProgramCmd::Remove { name } => {
+            let msg = programs::remove(c, &dir, &name, Duration::from_secs(60))
+                .await
+                .map_err(invalid_as_usage)?;
+            if p.json {
+                p.json(&serde_json::json!({ "name": name, "outcome": "removed", "message": msg }))?;
+            } else {
+                p.line(&msg)?;
+            }
+            Ok(exit::SUCCESS)
+        }
+    }
+}
+
+async fn cmd_run(c: &Client, p: Printer, g: &super::GlobalOpts, a: &super::RunArgs) -> Result<u8> {
+    let dir = programs::include_dir(c, g.include_dir.as_deref())
+        .await
+        .map_err(invalid_as_usage)?;
+    let command = shell_join(&a.command);
+    let env = env_pairs(&a.env)?;
+    let timeout = Duration::from_secs_f64(a.timeout.max(0.0));
+    let r = with_spinner(
+        p,
+        "running",
+        programs::run(c, &dir, &command, a.directory.as_deref(), &env, timeout, a.lines),
+    )
+    .await
+    .map_err(invalid_as_usage)?;
+    if p.json {
+        p.json(&r)?;
+    } else {
+        p.lines(&r.stdout)?;
+        for l in &r.stderr {
+            eprintln!("{l}");
+        }
+        eprintln!("({})", programs::run_summary(&r));
+    }
+    Ok(match (r.timed_out, r.exitstatus) {
+        (true, _) => 124,
+        (false, Some(code)) => u8::try_from(code).unwrap_or(exit::GENERIC),
+        (false, None) => exit::GENERIC,
+    })
+}
+
+/// Joins arguments into one command line for supervisord (which splits it with
+/// shell rules), quoting what needs it.
+fn shell_join(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\"'\"'"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// An argument error (exit 2).

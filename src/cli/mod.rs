@@ -55,6 +55,10 @@ pub struct GlobalOpts {
     /// Print JSON (one document on stdout) instead of tables
     #[arg(long, global = true)]
     pub json: bool,
+    /// Directory for program files (`program add`, `run`); it must be read by the
+    /// daemon's [include] files (default: found from a local daemon's own config)
+    #[arg(long, global = true, value_name = "DIR", env = "SUPERVISORD_MCP_INCLUDE_DIR")]
+    pub include_dir: Option<PathBuf>,
 }
 
 /// Options of commands that start or stop processes.
@@ -123,6 +127,12 @@ pub enum Command {
     /// its port accepts connections, or a new log line matches. Exit 0 ready,
     /// 1 timed out, 7 the process died while waiting.
     Wait(WaitCmdArgs),
+    /// Add, change or remove programs, as files in the include directory
+    #[command(subcommand)]
+    Program(ProgramCmd),
+    /// Run a command to completion as a transient supervised program, print its
+    /// output, remove it. Exits with the command's status (124 on timeout).
+    Run(RunArgs),
     /// Send a signal (HUP, TERM, USR1, a number, ...) to processes
     Signal {
         signal: String,
@@ -215,6 +225,71 @@ pub struct WaitCmdArgs {
     /// Seconds to wait in all
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub timeout: f64,
+}
+
+/// `program add|remove`.
+#[derive(Debug, Subcommand)]
+pub enum ProgramCmd {
+    /// Add a program (or change one added before), then start it
+    Add(ProgramAddArgs),
+    /// Stop and remove a program added with `program add`, and delete its file
+    Remove { name: String },
+}
+
+/// `program add NAME --command CMD ...`.
+#[derive(Debug, Args)]
+pub struct ProgramAddArgs {
+    pub name: String,
+    /// The command line
+    #[arg(long)]
+    pub command: String,
+    /// Working directory
+    #[arg(long)]
+    pub directory: Option<String>,
+    /// Environment variable KEY=VALUE (repeatable)
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Start it when supervisord starts
+    #[arg(long)]
+    pub autostart: bool,
+    /// true, false or unexpected
+    #[arg(long)]
+    pub autorestart: Option<String>,
+    #[arg(long)]
+    pub startsecs: Option<u32>,
+    #[arg(long)]
+    pub startretries: Option<u32>,
+    /// Run N copies (NAME:NAME_00, NAME:NAME_01, ...)
+    #[arg(long)]
+    pub numprocs: Option<u32>,
+    /// Write stderr into the stdout log
+    #[arg(long)]
+    pub redirect_stderr: bool,
+    /// Add it without starting it
+    #[arg(long)]
+    pub no_start: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// `run [--directory D] [--env K=V] [--timeout SECS] -- CMD...`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Working directory
+    #[arg(long)]
+    pub directory: Option<String>,
+    /// Environment variable KEY=VALUE (repeatable)
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Stop it (and its whole process tree) after this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Lines of stdout and of stderr to print
+    #[arg(short = 'n', long, default_value_t = 100)]
+    pub lines: usize,
+    /// The command and its arguments
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 /// `mcp [--read-only] [--allow PATTERN]...`.

@@ -14,8 +14,13 @@ use rmcp::ServiceExt;
 
 /// Serves MCP on stdin/stdout until the client closes stdin.
 /// Errors: the MCP handshake failed, or the transport broke.
-pub async fn serve_stdio(client: Client, policy: Policy) -> std::io::Result<()> {
+pub async fn serve_stdio(
+    client: Client,
+    policy: Policy,
+    include_dir: Option<std::path::PathBuf>,
+) -> std::io::Result<()> {
     let service = SupervisorMcp::with_policy(client, policy)
+        .with_include_dir(include_dir)
         .serve(rmcp::transport::stdio())
         .await
         .map_err(std::io::Error::other)?;

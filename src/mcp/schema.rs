@@ -17,6 +17,15 @@ pub fn output_schema<T: JsonSchema>() -> JsonObject {
         shapes_only(v, 0);
     }
     m.remove("required");
+    // A nested object (not an array's items) is described in the text; here it is
+    // just an object. Lists keep their items' fields.
+    if let Some(Value::Object(props)) = m.get_mut("properties") {
+        for v in props.values_mut() {
+            if v.get("properties").is_some() {
+                *v = serde_json::json!({"type": "object"});
+            }
+        }
+    }
     m
 }
 

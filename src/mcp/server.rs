@@ -5,13 +5,14 @@
 
 use super::render;
 use super::tools::{
-    self, Action, ControlArgs, DiagnoseArgs, LogsArgs, LogsOut, ProcView, ReloadArgs, ResultsOut, StatusArgs,
-    StatusOut, Stream, WaitArgs,
+    self, Action, ControlArgs, DiagnoseArgs, LogsArgs, LogsOut, ProcView, ProgramAction, ProgramArgs, ProgramOut,
+    ReloadArgs, ResultsOut, StatusArgs, StatusOut, Stream, WaitArgs,
 };
 use crate::supervisor::local;
 use crate::supervisor::ops::control::{self, ProcessResult, WaitOptions};
 use crate::supervisor::ops::diagnose;
 use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
+use crate::supervisor::ops::programs::{self, ProgramSpec};
 use crate::supervisor::ops::ready::{self, ReadyCheck};
 use crate::supervisor::ops::status::{StatusFilter, select_status};
 use crate::supervisor::ops::{info, update};
@@ -44,6 +45,7 @@ pub struct SupervisorMcp {
     client: Client,
     policy: Arc<Policy>,
     tools: Arc<Vec<Tool>>,
+    include_dir: Option<Arc<std::path::PathBuf>>,
 }
 
 impl SupervisorMcp {
@@ -63,7 +65,15 @@ impl SupervisorMcp {
             client,
             policy: Arc::new(policy),
             tools: Arc::new(tools),
+            include_dir: None,
         }
+    }
+
+    /// Where `program` writes program files (default: found from a local daemon's
+    /// own `[include]`).
+    pub fn with_include_dir(mut self, dir: Option<std::path::PathBuf>) -> SupervisorMcp {
+        self.include_dir = dir.map(Arc::new);
+        self
     }
 }
 
@@ -361,6 +371,111 @@ impl SupervisorMcp {
         }
     }
 
+    async fn program(&self, a: ProgramArgs) -> Result<CallToolResult, McpError> {
+        let need = |v: &Option<String>, what: &str| {
+            v.clone()
+                .ok_or_else(|| McpError::invalid_params(format!("action {:?} needs `{what}`", a.action), None))
+        };
+        let check = match a.action {
+            ProgramAction::Run => self.policy.check_global("run"),
+            _ => {
+                let name = need(&a.name, "name")?;
+                self.policy.check_write("program").and_then(|()| {
+                    if self.policy.allows_name(&name) {
+                        Ok(())
+                    } else {
+                        Err(Error::Refused(format!("program {name} is not allowed (--allow)")))
+                    }
+                })
+            }
+        };
+        if let Err(e) = check {
+            return Ok(failure(&e));
+        }
+        let dir = match programs::include_dir(&self.client, self.include_dir.as_deref().map(|p| p.as_path())).await {
+            Ok(d) => d,
+            Err(e) => return Ok(failure(&e)),
+        };
+        let c = &self.client;
+        let outcome = match a.action {
+            ProgramAction::Add => {
+                let spec = ProgramSpec {
+                    name: need(&a.name, "name")?,
+                    command: need(&a.command, "command")?,
+                    directory: a.directory,
+                    environment: a.env,
+                    autostart: a.autostart,
+                    autorestart: a.autorestart,
+                    startsecs: a.startsecs,
+                    startretries: None,
+                    numprocs: a.numprocs,
+                    redirect_stderr: None,
+                };
+                let wait = WaitOptions {
+                    timeout: secs(a.timeout_s, 60.0),
+                    ..WaitOptions::default()
+                };
+                programs::add(c, &dir, &spec, a.start.unwrap_or(true), &wait)
+                    .await
+                    .map(|added| {
+                        let failed = added.processes.iter().any(|r| !r.outcome.is_success());
+                        let mut text = format!("{}: {} ({})\n", added.name, added.action, added.file);
+                        text.push_str(&render::results(&added.processes));
+                        (
+                            text,
+                            ProgramOut {
+                                added: Some(added),
+                                run: None,
+                                removed: None,
+                            },
+                            failed,
+                        )
+                    })
+            }
+            ProgramAction::Remove => programs::remove(c, &dir, &need(&a.name, "name")?, Duration::from_secs(60))
+                .await
+                .map(|msg| {
+                    (
+                        msg.clone(),
+                        ProgramOut {
+                            added: None,
+                            run: None,
+                            removed: Some(msg),
+                        },
+                        false,
+                    )
+                }),
+            ProgramAction::Run => {
+                let command = need(&a.command, "command")?;
+                let timeout = secs(a.timeout_s, 60.0);
+                programs::run(c, &dir, &command, a.directory.as_deref(), &a.env, timeout, 50)
+                    .await
+                    .map(|r| {
+                        let mut text = programs::run_summary(&r);
+                        for (label, lines) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+                            if !lines.is_empty() {
+                                text.push_str(&format!("\n{label}:\n  {}", lines.join("\n  ")));
+                            }
+                        }
+                        let failed = r.timed_out || r.error.is_some();
+                        (
+                            text,
+                            ProgramOut {
+                                added: None,
+                                run: Some(r),
+                                removed: None,
+                            },
+                            failed,
+                        )
+                    })
+            }
+        };
+        match outcome {
+            Ok((text, out, failed)) => answer(text, &out, failed),
+            Err(e) => Ok(failure(&e)),
+        }
+    }
+
     async fn reload(&self, a: ReloadArgs) -> Result<CallToolResult, McpError> {
         if !a.dry_run
             && let Err(e) = self.policy.check_global("reload")
@@ -397,9 +512,10 @@ impl SupervisorMcp {
             tools::LOGS => self.logs(parse(args)?).await,
             tools::WAIT => self.wait(parse(args)?, ctx).await,
             tools::DIAGNOSE => self.diagnose(parse(args)?).await,
+            tools::PROGRAM => self.program(parse(args)?).await,
             tools::RELOAD => self.reload(parse(args)?).await,
             other => Err(McpError::invalid_params(
-                format!("unknown tool {other:?}; the tools are status, control, logs, wait, diagnose, reload"),
+                format!("unknown tool {other:?}; the tools are status, control, logs, wait, diagnose, program, reload"),
                 None,
             )),
         }

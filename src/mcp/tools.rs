@@ -26,10 +26,10 @@ pub struct StatusArgs {
     pub offset: usize,
     /// Most to list (default 100)
     pub limit: Option<usize>,
-    /// Add CPU %, RSS and child count per process tree (local daemon)
+    /// CPU/RSS/children per process tree (local)
     #[serde(default)]
     pub metrics: bool,
-    /// Only the process listening on this TCP port (local daemon)
+    /// Only who listens on this port (local)
     pub port: Option<u16>,
 }
 
@@ -109,7 +109,7 @@ pub struct ControlArgs {
     pub signal: Option<String>,
     /// For stdin (add \n)
     pub text: Option<String>,
-    /// signal: also every descendant (local daemon)
+    /// signal: whole process tree (local)
     pub tree: Option<bool>,
     /// Wait for the end state (default true)
     pub wait: Option<bool>,
@@ -210,6 +210,49 @@ pub struct DiagnoseArgs {
     pub lines: Option<usize>,
 }
 
+/// What `program` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProgramAction {
+    Add,
+    Remove,
+    Run,
+}
+
+/// `program` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ProgramArgs {
+    pub action: ProgramAction,
+    /// add/remove
+    pub name: Option<String>,
+    /// add/run
+    pub command: Option<String>,
+    pub directory: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// add (default false)
+    pub autostart: Option<bool>,
+    /// add: true, false, unexpected
+    pub autorestart: Option<String>,
+    pub startsecs: Option<u32>,
+    pub numprocs: Option<u32>,
+    /// add: start now (default true)
+    pub start: Option<bool>,
+    /// run: kill after (default 60)
+    pub timeout_s: Option<f64>,
+}
+
+/// `program` result.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProgramOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added: Option<crate::supervisor::ops::programs::Added>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<crate::supervisor::ops::programs::RunResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed: Option<String>,
+}
+
 /// `reload` arguments.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct ReloadArgs {
@@ -230,6 +273,7 @@ pub const CONTROL: &str = "control";
 pub const LOGS: &str = "logs";
 pub const WAIT: &str = "wait";
 pub const DIAGNOSE: &str = "diagnose";
+pub const PROGRAM: &str = "program";
 pub const RELOAD: &str = "reload";
 
 fn tool<A: JsonSchema, O: JsonSchema>(
@@ -281,6 +325,11 @@ pub fn all() -> Vec<Tool> {
             DIAGNOSE,
             "Why a process is not running, in one call: state, timing, exit status, spawnerr, stderr/stdout tails, config, who holds its ports.",
             reads(),
+        ),
+        tool::<ProgramArgs, ProgramOut>(
+            PROGRAM,
+            "add (or change) a program and start it; remove one added so; run a command to completion (exit status, output) as a transient program.",
+            changes(),
         ),
         tool::<ReloadArgs, ReloadOut>(
             RELOAD,

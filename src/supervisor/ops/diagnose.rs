@@ -54,22 +54,28 @@ pub struct Diagnosis {
     pub description: String,
     pub pid: i64,
     /// Seconds since the last start; `None` if never started.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub started_ago_s: Option<i64>,
     /// How long the last run lasted, seconds, when it has stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ran_s: Option<i64>,
     /// The exit status, when the daemon knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub exitstatus: Option<i64>,
     pub spawnerr: String,
     pub stderr: Vec<String>,
     pub stdout: Vec<String>,
     pub stdout_logfile: String,
     pub stderr_logfile: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<ProgramConfig>,
     /// Ports named in the command or the logs, and who listens on them (local only).
     pub ports: Vec<Listener>,
     /// The process tree's CPU and memory, when running (local only).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Metrics>,
     /// Why ports and metrics are missing (a remote daemon).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 

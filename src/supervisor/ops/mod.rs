@@ -7,6 +7,7 @@ pub mod diagnose;
 pub mod info;
 pub mod logs;
 pub mod names;
+pub mod programs;
 pub mod ready;
 pub mod status;
 pub mod update;
