@@ -1011,3 +1011,54 @@ fn without_an_include_directory_the_error_says_how_to_configure_one() {
         stderr(&o)
     );
 }
+
+#[test]
+fn logs_filter_json_and_text_lines() {
+    let d = Daemon::start();
+    let lines = [
+        r#"{"level":30,"time":1795240000000,"msg":"pino info","req":{"path":"/api"}}"#,
+        r#"{"level":50,"time":1795240100000,"msg":"pino error","req":{"path":"/api/items"},"status":500}"#,
+        r#"{"level":"warning","timestamp":"2026-11-21T06:12:01Z","event":"structlog warn"}"#,
+        "2026-11-21 06:12:02 ERROR plain text failure",
+        "2026-11-21 06:12:03 INFO plain text ok",
+        "trailing context line",
+    ];
+    d.append("web_a.out.log", (lines.join("\n") + "\n").as_bytes());
+    let run = |args: &[&str]| {
+        let mut all = vec!["logs", "web:web_a", "-n", "20"];
+        all.extend_from_slice(args);
+        let o = d.cli(Via::Unix).args(&all).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        stdout(&o).lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        run(&["--min-level", "warn"]).len(),
+        3,
+        "pino 50, structlog warning, plain ERROR"
+    );
+    assert_eq!(run(&["--level", "error"]), [lines[1], lines[3]]);
+    assert_eq!(
+        run(&["--where", "req.path~=^/api", "--where", "status=500"]),
+        [lines[1]]
+    );
+    assert_eq!(run(&["--where", "req"]).len(), 2);
+    assert_eq!(run(&["--since", "2026-11-21T06:00:00Z"]), [lines[2]]);
+    assert_eq!(
+        run(&["--grep", "plain text f", "-C", "1"]),
+        [lines[2], lines[3], lines[4]]
+    );
+    let o = d
+        .cli(Via::Unix)
+        .args(["logs", "web:web_a", "-n", "1", "--grep", "plain"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), format!("{}\n", lines[4]), "the last matching line");
+    d.cli(Via::Unix)
+        .args(["logs", "web:web_a", "--min-level", "loud"])
+        .assert()
+        .code(2);
+    d.cli(Via::Unix)
+        .args(["logs", "web:web_a", "--where", "x~=("])
+        .assert()
+        .code(2);
+}

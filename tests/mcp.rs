@@ -627,3 +627,36 @@ async fn program_tool_adds_runs_and_removes() {
     let r = call(&limited, "program", json!({"action": "run", "command": "id"})).await;
     assert!(is_error(&r) && text(&r).starts_with("REFUSED"));
 }
+
+#[tokio::test]
+async fn logs_tool_filters_json_lines_and_by_cursor() {
+    let d = Daemon::start();
+    let c = connect(&d, Via::Unix).await;
+    d.append(
+        "web_a.out.log",
+        b"{\"level\":\"info\",\"msg\":\"a\"}\n{\"level\":\"error\",\"msg\":\"b\"}\nplain WARN c\n",
+    );
+    let r = call(&c, "logs", json!({"name": "web:web_a", "min_level": "warn"})).await;
+    assert_eq!(
+        structured(&r)["lines"],
+        json!(["{\"level\":\"error\",\"msg\":\"b\"}", "plain WARN c"])
+    );
+    let cursor = structured(&r)["cursor"].clone();
+    d.append(
+        "web_a.out.log",
+        b"{\"level\":\"debug\",\"msg\":\"d\"}\n{\"level\":\"fatal\",\"msg\":\"e\"}\n",
+    );
+    let r = call(
+        &c,
+        "logs",
+        json!({"name": "web:web_a", "cursor": cursor, "where": ["msg=e"]}),
+    )
+    .await;
+    assert_eq!(structured(&r)["lines"], json!(["{\"level\":\"fatal\",\"msg\":\"e\"}"]));
+    let bad = json!({"name": "web:web_a", "min_level": "loud"});
+    assert!(
+        c.call_tool(CallToolRequestParams::new("logs").with_arguments(bad.as_object().unwrap().clone()))
+            .await
+            .is_err()
+    );
+}

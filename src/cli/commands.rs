@@ -7,6 +7,7 @@ use crate::config;
 use crate::supervisor::local;
 use crate::supervisor::ops::control::{self, ProcessResult, WaitOptions};
 use crate::supervisor::ops::diagnose;
+use crate::supervisor::ops::logfilter::LogFilter;
 use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, TailOptions};
 use crate::supervisor::ops::status::{StatusFilter, select_status, status};
 use crate::supervisor::ops::{info, programs, ready, update};
@@ -460,10 +461,20 @@ async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<u8> {
         raw: a.raw,
     };
     let channel = if a.stderr { Channel::Stderr } else { Channel::Stdout };
+    let filter = LogFilter::from_args(
+        a.grep.as_deref(),
+        a.context,
+        a.level.as_deref(),
+        a.min_level.as_deref(),
+        &a.wheres,
+        a.since.as_deref(),
+    )
+    .map_err(invalid_as_usage)?;
     if a.follow {
         let fopts = FollowOptions {
             tail: opts,
             poll: Duration::from_millis(200),
+            filter,
         };
         let follow = logs::follow(c, &a.name, channel, &fopts, |ev| emit(p, ev));
         return follow_until_interrupted(follow).await;
@@ -475,7 +486,12 @@ async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<u8> {
     };
     let mut docs = Vec::new();
     for ch in channels {
-        let t = logs::tail(c, &LogSource::process(&a.name, *ch), &opts).await?;
+        let src = LogSource::process(&a.name, *ch);
+        let t = if filter.is_empty() {
+            logs::tail(c, &src, &opts).await?
+        } else {
+            logs::tail_filtered(c, &src, &opts, &filter).await?
+        };
         if !p.json {
             if a.both {
                 p.line(&format!("==> {} {} <==", a.name, ch.name()))?;

@@ -327,6 +327,27 @@ pub struct LogsArgs {
     /// Most bytes to read to find the lines
     #[arg(long, value_name = "BYTES", default_value_t = crate::supervisor::ops::logs::DEFAULT_MAX_BYTES)]
     pub max_bytes: u64,
+    /// Only lines matching this regex
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+    /// Lines of context around --grep matches
+    #[arg(short = 'C', long, default_value_t = 0)]
+    pub context: usize,
+    /// Only lines of this level or above: debug, info, warn, error, fatal (JSON fields
+    /// of pino, bunyan, winston, structlog; or a level word in plain text)
+    #[arg(long, value_name = "LEVEL")]
+    pub min_level: Option<String>,
+    /// Only lines of exactly this level
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Option<String>,
+    /// Only JSON lines where FIELD=VALUE, FIELD~=REGEX, or FIELD exists (repeatable;
+    /// dotted paths such as req.path)
+    #[arg(long = "where", value_name = "COND")]
+    pub wheres: Vec<String>,
+    /// Only JSON lines whose timestamp field (time, timestamp, ts) is at or after
+    /// this time (ISO 8601, or epoch seconds)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
 }
 
 impl GlobalOpts {

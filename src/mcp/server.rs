@@ -11,6 +11,7 @@ use super::tools::{
 use crate::supervisor::local;
 use crate::supervisor::ops::control::{self, ProcessResult, WaitOptions};
 use crate::supervisor::ops::diagnose;
+use crate::supervisor::ops::logfilter::LogFilter;
 use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
 use crate::supervisor::ops::programs::{self, ProgramSpec};
 use crate::supervisor::ops::ready::{self, ReadyCheck};
@@ -277,8 +278,17 @@ impl SupervisorMcp {
             raw: a.raw.unwrap_or(false),
             ..TailOptions::default()
         };
+        let filter = LogFilter::from_args(
+            a.grep.as_deref(),
+            a.context.unwrap_or(0).min(50),
+            a.level.as_deref(),
+            a.min_level.as_deref(),
+            &a.wheres,
+            a.since.as_deref(),
+        )
+        .map_err(|e| McpError::invalid_params(e.to_string(), None))?;
         let out = match a.cursor {
-            Some(cursor) => logs::read_since(&self.client, &src, cursor, &opts)
+            Some(cursor) => logs::read_since(&self.client, &src, cursor, &opts, &filter)
                 .await
                 .map(|c| LogsOut {
                     lines: c.lines,
@@ -287,13 +297,15 @@ impl SupervisorMcp {
                     reset: c.reset,
                     more: c.more,
                 }),
-            None => logs::tail_at_end(&self.client, &src, &opts).await.map(|t| LogsOut {
-                cursor: t.end_offset.unwrap_or(0),
-                truncated: t.truncated,
-                lines: t.lines,
-                reset: false,
-                more: false,
-            }),
+            None => logs::tail_filtered(&self.client, &src, &opts, &filter)
+                .await
+                .map(|t| LogsOut {
+                    cursor: t.end_offset.unwrap_or(0),
+                    truncated: t.truncated,
+                    lines: t.lines,
+                    reset: false,
+                    more: false,
+                }),
         };
         match out {
             Ok(out) => answer(render::logs(&out), &out, false),

@@ -144,6 +144,19 @@ pub struct LogsArgs {
     pub cursor: Option<u64>,
     /// Keep ANSI escapes
     pub raw: Option<bool>,
+    /// Only lines matching this regex
+    pub grep: Option<String>,
+    /// Lines around grep matches
+    pub context: Option<usize>,
+    /// Lowest level: debug, info, warn, error, fatal (JSON or text)
+    pub min_level: Option<String>,
+    /// Exactly this level
+    pub level: Option<String>,
+    /// JSON lines: field=value, field~=regex, field
+    #[serde(default, rename = "where")]
+    pub wheres: Vec<String>,
+    /// JSON lines: timestamp >= this (ISO 8601 or epoch)
+    pub since: Option<String>,
 }
 
 /// `logs` result.

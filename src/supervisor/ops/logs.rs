@@ -240,6 +240,29 @@ pub async fn tail_at_end(client: &Client, src: &LogSource, opts: &TailOptions) -
     tail_ending_at(client, src, opts, Some(end)).await
 }
 
+/// Like [`tail_at_end`], keeping only the lines that pass `filter`: scans back up
+/// to `opts.max_bytes` and returns the last `opts.lines` lines that pass (with
+/// `grep` context). `truncated` then means older lines were not scanned.
+pub async fn tail_filtered(
+    client: &Client,
+    src: &LogSource,
+    opts: &TailOptions,
+    filter: &super::logfilter::LogFilter,
+) -> Result<LogTail> {
+    if filter.is_empty() {
+        return tail_at_end(client, src, opts).await;
+    }
+    let scan = TailOptions {
+        lines: usize::MAX,
+        ..opts.clone()
+    };
+    let mut t = tail_at_end(client, src, &scan).await?;
+    let kept = filter.apply(&t.lines);
+    t.truncated = t.window_bytes >= opts.max_bytes;
+    t.lines = kept.into_iter().rev().take(opts.lines).rev().collect();
+    Ok(t)
+}
+
 /// Like [`tail`], for the lines that end at byte `end` (the size just probed), so a
 /// follow can go on from exactly there.
 async fn tail_ending_at(client: &Client, src: &LogSource, opts: &TailOptions, end: Option<u64>) -> Result<LogTail> {
@@ -328,7 +351,16 @@ pub struct LogChunk {
 /// [`LogTail::end_offset`] or [`LogChunk::cursor`]), at most `opts.lines` of them and
 /// at most `opts.max_bytes` bytes. A partial last line is left for the next call.
 /// A single line longer than `opts.max_bytes` is returned cut, so reading never stalls.
-pub async fn read_since(client: &Client, src: &LogSource, cursor: u64, opts: &TailOptions) -> Result<LogChunk> {
+/// With `filter`, only passing lines are counted and returned (no context lines);
+/// the cursor still moves past every line examined, and never past one that passes
+/// but did not fit.
+pub async fn read_since(
+    client: &Client,
+    src: &LogSource,
+    cursor: u64,
+    opts: &TailOptions,
+    filter: &super::logfilter::LogFilter,
+) -> Result<LogChunk> {
     let size = size(client, src).await?;
     let (start, reset) = if size < cursor { (0, true) } else { (cursor, false) };
     let want = (size - start).min(opts.max_bytes.max(1));
@@ -349,7 +381,10 @@ pub async fn read_since(client: &Client, src: &LogSource, cursor: u64, opts: &Ta
             break;
         }
         consumed += piece.len();
-        lines.push(display_line(&piece[..piece.len() - 1], opts.raw));
+        let line = display_line(&piece[..piece.len() - 1], opts.raw);
+        if filter.keeps(&line) {
+            lines.push(line);
+        }
     }
     if lines.is_empty() && bytes.len() as u64 >= opts.max_bytes {
         // One line longer than the whole budget: hand it over cut.
@@ -372,6 +407,8 @@ pub struct FollowOptions {
     pub tail: TailOptions,
     /// How often to look for new bytes.
     pub poll: Duration,
+    /// Only lines that pass (history and new lines alike; no context lines).
+    pub filter: super::logfilter::LogFilter,
 }
 
 /// What [`follow`] hands to its sink.
@@ -415,7 +452,18 @@ pub async fn follow(
     };
     let mut cursor = size(client, &src).await?;
     let mut last_poll = std::time::SystemTime::now();
-    let history = tail_ending_at(client, &src, &opts.tail, Some(cursor)).await?;
+    let history = if opts.filter.is_empty() {
+        tail_ending_at(client, &src, &opts.tail, Some(cursor)).await?
+    } else {
+        let scan = TailOptions {
+            lines: usize::MAX,
+            ..opts.tail.clone()
+        };
+        let mut t = tail_ending_at(client, &src, &scan, Some(cursor)).await?;
+        let kept: Vec<String> = t.lines.into_iter().filter(|l| opts.filter.keeps(l)).collect();
+        t.lines = kept.into_iter().rev().take(opts.tail.lines).rev().collect();
+        t
+    };
     if !history.lines.is_empty() && !sink(FollowEvent::Lines(history.lines)) {
         return Ok(());
     }
@@ -451,12 +499,13 @@ pub async fn follow(
             partial.extend_from_slice(&read.bytes);
             if let Some(last_nl) = partial.iter().rposition(|b| *b == b'\n') {
                 let rest = partial.split_off(last_nl + 1);
-                let lines = split_lines(&partial, false)
+                let lines: Vec<String> = split_lines(&partial, false)
                     .into_iter()
                     .map(|l| display_line(l, opts.tail.raw))
+                    .filter(|l| opts.filter.keeps(l))
                     .collect();
                 partial = rest;
-                if !sink(FollowEvent::Lines(lines)) {
+                if !lines.is_empty() && !sink(FollowEvent::Lines(lines)) {
                     return Ok(());
                 }
             }

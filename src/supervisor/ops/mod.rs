@@ -5,6 +5,7 @@
 pub mod control;
 pub mod diagnose;
 pub mod info;
+pub mod logfilter;
 pub mod logs;
 pub mod names;
 pub mod programs;

@@ -166,6 +166,7 @@ pub async fn wait_ready(
                         lines: 10_000,
                         ..TailOptions::default()
                     },
+                    &Default::default(),
                 )
                 .await?;
                 *cursor = chunk.cursor;
