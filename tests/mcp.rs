@@ -13,15 +13,24 @@ use std::time::Duration;
 use supervisord_mcp::mcp::SupervisorMcp;
 use supervisord_mcp::supervisor::{Client, Endpoint, Policy, ServerSettings};
 
-/// A client that records progress notifications.
+/// A client that records progress and resource notifications.
 #[derive(Clone, Default)]
 struct Recorder {
     progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+    updated: Arc<Mutex<Vec<String>>>,
 }
 
 impl ClientHandler for Recorder {
     async fn on_progress(&self, params: ProgressNotificationParam, _ctx: NotificationContext<RoleClient>) {
         self.progress.lock().unwrap().push(params);
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: rmcp::model::ResourceUpdatedNotificationParam,
+        _ctx: NotificationContext<RoleClient>,
+    ) {
+        self.updated.lock().unwrap().push(params.uri);
     }
 }
 
@@ -656,6 +665,78 @@ async fn logs_tool_filters_json_lines_and_by_cursor() {
     let bad = json!({"name": "web:web_a", "min_level": "loud"});
     assert!(
         c.call_tool(CallToolRequestParams::new("logs").with_arguments(bad.as_object().unwrap().clone()))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+#[allow(deprecated)]
+async fn resources_and_state_change_notifications() {
+    use rmcp::model::{ReadResourceRequestParams, ResourceContents, SubscribeRequestParams};
+    let d = Daemon::start();
+    let c = connect(&d, Via::Unix).await;
+    let list = c.list_all_resources().await.unwrap();
+    assert!(
+        list.iter().any(|r| r.uri == "supervisor://process/web:web_a"),
+        "{list:?}"
+    );
+    let read = c
+        .read_resource(ReadResourceRequestParams::new("supervisor://process/web:web_a"))
+        .await
+        .unwrap();
+    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
+        panic!("text")
+    };
+    let v: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(v["state"], "STOPPED");
+    // Subscribe, then change the process: a notification arrives without polling.
+    c.subscribe(SubscribeRequestParams::new("supervisor://process/web:web_a"))
+        .await
+        .unwrap();
+    c.subscribe(SubscribeRequestParams::new("supervisor://process/web:web_b/stdout"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the watcher's first look
+    call(&c, "control", json!({"action": "start", "names": ["web:web_a"]})).await;
+    d.append("web_b.out.log", b"a new line\n");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = c.service().updated.lock().unwrap().clone();
+        if got.contains(&"supervisor://process/web:web_a".to_owned())
+            && got.contains(&"supervisor://process/web:web_b/stdout".to_owned())
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "notifications: {got:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The exit status is in the resource.
+    call(
+        &c,
+        "control",
+        json!({"action": "signal", "names": ["web:web_a"], "signal": "KILL"}),
+    )
+    .await;
+    d.wait_for(10, "web_a to die", |_| d.state("web:web_a") != "RUNNING");
+    let read = c
+        .read_resource(ReadResourceRequestParams::new("supervisor://process/web:web_a"))
+        .await
+        .unwrap();
+    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
+        panic!("text")
+    };
+    assert!(text.contains("\"exitstatus\""), "{text}");
+    let read = c
+        .read_resource(ReadResourceRequestParams::new("supervisor://process/web:web_b/stdout"))
+        .await
+        .unwrap();
+    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
+        panic!("text")
+    };
+    assert_eq!(text, "a new line");
+    assert!(
+        c.read_resource(ReadResourceRequestParams::new("supervisor://process/nope"))
             .await
             .is_err()
     );

@@ -3,6 +3,7 @@
 //! the command line. stdout carries only JSON-RPC; diagnostics go to stderr.
 
 pub mod render;
+pub mod resources;
 pub mod schema;
 pub mod server;
 pub mod tools;

@@ -4,6 +4,7 @@
 //! only arguments that do not fit the schema are protocol errors.
 
 use super::render;
+use super::resources;
 use super::tools::{
     self, Action, ControlArgs, DiagnoseArgs, LogsArgs, LogsOut, ProcView, ProgramAction, ProgramArgs, ProgramOut,
     ReloadArgs, ResultsOut, StatusArgs, StatusOut, Stream, WaitArgs,
@@ -19,8 +20,10 @@ use crate::supervisor::ops::status::{StatusFilter, select_status};
 use crate::supervisor::ops::{info, update};
 use crate::supervisor::{Channel, Client, Error, Policy, ProcessState};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+    ResourceTemplate, ServerCapabilities, ServerConfig, SubscribeRequestParams, Tool, UnsubscribeRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -47,6 +50,7 @@ pub struct SupervisorMcp {
     policy: Arc<Policy>,
     tools: Arc<Vec<Tool>>,
     include_dir: Option<Arc<std::path::PathBuf>>,
+    subscriptions: resources::Subscriptions,
 }
 
 impl SupervisorMcp {
@@ -67,6 +71,7 @@ impl SupervisorMcp {
             policy: Arc::new(policy),
             tools: Arc::new(tools),
             include_dir: None,
+            subscriptions: resources::Subscriptions::default(),
         }
     }
 
@@ -536,7 +541,13 @@ impl SupervisorMcp {
 
 impl ServerHandler for SupervisorMcp {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let caps = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_resources_subscribe()
+            .enable_resources_list_changed()
+            .build();
+        ServerConfig::new(caps)
             .with_server_info(Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
     }
@@ -547,6 +558,82 @@ impl ServerHandler for SupervisorMcp {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         Ok(ListToolsResult::with_all_items(self.tools.to_vec()))
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let all = self
+            .client
+            .get_all_process_info()
+            .await
+            .map_err(|e| McpError::internal_error(e.to_string(), None))?;
+        let list = all
+            .iter()
+            .map(|p| {
+                let ns = p.namespec();
+                Resource::new(resources::process_uri(&ns), ns.clone())
+                    .with_description(format!("{ns}: state, pid, exit status (JSON); subscribe for changes"))
+                    .with_mime_type("application/json")
+            })
+            .collect();
+        Ok(ListResourcesResult::with_all_items(list))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(ListResourceTemplatesResult::with_all_items(vec![
+            ResourceTemplate::new(format!("{}{{name}}", resources::PREFIX), "process")
+                .with_description("A process's state, pid and exit status (JSON)"),
+            ResourceTemplate::new(format!("{}{{name}}/{{stream}}", resources::PREFIX), "process log")
+                .with_description("Last 50 lines of a process's stdout or stderr"),
+        ]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        match resources::read(&self.client, &request.uri).await {
+            Ok(c) => Ok(ReadResourceResult::new(vec![c]).into()),
+            Err(e) => Err(McpError::resource_not_found(
+                format!("{}: {e}", e.kind()),
+                Some(serde_json::json!({ "uri": request.uri })),
+            )),
+        }
+    }
+
+    #[allow(deprecated)]
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        if resources::parse_uri(&request.uri).is_none() {
+            return Err(McpError::resource_not_found(
+                format!("unknown resource {:?}", request.uri),
+                None,
+            ));
+        }
+        self.subscriptions.add(&request.uri);
+        self.subscriptions.watch(self.client.clone(), context.peer.clone());
+        Ok(())
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.subscriptions.remove(&request.uri);
+        Ok(())
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
