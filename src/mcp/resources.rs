@@ -79,8 +79,10 @@ pub async fn read(client: &Client, uri: &str) -> crate::supervisor::Result<Resou
     }
 }
 
-/// What the watcher compares between polls.
-fn fingerprint(p: &ProcessInfo) -> (i64, i64, i64, i64, i64) {
+/// What the watcher compares between polls: state, pid, exit status, start, stop.
+type Fingerprint = (i64, i64, i64, i64, i64);
+
+fn fingerprint(p: &ProcessInfo) -> Fingerprint {
     (p.state, p.pid, p.exitstatus, p.start, p.stop)
 }
 
@@ -120,7 +122,7 @@ impl Subscriptions {
         }
         let subs = self.clone();
         tokio::spawn(async move {
-            let mut last: Option<HashMap<String, (i64, i64, i64, i64, i64)>> = None;
+            let mut last: Option<HashMap<String, Fingerprint>> = None;
             let mut log_sizes: HashMap<String, u64> = HashMap::new();
             loop {
                 tokio::time::sleep(WATCH_INTERVAL).await;
@@ -134,10 +136,9 @@ impl Subscriptions {
                 let now: HashMap<String, _> = all.iter().map(|p| (p.namespec(), fingerprint(p))).collect();
                 let mut changed = Vec::new();
                 if let Some(prev) = &last {
-                    if prev.len() != now.len() || prev.keys().any(|k| !now.contains_key(k)) {
-                        if peer.notify_resource_list_changed().await.is_err() {
-                            break;
-                        }
+                    let list_changed = prev.len() != now.len() || prev.keys().any(|k| !now.contains_key(k));
+                    if list_changed && peer.notify_resource_list_changed().await.is_err() {
+                        break;
                     }
                     for (name, fp) in &now {
                         let uri = process_uri(name);
