@@ -377,6 +377,22 @@ mod tests {
     }
 
     #[test]
+    fn only_sockets_and_loopback_are_local() -> Result<()> {
+        for (url, local) in [
+            ("unix:///run/s.sock", true),
+            ("http://127.0.0.1:9001", true),
+            ("http://127.3.2.1:9001", true),
+            ("http://localhost:9001", true),
+            ("http://[::1]:9001", true),
+            ("http://10.0.0.5:9001", false),
+            ("http://supervisor.example:9001", false),
+        ] {
+            assert_eq!(Endpoint::parse(url)?.endpoint.is_local(), local, "{url}");
+        }
+        Ok(())
+    }
+
+    #[test]
     fn redacts_credentials_in_text() {
         assert_eq!(redact_url("error for http://u:p@h:1/x"), "error for http://h:1/x");
         assert_eq!(redact_url("http://h:1"), "http://h:1");
