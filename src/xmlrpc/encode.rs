@@ -21,6 +21,15 @@ pub fn encode_call(method: &str, params: &[Value]) -> String {
     out
 }
 
+/// Encodes a `<methodResponse>` carrying `value`, as a server would (for fake servers
+/// in tests, and the codec's round-trip property).
+pub fn encode_response(value: &Value) -> String {
+    let mut out = String::from("<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n");
+    encode_value(&mut out, value);
+    out.push_str("\n</param>\n</params>\n</methodResponse>\n");
+    out
+}
+
 fn encode_value(out: &mut String, v: &Value) {
     out.push_str("<value>");
     match v {

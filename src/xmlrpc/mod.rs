@@ -13,7 +13,7 @@ mod decode;
 mod encode;
 
 pub use decode::decode_response;
-pub use encode::encode_call;
+pub use encode::{encode_call, encode_response};
 
 use std::collections::BTreeMap;
 
