@@ -2,11 +2,20 @@
 # End-to-end comparison, one run, same daemon: supervisord-mcp against supervisorctl
 # and the raw XML-RPC floor (curl POST of getAllProcessInfo), over the unix socket and
 # HTTP, with 10 and with 300 programs; `logs --lines 20` on a 1 KiB and a 1 GiB log.
-# Prints a table of medians and ratios and writes bench/compare.json.
+# Prints a table of medians and ratios and writes bench/compare.json; then runs
+# bench/mcp_bench.py (MCP spawn, per-call latency, memory, tokens; bench/mcp_bench.json).
+# With --with-peer, the Python supervisord-mcp (PyPI, with mcp<2 as its MCP server
+# needs) is installed into .venv-peer and measured too (over HTTP: it has no unix
+# socket support); it is also measured whenever .venv-peer exists.
 # Needs: scripts/setup.sh, cargo build --release, hyperfine (apt-get install hyperfine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+if [ "${1:-}" = "--with-peer" ] && [ ! -x .venv-peer/bin/supervisord-mcp ]; then
+  python3 -m venv .venv-peer
+  .venv-peer/bin/pip install --quiet --disable-pip-version-check supervisord-mcp 'mcp<2'
+fi
+PEER=$PWD/.venv-peer/bin/supervisord-mcp
 command -v hyperfine >/dev/null || { echo "compare.sh needs hyperfine: apt-get install hyperfine" >&2; exit 2; }
 cargo build --release --quiet
 BIN=$PWD/target/release/supervisord-mcp
@@ -33,13 +42,19 @@ run() { # label, then commands
   local label=$1; shift
   hyperfine -N -i --warmup 3 --runs 30 --export-json "$T/$label.json" "$@" >/dev/null 2>&1
 }
+P=()
+PL=()
+if [ -x "$PEER" ]; then
+  P=("$PEER --server-url http://127.0.0.1:$PORT/RPC2 list-processes")
+  PL=("$PEER --server-url http://127.0.0.1:$PORT/RPC2 logs p01 --lines 20")
+fi
 run status10 "$BIN $U status" "$CTL $U status" "curl -s --unix-socket $T/s.sock --data-binary @$T/body.xml http://localhost/RPC2" \
-             "$BIN $H status" "$CTL $H status" "curl -s --data-binary @$T/body.xml http://127.0.0.1:$PORT/RPC2"
-run logs "$BIN $U logs p00 --lines 20" "$CTL $U tail p00" "$BIN $U logs p01 --lines 20" "$CTL $U tail p01" "$BIN $H logs p01 --lines 20"
+             "$BIN $H status" "$CTL $H status" "curl -s --data-binary @$T/body.xml http://127.0.0.1:$PORT/RPC2" "${P[@]}"
+run logs "$BIN $U logs p00 --lines 20" "$CTL $U tail p00" "$BIN $U logs p01 --lines 20" "$CTL $U tail p01" "$BIN $H logs p01 --lines 20" "${PL[@]}"
 for i in $(seq -w 0 299); do printf '[program:s%s]\ncommand=sleep 100000\nautostart=false\n' "$i"; done > "$T/conf.d/scale.conf"
 "$BIN" $U update >/dev/null
 run status310 "$BIN $U status" "$CTL $U status" "curl -s --unix-socket $T/s.sock --data-binary @$T/body.xml http://localhost/RPC2" \
-              "$BIN $H status" "$CTL $H status" "curl -s --data-binary @$T/body.xml http://127.0.0.1:$PORT/RPC2"
+              "$BIN $H status" "$CTL $H status" "curl -s --data-binary @$T/body.xml http://127.0.0.1:$PORT/RPC2" "${P[@]}"
 python3 - "$T" <<'PY'
 import json, sys, os
 t = sys.argv[1]
@@ -56,6 +71,15 @@ for label, title in [("status10", "status, 10 programs"), ("status310", "status,
         short = cmd.replace(t, "$T").split("/")[-1][:44] if "curl" not in cmd else ("curl " + ("unix" if "unix-socket" in cmd else "http"))
         transport = "unix" if "unix" in cmd else "http"
         name = cmd.split()[0].split("/")[-1]
+        if ".venv-peer" in cmd:
+            name = "python-peer"
         print(f"   {name + ' ' + transport + ' ' + ' '.join(cmd.split()[3:]).replace(t, '$T')[:24]:<43} {ms:>10.2f} {ms / base:>7.1f}x")
 json.dump(out, open("bench/compare.json", "w"), indent=2)
 PY
+echo
+echo "MCP (bench/mcp_bench.py, its own daemon):"
+if [ -x "$PEER" ]; then
+  .venv/bin/python bench/mcp_bench.py --peer "$PEER" --json bench/mcp_bench.json
+else
+  .venv/bin/python bench/mcp_bench.py --json bench/mcp_bench.json
+fi

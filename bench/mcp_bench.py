@@ -37,7 +37,15 @@ def tokens(text: str) -> int:
     return int(out.stdout.split()[0])
 
 
-def start_daemon(tmp: Path) -> subprocess.Popen:
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_daemon(tmp: Path, port: int) -> subprocess.Popen:
     progs = "".join(
         f"[program:p{i:02d}]\ncommand=sleep 100000\nstdout_logfile=%(here)s/p{i:02d}.log\nstderr_logfile=%(here)s/p{i:02d}.err\n\n"
         for i in range(9)
@@ -46,7 +54,8 @@ def start_daemon(tmp: Path) -> subprocess.Popen:
     (tmp / "conf.d").mkdir()
     conf = tmp / "supervisord.conf"
     conf.write_text(
-        "[unix_http_server]\nfile=%(here)s/s.sock\n\n[supervisord]\nlogfile=%(here)s/d.log\n"
+        f"[unix_http_server]\nfile=%(here)s/s.sock\n\n[inet_http_server]\nport=127.0.0.1:{port}\n\n"
+        "[supervisord]\nlogfile=%(here)s/d.log\n"
         "pidfile=%(here)s/d.pid\nnodaemon=true\n\n[rpcinterface:supervisor]\n"
         "supervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n\n"
         "[include]\nfiles=%(here)s/conf.d/*.conf\n\n" + progs
@@ -96,6 +105,7 @@ class Session:
     def __init__(self, cmd: list[str]):
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.id = 0
+        self.non_json_lines = 0
 
     def send(self, msg: dict) -> None:
         self.p.stdin.write((json.dumps(msg) + "\n").encode())
@@ -108,7 +118,11 @@ class Session:
             line = self.p.stdout.readline()
             if not line:
                 raise RuntimeError("server closed stdout")
-            msg = json.loads(line)
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                self.non_json_lines += 1  # the Python peer logs to stdout
+                continue
             if msg.get("id") == self.id:
                 return msg
 
@@ -152,9 +166,11 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=50)
     ap.add_argument("--spawns", type=int, default=20)
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--peer", help="also measure the Python supervisord-mcp at this path (needs mcp<2)")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="mcp-bench-"))
-    daemon = start_daemon(tmp)
+    port = free_port()
+    daemon = start_daemon(tmp, port)
     sock = str(tmp / "s.sock")
     cmd = [a.bin, "-s", f"unix://{sock}", "mcp"]
     fig: dict = {"binary": a.bin}
@@ -198,6 +214,28 @@ def main() -> int:
         fig["diagnose_crasher_text"] = text_of(diag)
         fig["server_rss_kb"], fig["server_hwm_kb"] = s.rss_kb()
 
+        if a.peer:
+            peer_cmd = [a.peer, "--server-url", f"http://127.0.0.1:{port}/RPC2", "mcp"]
+            spawn = []
+            for _ in range(5):
+                t = time.perf_counter()
+                ps = Session(peer_cmd)
+                ps.initialize()
+                ptl = ps.request("tools/list")
+                spawn.append((time.perf_counter() - t) * 1000)
+                ps.close()
+            fig["peer_spawn_to_tools_list_ms"] = round(statistics.median(spawn), 1)
+            fig["peer_tools_list_tokens"] = tokens(json.dumps(ptl["result"], separators=(",", ":")))
+            ps = Session(peer_cmd)
+            ps.initialize()
+            fig["peer_list_10_ms"] = timed(lambda: ps.call("list_processes", {}), 20)
+            fig["peer_status_one_ms"] = timed(lambda: ps.call("get_process_status", {"name": "p00"}), 20)
+            fig["peer_logs_20_ms"] = timed(lambda: ps.call("get_logs", {"name": "p00", "lines": 20}), 20)
+            fig["peer_list_10_tokens"] = tokens(text_of(ps.call("list_processes", {})))
+            fig["peer_rss_kb"], _ = ps.rss_kb()
+            fig["peer_non_json_stdout_lines"] = ps.non_json_lines
+            ps.close()
+
         # 300 more programs, added through the reload tool (as the baseline did with update).
         (tmp / "conf.d" / "scale.conf").write_text("".join(
             f"[program:scale_{i:03d}]\ncommand=sleep 100000\nautostart=false\n\n" for i in range(300)))
@@ -237,10 +275,22 @@ def main() -> int:
         ("logs text, 20 lines", f"{fig['logs_20_tokens']} tokens (raw: {fig['raw_20_lines_tokens']})", "14 tokens (20 bytes)", "<= raw + 10%"),
         ("resident memory", f"{fig['server_rss_kb'] / 1024:.1f} MB (310 processes: {fig['server_rss_310_kb'] / 1024:.1f} MB)", "55 MB", "< 15 MB"),
     ]
+    if a.peer:
+        mp = lambda k: fig[k]["median_ms"]
+        peer = {
+            "spawn to first tools/list": f"{fig['peer_spawn_to_tools_list_ms']} ms",
+            "tools/list": f"{fig['peer_tools_list_tokens']} tokens",
+            "status, 10 processes": f"{mp('peer_list_10_ms')} ms (list_processes)",
+            "status, one process": f"{mp('peer_status_one_ms')} ms",
+            "logs, 20 lines": f"{mp('peer_logs_20_ms')} ms (20 bytes)",
+            "status text, 10 processes": f"{fig['peer_list_10_tokens']} tokens",
+            "resident memory": f"{fig['peer_rss_kb'] / 1024:.1f} MB",
+        }
+        rows = [(r[0], r[1], peer.get(r[0], r[2]) + (" (this run)" if r[0] in peer else ""), r[3]) for r in rows]
     w = max(len(r[0]) for r in rows)
-    print(f"{'figure':<{w}}  {'supervisord-mcp':<42} {'Python peer':<22} target")
+    print(f"{'figure':<{w}}  {'supervisord-mcp':<42} {'Python peer':<36} target")
     for r in rows:
-        print(f"{r[0]:<{w}}  {r[1]:<42} {r[2]:<22} {r[3]}")
+        print(f"{r[0]:<{w}}  {r[1]:<42} {r[2]:<36} {r[3]}")
     if a.json:
         Path(a.json).write_text(json.dumps(fig, indent=2) + "\n")
     return 0

@@ -1062,3 +1062,63 @@ fn logs_filter_json_and_text_lines() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_deleted_socket_and_a_restart_mid_call_give_clear_errors() {
+    let extra = "[program:slowstart]\ncommand=sleep 100000\nautostart=false\nstartsecs=3\n\
+                 stdout_logfile=%(here)s/slowstart.out.log\nstderr_logfile=%(here)s/slowstart.err.log\n";
+    let d = Daemon::start_with(false, extra);
+    // Restarted while `start` waits for startsecs: a clear error, within its bound.
+    let bin = assert_cmd::cargo::cargo_bin("supervisord-mcp");
+    let child = std::process::Command::new(&bin)
+        .args([
+            "-s",
+            &d.url(Via::Unix),
+            "--rpc-timeout",
+            "2",
+            "start",
+            "slowstart",
+            "--wait-timeout",
+            "20",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let restart = std::process::Command::new(supervisord_bin().with_file_name("supervisorctl"))
+        .args(["-s", &d.url(Via::Unix), "reload"])
+        .output();
+    let started = std::time::Instant::now();
+    let o = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "no hang");
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(restart.is_ok());
+    assert_ne!(o.status.code(), Some(0), "the start was cut short: {out}{err}");
+    assert!(
+        [
+            "SHUTDOWN_STATE",
+            "refused",
+            "no such socket",
+            "did not answer",
+            "ERROR",
+            "HTTP"
+        ]
+        .iter()
+        .any(|k| out.contains(k) || err.contains(k)),
+        "a clear message: {out}{err}"
+    );
+    d.wait_for(20, "the daemon back", |v| v["processes"].is_array());
+    // The socket file deleted under a running daemon.
+    std::fs::remove_file(&d.sock).unwrap();
+    let o = d.cli(Via::Unix).arg("status").output().unwrap();
+    assert_eq!(o.status.code(), Some(4));
+    assert!(
+        stderr(&o).contains("no such socket file") && stderr(&o).contains("hint:"),
+        "{}",
+        stderr(&o)
+    );
+    d.cli(Via::Unix).args(["start", "web:web_a"]).assert().code(7);
+    // HTTP still works.
+    d.cli(Via::Http).args(["status", "sleeper"]).assert().code(0);
+}
