@@ -7,7 +7,8 @@
 # With --with-peer, the Python supervisord-mcp (PyPI, with mcp<2 as its MCP server
 # needs) is installed into .venv-peer and measured too (over HTTP: it has no unix
 # socket support); it is also measured whenever .venv-peer exists.
-# Needs: scripts/setup.sh, cargo build --release, hyperfine (apt-get install hyperfine).
+# Installs what it needs (scripts/setup.sh, hyperfine from Debian's packages) and
+# builds the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -16,7 +17,11 @@ if [ "${1:-}" = "--with-peer" ] && [ ! -x .venv-peer/bin/supervisord-mcp ]; then
   .venv-peer/bin/pip install --quiet --disable-pip-version-check supervisord-mcp 'mcp<2'
 fi
 PEER=$PWD/.venv-peer/bin/supervisord-mcp
-command -v hyperfine >/dev/null || { echo "compare.sh needs hyperfine: apt-get install hyperfine" >&2; exit 2; }
+if ! command -v hyperfine >/dev/null; then
+  echo "compare.sh: installing hyperfine (Debian's package)" >&2
+  { apt-get install -y -qq hyperfine >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq hyperfine >/dev/null; }; } ||
+    { echo "compare.sh needs hyperfine: apt-get install hyperfine" >&2; exit 2; }
+fi
 cargo build --release --quiet
 BIN=$PWD/target/release/supervisord-mcp
 CTL=$PWD/.venv/bin/supervisorctl
