@@ -50,6 +50,33 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<u8> {
     };
     let policy = supervisord_mcp::supervisor::Policy::new(args.read_only, &args.allow)?;
     let client = cli::commands::connect(&cli.global)?;
-    supervisord_mcp::mcp::serve_stdio(client, policy, cli.global.include_dir.clone()).await?;
+    let Some(addr) = args.http else {
+        supervisord_mcp::mcp::serve_stdio(client, policy, cli.global.include_dir.clone()).await?;
+        return Ok(exit::SUCCESS);
+    };
+    use supervisord_mcp::mcp::http;
+    let token = match (&args.token_file, std::env::var("SUPERVISORD_MCP_TOKEN")) {
+        (Some(path), _) => Some(http::token_from_file(path)?),
+        (None, Ok(t)) if !t.trim().is_empty() => Some(supervisord_mcp::supervisor::Secret::new(t.trim())),
+        _ => None,
+    };
+    http::check_bind(addr, &token, args.dangerously_serve_without_token)?;
+    if token.is_none() && !addr.ip().is_loopback() {
+        eprintln!(
+            "supervisord-mcp: WARNING: serving {addr} WITHOUT A TOKEN: anyone who reaches it controls your processes"
+        );
+    }
+    let settings = http::HttpSettings {
+        addr,
+        token,
+        allowed_hosts: args.allow_host.clone(),
+        allowed_origins: args.allow_origin.clone(),
+        max_body_bytes: args.max_body_bytes,
+        max_sessions: args.max_sessions.max(1),
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
+        policy,
+        include_dir: cli.global.include_dir.clone(),
+    };
+    http::serve(client, settings).await?;
     Ok(exit::SUCCESS)
 }

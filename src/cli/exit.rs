@@ -20,6 +20,13 @@ pub const NOT_RUNNING: u8 = 7;
 
 /// The exit code for an error that stopped a command.
 pub fn for_error(err: &anyhow::Error, is_status: bool) -> u8 {
+    if let Some(e) = err.downcast_ref::<crate::mcp::http::HttpError>() {
+        use crate::mcp::http::HttpError;
+        return match e {
+            HttpError::NoToken { .. } | HttpError::TokenFile { .. } => INVALID_ARGS,
+            _ => GENERIC,
+        };
+    }
     if let Some(e) = err.downcast_ref::<ConfigError>() {
         return match e {
             ConfigError::Server(s) => for_core(s, is_status),

@@ -302,6 +302,32 @@ pub struct McpArgs {
     /// glob (repeatable: --allow 'web:*' --allow api); reload then needs --allow '*'
     #[arg(long, value_name = "PATTERN")]
     pub allow: Vec<String>,
+    /// Serve MCP over Streamable HTTP at http://ADDR/mcp instead of stdio (default
+    /// address 127.0.0.1:8765). Any address but loopback needs a bearer token
+    #[arg(long, value_name = "ADDR:PORT", num_args = 0..=1, default_missing_value = "127.0.0.1:8765")]
+    pub http: Option<std::net::SocketAddr>,
+    /// File holding the bearer token clients must send (or set SUPERVISORD_MCP_TOKEN)
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Also accept this Host header (DNS-rebinding protection accepts loopback names)
+    #[arg(long, value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// Also accept this browser Origin, e.g. https://app.example:443
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Most MCP sessions at once over HTTP
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub max_sessions: usize,
+    /// Largest request body over HTTP, bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Close HTTP sessions idle this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub idle_timeout: u64,
+    /// Serve a non-loopback address without a token: anyone who reaches it can
+    /// control your processes
+    #[arg(long)]
+    pub dangerously_serve_without_token: bool,
 }
 
 /// `logs NAME [--lines N] [--stderr] [-f]`.
