@@ -210,13 +210,13 @@ async fn cmd_status(
         let Some(found) = local::port_listeners(c, &all, port).await? else {
             return Err(usage(format!("--port: {}", local::NOT_LOCAL)));
         };
-        for l in &found {
+        for l in &found.listeners {
             let owner = l.supervised.as_deref().unwrap_or("not supervised");
             eprintln!("port {}: pid {} ({owner}) {}", l.port, l.pid, l.command);
         }
-        names = found.iter().filter_map(|l| l.supervised.clone()).collect();
+        names = found.supervised;
         if names.is_empty() {
-            if found.is_empty() {
+            if found.listeners.is_empty() {
                 eprintln!("nothing listens on port {port}");
             }
             return Ok(exit::STATUS_UNKNOWN);

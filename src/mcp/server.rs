@@ -16,7 +16,7 @@ use crate::supervisor::ops::logfilter::LogFilter;
 use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
 use crate::supervisor::ops::programs::{self, ProgramSpec};
 use crate::supervisor::ops::ready::{self, ReadyCheck};
-use crate::supervisor::ops::status::{StatusFilter, select_status};
+use crate::supervisor::ops::status::{StatusFilter, StatusReport, select_status};
 use crate::supervisor::ops::{info, update};
 use crate::supervisor::{Channel, Client, Error, Policy, ProcessState};
 use rmcp::model::{
@@ -137,24 +137,24 @@ impl SupervisorMcp {
         let mut names = a.names.clone();
         let mut listeners = Vec::new();
         let mut note = None;
+        let mut nothing_on_port = false;
         if let Some(port) = a.port {
             match local::port_listeners(&self.client, &all, port).await {
-                Ok(Some(found)) => {
-                    names = found.iter().filter_map(|l| l.supervised.clone()).collect();
-                    if names.is_empty() {
-                        // Nothing supervised listens there: select nothing.
-                        names.push(format!("port {port}"));
-                    }
-                    listeners = found;
+                Ok(Some(owners)) => {
+                    nothing_on_port = owners.supervised.is_empty();
+                    names = owners.supervised;
+                    listeners = owners.listeners;
                 }
                 Ok(None) => note = Some(format!("port: {}", local::NOT_LOCAL)),
                 Err(e) => return Ok(failure(&e)),
             }
         }
-        let mut report = select_status(&all, &names, &filter);
-        if a.port.is_some() {
-            report.unknown.clear();
-        }
+        // No supervised process on the port: an empty list (no names would mean all).
+        let report = if nothing_on_port {
+            StatusReport::default()
+        } else {
+            select_status(&all, &names, &filter)
+        };
         let counts: BTreeMap<String, usize> = report
             .counts()
             .into_iter()

@@ -41,9 +41,17 @@ impl LocalHost {
     }
 }
 
+/// Who listens on a port: every listener, and the supervised programs among them.
+#[derive(Debug, Clone, Default)]
+pub struct PortOwners {
+    pub listeners: Vec<Listener>,
+    /// Namespecs of the supervised processes that own a listener.
+    pub supervised: Vec<String>,
+}
+
 /// Who listens on `port`, each with the supervised process it belongs to.
 /// `None` for a remote daemon. `all` is every process's info (for the pid map).
-pub async fn port_listeners(client: &Client, all: &[super::ProcessInfo], port: u16) -> Result<Option<Vec<Listener>>> {
+pub async fn port_listeners(client: &Client, all: &[super::ProcessInfo], port: u16) -> Result<Option<PortOwners>> {
     if LocalHost::detect(client).await?.is_none() {
         return Ok(None);
     }
@@ -52,7 +60,19 @@ pub async fn port_listeners(client: &Client, all: &[super::ProcessInfo], port: u
         .filter(|p| p.pid > 0)
         .map(|p| (i32::try_from(p.pid).unwrap_or(0), p.namespec()))
         .collect();
-    Ok(Some(listeners(&[port], &supervised)))
+    let listeners = listeners(&[port], &supervised);
+    let mut names: Vec<String> = Vec::new();
+    for l in &listeners {
+        if let Some(n) = &l.supervised
+            && !names.contains(n)
+        {
+            names.push(n.clone());
+        }
+    }
+    Ok(Some(PortOwners {
+        listeners,
+        supervised: names,
+    }))
 }
 
 /// CPU (sampled over [`METRICS_INTERVAL`]), memory and children of each pid's tree.

@@ -249,14 +249,27 @@ pub async fn tail_filtered(
     opts: &TailOptions,
     filter: &super::logfilter::LogFilter,
 ) -> Result<LogTail> {
+    let end = size(client, src).await?;
+    filtered_tail_ending_at(client, src, opts, filter, end).await
+}
+
+/// The last `opts.lines` lines ending at byte `end` that pass `filter` (all lines
+/// when it is empty), scanning back up to `opts.max_bytes`.
+async fn filtered_tail_ending_at(
+    client: &Client,
+    src: &LogSource,
+    opts: &TailOptions,
+    filter: &super::logfilter::LogFilter,
+    end: u64,
+) -> Result<LogTail> {
     if filter.is_empty() {
-        return tail_at_end(client, src, opts).await;
+        return tail_ending_at(client, src, opts, Some(end)).await;
     }
     let scan = TailOptions {
         lines: usize::MAX,
         ..opts.clone()
     };
-    let mut t = tail_at_end(client, src, &scan).await?;
+    let mut t = tail_ending_at(client, src, &scan, Some(end)).await?;
     let kept = filter.apply(&t.lines);
     t.truncated = t.window_bytes >= opts.max_bytes;
     t.lines = kept.into_iter().rev().take(opts.lines).rev().collect();
@@ -407,7 +420,8 @@ pub struct FollowOptions {
     pub tail: TailOptions,
     /// How often to look for new bytes.
     pub poll: Duration,
-    /// Only lines that pass (history and new lines alike; no context lines).
+    /// Only lines that pass: the history as [`tail_filtered`] gives it (with `grep`
+    /// context), new lines one by one (without context).
     pub filter: super::logfilter::LogFilter,
 }
 
@@ -452,18 +466,7 @@ pub async fn follow(
     };
     let mut cursor = size(client, &src).await?;
     let mut last_poll = std::time::SystemTime::now();
-    let history = if opts.filter.is_empty() {
-        tail_ending_at(client, &src, &opts.tail, Some(cursor)).await?
-    } else {
-        let scan = TailOptions {
-            lines: usize::MAX,
-            ..opts.tail.clone()
-        };
-        let mut t = tail_ending_at(client, &src, &scan, Some(cursor)).await?;
-        let kept: Vec<String> = t.lines.into_iter().filter(|l| opts.filter.keeps(l)).collect();
-        t.lines = kept.into_iter().rev().take(opts.tail.lines).rev().collect();
-        t
-    };
+    let history = filtered_tail_ending_at(client, &src, &opts.tail, &opts.filter, cursor).await?;
     if !history.lines.is_empty() && !sink(FollowEvent::Lines(history.lines)) {
         return Ok(());
     }

@@ -7,7 +7,7 @@
 //! injection), `%` is escaped (no `%(...)s` expansion), and only files this module
 //! wrote (they start with [`MARKER`]) are ever changed or deleted.
 
-use super::control::{self, Outcome, ProcessResult, WaitOptions};
+use super::control::{self, ProcessResult, WaitOptions};
 use super::logs::{self, LogSource, TailOptions};
 use crate::supervisor::Client;
 use crate::supervisor::error::{Error, FaultCode, Result};
@@ -482,21 +482,6 @@ pub fn run_summary(r: &RunResult) -> String {
         (None, _, _) => "ended without an exit status".to_owned(),
     };
     format!("{status} after {:.1} s", r.seconds)
-}
-
-impl From<&Added> for Vec<ProcessResult> {
-    fn from(a: &Added) -> Self {
-        if a.processes.is_empty() {
-            vec![ProcessResult::simple(
-                &a.name,
-                Outcome::Requested,
-                None,
-                format!("{} ({})", a.action, a.file),
-            )]
-        } else {
-            a.processes.clone()
-        }
-    }
 }
 
 #[cfg(test)]
