@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     let outcome = if matches!(cli.command, Command::Mcp(_)) {
         runtime.block_on(serve_mcp(&cli))
     } else {
-        runtime.block_on(cli::commands::run(cli))
+        runtime.block_on(cli::run(cli))
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -49,7 +49,7 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<u8> {
         return Ok(exit::INVALID_ARGS);
     };
     let policy = supervisord_mcp::supervisor::Policy::new(args.read_only, &args.allow)?;
-    let client = cli::commands::connect(&cli.global)?;
+    let client = cli::cmd::connect(&cli.global)?;
     let Some(addr) = args.http else {
         supervisord_mcp::mcp::serve_stdio(client, policy, cli.global.include_dir.clone()).await?;
         return Ok(exit::SUCCESS);

@@ -4,7 +4,7 @@
 
 pub mod client;
 pub mod error;
-pub mod local;
+pub mod host;
 pub mod ops;
 pub mod policy;
 pub mod transport;

@@ -7,7 +7,7 @@ use super::logs::{self, LogSource, TailOptions};
 use crate::supervisor::Client;
 use crate::supervisor::client::{Call, decode_value};
 use crate::supervisor::error::{Error, FaultCode, Result};
-use crate::supervisor::local::{self, Listener, LocalHost, Metrics};
+use crate::supervisor::host::{self, Listener, LocalHost, Metrics};
 use crate::supervisor::types::{Channel, ConfigInfo, ProcessInfo, ProcessState};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -176,13 +176,13 @@ pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagn
                 .filter(|p| p.pid > 0)
                 .map(|p| (i32::try_from(p.pid).unwrap_or(0), p.namespec()))
                 .collect();
-            ports = local::listeners(&wanted, &supervised);
+            ports = host::listeners(&wanted, &supervised);
             if info.pid > 0 {
                 let pid = i32::try_from(info.pid).unwrap_or(0);
-                metrics = local::metrics(&[pid], Duration::from_millis(200)).await.remove(&pid);
+                metrics = host::metrics(&[pid], Duration::from_millis(200)).await.remove(&pid);
             }
         }
-        None => note = Some(format!("ports and metrics: {}", local::NOT_LOCAL)),
+        None => note = Some(format!("ports and metrics: {}", host::NOT_LOCAL)),
     }
     let started = info.start > 0;
     Ok(Diagnosis {

@@ -5,10 +5,11 @@
 pub mod control;
 pub mod diagnose;
 pub mod info;
-pub mod logfilter;
 pub mod logs;
 pub mod names;
+pub mod poll;
 pub mod programs;
 pub mod ready;
 pub mod status;
 pub mod update;
+pub mod wait;

@@ -114,7 +114,7 @@ pub async fn wait_ready(
         let info = match client.get_process_info(name).await {
             Ok(i) => i,
             Err(Error::Fault(f)) if f.code == FaultCode::BadName => {
-                let mut r = ProcessResult::simple(name, Outcome::NoSuchProcess, None, "no such process");
+                let mut r = ProcessResult::new(name, Outcome::NoSuchProcess, None, "no such process");
                 r.fault = Some(FaultCode::BadName);
                 return Ok(r);
             }
@@ -150,7 +150,7 @@ pub async fn wait_ready(
                 } else {
                     "is not running; start it first".to_owned()
                 };
-                let mut r = ProcessResult::simple(name, Outcome::Failed, Some(state), why);
+                let mut r = ProcessResult::new(name, Outcome::Failed, Some(state), why);
                 r.failure = Some(failure_details(client, &info, "ABNORMAL_TERMINATION").await);
                 r.fault = Some(FaultCode::AbnormalTermination);
                 return Ok(r);
@@ -195,11 +195,11 @@ pub async fn wait_ready(
             if let Some(line) = matched_line {
                 msg.push_str(&format!(" (log: {line})"));
             }
-            return Ok(ProcessResult::simple(name, Outcome::Reached, Some(state), msg));
+            return Ok(ProcessResult::new(name, Outcome::Reached, Some(state), msg));
         }
         let now = Instant::now();
         if now >= deadline {
-            let mut r = ProcessResult::simple(
+            let mut r = ProcessResult::new(
                 name,
                 Outcome::TimedOut,
                 Some(state),

@@ -32,7 +32,7 @@ pub struct ProcessStatus {
     pub stderr_logfile: String,
     /// CPU, memory and children of its process tree, when asked for (local daemon).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<crate::supervisor::local::Metrics>,
+    pub metrics: Option<crate::supervisor::host::Metrics>,
 }
 
 impl From<&ProcessInfo> for ProcessStatus {

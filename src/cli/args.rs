@@ -1,0 +1,419 @@
+//! The command line's definition (clap): commands, flags and their help. Values are
+//! parsed here; what they mean is decided in the commands and the core.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "\
+Exit codes (as supervisorctl's, for scripts):
+  0  success (already running / already stopped count as success)
+  1  failure: unknown name, a fault, a timeout, a bad reply
+  2  bad arguments or configuration
+  3  status: some selected process is not running
+  4  status: unknown name or daemon unreachable; other commands: connection refused,
+     permission denied, or credentials rejected
+  7  a program failed to start or is not running (SPAWN_ERROR, ABNORMAL_TERMINATION,
+     NOT_RUNNING, pid 0), or the daemon's socket file does not exist";
+
+/// Control a Supervisord daemon: faster than supervisorctl, with line-bounded logs,
+/// idempotent start/stop and JSON output. `supervisord-mcp mcp` serves AI agents.
+#[derive(Debug, Parser)]
+#[command(name = "supervisord-mcp", version, about, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalOpts {
+    /// supervisord.conf to read `[supervisorctl]` serverurl/username/password from
+    /// (default: supervisorctl's search path: ./supervisord.conf, /etc/supervisord.conf, ...)
+    #[arg(short = 'c', long, global = true, value_name = "FILE")]
+    pub configuration: Option<PathBuf>,
+    /// Server URL: unix:///path/to/supervisor.sock or http://host:port
+    /// [env: SUPERVISOR_SERVER_URL]
+    #[arg(short = 's', long, visible_alias = "server-url", global = true, value_name = "URL")]
+    pub serverurl: Option<String>,
+    /// Username for the server [env: SUPERVISOR_USERNAME]
+    #[arg(short = 'u', long, global = true)]
+    pub username: Option<String>,
+    /// Password for the server (prefer SUPERVISOR_PASSWORD or the config file:
+    /// arguments are visible to other users in `ps`)
+    #[arg(short = 'p', long, global = true, hide_env_values = true)]
+    pub password: Option<String>,
+    /// Seconds to wait for each reply from the daemon
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 10.0)]
+    pub rpc_timeout: f64,
+    /// Print JSON (one document on stdout) instead of tables
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Directory for program files (`program add`, `run`); it must be read by the
+    /// daemon's [include] files (default: found from a local daemon's own config)
+    #[arg(long, global = true, value_name = "DIR", env = "SUPERVISORD_MCP_INCLUDE_DIR")]
+    pub include_dir: Option<PathBuf>,
+}
+
+/// Options of commands that start or stop processes.
+#[derive(Debug, Args, Clone)]
+pub struct WaitArgs {
+    /// Do not wait for the processes to reach their new state
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Seconds to wait, in all, for the processes to settle
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub wait_timeout: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show process status: NAME, group:*, or all (default). Exit 3 if any is not running.
+    Status {
+        /// Namespecs: name, group:name, group:*, all
+        names: Vec<String>,
+        /// Only processes in this state (RUNNING, STOPPED, FATAL, ...); repeatable
+        #[arg(long = "state", value_name = "STATE")]
+        states: Vec<String>,
+        /// Add CPU %, resident memory and children of each process tree (local daemon)
+        #[arg(long)]
+        metrics: bool,
+        /// Only the process that listens on this TCP port (local daemon)
+        #[arg(long, value_name = "PORT")]
+        port: Option<u16>,
+    },
+    /// Why a process is not running, in one call: state and timing, exit status,
+    /// spawnerr, the last stderr and stdout lines, its configuration, and who holds
+    /// the ports it names (local daemon)
+    Diagnose {
+        name: String,
+        /// stderr lines (stdout gets half as many)
+        #[arg(short = 'n', long, default_value_t = 10)]
+        lines: usize,
+    },
+    /// List every process (the Python supervisord-mcp's command; same as `status`)
+    ListProcesses {
+        #[arg(long = "state", value_name = "STATE")]
+        states: Vec<String>,
+    },
+    /// Start processes; already running is success
+    Start {
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Stop processes; already stopped is success
+    Stop {
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Restart processes from any state (STOPPED, EXITED, FATAL, BACKOFF, RUNNING)
+    Restart {
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Wait until processes reach a state, or until one is ready: its URL answers,
+    /// its port accepts connections, or a new log line matches. Exit 0 ready,
+    /// 1 timed out, 7 the process died while waiting.
+    Wait(WaitCmdArgs),
+    /// Add, change or remove programs, as files in the include directory
+    #[command(subcommand)]
+    Program(ProgramCmd),
+    /// Run a command to completion as a transient supervised program, print its
+    /// output, remove it. Exits with the command's status (124 on timeout).
+    Run(RunArgs),
+    /// Send a signal (HUP, TERM, USR1, a number, ...) to processes
+    Signal {
+        signal: String,
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        /// Signal each process's whole tree (its descendants too; local daemon)
+        #[arg(long)]
+        tree: bool,
+    },
+    /// Print supervisord's pid, or the pids of processes (`all` for every one)
+    Pid { names: Vec<String> },
+    /// Print the last lines of a process's log (stdout by default)
+    #[command(visible_alias = "tail")]
+    Logs(LogsArgs),
+    /// Print the last lines of supervisord's own log
+    Maintail {
+        /// Number of lines
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: usize,
+        /// Keep following new lines (Ctrl-C to stop)
+        #[arg(short = 'f', long)]
+        follow: bool,
+        /// Keep ANSI escapes and control characters
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Clear the logs of processes (`all` for every one)
+    Clear {
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+    },
+    /// Show the daemon's version, identification, state and pid
+    Info,
+    /// Show supervisord's version
+    Version,
+    /// Re-read the configuration and show what changed (applies nothing)
+    Reread,
+    /// Re-read the configuration and apply it: add, change and remove groups
+    Update {
+        /// Groups to update (default: all)
+        groups: Vec<String>,
+    },
+    /// Re-read and apply the configuration, printing the diff (the Python tool's name
+    /// for `update`; it never restarts the daemon)
+    Reload {
+        /// Only print what would change
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show every configured process, in use or not
+    Avail,
+    /// Add process groups that are in the configuration but not running
+    Add {
+        #[arg(required = true, value_name = "GROUP")]
+        groups: Vec<String>,
+    },
+    /// Remove stopped process groups from the daemon
+    Remove {
+        #[arg(required = true, value_name = "GROUP")]
+        groups: Vec<String>,
+    },
+    /// Serve MCP over stdio for AI agents (Claude Code, any MCP client)
+    Mcp(McpArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff)
+    Man,
+}
+
+/// `wait NAMES... [--state S] [--url U] [--port P] [--pattern RE] [--timeout SECS]`.
+#[derive(Debug, Args)]
+pub struct WaitCmdArgs {
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+    /// State to reach: RUNNING, STOPPED, EXITED, FATAL (default RUNNING)
+    #[arg(long, default_value = "RUNNING")]
+    pub state: String,
+    /// Ready when this http:// URL answers below 400 (or with --expect-status)
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// The HTTP status --url must answer with
+    #[arg(long, value_name = "CODE", requires = "url")]
+    pub expect_status: Option<u16>,
+    /// Ready when this TCP port (on 127.0.0.1, or HOST:PORT) accepts connections
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// Ready when a stdout or stderr line written from now on matches this regex
+    #[arg(long, value_name = "REGEX")]
+    pub pattern: Option<String>,
+    /// Seconds to wait in all
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
+}
+
+/// `program add|remove`.
+#[derive(Debug, Subcommand)]
+pub enum ProgramCmd {
+    /// Add a program (or change one added before), then start it
+    Add(ProgramAddArgs),
+    /// Stop and remove a program added with `program add`, and delete its file
+    Remove { name: String },
+}
+
+/// `program add NAME --command CMD ...`.
+#[derive(Debug, Args)]
+pub struct ProgramAddArgs {
+    pub name: String,
+    /// The command line
+    #[arg(long)]
+    pub command: String,
+    /// Working directory
+    #[arg(long)]
+    pub directory: Option<String>,
+    /// Environment variable KEY=VALUE (repeatable)
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Start it when supervisord starts
+    #[arg(long)]
+    pub autostart: bool,
+    /// true, false or unexpected
+    #[arg(long)]
+    pub autorestart: Option<String>,
+    #[arg(long)]
+    pub startsecs: Option<u32>,
+    #[arg(long)]
+    pub startretries: Option<u32>,
+    /// Run N copies (NAME:NAME_00, NAME:NAME_01, ...)
+    #[arg(long)]
+    pub numprocs: Option<u32>,
+    /// Write stderr into the stdout log
+    #[arg(long)]
+    pub redirect_stderr: bool,
+    /// Add it without starting it
+    #[arg(long)]
+    pub no_start: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// `run [--directory D] [--env K=V] [--timeout SECS] -- CMD...`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Working directory
+    #[arg(long)]
+    pub directory: Option<String>,
+    /// Environment variable KEY=VALUE (repeatable)
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Stop it (and its whole process tree) after this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Lines of stdout and of stderr to print
+    #[arg(short = 'n', long, default_value_t = 100)]
+    pub lines: usize,
+    /// The command and its arguments
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// `mcp [--read-only] [--allow PATTERN]...`.
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Offer only the tools that change nothing (status, logs, wait)
+    #[arg(long)]
+    pub read_only: bool,
+    /// Let the agent control only processes whose namespec or group matches this
+    /// glob (repeatable: --allow 'web:*' --allow api); reload then needs --allow '*'
+    #[arg(long, value_name = "PATTERN")]
+    pub allow: Vec<String>,
+    /// Serve MCP over Streamable HTTP at http://ADDR/mcp instead of stdio (default
+    /// address 127.0.0.1:8765). Any address but loopback needs a bearer token
+    #[arg(long, value_name = "ADDR:PORT", num_args = 0..=1, default_missing_value = "127.0.0.1:8765")]
+    pub http: Option<std::net::SocketAddr>,
+    /// File holding the bearer token clients must send (or set SUPERVISORD_MCP_TOKEN)
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Also accept this Host header (DNS-rebinding protection accepts loopback names)
+    #[arg(long, value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// Also accept this browser Origin, e.g. https://app.example:443
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Most MCP sessions at once over HTTP
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub max_sessions: usize,
+    /// Largest request body over HTTP, bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Close HTTP sessions idle this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub idle_timeout: u64,
+    /// Serve a non-loopback address without a token: anyone who reaches it can
+    /// control your processes
+    #[arg(long)]
+    pub dangerously_serve_without_token: bool,
+}
+
+/// `logs NAME [--lines N] [--stderr] [-f]`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Process namespec (name or group:name)
+    pub name: String,
+    /// Number of lines (lines, not bytes)
+    #[arg(short = 'n', long, default_value_t = 20)]
+    pub lines: usize,
+    /// Read stderr instead of stdout
+    #[arg(long, conflicts_with = "both")]
+    pub stderr: bool,
+    /// Read stdout, then stderr
+    #[arg(long)]
+    pub both: bool,
+    /// Keep following new lines, across rotation and truncation (Ctrl-C to stop)
+    #[arg(short = 'f', long, conflicts_with = "both")]
+    pub follow: bool,
+    /// Keep ANSI escapes, `\r` and control characters as written
+    #[arg(long)]
+    pub raw: bool,
+    /// Most bytes to read to find the lines
+    #[arg(long, value_name = "BYTES", default_value_t = crate::supervisor::ops::logs::DEFAULT_MAX_BYTES)]
+    pub max_bytes: u64,
+    /// Only lines matching this regex
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+    /// Lines of context around --grep matches
+    #[arg(short = 'C', long, default_value_t = 0)]
+    pub context: usize,
+    /// Only lines of this level or above: debug, info, warn, error, fatal (JSON fields
+    /// of pino, bunyan, winston, structlog; or a level word in plain text)
+    #[arg(long, value_name = "LEVEL")]
+    pub min_level: Option<String>,
+    /// Only lines of exactly this level
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Option<String>,
+    /// Only JSON lines where FIELD=VALUE, FIELD~=REGEX, or FIELD exists (repeatable;
+    /// dotted paths such as req.path)
+    #[arg(long = "where", value_name = "COND")]
+    pub wheres: Vec<String>,
+    /// Only JSON lines whose timestamp field (time, timestamp, ts) is at or after
+    /// this time (ISO 8601, or epoch seconds)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+}
+
+impl GlobalOpts {
+    /// The flags relevant to finding the daemon, for [`crate::config::resolve`].
+    pub fn server_args(&self) -> crate::config::ServerArgs {
+        crate::config::ServerArgs {
+            configuration: self.configuration.clone(),
+            serverurl: self.serverurl.clone(),
+            username: self.username.clone(),
+            password: self.password.clone().map(crate::supervisor::Secret::new),
+            timeout: Some(std::time::Duration::from_secs_f64(self.rpc_timeout.max(0.001))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn accepts_supervisorctl_and_python_tool_spellings() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--server-url",
+            "http://h:1",
+            "logs",
+            "web",
+            "--lines",
+            "5",
+            "--stderr",
+        ])?;
+        assert_eq!(cli.global.serverurl.as_deref(), Some("http://h:1"));
+        let Command::Logs(a) = cli.command else {
+            panic!("not logs")
+        };
+        assert!(a.stderr && a.lines == 5);
+        let cli = Cli::try_parse_from(["x", "-c", "s.conf", "-s", "unix:///s", "start", "web:*", "all"])?;
+        assert!(matches!(cli.command, Command::Start { ref names, .. } if names.len() == 2));
+        assert!(Cli::try_parse_from(["x", "start"]).is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,111 @@
+//! Configuration: `reread`, `update`, `reload`, `avail`, `add` and `remove`.
+
+use crate::cli::exit;
+use crate::cli::output::Printer;
+use crate::supervisor::Client;
+use crate::supervisor::ops::update;
+use anyhow::Result;
+use serde::Serialize;
+use std::time::Duration;
+
+pub async fn cmd_update(c: &Client, p: Printer, groups: &[String], dry_run: bool) -> Result<u8> {
+    let report = update::update(c, groups, dry_run, Duration::from_secs(120)).await?;
+    if p.json {
+        p.json(&report)?;
+    } else if report.changes.is_empty() {
+        p.line("No config updates to processes")?;
+    } else {
+        let lines: Vec<String> = report
+            .changes
+            .iter()
+            .map(|ch| match (&ch.error, dry_run) {
+                (Some(e), _) => format!("{}: {} — ERROR {e}", ch.group, ch.change),
+                (None, true) => format!("{}: {} (dry run: not applied)", ch.group, ch.change),
+                (None, false) => format!(
+                    "{}: {}",
+                    ch.group,
+                    match ch.change {
+                        "added" => "added process group",
+                        "changed" => "updated process group",
+                        _ => "removed process group",
+                    }
+                ),
+            })
+            .collect();
+        p.lines(&lines)?;
+    }
+    Ok(if report.all_applied() {
+        exit::SUCCESS
+    } else {
+        exit::GENERIC
+    })
+}
+
+fn group_results(p: Printer, r: &[update::GroupResult]) -> Result<u8> {
+    if p.json {
+        p.json(&serde_json::json!({ "results": r }))?;
+    } else {
+        let lines: Vec<String> = r
+            .iter()
+            .map(|g| match &g.error {
+                Some(e) => format!("{}: ERROR {e}", g.group),
+                None => format!("{}: {}", g.group, g.outcome.replace('_', " ")),
+            })
+            .collect();
+        p.lines(&lines)?;
+    }
+    Ok(if r.iter().any(|g| g.error.is_some()) {
+        exit::GENERIC
+    } else {
+        exit::SUCCESS
+    })
+}
+
+pub async fn cmd_reread(c: &Client, p: Printer) -> Result<u8> {
+    let diff = update::reread(c).await?;
+    if p.json {
+        p.json(&diff)?;
+    } else if diff.is_empty() {
+        p.line("No config updates to processes")?;
+    } else {
+        let mut lines = Vec::new();
+        lines.extend(diff.added.iter().map(|g| format!("{g}: available")));
+        lines.extend(diff.changed.iter().map(|g| format!("{g}: changed")));
+        lines.extend(diff.removed.iter().map(|g| format!("{g}: disappeared")));
+        p.lines(&lines)?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+pub async fn cmd_avail(c: &Client, p: Printer) -> Result<u8> {
+    let a = update::avail(c).await?;
+    if p.json {
+        #[derive(Serialize)]
+        struct Avail<'a> {
+            processes: &'a [update::Available],
+        }
+        p.json(&Avail { processes: &a })?;
+    } else {
+        let rows = a
+            .iter()
+            .map(|x| {
+                vec![
+                    x.name.clone(),
+                    if x.in_use { "in use" } else { "avail" }.to_owned(),
+                    if x.autostart { "auto" } else { "manual" }.to_owned(),
+                    format!("{}:{}", x.group_prio, x.process_prio),
+                ]
+            })
+            .collect();
+        p.table(&["NAME", "IN USE", "START", "PRIORITY"], rows)?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+pub async fn cmd_add(c: &Client, p: Printer, groups: &[String]) -> Result<u8> {
+    group_results(p, &update::add_groups(c, groups).await?)
+}
+
+pub async fn cmd_remove(c: &Client, p: Printer, groups: &[String]) -> Result<u8> {
+    group_results(p, &update::remove_groups(c, groups).await?)
+}

@@ -1,0 +1,45 @@
+//! `info`, `version` and `diagnose`.
+
+use crate::cli::exit;
+use crate::cli::output::Printer;
+use crate::supervisor::Client;
+use crate::supervisor::ops::{diagnose, info};
+use anyhow::Result;
+
+pub async fn cmd_diagnose(c: &Client, p: Printer, name: &str, lines: usize) -> Result<u8> {
+    let d = diagnose::diagnose(c, name, lines.clamp(1, 1000)).await?;
+    if p.json {
+        p.json(&d)?;
+    } else {
+        p.line(d.summary().trim_end())?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+pub async fn cmd_info(c: &Client, p: Printer) -> Result<u8> {
+    let i = info::info(c).await?;
+    if p.json {
+        p.json(&i)?;
+    } else {
+        p.pairs(&[
+            ("server", i.server_url.clone()),
+            ("state", i.state.clone()),
+            ("supervisor", i.supervisor_version.clone()),
+            ("api", i.api_version.clone()),
+            ("identification", i.identification.clone()),
+            ("pid", i.pid.to_string()),
+            ("client", format!("supervisord-mcp {}", env!("CARGO_PKG_VERSION"))),
+        ])?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+pub async fn cmd_version(c: &Client, p: Printer) -> Result<u8> {
+    let v = c.get_supervisor_version().await?;
+    if p.json {
+        p.json(&serde_json::json!({"supervisor": v, "supervisord_mcp": env!("CARGO_PKG_VERSION")}))?;
+    } else {
+        p.line(&v)?;
+    }
+    Ok(exit::SUCCESS)
+}

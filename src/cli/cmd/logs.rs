@@ -1,0 +1,155 @@
+//! `logs` (and `logs -f`), `maintail` and `clear`.
+
+use super::invalid_as_usage;
+use crate::cli::LogsArgs;
+use crate::cli::exit;
+use crate::cli::output::Printer;
+use crate::supervisor::ops::logs::filter::LogFilter;
+use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, TailOptions};
+use crate::supervisor::{Channel, Client};
+use anyhow::Result;
+use serde::Serialize;
+use std::time::Duration;
+
+#[derive(Serialize)]
+struct LogsJson<'a> {
+    name: &'a str,
+    channel: Channel,
+    #[serde(flatten)]
+    tail: &'a logs::LogTail,
+}
+
+pub async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<u8> {
+    let opts = TailOptions {
+        lines: a.lines,
+        max_bytes: a.max_bytes,
+        raw: a.raw,
+    };
+    let channel = if a.stderr { Channel::Stderr } else { Channel::Stdout };
+    let filter = LogFilter::from_args(
+        a.grep.as_deref(),
+        a.context,
+        a.level.as_deref(),
+        a.min_level.as_deref(),
+        &a.wheres,
+        a.since.as_deref(),
+    )
+    .map_err(invalid_as_usage)?;
+    if a.follow {
+        let fopts = FollowOptions {
+            tail: opts,
+            poll: Duration::from_millis(200),
+            filter,
+        };
+        let follow = logs::follow(c, &a.name, channel, &fopts, |ev| emit(p, ev));
+        return follow_until_interrupted(follow).await;
+    }
+    let channels: &[Channel] = if a.both {
+        &[Channel::Stdout, Channel::Stderr]
+    } else {
+        std::slice::from_ref(&channel)
+    };
+    let mut docs = Vec::new();
+    for ch in channels {
+        let src = LogSource::process(&a.name, *ch);
+        let t = if filter.is_empty() {
+            logs::tail(c, &src, &opts).await?
+        } else {
+            logs::tail_filtered(c, &src, &opts, &filter).await?
+        };
+        if !p.json {
+            if a.both {
+                p.line(&format!("==> {} {} <==", a.name, ch.name()))?;
+            }
+            p.lines(&t.lines)?;
+            if t.truncated {
+                eprintln!(
+                    "(stopped at {} bytes before finding {} lines; raise --max-bytes for more)",
+                    t.window_bytes, a.lines
+                );
+            }
+        }
+        docs.push((*ch, t));
+    }
+    if p.json {
+        let docs: Vec<LogsJson> = docs
+            .iter()
+            .map(|(ch, t)| LogsJson {
+                name: &a.name,
+                channel: *ch,
+                tail: t,
+            })
+            .collect();
+        match docs.as_slice() {
+            [one] => p.json(one)?,
+            many => p.json(&serde_json::json!({ "logs": many }))?,
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Writes follow output; false (stop) when stdout is gone (e.g. `| head`).
+fn emit(p: Printer, ev: FollowEvent) -> bool {
+    match ev {
+        FollowEvent::Lines(lines) => {
+            if p.json {
+                lines.iter().all(|l| p.json(&serde_json::json!({ "line": l })).is_ok())
+            } else {
+                p.lines(&lines).is_ok()
+            }
+        }
+        FollowEvent::Truncated => {
+            eprintln!("(log truncated or rotated; reading from its start)");
+            true
+        }
+    }
+}
+
+async fn follow_until_interrupted(
+    follow: impl std::future::Future<Output = crate::supervisor::Result<()>>,
+) -> Result<u8> {
+    tokio::select! {
+        r = follow => { r?; Ok(exit::SUCCESS) }
+        _ = tokio::signal::ctrl_c() => Ok(exit::SUCCESS),
+    }
+}
+
+pub async fn cmd_maintail(c: &Client, p: Printer, lines: usize, follow: bool, raw: bool) -> Result<u8> {
+    if follow {
+        let f = logs::follow_stream(c, "/mainlogtail", raw, |ev| emit(p, ev));
+        return follow_until_interrupted(f).await;
+    }
+    let opts = TailOptions {
+        lines,
+        raw,
+        ..TailOptions::default()
+    };
+    let t = logs::tail(c, &LogSource::Main, &opts).await?;
+    if p.json {
+        p.json(&t)?;
+    } else {
+        p.lines(&t.lines)?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+pub async fn cmd_clear(c: &Client, p: Printer, names: &[String]) -> Result<u8> {
+    let r = logs::clear(c, names).await?;
+    if p.json {
+        p.json(&serde_json::json!({ "results": r }))?;
+    } else {
+        let lines: Vec<String> = r
+            .iter()
+            .map(|x| match &x.error {
+                Some(e) => format!("{}: ERROR {e}", x.name),
+                None => format!("{}: cleared", x.name),
+            })
+            .collect();
+        p.lines(&lines)?;
+    }
+    Ok(if r.iter().all(|x| x.cleared) {
+        exit::SUCCESS
+    } else {
+        exit::GENERIC
+    })
+}

@@ -1,0 +1,40 @@
+//! `diagnose`: why a process does not run, in one call.
+
+use super::{ToolDef, reads};
+use crate::mcp::server::{SupervisorMcp, answer, failure};
+use crate::supervisor::ops::diagnose;
+use rmcp::ErrorData as McpError;
+use rmcp::model::CallToolResult;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// The tool: its name, description, schemas and annotations, and its handler.
+pub(super) fn def() -> ToolDef {
+    ToolDef::new::<DiagnoseArgs, crate::supervisor::ops::diagnose::Diagnosis>(
+        "diagnose",
+        "Why a process is not running, in one call: state, timing, exit status, spawnerr, stderr/stdout tails, config, who holds its ports.",
+        reads(),
+        |s, a, ctx| Box::pin(call(s, a, ctx)),
+    )
+}
+
+/// `diagnose` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DiagnoseArgs {
+    /// Namespec
+    pub name: String,
+    /// stderr lines (default 10; stdout gets half)
+    pub lines: Option<usize>,
+}
+
+async fn call(
+    s: &SupervisorMcp,
+    a: DiagnoseArgs,
+    _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
+) -> Result<CallToolResult, McpError> {
+    let lines = a.lines.unwrap_or(10).clamp(1, 200);
+    match diagnose::diagnose(&s.client, &a.name, lines).await {
+        Ok(d) => answer(d.summary(), &d, false),
+        Err(e) => Ok(failure(&e)),
+    }
+}

@@ -1,0 +1,135 @@
+//! The tools, in one table: each entry holds the tool's name, description, input and
+//! output schemas, annotations and its handler, defined in the tool's own module.
+//! Few tools, each capable: an agent needs few round trips and little context.
+
+mod control;
+mod diagnose;
+mod logs;
+mod program;
+mod reload;
+mod status;
+mod wait;
+
+use super::schema::{lean_schema, output_schema};
+use super::server::SupervisorMcp;
+use crate::supervisor::ops::control::ProcessResult;
+use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock};
+
+pub use logs::LogsOut;
+pub use program::ProgramOut;
+pub use status::{ProcView, StatusOut};
+
+/// What a handler returns.
+pub type Reply<'a> = Pin<Box<dyn Future<Output = Result<CallToolResult, McpError>> + Send + 'a>>;
+
+type Handler = Box<
+    dyn for<'a> Fn(&'a SupervisorMcp, Option<JsonObject>, &'a RequestContext<RoleServer>) -> Reply<'a> + Send + Sync,
+>;
+
+/// One tool: what `tools/list` shows, and what `tools/call` runs.
+pub struct ToolDef {
+    pub tool: Tool,
+    handler: Handler,
+}
+
+impl ToolDef {
+    /// A tool taking arguments `A` (parsed from the call, with `invalid_params` when
+    /// they do not fit) and answering `O` as structured content.
+    fn new<A, O>(
+        name: &'static str,
+        description: &'static str,
+        annotations: ToolAnnotations,
+        handler: for<'a> fn(&'a SupervisorMcp, A, &'a RequestContext<RoleServer>) -> Reply<'a>,
+    ) -> ToolDef
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        O: JsonSchema,
+    {
+        let tool = Tool::new(name, description, Arc::new(lean_schema::<A>()))
+            .with_raw_output_schema(Arc::new(output_schema::<O>()))
+            .with_annotations(annotations);
+        let handler: Handler = Box::new(move |s, args, ctx| match parse::<A>(args) {
+            Ok(a) => handler(s, a, ctx),
+            Err(e) => Box::pin(async move { Err(e) }),
+        });
+        ToolDef { tool, handler }
+    }
+
+    /// True for tools that change nothing (offered under `--read-only`).
+    pub fn is_read_only(&self) -> bool {
+        self.tool.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true)
+    }
+}
+
+fn parse<T: DeserializeOwned>(args: Option<JsonObject>) -> Result<T, McpError> {
+    serde_json::from_value(serde_json::Value::Object(args.unwrap_or_default()))
+        .map_err(|e| McpError::invalid_params(format!("invalid arguments: {e}"), None))
+}
+
+/// Every tool this server offers, built once.
+pub static TOOLS: LazyLock<Vec<ToolDef>> = LazyLock::new(|| {
+    vec![
+        status::def(),
+        control::def(),
+        logs::def(),
+        wait::def(),
+        diagnose::def(),
+        program::def(),
+        reload::def(),
+    ]
+});
+
+/// The tools offered under `policy` (read-only servers offer only those that change
+/// nothing).
+pub fn offered(read_only: bool) -> impl Iterator<Item = &'static ToolDef> {
+    TOOLS.iter().filter(move |t| !read_only || t.is_read_only())
+}
+
+/// The names of the tools offered under `read_only`, for help texts.
+pub fn names(read_only: bool) -> Vec<&'static str> {
+    offered(read_only).map(|t| t.tool.name.as_ref()).collect()
+}
+
+/// Runs one tool call; an unknown tool is `invalid_params`. A tool that is not
+/// offered (a change on a read-only server) still runs its handler, where the
+/// policy refuses it with a `REFUSED` result the agent can read.
+pub async fn call(
+    s: &SupervisorMcp,
+    name: &str,
+    args: Option<JsonObject>,
+    ctx: &RequestContext<RoleServer>,
+) -> Result<CallToolResult, McpError> {
+    match TOOLS.iter().find(|t| t.tool.name == name) {
+        Some(t) => (t.handler)(s, args, ctx).await,
+        None => Err(McpError::invalid_params(
+            format!("unknown tool {name:?}; the tools are {}", names(false).join(", ")),
+            None,
+        )),
+    }
+}
+
+/// Per-process results (`control`, `wait`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ResultsOut {
+    pub results: Vec<ProcessResult>,
+}
+
+/// Reads only: destructive and idempotent hints mean nothing then (MCP spec), so
+/// they are left out.
+fn reads() -> ToolAnnotations {
+    ToolAnnotations::new().read_only(true).open_world(false)
+}
+
+/// Changes processes or configuration. readOnlyHint false and idempotentHint false
+/// are the spec's defaults; destructiveHint is said outright.
+fn changes() -> ToolAnnotations {
+    ToolAnnotations::new().destructive(true).open_world(false)
+}

@@ -1,0 +1,194 @@
+//! `status`: the daemon's state and version, and its processes (filters, paging,
+//! CPU/memory, who listens on a port).
+
+use super::{ToolDef, reads};
+use crate::mcp::render;
+use crate::mcp::server::{SupervisorMcp, answer, failure};
+use crate::supervisor::ProcessState;
+use crate::supervisor::host;
+use crate::supervisor::ops::info;
+use crate::supervisor::ops::status::{StatusFilter, StatusReport, select_status};
+use rmcp::ErrorData as McpError;
+use rmcp::model::CallToolResult;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Default page of `status`.
+const DEFAULT_LIMIT: usize = 100;
+
+/// The tool: its name, description, schemas and annotations, and its handler.
+pub(super) fn def() -> ToolDef {
+    ToolDef::new::<StatusArgs, StatusOut>(
+        "status",
+        "supervisord's state and version, and its processes: state, pid, uptime, why stopped; CPU/memory; who listens on a port. Filters, paging.",
+        reads(),
+        |s, a, ctx| Box::pin(call(s, a, ctx)),
+    )
+}
+
+/// `status` arguments.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct StatusArgs {
+    /// name, group:name, group:* (default all)
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Only these states
+    #[serde(default)]
+    pub state: Vec<ProcessState>,
+    /// Paging offset
+    #[serde(default)]
+    pub offset: usize,
+    /// Most to list (default 100)
+    pub limit: Option<usize>,
+    /// CPU/RSS/children per process tree (local)
+    #[serde(default)]
+    pub metrics: bool,
+    /// Only who listens on this port (local)
+    pub port: Option<u16>,
+}
+
+/// One process in `status`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProcView {
+    /// Full namespec
+    pub name: String,
+    pub state: ProcessState,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pid: i64,
+    /// Seconds since start, when RUNNING
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uptime_s: Option<i64>,
+    /// When not RUNNING: spawn error, exit status or stop time
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub info: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<crate::supervisor::host::Metrics>,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
+/// The daemon, in `status`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DaemonView {
+    pub version: String,
+    pub state: String,
+    pub pid: i64,
+    pub identification: String,
+}
+
+/// `status` result.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StatusOut {
+    pub daemon: DaemonView,
+    /// Processes matching the filters
+    pub total: usize,
+    /// Count per state
+    pub counts: BTreeMap<String, usize>,
+    pub processes: Vec<ProcView>,
+    /// Offset of the next page
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
+    /// Names that matched nothing
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
+    /// Who listens on the port asked for
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub listeners: Vec<crate::supervisor::host::Listener>,
+    /// Why metrics or ports are missing
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+async fn call(
+    s: &SupervisorMcp,
+    a: StatusArgs,
+    _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
+) -> Result<CallToolResult, McpError> {
+    let filter = StatusFilter {
+        states: a.state,
+        group: None,
+    };
+    let (daemon, all) = match info::overview(&s.client).await {
+        Ok(r) => r,
+        Err(e) => return Ok(failure(&e)),
+    };
+    let mut names = a.names.clone();
+    let mut listeners = Vec::new();
+    let mut note = None;
+    let mut nothing_on_port = false;
+    if let Some(port) = a.port {
+        match host::port_listeners(&s.client, &all, port).await {
+            Ok(Some(owners)) => {
+                nothing_on_port = owners.supervised.is_empty();
+                names = owners.supervised;
+                listeners = owners.listeners;
+            }
+            Ok(None) => note = Some(format!("port: {}", host::NOT_LOCAL)),
+            Err(e) => return Ok(failure(&e)),
+        }
+    }
+    // No supervised process on the port: an empty list (no names would mean all).
+    let report = if nothing_on_port {
+        StatusReport::default()
+    } else {
+        select_status(&all, &names, &filter)
+    };
+    let counts: BTreeMap<String, usize> = report
+        .counts()
+        .into_iter()
+        .map(|(s, n)| (s.name().to_owned(), n))
+        .collect();
+    let total = report.processes.len();
+    let limit = a.limit.unwrap_or(DEFAULT_LIMIT).max(1);
+    let mut processes: Vec<ProcView> = report
+        .processes
+        .iter()
+        .skip(a.offset)
+        .take(limit)
+        .map(|p| ProcView {
+            name: p.name.clone(),
+            state: p.state,
+            pid: p.pid,
+            uptime_s: p.uptime_secs,
+            info: match p.state {
+                ProcessState::Running | ProcessState::Starting | ProcessState::Stopping => String::new(),
+                ProcessState::Exited => format!("exit {}, {}", p.exitstatus, p.description),
+                // The logs and diagnose tools are where the details are.
+                _ => p
+                    .description
+                    .trim_end_matches(" (process log may have details)")
+                    .to_owned(),
+            },
+            metrics: None,
+        })
+        .collect();
+    if a.metrics {
+        let pids: Vec<i64> = processes.iter().map(|p| p.pid).collect();
+        match host::process_metrics(&s.client, &pids).await {
+            Ok(Some(mut m)) => processes.iter_mut().for_each(|p| p.metrics = m.remove(&p.pid)),
+            Ok(None) => note = Some(format!("metrics: {}", host::NOT_LOCAL)),
+            Err(e) => return Ok(failure(&e)),
+        }
+    }
+    let end = a.offset + processes.len();
+    let out = StatusOut {
+        daemon: DaemonView {
+            version: daemon.supervisor_version,
+            state: daemon.state,
+            pid: daemon.pid,
+            identification: daemon.identification,
+        },
+        total,
+        counts,
+        processes,
+        next_offset: (end < total).then_some(end),
+        unknown: report.unknown,
+        listeners,
+        note,
+    };
+    let is_error = !out.unknown.is_empty();
+    answer(render::status(&out), &out, is_error)
+}

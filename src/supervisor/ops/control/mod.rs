@@ -1,0 +1,47 @@
+//! Start, stop, restart, signal and stdin, written once for both front ends.
+//!
+//! - Idempotent: already running (start) or already stopped (stop) is success, and
+//!   says so.
+//! - Restart works from any state: it stops what runs, waits for a stopped state
+//!   (starting a STOPPING process makes the daemon answer HTTP 500), then starts.
+//! - The daemon is asked with `wait=false` (batched in one `system.multicall`) and we
+//!   poll ourselves ([`super::poll`]): each call stays short while the whole wait is
+//!   bounded by [`WaitOptions::timeout`], however long `startsecs`/`stopwaitsecs` are.
+//! - A failed start reports spawnerr, exit status and the last stderr lines.
+
+mod lifecycle;
+mod result;
+/// Failure details shared with state waits.
+pub(crate) mod result_internals {
+    pub(crate) use super::result::{describe_exit, failed};
+}
+mod signal;
+
+pub use super::poll::{WaitProgress, wait_until, wait_until_with_progress};
+pub use lifecycle::{restart, start, stop};
+pub use result::{Failure, Outcome, ProcessResult, failure_details};
+pub use signal::{send_stdin, signal, signal_tree};
+
+use std::time::Duration;
+
+/// How long to wait for processes to settle.
+#[derive(Debug, Clone, Copy)]
+pub struct WaitOptions {
+    /// Wait for the end state (RUNNING after start, stopped after stop). Restart
+    /// always waits for the stop.
+    pub wait: bool,
+    /// Bound on the whole wait, across every process.
+    pub timeout: Duration,
+    /// How often to poll `getAllProcessInfo` while waiting.
+    pub poll: Duration,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        WaitOptions {
+            wait: true,
+            timeout: Duration::from_secs(60),
+            poll: Duration::from_millis(100),
+        }
+    }
+}

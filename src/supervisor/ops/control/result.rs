@@ -1,0 +1,155 @@
+//! What happened to each process: the result model every control operation returns,
+//! and the failure details (spawnerr, exit status, last log lines) of a failed start.
+
+use crate::supervisor::Client;
+use crate::supervisor::error::FaultCode;
+use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
+use crate::supervisor::types::{Channel, ProcessInfo, ProcessState};
+use serde::Serialize;
+
+/// What happened to one process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Started,
+    AlreadyRunning,
+    Stopped,
+    AlreadyStopped,
+    Restarted,
+    Signalled,
+    /// Text written to the process's stdin.
+    Sent,
+    /// Its logs were emptied.
+    Cleared,
+    /// A wait ended in the state asked for.
+    Reached,
+    /// Asked without waiting: the daemon accepted the request.
+    Requested,
+    Failed,
+    TimedOut,
+    NoSuchProcess,
+}
+
+impl Outcome {
+    /// True for outcomes that count as success (idempotent ones included).
+    pub fn is_success(self) -> bool {
+        !matches!(self, Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess)
+    }
+}
+
+/// Why a process failed: what the user needs to see to fix it.
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct Failure {
+    /// The fault name (`SPAWN_ERROR`, `NOT_RUNNING`, …) or `TIMEOUT`.
+    pub fault: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub spawnerr: String,
+    /// The exit status, when the daemon knows it (not after an exit before
+    /// `startsecs`, where supervisord resets it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exitstatus: Option<i64>,
+    /// The last lines of the process's stderr (or stdout when stderr is redirected).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log_tail: Vec<String>,
+}
+
+/// The result for one process (or one unknown name).
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct ProcessResult {
+    /// Full namespec, or the name as given when it matched nothing.
+    pub name: String,
+    pub outcome: Outcome,
+    /// The state last seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<ProcessState>,
+    /// One human sentence: "started", "already running", "exited too quickly"...
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    #[serde(skip)]
+    pub fault: Option<FaultCode>,
+}
+
+impl ProcessResult {
+    /// A result with no failure details.
+    pub fn new(
+        name: impl Into<String>,
+        outcome: Outcome,
+        state: Option<ProcessState>,
+        message: impl Into<String>,
+    ) -> Self {
+        ProcessResult {
+            name: name.into(),
+            outcome,
+            state,
+            message: message.into(),
+            failure: None,
+            fault: None,
+        }
+    }
+
+    /// A name that matched no process (BAD_NAME).
+    pub fn unknown(name: &str) -> Self {
+        let mut r = Self::new(name, Outcome::NoSuchProcess, None, "no such process");
+        r.fault = Some(FaultCode::BadName);
+        r
+    }
+}
+
+impl From<crate::supervisor::ops::logs::ClearResult> for ProcessResult {
+    fn from(c: crate::supervisor::ops::logs::ClearResult) -> Self {
+        match c.error {
+            None => ProcessResult::new(c.name, Outcome::Cleared, None, "logs cleared"),
+            Some(e) => {
+                let mut r = ProcessResult::new(c.name, Outcome::Failed, None, e);
+                r.fault = Some(FaultCode::Failed);
+                r
+            }
+        }
+    }
+}
+
+/// Lines of stderr attached to a failure.
+const FAILURE_LOG_LINES: usize = 10;
+
+/// The failure details of a process: its spawnerr, exit status and last log lines.
+pub async fn failure_details(client: &Client, info: &ProcessInfo, fault: &str) -> Failure {
+    let ns = info.namespec();
+    let opts = TailOptions {
+        lines: FAILURE_LOG_LINES,
+        ..TailOptions::default()
+    };
+    let mut log_tail = match logs::tail(client, &LogSource::process(&ns, Channel::Stderr), &opts).await {
+        Ok(t) => t.lines,
+        Err(_) => Vec::new(),
+    };
+    if log_tail.is_empty()
+        && let Ok(t) = logs::tail(client, &LogSource::process(&ns, Channel::Stdout), &opts).await
+    {
+        log_tail = t.lines;
+    }
+    Failure {
+        fault: fault.to_owned(),
+        spawnerr: info.spawnerr.clone(),
+        exitstatus: (info.exitstatus != 0 || matches!(info.state(), ProcessState::Exited | ProcessState::Stopped))
+            .then_some(info.exitstatus),
+        log_tail,
+    }
+}
+
+pub(crate) async fn failed(client: &Client, info: &ProcessInfo, code: FaultCode, message: String) -> ProcessResult {
+    let mut r = ProcessResult::new(info.namespec(), Outcome::Failed, Some(info.state()), message);
+    r.failure = Some(failure_details(client, info, &code.name()).await);
+    r.fault = Some(code);
+    r
+}
+
+pub(crate) fn describe_exit(info: &ProcessInfo) -> String {
+    if !info.spawnerr.is_empty() {
+        info.spawnerr.clone()
+    } else if info.exitstatus != 0 {
+        format!("exited with status {}", info.exitstatus)
+    } else {
+        info.description.clone()
+    }
+}

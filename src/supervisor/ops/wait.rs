@@ -1,0 +1,64 @@
+//! Waiting for processes to reach a state (RUNNING, STOPPED, EXITED, FATAL), failing
+//! fast when one dies; readiness (URL, port, log pattern) is [`super::ready`].
+
+use super::control::result_internals::{describe_exit, failed};
+use super::control::{Outcome, ProcessResult};
+use super::names::select;
+use super::poll::{WaitProgress, wait_until_with_progress};
+use crate::supervisor::Client;
+use crate::supervisor::error::{FaultCode, Result};
+use crate::supervisor::types::{ProcessInfo, ProcessState};
+use std::time::Duration;
+
+/// Waits until every named process is in state `target` (RUNNING, STOPPED, EXITED,
+/// FATAL, …), or `timeout` passes. Fails fast for a process that becomes FATAL
+/// while another state is awaited, with its failure details. `progress` is called
+/// after every poll. One result per process: `reached`, `timed_out` or `failed`.
+pub async fn wait_for_state(
+    client: &Client,
+    names: &[String],
+    target: ProcessState,
+    timeout: Duration,
+    poll: Duration,
+    progress: impl FnMut(&WaitProgress),
+) -> Result<Vec<ProcessResult>> {
+    let all = client.get_all_process_info().await?;
+    let sel = select(&all, names);
+    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
+    let dead_end = |p: &ProcessInfo| p.state() == ProcessState::Fatal && target != ProcessState::Fatal;
+    let (infos, _) = wait_until_with_progress(
+        client,
+        &targets,
+        timeout,
+        poll,
+        |p| p.state() == target || dead_end(p),
+        progress,
+    )
+    .await?;
+    for n in &targets {
+        let r = match infos.get(n) {
+            None => ProcessResult::unknown(n),
+            Some(p) if p.state() == target => {
+                ProcessResult::new(n.clone(), Outcome::Reached, Some(target), format!("{target}"))
+            }
+            Some(p) if dead_end(p) => failed(client, p, FaultCode::SpawnError, describe_exit(p)).await,
+            Some(p) => {
+                let mut r = ProcessResult::new(
+                    n.clone(),
+                    Outcome::TimedOut,
+                    Some(p.state()),
+                    format!(
+                        "still {} after {:.0} s (waiting for {target})",
+                        p.state(),
+                        timeout.as_secs_f64()
+                    ),
+                );
+                r.fault = Some(FaultCode::Failed);
+                r
+            }
+        };
+        results.push(r);
+    }
+    Ok(results)
+}
