@@ -5,6 +5,9 @@ use clap::Parser;
 use std::process::ExitCode;
 use supervisord_mcp::cli::{self, Cli, Command, exit, output::Printer};
 
+/// How long the process waits, at exit, for cleanups of interrupted operations.
+const CLEANUP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -25,6 +28,8 @@ fn main() -> ExitCode {
     } else {
         runtime.block_on(cli::run(cli))
     };
+    // Undo what an interrupted operation left half-done before exiting.
+    runtime.block_on(supervisord_mcp::supervisor::cleanup::drain(CLEANUP_GRACE));
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
