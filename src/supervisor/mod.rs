@@ -11,7 +11,7 @@ pub mod policy;
 pub mod transport;
 pub mod types;
 
-pub use client::{Call, Client};
+pub use client::Client;
 pub use error::{Error, Fault, FaultCode, Result};
 pub use policy::Policy;
 pub use transport::{Endpoint, Secret, ServerSettings, Transport};

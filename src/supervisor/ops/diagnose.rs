@@ -5,7 +5,8 @@
 
 use super::logs::{self, LogSource, TailOptions};
 use crate::supervisor::Client;
-use crate::supervisor::client::{Call, decode_value};
+use crate::supervisor::client::methods::{GetAllConfigInfo, GetAllProcessInfo, GetProcessInfo};
+use crate::supervisor::client::multicall::Batch;
 use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::host::{self, Listener, LocalHost, Metrics};
 use crate::supervisor::types::{Channel, ConfigInfo, ProcessInfo, ProcessState};
@@ -118,23 +119,14 @@ pub fn mentioned_ports(texts: &[&str]) -> Vec<u16> {
 /// Diagnoses one process (`name` or `group:name`), with the last `lines` lines of
 /// stderr (and half as many of stdout). Errors: BAD_NAME, transport errors.
 pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagnosis> {
-    let calls = [
-        Call::new("supervisor.getProcessInfo", vec![name.into()]),
-        Call::new("supervisor.getAllConfigInfo", vec![]),
-        Call::new("supervisor.getAllProcessInfo", vec![]),
-    ];
-    let mut replies = client.multicall(&calls).await?.into_iter();
-    let mut next = |m: &str| match replies.next() {
-        Some(Ok(v)) => Ok(v),
-        Some(Err(f)) => Err(Error::Fault(f)),
-        None => Err(Error::Shape {
-            method: m.into(),
-            detail: "missing from multicall".into(),
-        }),
-    };
-    let info: ProcessInfo = decode_value("supervisor.getProcessInfo", next("getProcessInfo")?)?;
-    let configs: Vec<ConfigInfo> = decode_value("supervisor.getAllConfigInfo", next("getAllConfigInfo")?)?;
-    let all: Vec<ProcessInfo> = decode_value("supervisor.getAllProcessInfo", next("getAllProcessInfo")?)?;
+    let mut batch = Batch::new();
+    let one = batch.add(GetProcessInfo { name: name.into() });
+    let configs = batch.add(GetAllConfigInfo {});
+    let every = batch.add(GetAllProcessInfo {});
+    let mut replies = client.multicall(batch).await?;
+    let info: ProcessInfo = replies.take(one)?;
+    let configs: Vec<ConfigInfo> = replies.take(configs)?;
+    let all: Vec<ProcessInfo> = replies.take(every)?;
     let ns = info.namespec();
     let tail = |n: usize| TailOptions {
         lines: n,

@@ -1,8 +1,12 @@
 //! The daemon's identity and state, in one round trip (`system.multicall`).
 
-use crate::supervisor::client::{Call, Client, decode_value};
-use crate::supervisor::error::{Error, Result};
-use crate::supervisor::types::{DaemonState, ProcessInfo};
+use crate::supervisor::client::Client;
+use crate::supervisor::client::methods::{
+    GetAllProcessInfo, GetApiVersion, GetIdentification, GetPid, GetState, GetSupervisorVersion,
+};
+use crate::supervisor::client::multicall::Batch;
+use crate::supervisor::error::Result;
+use crate::supervisor::types::ProcessInfo;
 use serde::Serialize;
 
 /// What `info` shows. `server_url` never carries credentials.
@@ -28,36 +32,19 @@ pub async fn overview(client: &Client) -> Result<(DaemonInfo, Vec<ProcessInfo>)>
 }
 
 async fn fetch(client: &Client, with_processes: bool) -> Result<(DaemonInfo, Vec<ProcessInfo>)> {
-    let mut calls = vec![
-        Call::new("supervisor.getAPIVersion", vec![]),
-        Call::new("supervisor.getSupervisorVersion", vec![]),
-        Call::new("supervisor.getIdentification", vec![]),
-        Call::new("supervisor.getState", vec![]),
-        Call::new("supervisor.getPID", vec![]),
-    ];
-    if with_processes {
-        calls.push(Call::new("supervisor.getAllProcessInfo", vec![]));
-    }
-    let mut results = client.multicall(&calls).await?.into_iter();
-    let mut next = |m: &str| -> Result<crate::xmlrpc::Value> {
-        match results.next() {
-            Some(Ok(v)) => Ok(v),
-            Some(Err(f)) => Err(Error::Fault(f)),
-            None => Err(Error::Shape {
-                method: m.into(),
-                detail: "missing from multicall".into(),
-            }),
-        }
-    };
-    let api_version = decode_value("supervisor.getAPIVersion", next("getAPIVersion")?)?;
-    let supervisor_version = decode_value("supervisor.getSupervisorVersion", next("getSupervisorVersion")?)?;
-    let identification = decode_value("supervisor.getIdentification", next("getIdentification")?)?;
-    let state: DaemonState = decode_value("supervisor.getState", next("getState")?)?;
-    let pid = decode_value("supervisor.getPID", next("getPID")?)?;
-    let processes = if with_processes {
-        decode_value("supervisor.getAllProcessInfo", next("getAllProcessInfo")?)?
-    } else {
-        Vec::new()
+    let mut batch = Batch::new();
+    let api = batch.add(GetApiVersion {});
+    let version = batch.add(GetSupervisorVersion {});
+    let ident = batch.add(GetIdentification {});
+    let state = batch.add(GetState {});
+    let pid = batch.add(GetPid {});
+    let all = with_processes.then(|| batch.add(GetAllProcessInfo {}));
+    let mut r = client.multicall(batch).await?;
+    let (api_version, supervisor_version) = (r.take(api)?, r.take(version)?);
+    let (identification, state, pid) = (r.take(ident)?, r.take(state)?, r.take(pid)?);
+    let processes = match all {
+        Some(slot) => r.take(slot)?,
+        None => Vec::new(),
     };
     let info = DaemonInfo {
         server_url: client.display_url().to_owned(),

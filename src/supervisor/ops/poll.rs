@@ -4,7 +4,7 @@
 //! timeout error, never a hang, while the whole wait is bounded by its own timeout.
 
 use crate::supervisor::Client;
-use crate::supervisor::client::Call;
+use crate::supervisor::client::methods::GetProcessInfo;
 use crate::supervisor::error::Result;
 use crate::supervisor::types::ProcessInfo;
 use std::collections::HashMap;
@@ -30,16 +30,14 @@ async fn fetch_infos(client: &Client, names: &[String]) -> Result<HashMap<String
     if names.len() > POLL_ONE_BY_ONE {
         return Ok(info_map(client.get_all_process_info().await?));
     }
-    let calls: Vec<Call> = names
-        .iter()
-        .map(|n| Call::new("supervisor.getProcessInfo", vec![n.as_str().into()]))
-        .collect();
-    let mut out = HashMap::new();
-    for reply in client.multicall(&calls).await?.into_iter().flatten() {
-        let info: ProcessInfo = crate::supervisor::client::decode_value("supervisor.getProcessInfo", reply)?;
-        out.insert(info.namespec(), info);
-    }
-    Ok(out)
+    let calls = names.iter().map(|n| GetProcessInfo { name: n.clone() });
+    Ok(client
+        .call_each(calls)
+        .await?
+        .into_iter()
+        .flatten()
+        .map(|p| (p.namespec(), p))
+        .collect())
 }
 
 /// Polls until `settled` holds for every name, or `timeout` passes.

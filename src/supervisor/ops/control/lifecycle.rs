@@ -3,35 +3,23 @@
 use super::WaitOptions;
 use super::result::{Outcome, ProcessResult, describe_exit, failed};
 use crate::supervisor::Client;
-use crate::supervisor::client::Call;
-use crate::supervisor::error::{FaultCode, Result};
+use crate::supervisor::client::methods::{Method, StartProcess, StopProcess};
+use crate::supervisor::error::{Fault, FaultCode, Result};
 use crate::supervisor::ops::names::select;
 use crate::supervisor::ops::poll::{info_map, wait_until};
 use crate::supervisor::types::{ProcessInfo, ProcessState};
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// Sends one call per process in a single multicall; returns each process's fault.
-pub(super) async fn batch(
+/// Sends one call per process (`call(name)`) in a single multicall; returns each
+/// process's fault, if any.
+pub(super) async fn batch<M: Method>(
     client: &Client,
-    method: &str,
     names: &[String],
-    extra: &[crate::xmlrpc::Value],
-) -> Result<Vec<Option<(FaultCode, String)>>> {
-    let calls: Vec<Call> = names
-        .iter()
-        .map(|n| {
-            let mut params = vec![n.as_str().into()];
-            params.extend_from_slice(extra);
-            Call::new(method, params)
-        })
-        .collect();
-    Ok(client
-        .multicall(&calls)
-        .await?
-        .into_iter()
-        .map(|r| r.err().map(|f| (f.code, f.text)))
-        .collect())
+    call: impl Fn(String) -> M,
+) -> Result<Vec<Option<Fault>>> {
+    let replies = client.call_each(names.iter().cloned().map(call)).await?;
+    Ok(replies.into_iter().map(Result::err).collect())
 }
 
 /// Starts the named processes (`name`, `group:name`, `group:*`, `all`).
@@ -82,11 +70,14 @@ async fn start_targets(
             _ => to_start.push(n.clone()),
         }
     }
-    let faults = batch(client, "supervisor.startProcess", &to_start, &[false.into()]).await?;
+    let faults = batch(client, &to_start, |name| StartProcess { name, wait: false }).await?;
     for (n, fault) in to_start.iter().zip(faults) {
         match fault {
             None => to_watch.push(n.clone()),
-            Some((FaultCode::AlreadyStarted, _)) => {
+            Some(Fault {
+                code: FaultCode::AlreadyStarted,
+                ..
+            }) => {
                 results.insert(
                     n.clone(),
                     ProcessResult::new(
@@ -97,7 +88,7 @@ async fn start_targets(
                     ),
                 );
             }
-            Some((code, text)) => {
+            Some(Fault { code, text, .. }) => {
                 let info = client
                     .get_process_info(n)
                     .await
@@ -225,17 +216,20 @@ async fn stop_targets(
             _ => to_stop.push(n.clone()),
         }
     }
-    let faults = batch(client, "supervisor.stopProcess", &to_stop, &[false.into()]).await?;
+    let faults = batch(client, &to_stop, |name| StopProcess { name, wait: false }).await?;
     for (n, fault) in to_stop.iter().zip(faults) {
         match fault {
             None => to_watch.push(n.clone()),
-            Some((FaultCode::NotRunning, _)) => {
+            Some(Fault {
+                code: FaultCode::NotRunning,
+                ..
+            }) => {
                 results.insert(
                     n.clone(),
                     ProcessResult::new(n.clone(), Outcome::AlreadyStopped, None, "already stopped"),
                 );
             }
-            Some((code, text)) => {
+            Some(Fault { code, text, .. }) => {
                 let mut r = ProcessResult::new(n.clone(), Outcome::Failed, infos.get(n).map(ProcessInfo::state), text);
                 r.fault = Some(code);
                 results.insert(n.clone(), r);

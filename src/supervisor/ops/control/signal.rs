@@ -3,7 +3,8 @@
 use super::lifecycle::batch;
 use super::result::{Outcome, ProcessResult};
 use crate::supervisor::Client;
-use crate::supervisor::error::{Error, FaultCode, Result};
+use crate::supervisor::client::methods::SignalProcess;
+use crate::supervisor::error::{Error, Fault, FaultCode, Result};
 use crate::supervisor::ops::names::select;
 use crate::supervisor::types::{ProcessInfo, ProcessState};
 
@@ -28,19 +29,17 @@ pub async fn signal(client: &Client, signal: &str, names: &[String]) -> Result<V
         .filter(|p| signallable(p) || sel.explicit.contains(&p.namespec()))
         .collect();
     let names: Vec<String> = targets.iter().map(|p| p.namespec()).collect();
-    let faults = batch(client, "supervisor.signalProcess", &names, &[signal.into()]).await?;
+    let faults = batch(client, &names, |name| SignalProcess {
+        name,
+        signal: signal.to_owned(),
+    })
+    .await?;
     for (p, fault) in targets.iter().zip(faults) {
         let n = p.namespec();
         let r = match fault {
             None => ProcessResult::new(n, Outcome::Signalled, Some(p.state()), format!("signalled {signal}")),
-            Some((FaultCode::BadSignal, text)) => {
-                return Err(Error::Fault(crate::supervisor::Fault {
-                    code: FaultCode::BadSignal,
-                    text,
-                    method: "supervisor.signalProcess".into(),
-                }));
-            }
-            Some((code, text)) => {
+            Some(f) if f.code == FaultCode::BadSignal => return Err(Error::Fault(f)),
+            Some(Fault { code, text, .. }) => {
                 let mut r = ProcessResult::new(n, Outcome::Failed, Some(p.state()), text);
                 r.fault = Some(code);
                 r

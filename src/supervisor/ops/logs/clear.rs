@@ -1,6 +1,7 @@
 //! Emptying process logs (`clearProcessLogs`, batched in one multicall).
 
 use crate::supervisor::Client;
+use crate::supervisor::client::methods::ClearProcessLogs;
 use crate::supervisor::error::Result;
 use serde::Serialize;
 
@@ -25,11 +26,9 @@ pub async fn clear(client: &Client, names: &[String]) -> Result<Vec<ClearResult>
         .iter()
         .map(crate::supervisor::ProcessInfo::namespec)
         .collect();
-    let calls: Vec<crate::supervisor::Call> = targets
-        .iter()
-        .map(|n| crate::supervisor::Call::new("supervisor.clearProcessLogs", vec![n.as_str().into()]))
-        .collect();
-    let replies = client.multicall(&calls).await?;
+    let replies = client
+        .call_each(targets.iter().map(|n| ClearProcessLogs { name: n.clone() }))
+        .await?;
     let mut out: Vec<ClearResult> = sel
         .unknown
         .iter()
