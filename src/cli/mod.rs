@@ -5,6 +5,7 @@
 mod args;
 pub mod cmd;
 pub mod exit;
+pub mod hint;
 pub mod output;
 
 pub use args::*;

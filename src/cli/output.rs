@@ -151,7 +151,9 @@ impl Printer {
                 _ => None,
             }
         });
-        let hint = core.and_then(crate::supervisor::Error::hint);
+        let hint = core
+            .and_then(crate::supervisor::Error::next_step)
+            .map(|s| super::hint::hint(&s));
         if self.json {
             let doc = serde_json::json!({
                 "error": {

@@ -3,9 +3,9 @@
 //! model's context; the structured copy is for programs.)
 
 use super::tools::{LogsOut, ProcView, StatusOut};
-use crate::supervisor::ProcessState;
 use crate::supervisor::ops::control::{Outcome, ProcessResult};
 use crate::supervisor::ops::update::UpdateReport;
+use crate::supervisor::{NextStep, ProcessState};
 use std::fmt::Write;
 
 /// `5s`, `3m`, `2h05m`, `3d04h`.
@@ -184,6 +184,60 @@ pub fn update(r: &UpdateReport) -> String {
     out
 }
 
+/// A next step in an agent's words: the tool (and arguments) to call, or what to ask
+/// the bridge's operator for (agents have no flags).
+pub fn next_step(step: &NextStep) -> String {
+    match step {
+        NextStep::CheckServerUrl | NextStep::CheckSocketPath => {
+            "is supervisord running? retry once it is; the bridge's operator sets the server URL it uses".into()
+        }
+        NextStep::CheckSocketPermissions => {
+            "the bridge's user may not connect to supervisord's socket; ask the operator to fix its permissions".into()
+        }
+        NextStep::GiveCredentials | NextStep::CheckCredentials => {
+            "supervisord rejected the bridge's credentials; ask the operator to configure them".into()
+        }
+        NextStep::RaiseRpcTimeout => {
+            "supervisord may be frozen or overloaded; retry, or ask the operator to raise the bridge's reply timeout"
+                .into()
+        }
+        NextStep::CheckRpcPath => {
+            "the bridge's server URL is not supervisord's XML-RPC address; ask the operator to check it".into()
+        }
+        NextStep::ReadMainLog => "call `logs` without a name to read supervisord's own log".into(),
+        NextStep::ListNames { suggestion } => {
+            let names = "call `status` to list the valid names (name, group:name, group:*, all)";
+            match suggestion {
+                Some(s) => format!("did you mean `{s}`? {names}"),
+                None => names.into(),
+            }
+        }
+        NextStep::UseSignalName => "use a signal name such as HUP, TERM, USR1, or a number".into(),
+        NextStep::CheckCommand => {
+            "the command or log file does not exist; call `diagnose` to see the program's configuration".into()
+        }
+        NextStep::CheckExecutable => "the command is not executable; call `diagnose` to see its configuration".into(),
+        NextStep::ReadStderr { name: Some(n) } => {
+            format!(
+                "the program exited while starting; call `diagnose` with name \"{n}\" (or `logs` with stream \"stderr\")"
+            )
+        }
+        NextStep::ReadStderr { name: None } => {
+            "the program exited while starting; call `diagnose` with its name (or `logs` with stream \"stderr\")".into()
+        }
+        NextStep::RetryLater => "supervisord is shutting down or restarting; retry in a moment".into(),
+        NextStep::FixConfigFile => {
+            "supervisord's configuration file has an error; call `logs` without a name to read why, then fix the file"
+                .into()
+        }
+        NextStep::StopGroupFirst => "stop the group's processes first (`control` with action \"stop\")".into(),
+        NextStep::EnableRpcInterface => "supervisord lacks this XML-RPC method; ask the operator".into(),
+        NextStep::AskOperator => {
+            "this bridge's operator limits what may be changed; use only what is allowed, or ask them".into()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +248,42 @@ mod tests {
         assert_eq!(duration(185), "3m");
         assert_eq!(duration(7500), "2h05m");
         assert_eq!(duration(90000), "1d01h");
+    }
+
+    #[test]
+    fn next_steps_name_tools_not_flags() {
+        let steps = [
+            NextStep::CheckServerUrl,
+            NextStep::CheckSocketPath,
+            NextStep::CheckSocketPermissions,
+            NextStep::GiveCredentials,
+            NextStep::CheckCredentials,
+            NextStep::RaiseRpcTimeout,
+            NextStep::CheckRpcPath,
+            NextStep::ReadMainLog,
+            NextStep::ListNames {
+                suggestion: Some("ticker".into()),
+            },
+            NextStep::UseSignalName,
+            NextStep::CheckCommand,
+            NextStep::CheckExecutable,
+            NextStep::ReadStderr {
+                name: Some("web".into()),
+            },
+            NextStep::RetryLater,
+            NextStep::FixConfigFile,
+            NextStep::StopGroupFirst,
+            NextStep::EnableRpcInterface,
+            NextStep::AskOperator,
+        ];
+        for s in &steps {
+            let text = next_step(s);
+            assert!(
+                !text.contains("--") && !text.contains(" -s") && !text.contains("SUPERVISOR_"),
+                "{s:?}: {text}"
+            );
+        }
+        assert!(next_step(&steps[8]).contains("did you mean `ticker`?"));
+        assert!(next_step(&steps[12]).contains("`diagnose` with name \"web\""));
     }
 }

@@ -78,9 +78,9 @@ pub(crate) fn failure(e: &Error) -> CallToolResult {
         Error::Fault(f) if f.text.starts_with(&e.kind()) => f.text.clone(),
         _ => format!("{}: {e}", e.kind()),
     };
-    if let Some(h) = e.hint() {
+    if let Some(step) = e.next_step() {
         text.push_str("\nnext: ");
-        text.push_str(&h);
+        text.push_str(&render::next_step(&step));
     }
     CallToolResult::error(vec![ContentBlock::text(text)])
 }

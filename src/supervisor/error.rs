@@ -201,57 +201,92 @@ impl Error {
         )
     }
 
-    /// What the user should do next, in one sentence; shared by the CLI and MCP.
-    pub fn hint(&self) -> Option<String> {
+    /// What to do next, as data; each front end says it in its own words.
+    pub fn next_step(&self) -> Option<NextStep> {
         Some(match self {
-            Error::ConnectionRefused { .. } => {
-                "is supervisord running? check the server URL (-s, SUPERVISOR_SERVER_URL or [supervisorctl] serverurl)".into()
-            }
-            Error::SocketMissing { .. } => {
-                "is supervisord running? the socket appears when it starts; check [unix_http_server] file and the server URL".into()
-            }
-            Error::PermissionDenied { .. } => {
-                "run as the socket's owner, or set [unix_http_server] chmod/chown so this user may connect".into()
-            }
-            Error::Unauthorized { sent_credentials: false, .. } => {
-                "this server requires a username and password: pass -u/-p, set SUPERVISOR_USERNAME/SUPERVISOR_PASSWORD, or [supervisorctl] username/password".into()
-            }
-            Error::Unauthorized { .. } => {
-                "check the username and password (-u/-p, SUPERVISOR_USERNAME/SUPERVISOR_PASSWORD, [supervisorctl])".into()
-            }
-            Error::Timeout { .. } => {
-                "supervisord may be frozen or overloaded; raise --rpc-timeout if it is just slow".into()
-            }
-            Error::HttpStatus { status: 400 | 404 | 405, .. } => {
-                "is this supervisord's XML-RPC address? it is served at /RPC2 (e.g. http://127.0.0.1:9001)".into()
-            }
-            Error::HttpStatus { status: 500, .. } => "supervisord hit an internal error; see its main log (`maintail`)".into(),
-            Error::Fault(f) => return fault_hint(f.code),
-            Error::Refused(_) => "this server's operator limits what may be changed; use only the allowed names, or ask them".into(),
-            Error::Decode { .. } => "is this address a supervisord XML-RPC server?".into(),
+            Error::ConnectionRefused { .. } => NextStep::CheckServerUrl,
+            Error::SocketMissing { .. } => NextStep::CheckSocketPath,
+            Error::PermissionDenied { .. } => NextStep::CheckSocketPermissions,
+            Error::Unauthorized {
+                sent_credentials: false,
+                ..
+            } => NextStep::GiveCredentials,
+            Error::Unauthorized { .. } => NextStep::CheckCredentials,
+            Error::Timeout { .. } => NextStep::RaiseRpcTimeout,
+            Error::HttpStatus {
+                status: 400 | 404 | 405,
+                ..
+            } => NextStep::CheckRpcPath,
+            Error::HttpStatus { status: 500, .. } => NextStep::ReadMainLog,
+            Error::Fault(f) => return NextStep::for_fault(f.code, None),
+            Error::Refused(_) => NextStep::AskOperator,
+            Error::Decode { .. } => NextStep::CheckRpcPath,
             _ => return None,
         })
     }
 }
 
-fn fault_hint(code: FaultCode) -> Option<String> {
-    Some(
-        match code {
-            FaultCode::BadName => "run `status` to list the valid names (name, group:name, group:*, all)",
-            FaultCode::BadSignal => "use a signal name such as HUP, TERM, USR1, or a number",
-            FaultCode::NoFile => "the command or log file does not exist; check the program's configuration",
-            FaultCode::NotExecutable => "the command is not executable; check its path and permissions",
-            FaultCode::SpawnError | FaultCode::AbnormalTermination => {
-                "the program exited while starting; read its stderr with `logs NAME --stderr`"
-            }
-            FaultCode::ShutdownState => "supervisord is shutting down or restarting; retry in a moment",
-            FaultCode::CantReread => "the configuration file has an error; fix it and retry",
-            FaultCode::StillRunning => "stop the group's processes first",
-            FaultCode::UnknownMethod => "is [rpcinterface:supervisor] enabled in supervisord's configuration?",
+/// What the user, or the agent, can do next: typed, so that each front end renders
+/// it in its own words (a flag or a command for people, a tool and its arguments for
+/// agents, who have no flags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextStep {
+    /// Nothing answers at the server URL: is supervisord running, is the URL right?
+    CheckServerUrl,
+    /// The socket file does not exist: is supervisord running, is the path right?
+    CheckSocketPath,
+    /// The socket refuses this user.
+    CheckSocketPermissions,
+    /// The daemon wants a username and password and none was sent.
+    GiveCredentials,
+    /// The username or password was rejected.
+    CheckCredentials,
+    /// No reply in time: the daemon may be frozen, or slow enough to need more time.
+    RaiseRpcTimeout,
+    /// This address answers, but not as supervisord's XML-RPC (`/RPC2`).
+    CheckRpcPath,
+    /// The daemon failed internally: its own log says why.
+    ReadMainLog,
+    /// A name matched nothing: list the valid names; `suggestion` is the closest one.
+    ListNames { suggestion: Option<String> },
+    /// The signal is not one the daemon knows.
+    UseSignalName,
+    /// The program's command or log file does not exist.
+    CheckCommand,
+    /// The program's command is not executable.
+    CheckExecutable,
+    /// The program exited while starting: its stderr says why.
+    ReadStderr { name: Option<String> },
+    /// The daemon is shutting down or restarting.
+    RetryLater,
+    /// The daemon's configuration file has an error.
+    FixConfigFile,
+    /// A group cannot be removed while its processes run.
+    StopGroupFirst,
+    /// The daemon's XML-RPC interface lacks the method.
+    EnableRpcInterface,
+    /// This server's operator does not allow the change.
+    AskOperator,
+}
+
+impl NextStep {
+    /// The next step after a fault; `name` is the process concerned, when known.
+    pub fn for_fault(code: FaultCode, name: Option<&str>) -> Option<NextStep> {
+        Some(match code {
+            FaultCode::BadName => NextStep::ListNames { suggestion: None },
+            FaultCode::BadSignal => NextStep::UseSignalName,
+            FaultCode::NoFile => NextStep::CheckCommand,
+            FaultCode::NotExecutable => NextStep::CheckExecutable,
+            FaultCode::SpawnError | FaultCode::AbnormalTermination => NextStep::ReadStderr {
+                name: name.map(str::to_owned),
+            },
+            FaultCode::ShutdownState => NextStep::RetryLater,
+            FaultCode::CantReread => NextStep::FixConfigFile,
+            FaultCode::StillRunning => NextStep::StopGroupFirst,
+            FaultCode::UnknownMethod => NextStep::EnableRpcInterface,
             _ => return None,
-        }
-        .to_owned(),
-    )
+        })
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -270,16 +305,16 @@ mod tests {
     }
 
     #[test]
-    fn messages_say_what_happened_and_hints_what_to_do() {
+    fn messages_say_what_happened_and_what_to_do_next() {
         let e = Error::SocketMissing {
             url: "unix:///x.sock".into(),
         };
         assert_eq!(e.to_string(), "unix:///x.sock: no such socket file");
-        assert!(e.hint().is_some_and(|h| h.contains("is supervisord running")));
+        assert_eq!(e.next_step(), Some(NextStep::CheckSocketPath));
         let e = Error::Unauthorized {
             url: "http://h:1".into(),
             sent_credentials: false,
         };
-        assert!(e.hint().is_some_and(|h| h.contains("SUPERVISOR_PASSWORD")));
+        assert_eq!(e.next_step(), Some(NextStep::GiveCredentials));
     }
 }

@@ -12,7 +12,7 @@ pub mod transport;
 pub mod types;
 
 pub use client::Client;
-pub use error::{Error, Fault, FaultCode, Result};
+pub use error::{Error, Fault, FaultCode, NextStep, Result};
 pub use policy::Policy;
 pub use transport::{Endpoint, Secret, ServerSettings, Transport};
 pub use types::{Channel, ProcessInfo, ProcessState};

@@ -48,9 +48,7 @@ impl Policy {
     /// Refuses any change when read-only.
     pub fn check_write(&self, what: &str) -> Result<()> {
         if self.read_only {
-            return Err(Error::Refused(format!(
-                "{what}: this server is read-only (--read-only)"
-            )));
+            return Err(Error::Refused(format!("{what}: this server is read-only")));
         }
         Ok(())
     }
@@ -60,7 +58,7 @@ impl Policy {
         self.check_write(what)?;
         if !self.allow.is_empty() && !self.allow.iter().any(|p| p.as_str() == "*") {
             return Err(Error::Refused(format!(
-                "{what} changes every group; only {} may be controlled (--allow)",
+                "{what} changes every group; only {} may be controlled here",
                 self.allowed_list()
             )));
         }
@@ -86,7 +84,7 @@ impl Policy {
             Ok(())
         } else {
             Err(Error::Refused(format!(
-                "{what} {} is not allowed; only {} may be controlled (--allow)",
+                "{what} {} is not allowed; only {} may be controlled here",
                 denied.join(", "),
                 self.allowed_list()
             )))
