@@ -1,15 +1,15 @@
 //! The `supervisord-mcp` binary: parse, run, map errors to exit codes.
 //! Diagnostics go to stderr (RUST_LOG), never to stdout.
 
-use clap::Parser;
 use std::process::ExitCode;
-use supervisord_mcp::cli::{self, Cli, Command, exit, output::Printer};
+use supervisord_mcp::cli::exit::{self, ExitStatus};
+use supervisord_mcp::cli::{self, Cli, Command, output::Printer};
 
 /// How long the process waits, at exit, for cleanups of interrupted operations.
 const CLEANUP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -20,7 +20,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("supervisord-mcp: error: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::GENERIC);
+            return ExitStatus::Failure.into();
         }
     };
     let outcome = if matches!(cli.command, Command::Mcp(_)) {
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     // Undo what an interrupted operation left half-done before exiting.
     runtime.block_on(supervisord_mcp::supervisor::cleanup::drain(CLEANUP_GRACE));
     match outcome {
-        Ok(code) => ExitCode::from(code),
+        Ok(status) => status.into(),
         Err(err) => {
             // `supervisord-mcp status | head` must not be an error.
             let broken_pipe = err.chain().any(|e| {
@@ -42,30 +42,30 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             printer.error(&err);
-            ExitCode::from(exit::for_error(&err, is_status))
+            exit::for_error(&err, is_status).into()
         }
     }
 }
 
 /// `supervisord-mcp mcp`: the MCP server on stdio, with the daemon settings resolved
 /// the same way as for every command.
-async fn serve_mcp(cli: &Cli) -> anyhow::Result<u8> {
+async fn serve_mcp(cli: &Cli) -> anyhow::Result<ExitStatus> {
     let Command::Mcp(args) = &cli.command else {
-        return Ok(exit::INVALID_ARGS);
+        return Ok(ExitStatus::Usage);
     };
     let policy = supervisord_mcp::supervisor::Policy::new(args.read_only, &args.allow)?;
     let client = cli::cmd::connect(&cli.global)?;
     let Some(addr) = args.http else {
         supervisord_mcp::mcp::serve_stdio(client, policy, cli.global.include_dir.clone()).await?;
-        return Ok(exit::SUCCESS);
+        return Ok(ExitStatus::Success);
     };
     use supervisord_mcp::mcp::http;
     let token = match (&args.token_file, std::env::var("SUPERVISORD_MCP_TOKEN")) {
-        (Some(path), _) => Some(http::token_from_file(path)?),
+        (Some(path), _) => Some(http::token_from_file(path).map_err(http_error)?),
         (None, Ok(t)) if !t.trim().is_empty() => Some(supervisord_mcp::supervisor::Secret::new(t.trim())),
         _ => None,
     };
-    http::check_bind(addr, &token, args.dangerously_serve_without_token)?;
+    http::check_bind(addr, &token, args.dangerously_serve_without_token).map_err(http_error)?;
     if token.is_none() && !addr.ip().is_loopback() {
         eprintln!(
             "supervisord-mcp: WARNING: serving {addr} WITHOUT A TOKEN: anyone who reaches it controls your processes"
@@ -82,6 +82,18 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<u8> {
         policy,
         include_dir: cli.global.include_dir.clone(),
     };
-    http::serve(client, settings).await?;
-    Ok(exit::SUCCESS)
+    http::serve(client, settings).await.map_err(http_error)?;
+    Ok(ExitStatus::Success)
+}
+
+/// The HTTP server's startup errors, sorted for the exit status: a missing token or
+/// an unreadable token file is the operator's configuration (exit 2).
+fn http_error(e: supervisord_mcp::mcp::http::HttpError) -> anyhow::Error {
+    use supervisord_mcp::mcp::http::HttpError;
+    match e {
+        HttpError::NoToken { .. } | HttpError::TokenFile { .. } => {
+            supervisord_mcp::supervisor::Error::Usage(e.to_string()).into()
+        }
+        other => other.into(),
+    }
 }

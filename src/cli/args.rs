@@ -4,21 +4,10 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-const EXIT_CODES: &str = "\
-Exit codes (as supervisorctl's, for scripts):
-  0  success (already running / already stopped count as success)
-  1  failure: unknown name, a fault, a timeout, a bad reply
-  2  bad arguments or configuration
-  3  status: some selected process is not running
-  4  status: unknown name or daemon unreachable; other commands: connection refused,
-     permission denied, or credentials rejected
-  7  a program failed to start or is not running (SPAWN_ERROR, ABNORMAL_TERMINATION,
-     NOT_RUNNING, pid 0), or the daemon's socket file does not exist";
-
 /// Control a Supervisord daemon: faster than supervisorctl, with line-bounded logs,
 /// idempotent start/stop and JSON output. `supervisord-mcp mcp` serves AI agents.
 #[derive(Debug, Parser)]
-#[command(name = "supervisord-mcp", version, about, after_help = EXIT_CODES, max_term_width = 100)]
+#[command(name = "supervisord-mcp", version, about, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalOpts,

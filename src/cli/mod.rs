@@ -13,26 +13,39 @@ pub use args::*;
 use anyhow::Result;
 use clap::CommandFactory;
 use cmd::{config, control, info, logs, program, status};
+use exit::ExitStatus;
 use output::Printer;
 use std::io::Write;
 
+/// The command line's definition, with the exit-code table of [`exit::TABLE`] in
+/// `--help` (and so in the man page).
+pub fn command() -> clap::Command {
+    Cli::command().after_help(exit::help())
+}
+
+/// Parses the process's arguments; exits with clap's message and code 2 on a bad one.
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
+}
+
 /// Runs the parsed command line (every command but `mcp`, which `main` serves);
 /// returns the exit code (errors are mapped by the caller with [`exit::for_error`]).
-pub async fn run(cli: Cli) -> Result<u8> {
+pub async fn run(cli: Cli) -> Result<ExitStatus> {
     let p = Printer { json: cli.global.json };
     // Commands that need no daemon.
     match &cli.command {
         Command::Completions { shell } => {
             let mut buf = Vec::new();
-            clap_complete::generate(*shell, &mut Cli::command(), "supervisord-mcp", &mut buf);
+            clap_complete::generate(*shell, &mut command(), "supervisord-mcp", &mut buf);
             std::io::stdout().lock().write_all(&buf)?;
-            return Ok(exit::SUCCESS);
+            return Ok(ExitStatus::Success);
         }
         Command::Man => {
             let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            clap_mangen::Man::new(command()).render(&mut buf)?;
             std::io::stdout().lock().write_all(&buf)?;
-            return Ok(exit::SUCCESS);
+            return Ok(ExitStatus::Success);
         }
         _ => {}
     }
@@ -67,6 +80,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Add { groups } => config::cmd_add(c, p, &groups).await,
         Command::Remove { groups } => config::cmd_remove(c, p, &groups).await,
         // Served by main.rs (the MCP front end is not the CLI's to start).
-        Command::Completions { .. } | Command::Man | Command::Mcp(_) => Ok(exit::SUCCESS),
+        Command::Completions { .. } | Command::Man | Command::Mcp(_) => Ok(ExitStatus::Success),
     }
 }

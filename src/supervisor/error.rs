@@ -155,6 +155,9 @@ pub enum Error {
     BadUrl { url: String, detail: String },
     #[error("{0}")]
     Invalid(String),
+    /// The caller's arguments or configuration cannot work (exit status 2).
+    #[error("{0}")]
+    Usage(String),
     /// Refused by this server's policy (`--read-only`, `--allow`).
     #[error("{0}")]
     Refused(String),
@@ -183,7 +186,7 @@ impl Error {
             Error::Timeout { .. } => "TIMEOUT".into(),
             Error::HttpStatus { status, .. } => format!("HTTP_{status}"),
             Error::Decode { .. } | Error::Shape { .. } => "BAD_REPLY".into(),
-            Error::BadUrl { .. } | Error::Invalid(_) => "INVALID".into(),
+            Error::BadUrl { .. } | Error::Invalid(_) | Error::Usage(_) => "INVALID".into(),
             Error::Refused(_) => "REFUSED".into(),
         }
     }

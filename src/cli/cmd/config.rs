@@ -1,6 +1,6 @@
 //! Configuration: `reread`, `update`, `reload`, `avail`, `add` and `remove`.
 
-use crate::cli::exit;
+use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
 use crate::supervisor::Client;
 use crate::supervisor::ops::update;
@@ -8,7 +8,7 @@ use anyhow::Result;
 use serde::Serialize;
 use std::time::Duration;
 
-pub async fn cmd_update(c: &Client, p: Printer, groups: &[String], dry_run: bool) -> Result<u8> {
+pub async fn cmd_update(c: &Client, p: Printer, groups: &[String], dry_run: bool) -> Result<ExitStatus> {
     let report = update::update(c, groups, dry_run, Duration::from_secs(120)).await?;
     if p.json {
         p.json(&report)?;
@@ -35,13 +35,13 @@ pub async fn cmd_update(c: &Client, p: Printer, groups: &[String], dry_run: bool
         p.lines(&lines)?;
     }
     Ok(if report.all_applied() {
-        exit::SUCCESS
+        ExitStatus::Success
     } else {
-        exit::GENERIC
+        ExitStatus::Failure
     })
 }
 
-fn group_results(p: Printer, r: &[update::GroupResult]) -> Result<u8> {
+fn group_results(p: Printer, r: &[update::GroupResult]) -> Result<ExitStatus> {
     if p.json {
         p.json(&serde_json::json!({ "results": r }))?;
     } else {
@@ -55,13 +55,13 @@ fn group_results(p: Printer, r: &[update::GroupResult]) -> Result<u8> {
         p.lines(&lines)?;
     }
     Ok(if r.iter().any(|g| g.error.is_some()) {
-        exit::GENERIC
+        ExitStatus::Failure
     } else {
-        exit::SUCCESS
+        ExitStatus::Success
     })
 }
 
-pub async fn cmd_reread(c: &Client, p: Printer) -> Result<u8> {
+pub async fn cmd_reread(c: &Client, p: Printer) -> Result<ExitStatus> {
     let diff = update::reread(c).await?;
     if p.json {
         p.json(&diff)?;
@@ -74,10 +74,10 @@ pub async fn cmd_reread(c: &Client, p: Printer) -> Result<u8> {
         lines.extend(diff.removed.iter().map(|g| format!("{g}: disappeared")));
         p.lines(&lines)?;
     }
-    Ok(exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
-pub async fn cmd_avail(c: &Client, p: Printer) -> Result<u8> {
+pub async fn cmd_avail(c: &Client, p: Printer) -> Result<ExitStatus> {
     let a = update::avail(c).await?;
     if p.json {
         #[derive(Serialize)]
@@ -99,13 +99,13 @@ pub async fn cmd_avail(c: &Client, p: Printer) -> Result<u8> {
             .collect();
         p.table(&["NAME", "IN USE", "START", "PRIORITY"], rows)?;
     }
-    Ok(exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
-pub async fn cmd_add(c: &Client, p: Printer, groups: &[String]) -> Result<u8> {
+pub async fn cmd_add(c: &Client, p: Printer, groups: &[String]) -> Result<ExitStatus> {
     group_results(p, &update::add_groups(c, groups).await?)
 }
 
-pub async fn cmd_remove(c: &Client, p: Printer, groups: &[String]) -> Result<u8> {
+pub async fn cmd_remove(c: &Client, p: Printer, groups: &[String]) -> Result<ExitStatus> {
     group_results(p, &update::remove_groups(c, groups).await?)
 }

@@ -2,6 +2,7 @@
 
 use super::{parse_state, results, usage, wait_options, with_spinner};
 use crate::cli::WaitArgs;
+use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
 use crate::supervisor::Client;
 use crate::supervisor::ops::control;
@@ -9,7 +10,7 @@ use crate::supervisor::ops::ready;
 use anyhow::Result;
 use std::time::Duration;
 
-pub async fn cmd_wait(c: &Client, p: Printer, a: &crate::cli::WaitCmdArgs) -> Result<u8> {
+pub async fn cmd_wait(c: &Client, p: Printer, a: &crate::cli::WaitCmdArgs) -> Result<ExitStatus> {
     let state = parse_state(&a.state)?;
     let check = ready::ReadyCheck {
         url: a.url.clone(),
@@ -53,25 +54,25 @@ pub async fn cmd_wait(c: &Client, p: Printer, a: &crate::cli::WaitCmdArgs) -> Re
     results(p, &r)
 }
 
-pub async fn cmd_start(c: &Client, p: Printer, names: &[String], wait: &WaitArgs) -> Result<u8> {
+pub async fn cmd_start(c: &Client, p: Printer, names: &[String], wait: &WaitArgs) -> Result<ExitStatus> {
     let opts = wait_options(wait);
     let r = with_spinner(p, "starting", control::start(c, names, &opts)).await?;
     results(p, &r)
 }
 
-pub async fn cmd_stop(c: &Client, p: Printer, names: &[String], wait: &WaitArgs) -> Result<u8> {
+pub async fn cmd_stop(c: &Client, p: Printer, names: &[String], wait: &WaitArgs) -> Result<ExitStatus> {
     let opts = wait_options(wait);
     let r = with_spinner(p, "stopping", control::stop(c, names, &opts)).await?;
     results(p, &r)
 }
 
-pub async fn cmd_restart(c: &Client, p: Printer, names: &[String], wait: &WaitArgs) -> Result<u8> {
+pub async fn cmd_restart(c: &Client, p: Printer, names: &[String], wait: &WaitArgs) -> Result<ExitStatus> {
     let opts = wait_options(wait);
     let r = with_spinner(p, "restarting", control::restart(c, names, &opts)).await?;
     results(p, &r)
 }
 
-pub async fn cmd_signal(c: &Client, p: Printer, signal: &str, names: &[String], tree: bool) -> Result<u8> {
+pub async fn cmd_signal(c: &Client, p: Printer, signal: &str, names: &[String], tree: bool) -> Result<ExitStatus> {
     let r = if tree {
         control::signal_tree(c, signal, names).await?
     } else {

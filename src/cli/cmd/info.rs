@@ -1,22 +1,22 @@
 //! `info`, `version` and `diagnose`.
 
-use crate::cli::exit;
+use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
 use crate::supervisor::Client;
 use crate::supervisor::ops::{diagnose, info};
 use anyhow::Result;
 
-pub async fn cmd_diagnose(c: &Client, p: Printer, name: &str, lines: usize) -> Result<u8> {
+pub async fn cmd_diagnose(c: &Client, p: Printer, name: &str, lines: usize) -> Result<ExitStatus> {
     let d = diagnose::diagnose(c, name, lines.clamp(1, 1000)).await?;
     if p.json {
         p.json(&d)?;
     } else {
         p.line(d.summary().trim_end())?;
     }
-    Ok(exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
-pub async fn cmd_info(c: &Client, p: Printer) -> Result<u8> {
+pub async fn cmd_info(c: &Client, p: Printer) -> Result<ExitStatus> {
     let i = info::info(c).await?;
     if p.json {
         p.json(&i)?;
@@ -31,15 +31,15 @@ pub async fn cmd_info(c: &Client, p: Printer) -> Result<u8> {
             ("client", format!("supervisord-mcp {}", env!("CARGO_PKG_VERSION"))),
         ])?;
     }
-    Ok(exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
-pub async fn cmd_version(c: &Client, p: Printer) -> Result<u8> {
+pub async fn cmd_version(c: &Client, p: Printer) -> Result<ExitStatus> {
     let v = c.get_supervisor_version().await?;
     if p.json {
         p.json(&serde_json::json!({"supervisor": v, "supervisord_mcp": env!("CARGO_PKG_VERSION")}))?;
     } else {
         p.line(&v)?;
     }
-    Ok(exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }

@@ -2,7 +2,7 @@
 
 use super::invalid_as_usage;
 use crate::cli::LogsArgs;
-use crate::cli::exit;
+use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
 use crate::supervisor::ops::logs::filter::LogFilter;
 use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, TailOptions};
@@ -19,7 +19,7 @@ struct LogsJson<'a> {
     tail: &'a logs::LogTail,
 }
 
-pub async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<u8> {
+pub async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<ExitStatus> {
     let opts = TailOptions {
         lines: a.lines,
         max_bytes: a.max_bytes,
@@ -85,7 +85,7 @@ pub async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<u8> {
             many => p.json(&serde_json::json!({ "logs": many }))?,
         }
     }
-    Ok(exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// Writes follow output; false (stop) when stdout is gone (e.g. `| head`).
@@ -107,14 +107,14 @@ fn emit(p: Printer, ev: FollowEvent) -> bool {
 
 async fn follow_until_interrupted(
     follow: impl std::future::Future<Output = crate::supervisor::Result<()>>,
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     tokio::select! {
-        r = follow => { r?; Ok(exit::SUCCESS) }
-        _ = tokio::signal::ctrl_c() => Ok(exit::SUCCESS),
+        r = follow => { r?; Ok(ExitStatus::Success) }
+        _ = tokio::signal::ctrl_c() => Ok(ExitStatus::Success),
     }
 }
 
-pub async fn cmd_maintail(c: &Client, p: Printer, lines: usize, follow: bool, raw: bool) -> Result<u8> {
+pub async fn cmd_maintail(c: &Client, p: Printer, lines: usize, follow: bool, raw: bool) -> Result<ExitStatus> {
     if follow {
         let f = logs::follow_stream(c, "/mainlogtail", raw, |ev| emit(p, ev));
         return follow_until_interrupted(f).await;
@@ -130,10 +130,10 @@ pub async fn cmd_maintail(c: &Client, p: Printer, lines: usize, follow: bool, ra
     } else {
         p.lines(&t.lines)?;
     }
-    Ok(exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
-pub async fn cmd_clear(c: &Client, p: Printer, names: &[String]) -> Result<u8> {
+pub async fn cmd_clear(c: &Client, p: Printer, names: &[String]) -> Result<ExitStatus> {
     let r = logs::clear(c, names).await?;
     if p.json {
         p.json(&serde_json::json!({ "results": r }))?;
@@ -148,8 +148,8 @@ pub async fn cmd_clear(c: &Client, p: Printer, names: &[String]) -> Result<u8> {
         p.lines(&lines)?;
     }
     Ok(if r.iter().all(|x| x.cleared) {
-        exit::SUCCESS
+        ExitStatus::Success
     } else {
-        exit::GENERIC
+        ExitStatus::Failure
     })
 }

@@ -9,7 +9,7 @@ pub mod program;
 pub mod status;
 
 use super::WaitArgs;
-use super::exit;
+use super::exit::{self, ExitStatus};
 use super::output::Printer;
 use crate::config as settings;
 use crate::supervisor::ops::control::{ProcessResult, WaitOptions};
@@ -45,7 +45,7 @@ pub(crate) async fn with_spinner<T>(p: Printer, what: &str, fut: impl std::futur
     out
 }
 
-pub(crate) fn results(p: Printer, r: &[ProcessResult]) -> Result<u8> {
+pub(crate) fn results(p: Printer, r: &[ProcessResult]) -> Result<ExitStatus> {
     p.results(r)?;
     Ok(exit::for_results(r))
 }

@@ -1,7 +1,7 @@
 //! `program add|remove` and `run`.
 
 use super::{env_pairs, invalid_as_usage, wait_options, with_spinner};
-use crate::cli::exit;
+use crate::cli::exit::{self, ExitStatus};
 use crate::cli::output::Printer;
 use crate::supervisor::Client;
 use crate::supervisor::ops::programs;
@@ -13,7 +13,7 @@ pub async fn cmd_program(
     p: Printer,
     g: &crate::cli::GlobalOpts,
     cmd: crate::cli::ProgramCmd,
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     let dir = programs::include_dir(c, g.include_dir.as_deref())
         .await
         .map_err(invalid_as_usage)?;
@@ -57,12 +57,17 @@ pub async fn cmd_program(
             } else {
                 p.line(&msg)?;
             }
-            Ok(exit::SUCCESS)
+            Ok(ExitStatus::Success)
         }
     }
 }
 
-pub async fn cmd_run(c: &Client, p: Printer, g: &crate::cli::GlobalOpts, a: &crate::cli::RunArgs) -> Result<u8> {
+pub async fn cmd_run(
+    c: &Client,
+    p: Printer,
+    g: &crate::cli::GlobalOpts,
+    a: &crate::cli::RunArgs,
+) -> Result<ExitStatus> {
     let dir = programs::include_dir(c, g.include_dir.as_deref())
         .await
         .map_err(invalid_as_usage)?;
@@ -86,9 +91,9 @@ pub async fn cmd_run(c: &Client, p: Printer, g: &crate::cli::GlobalOpts, a: &cra
         eprintln!("({})", programs::run_summary(&r));
     }
     Ok(match (r.timed_out, r.exitstatus) {
-        (true, _) => 124,
-        (false, Some(code)) => u8::try_from(code).unwrap_or(exit::GENERIC),
-        (false, None) => exit::GENERIC,
+        (true, _) => ExitStatus::TimedOut,
+        (false, Some(code)) => u8::try_from(code).map_or(ExitStatus::Failure, ExitStatus::Command),
+        (false, None) => ExitStatus::Failure,
     })
 }
 

@@ -1,7 +1,7 @@
 //! `status`, `list-processes` and `pid`.
 
 use super::{parse_state, usage};
-use crate::cli::exit;
+use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
 use crate::supervisor::Client;
 use crate::supervisor::host;
@@ -16,7 +16,7 @@ pub async fn cmd_status(
     states: &[String],
     metrics: bool,
     port: Option<u16>,
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     let states = states.iter().map(|s| parse_state(s)).collect::<Result<Vec<_>>>()?;
     let filter = StatusFilter { states, group: None };
     let all = c.get_all_process_info().await?;
@@ -34,7 +34,7 @@ pub async fn cmd_status(
             if found.listeners.is_empty() {
                 eprintln!("nothing listens on port {port}");
             }
-            return Ok(exit::STATUS_UNKNOWN);
+            return Ok(ExitStatus::Unknown);
         }
     }
     let mut report = select_status(&all, &names, &filter);
@@ -47,15 +47,15 @@ pub async fn cmd_status(
     }
     p.status(&report)?;
     Ok(if !report.unknown.is_empty() {
-        exit::STATUS_UNKNOWN
+        ExitStatus::Unknown
     } else if report.any_stopped() {
-        exit::STATUS_NOT_RUNNING
+        ExitStatus::NotRunning
     } else {
-        exit::SUCCESS
+        ExitStatus::Success
     })
 }
 
-pub async fn cmd_pid(c: &Client, p: Printer, names: &[String]) -> Result<u8> {
+pub async fn cmd_pid(c: &Client, p: Printer, names: &[String]) -> Result<ExitStatus> {
     if names.is_empty() {
         let pid = c.get_pid().await?;
         if p.json {
@@ -63,7 +63,7 @@ pub async fn cmd_pid(c: &Client, p: Printer, names: &[String]) -> Result<u8> {
         } else {
             p.line(&pid.to_string())?;
         }
-        return Ok(exit::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     let report = status(c, names, &StatusFilter::default()).await?;
     #[derive(Serialize)]
@@ -89,10 +89,10 @@ pub async fn cmd_pid(c: &Client, p: Printer, names: &[String]) -> Result<u8> {
         p.lines(&lines)?;
     }
     Ok(if !report.unknown.is_empty() {
-        exit::GENERIC
+        ExitStatus::Failure
     } else if pids.iter().any(|x| x.pid == 0) {
-        exit::NOT_RUNNING
+        ExitStatus::Dead
     } else {
-        exit::SUCCESS
+        ExitStatus::Success
     })
 }
