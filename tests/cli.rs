@@ -802,6 +802,38 @@ fn diagnose_says_why_a_program_quit_and_who_holds_its_port() {
         stdout(&o)
     );
     assert!(stderr(&o).contains(&format!("port {port}: pid")), "{}", stderr(&o));
+    // --json: one document on stdout, listeners included.
+    let o = d
+        .cli(Via::Unix)
+        .args(["status", "--port", &port.to_string(), "--json"])
+        .output()
+        .unwrap();
+    let v = json(&o);
+    assert_eq!(v["processes"][0]["name"], "webapp", "{v}");
+    assert_eq!(v["listeners"][0]["supervised"], "webapp", "{v}");
+    // A port held by a process supervisord does not run, and a free port: exit 3
+    // (nothing supervised listens there), with the listeners in the one JSON document.
+    let outsider = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let held = outsider.local_addr().unwrap().port();
+    let o = d
+        .cli(Via::Unix)
+        .args(["status", "--port", &held.to_string(), "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["processes"].as_array().map(Vec::len), Some(0), "{v}");
+    let l = &v["listeners"][0];
+    assert_eq!(l["pid"], std::process::id(), "{v}");
+    assert!(l["supervised"].is_null() && l["command"].is_string(), "{v}");
+    drop(outsider);
+    let o = d
+        .cli(Via::Unix)
+        .args(["status", "--port", &held.to_string(), "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(json(&o)["listeners"], serde_json::json!([]));
 }
 
 #[test]

@@ -16,7 +16,8 @@ pub enum ExitStatus {
     Failure,
     /// 2: bad arguments or configuration.
     Usage,
-    /// 3: `status`: a selected process is not running (LSB "not running").
+    /// 3: `status`: a selected process is not running, or no supervised process
+    /// listens on the port asked for (LSB "not running").
     NotRunning,
     /// 4: `status`: unknown name, or the daemon could not be asked (LSB "unknown");
     /// other commands: connection refused, permission denied, credentials rejected
@@ -64,7 +65,10 @@ pub const TABLE: &[(u8, &str)] = &[
         2,
         "bad arguments or configuration (unknown flag, bad URL, unreadable `-c` file)",
     ),
-    (3, "`status`: a selected process is not running"),
+    (
+        3,
+        "`status`: a selected process is not running, or (`--port`) no supervised process listens there",
+    ),
     (
         4,
         "`status`: unknown name, or the daemon could not be asked; other commands: connection refused, permission denied on the socket, credentials rejected (401)",

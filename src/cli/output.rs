@@ -62,8 +62,15 @@ impl Printer {
         for n in &report.unknown {
             eprintln!("{n}: ERROR (no such process)");
         }
+        for l in report.listeners.iter().flatten() {
+            let owner = l.supervised.as_deref().unwrap_or("not supervised");
+            eprintln!("port {}: pid {} ({owner}) {}", l.port, l.pid, l.command);
+        }
+        if report.listeners.as_ref().is_some_and(Vec::is_empty) {
+            eprintln!("nothing listens on that port");
+        }
         if report.processes.is_empty() {
-            return if report.unknown.is_empty() {
+            return if report.unknown.is_empty() && report.listeners.is_none() {
                 self.line("no processes")
             } else {
                 Ok(())

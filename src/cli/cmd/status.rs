@@ -5,7 +5,7 @@ use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
 use crate::supervisor::Client;
 use crate::supervisor::host;
-use crate::supervisor::ops::status::{StatusFilter, select_status, status};
+use crate::supervisor::ops::status::{self, StatusQuery};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -17,38 +17,22 @@ pub async fn cmd_status(
     metrics: bool,
     port: Option<u16>,
 ) -> Result<ExitStatus> {
-    let states = states.iter().map(|s| parse_state(s)).collect::<Result<Vec<_>>>()?;
-    let filter = StatusFilter { states, group: None };
-    let all = c.get_all_process_info().await?;
-    let mut names = names.to_vec();
-    if let Some(port) = port {
-        let Some(found) = host::port_listeners(c, &all, port).await? else {
-            return Err(usage(format!("--port: {}", host::NOT_LOCAL)));
-        };
-        for l in &found.listeners {
-            let owner = l.supervised.as_deref().unwrap_or("not supervised");
-            eprintln!("port {}: pid {} ({owner}) {}", l.port, l.pid, l.command);
-        }
-        names = found.supervised;
-        if names.is_empty() {
-            if found.listeners.is_empty() {
-                eprintln!("nothing listens on port {port}");
-            }
-            return Ok(ExitStatus::Unknown);
-        }
-    }
-    let mut report = select_status(&all, &names, &filter);
-    if metrics {
-        let pids: Vec<i64> = report.processes.iter().map(|s| s.pid).collect();
-        let Some(mut m) = host::process_metrics(c, &pids).await? else {
-            return Err(usage(format!("--metrics: {}", host::NOT_LOCAL)));
-        };
-        report.processes.iter_mut().for_each(|s| s.metrics = m.remove(&s.pid));
+    let query = StatusQuery {
+        names: names.to_vec(),
+        states: states.iter().map(|s| parse_state(s)).collect::<Result<Vec<_>>>()?,
+        metrics,
+        port,
+        daemon: false,
+    };
+    let report = status::query(c, &query).await?;
+    if report.remote {
+        let what = if port.is_some() { "--port" } else { "--metrics" };
+        return Err(usage(format!("{what}: {}", host::NOT_LOCAL)));
     }
     p.status(&report)?;
     Ok(if !report.unknown.is_empty() {
         ExitStatus::Unknown
-    } else if report.any_stopped() {
+    } else if report.any_stopped() || report.port_unsupervised() {
         ExitStatus::NotRunning
     } else {
         ExitStatus::Success
@@ -65,7 +49,7 @@ pub async fn cmd_pid(c: &Client, p: Printer, names: &[String]) -> Result<ExitSta
         }
         return Ok(ExitStatus::Success);
     }
-    let report = status(c, names, &StatusFilter::default()).await?;
+    let report = status::status(c, names).await?;
     #[derive(Serialize)]
     struct Pid<'a> {
         name: &'a str,

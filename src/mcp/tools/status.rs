@@ -6,8 +6,7 @@ use crate::mcp::render;
 use crate::mcp::server::{SupervisorMcp, answer, failure};
 use crate::supervisor::ProcessState;
 use crate::supervisor::host;
-use crate::supervisor::ops::info;
-use crate::supervisor::ops::status::{StatusFilter, StatusReport, select_status};
+use crate::supervisor::ops::status::{self, ProcessStatus, StatusQuery};
 use rmcp::ErrorData as McpError;
 use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
@@ -107,34 +106,16 @@ async fn call(
     a: StatusArgs,
     _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
 ) -> Result<CallToolResult, McpError> {
-    let filter = StatusFilter {
+    let query = StatusQuery {
+        names: a.names,
         states: a.state,
-        group: None,
+        metrics: a.metrics,
+        port: a.port,
+        daemon: true,
     };
-    let (daemon, all) = match info::overview(&s.client).await {
+    let report = match status::query(&s.client, &query).await {
         Ok(r) => r,
         Err(e) => return Ok(failure(&e)),
-    };
-    let mut names = a.names.clone();
-    let mut listeners = Vec::new();
-    let mut note = None;
-    let mut nothing_on_port = false;
-    if let Some(port) = a.port {
-        match host::port_listeners(&s.client, &all, port).await {
-            Ok(Some(owners)) => {
-                nothing_on_port = owners.supervised.is_empty();
-                names = owners.supervised;
-                listeners = owners.listeners;
-            }
-            Ok(None) => note = Some(format!("port: {}", host::NOT_LOCAL)),
-            Err(e) => return Ok(failure(&e)),
-        }
-    }
-    // No supervised process on the port: an empty list (no names would mean all).
-    let report = if nothing_on_port {
-        StatusReport::default()
-    } else {
-        select_status(&all, &names, &filter)
     };
     let counts: BTreeMap<String, usize> = report
         .counts()
@@ -143,37 +124,19 @@ async fn call(
         .collect();
     let total = report.processes.len();
     let limit = a.limit.unwrap_or(DEFAULT_LIMIT).max(1);
-    let mut processes: Vec<ProcView> = report
+    let processes: Vec<ProcView> = report
         .processes
-        .iter()
+        .into_iter()
         .skip(a.offset)
         .take(limit)
-        .map(|p| ProcView {
-            name: p.name.clone(),
-            state: p.state,
-            pid: p.pid,
-            uptime_s: p.uptime_secs,
-            info: match p.state {
-                ProcessState::Running | ProcessState::Starting | ProcessState::Stopping => String::new(),
-                ProcessState::Exited => format!("exit {}, {}", p.exitstatus, p.description),
-                // The logs and diagnose tools are where the details are.
-                _ => p
-                    .description
-                    .trim_end_matches(" (process log may have details)")
-                    .to_owned(),
-            },
-            metrics: None,
-        })
+        .map(ProcView::from)
         .collect();
-    if a.metrics {
-        let pids: Vec<i64> = processes.iter().map(|p| p.pid).collect();
-        match host::process_metrics(&s.client, &pids).await {
-            Ok(Some(mut m)) => processes.iter_mut().for_each(|p| p.metrics = m.remove(&p.pid)),
-            Ok(None) => note = Some(format!("metrics: {}", host::NOT_LOCAL)),
-            Err(e) => return Ok(failure(&e)),
-        }
-    }
     let end = a.offset + processes.len();
+    let note = report.remote.then(|| {
+        let what = if a.port.is_some() { "port" } else { "metrics" };
+        format!("{what}: {}", host::NOT_LOCAL)
+    });
+    let daemon = report.daemon.unwrap_or_default();
     let out = StatusOut {
         daemon: DaemonView {
             version: daemon.supervisor_version,
@@ -186,9 +149,30 @@ async fn call(
         processes,
         next_offset: (end < total).then_some(end),
         unknown: report.unknown,
-        listeners,
+        listeners: report.listeners.unwrap_or_default(),
         note,
     };
     let is_error = !out.unknown.is_empty();
     answer(render::status(&out), &out, is_error)
+}
+
+impl From<ProcessStatus> for ProcView {
+    fn from(p: ProcessStatus) -> ProcView {
+        ProcView {
+            info: match p.state {
+                ProcessState::Running | ProcessState::Starting | ProcessState::Stopping => String::new(),
+                ProcessState::Exited => format!("exit {}, {}", p.exitstatus, p.description),
+                // The logs and diagnose tools are where the details are.
+                _ => p
+                    .description
+                    .trim_end_matches(" (process log may have details)")
+                    .to_owned(),
+            },
+            name: p.name,
+            state: p.state,
+            pid: p.pid,
+            uptime_s: p.uptime_secs,
+            metrics: p.metrics,
+        }
+    }
 }

@@ -10,7 +10,7 @@ use crate::supervisor::types::ProcessInfo;
 use serde::Serialize;
 
 /// What `info` shows. `server_url` never carries credentials.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct DaemonInfo {
     pub server_url: String,
     pub api_version: String,

@@ -1,8 +1,11 @@
-//! Process status: one `getAllProcessInfo`, filtered by names, states and groups.
+//! Process status: one `getAllProcessInfo`, filtered by names and states, with the
+//! daemon's info, CPU/memory and port listeners when asked.
 
+use super::info::{self, DaemonInfo};
 use super::names::select;
 use crate::supervisor::Client;
 use crate::supervisor::error::Result;
+use crate::supervisor::host::{self, Listener};
 use crate::supervisor::types::{ProcessInfo, ProcessState};
 use serde::Serialize;
 
@@ -58,10 +61,20 @@ impl From<&ProcessInfo> for ProcessStatus {
 /// What `status` found.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct StatusReport {
+    /// The daemon's identity and state, when asked for ([`StatusQuery::daemon`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daemon: Option<DaemonInfo>,
     pub processes: Vec<ProcessStatus>,
     /// Names that matched no process.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// Who listens on the port asked for ([`StatusQuery::port`]), supervised or not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listeners: Option<Vec<Listener>>,
+    /// True when metrics or a port were asked for but the daemon is not on this host,
+    /// so they are missing ([`host::NOT_LOCAL`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub remote: bool,
 }
 
 impl StatusReport {
@@ -69,6 +82,11 @@ impl StatusReport {
     /// UNKNOWN): supervisorctl's exit status 3.
     pub fn any_stopped(&self) -> bool {
         self.processes.iter().any(|p| p.state.is_stopped())
+    }
+
+    /// True when a port was asked for and no supervised process listens there.
+    pub fn port_unsupervised(&self) -> bool {
+        self.listeners.is_some() && self.processes.is_empty()
     }
 
     /// How many processes are in each state, in state order (RUNNING first).
@@ -82,34 +100,83 @@ impl StatusReport {
     }
 }
 
-/// Filters for [`status`].
+/// What `status` is asked for.
 #[derive(Debug, Clone, Default)]
-pub struct StatusFilter {
+pub struct StatusQuery {
+    /// Namespecs (`name`, `group:name`, `group:*`, `all`); empty means every process.
+    pub names: Vec<String>,
     /// Keep only processes in one of these states (empty: any).
     pub states: Vec<ProcessState>,
-    /// Keep only processes of this group.
-    pub group: Option<String>,
+    /// Add CPU, memory and children of each process tree (daemon on this host).
+    pub metrics: bool,
+    /// Only the supervised processes that listen on this TCP port, and every
+    /// listener there (daemon on this host).
+    pub port: Option<u16>,
+    /// Include the daemon's identity and state (one more entry in the same
+    /// `system.multicall`).
+    pub daemon: bool,
+}
+
+/// Status of the processes `query` selects: `getAllProcessInfo` (with the daemon's
+/// info in the same `system.multicall` when asked), then /proc for ports and metrics
+/// when the daemon is on this host.
+pub async fn query(client: &Client, q: &StatusQuery) -> Result<StatusReport> {
+    let (daemon, all) = if q.daemon {
+        let (d, all) = info::overview(client).await?;
+        (Some(d), all)
+    } else {
+        (None, client.get_all_process_info().await?)
+    };
+    let mut names = q.names.clone();
+    let mut listeners = None;
+    let mut remote = false;
+    if let Some(port) = q.port {
+        match host::port_listeners(client, &all, port).await? {
+            Some(owners) => {
+                names = owners.supervised;
+                listeners = Some(owners.listeners);
+            }
+            None => remote = true,
+        }
+    }
+    let mut report = if listeners.is_some() && names.is_empty() {
+        // Nothing supervised listens there: no process (no names would mean all).
+        StatusReport::default()
+    } else {
+        select_status(&all, &names, &q.states)
+    };
+    if q.metrics {
+        let pids: Vec<i64> = report.processes.iter().map(|s| s.pid).collect();
+        match host::process_metrics(client, &pids).await? {
+            Some(mut m) => report.processes.iter_mut().for_each(|s| s.metrics = m.remove(&s.pid)),
+            None => remote = true,
+        }
+    }
+    report.daemon = daemon;
+    report.listeners = listeners;
+    report.remote = remote;
+    Ok(report)
 }
 
 /// Status of the named processes (all when `names` is empty), from one
 /// `getAllProcessInfo` call.
-pub async fn status(client: &Client, names: &[String], filter: &StatusFilter) -> Result<StatusReport> {
+pub async fn status(client: &Client, names: &[String]) -> Result<StatusReport> {
     let all = client.get_all_process_info().await?;
-    Ok(select_status(&all, names, filter))
+    Ok(select_status(&all, names, &[]))
 }
 
-/// The status report for `names` and `filter`, out of every process's info.
-pub fn select_status(all: &[ProcessInfo], names: &[String], filter: &StatusFilter) -> StatusReport {
+/// The status report for `names` in `states` (empty: any), out of every process's info.
+pub fn select_status(all: &[ProcessInfo], names: &[String], states: &[ProcessState]) -> StatusReport {
     let sel = select(all, names);
     let processes = sel
         .processes
         .iter()
-        .filter(|p| filter.states.is_empty() || filter.states.contains(&p.state()))
-        .filter(|p| filter.group.as_ref().is_none_or(|g| &p.group == g))
+        .filter(|p| states.is_empty() || states.contains(&p.state()))
         .map(ProcessStatus::from)
         .collect();
     StatusReport {
         processes,
         unknown: sel.unknown,
+        ..StatusReport::default()
     }
 }
