@@ -52,7 +52,7 @@ pub struct WaitArgs {
     #[arg(long)]
     pub no_wait: bool,
     /// Seconds to wait, in all, for the processes to settle
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    #[arg(long, value_name = "SECS", default_value_t = crate::supervisor::ops::control::DEFAULT_TIMEOUT.as_secs_f64())]
     pub wait_timeout: f64,
 }
 
@@ -207,7 +207,7 @@ pub struct WaitCmdArgs {
     #[arg(long, value_name = "REGEX")]
     pub pattern: Option<String>,
     /// Seconds to wait in all
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    #[arg(long, value_name = "SECS", default_value_t = crate::supervisor::ops::wait::DEFAULT_TIMEOUT.as_secs_f64())]
     pub timeout: f64,
 }
 

@@ -85,6 +85,15 @@ pub(crate) fn failure(e: &Error) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(text)])
 }
 
+/// The answer for an operation's error: arguments that cannot work are a protocol
+/// error (`invalid_params`); everything else is an `isError` result the agent reads.
+pub(crate) fn tool_error(e: Error) -> Result<CallToolResult, McpError> {
+    match e {
+        Error::Usage(m) => Err(McpError::invalid_params(m, None)),
+        other => Ok(failure(&other)),
+    }
+}
+
 /// Seconds from an argument, with a default, as a duration.
 pub(crate) fn secs(v: Option<f64>, default: f64) -> Duration {
     Duration::from_secs_f64(v.unwrap_or(default).clamp(0.0, 3600.0))

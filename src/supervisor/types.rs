@@ -152,7 +152,49 @@ pub struct BulkResult {
     pub description: String,
 }
 
-/// The daemon's own state (`getState`).
+/// The daemon's own state (`supervisor/states.py` SupervisorStates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SupervisorState {
+    #[default]
+    Running,
+    Restarting,
+    Shutdown,
+    Fatal,
+    /// A code this tool does not know.
+    Unknown,
+}
+
+impl SupervisorState {
+    /// From `getState`'s `statecode` (1, 0, -1, 2).
+    pub fn from_code(code: i64) -> SupervisorState {
+        match code {
+            1 => SupervisorState::Running,
+            0 => SupervisorState::Restarting,
+            -1 => SupervisorState::Shutdown,
+            2 => SupervisorState::Fatal,
+            _ => SupervisorState::Unknown,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SupervisorState::Running => "RUNNING",
+            SupervisorState::Restarting => "RESTARTING",
+            SupervisorState::Shutdown => "SHUTDOWN",
+            SupervisorState::Fatal => "FATAL",
+            SupervisorState::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+impl std::fmt::Display for SupervisorState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The daemon's own state (`getState`), as the daemon sends it.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
 pub struct DaemonState {

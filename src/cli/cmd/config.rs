@@ -6,10 +6,9 @@ use crate::supervisor::Client;
 use crate::supervisor::ops::update;
 use anyhow::Result;
 use serde::Serialize;
-use std::time::Duration;
 
 pub async fn cmd_update(c: &Client, p: Printer, groups: &[String], dry_run: bool) -> Result<ExitStatus> {
-    let report = update::update(c, groups, dry_run, Duration::from_secs(120)).await?;
+    let report = update::update(c, groups, dry_run, update::STOP_TIMEOUT).await?;
     if p.json {
         p.json(&report)?;
     } else if report.changes.is_empty() {
@@ -25,9 +24,9 @@ pub async fn cmd_update(c: &Client, p: Printer, groups: &[String], dry_run: bool
                     "{}: {}",
                     ch.group,
                     match ch.change {
-                        "added" => "added process group",
-                        "changed" => "updated process group",
-                        _ => "removed process group",
+                        update::Change::Added => "added process group",
+                        update::Change::Changed => "updated process group",
+                        update::Change::Removed => "removed process group",
                     }
                 ),
             })
@@ -49,7 +48,7 @@ fn group_results(p: Printer, r: &[update::GroupResult]) -> Result<ExitStatus> {
             .iter()
             .map(|g| match &g.error {
                 Some(e) => format!("{}: ERROR {e}", g.group),
-                None => format!("{}: {}", g.group, g.outcome.replace('_', " ")),
+                None => format!("{}: {}", g.group, g.outcome.describe()),
             })
             .collect();
         p.lines(&lines)?;

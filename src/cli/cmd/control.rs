@@ -1,56 +1,29 @@
 //! `start`, `stop`, `restart`, `signal` and `wait`.
 
-use super::{parse_state, results, usage, wait_options, with_spinner};
+use super::{parse_state, results, wait_options, with_spinner};
 use crate::cli::WaitArgs;
 use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
 use crate::supervisor::Client;
 use crate::supervisor::ops::control;
-use crate::supervisor::ops::ready;
+use crate::supervisor::ops::ready::ReadyCheck;
+use crate::supervisor::ops::wait::{self, WaitFor};
 use anyhow::Result;
 use std::time::Duration;
 
 pub async fn cmd_wait(c: &Client, p: Printer, a: &crate::cli::WaitCmdArgs) -> Result<ExitStatus> {
-    let state = parse_state(&a.state)?;
-    let check = ready::ReadyCheck {
-        url: a.url.clone(),
-        expect_status: a.expect_status,
-        port: a.port.clone(),
-        pattern: a
-            .pattern
-            .as_deref()
-            .map(regex::Regex::new)
-            .transpose()
-            .map_err(|e| usage(format!("--pattern is not a valid regex: {e}")))?,
+    let w = WaitFor {
+        names: a.names.clone(),
+        state: parse_state(&a.state)?,
+        check: ReadyCheck::new(a.url.clone(), a.expect_status, a.port.clone(), a.pattern.as_deref())?,
+        timeout: Duration::from_secs_f64(a.timeout.max(0.0)),
     };
-    let timeout = Duration::from_secs_f64(a.timeout.max(0.0));
-    let r = if check.is_empty() {
-        with_spinner(
-            p,
-            "waiting",
-            crate::supervisor::ops::wait::wait_for_state(
-                c,
-                &a.names,
-                state,
-                timeout,
-                Duration::from_millis(100),
-                |_| {},
-            ),
-        )
-        .await?
+    let what = if w.check.is_empty() {
+        "waiting"
     } else {
-        let [name] = a.names.as_slice() else {
-            return Err(usage("--url, --port and --pattern check one process: give one NAME"));
-        };
-        vec![
-            with_spinner(
-                p,
-                "waiting until ready",
-                ready::wait_ready(c, name, &check, timeout, |_| {}),
-            )
-            .await?,
-        ]
+        "waiting until ready"
     };
+    let r = with_spinner(p, what, wait::wait(c, &w, |_| {})).await?;
     results(p, &r)
 }
 

@@ -23,7 +23,7 @@ pub async fn cmd_info(c: &Client, p: Printer) -> Result<ExitStatus> {
     } else {
         p.pairs(&[
             ("server", i.server_url.clone()),
-            ("state", i.state.clone()),
+            ("state", i.state.to_string()),
             ("supervisor", i.supervisor_version.clone()),
             ("api", i.api_version.clone()),
             ("identification", i.identification.clone()),

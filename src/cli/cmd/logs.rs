@@ -2,7 +2,7 @@
 
 use super::invalid_as_usage;
 use crate::cli::LogsArgs;
-use crate::cli::exit::ExitStatus;
+use crate::cli::exit::{self, ExitStatus};
 use crate::cli::output::Printer;
 use crate::supervisor::ops::logs::filter::LogFilter;
 use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, TailOptions};
@@ -135,21 +135,6 @@ pub async fn cmd_maintail(c: &Client, p: Printer, lines: usize, follow: bool, ra
 
 pub async fn cmd_clear(c: &Client, p: Printer, names: &[String]) -> Result<ExitStatus> {
     let r = logs::clear(c, names).await?;
-    if p.json {
-        p.json(&serde_json::json!({ "results": r }))?;
-    } else {
-        let lines: Vec<String> = r
-            .iter()
-            .map(|x| match &x.error {
-                Some(e) => format!("{}: ERROR {e}", x.name),
-                None => format!("{}: cleared", x.name),
-            })
-            .collect();
-        p.lines(&lines)?;
-    }
-    Ok(if r.iter().all(|x| x.cleared) {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
+    p.results(&r)?;
+    Ok(exit::for_results(&r))
 }

@@ -3,7 +3,7 @@
 use super::ResultsOut;
 use super::{ToolDef, changes};
 use crate::mcp::server::{SupervisorMcp, failure, results, secs};
-use crate::supervisor::ops::control::{self, ProcessResult, WaitOptions};
+use crate::supervisor::ops::control::{self, WaitOptions};
 use crate::supervisor::ops::logs;
 use rmcp::ErrorData as McpError;
 use rmcp::model::CallToolResult;
@@ -57,7 +57,7 @@ async fn call(
 ) -> Result<CallToolResult, McpError> {
     let opts = WaitOptions {
         wait: a.wait.unwrap_or(true),
-        timeout: secs(a.timeout_s, 60.0),
+        timeout: secs(a.timeout_s, control::DEFAULT_TIMEOUT.as_secs_f64()),
         ..WaitOptions::default()
     };
     let c = &s.client;
@@ -95,13 +95,7 @@ async fn call(
             }
             Ok(out)
         }
-        Action::ClearLogs => match logs::clear(c, &a.names).await {
-            Ok(cleared) => {
-                let out: Vec<ProcessResult> = cleared.into_iter().map(ProcessResult::from).collect();
-                Ok(out)
-            }
-            Err(e) => Err(e),
-        },
+        Action::ClearLogs => logs::clear(c, &a.names).await,
     };
     match r {
         Ok(rs) => results(rs),

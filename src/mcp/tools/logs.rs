@@ -25,21 +25,13 @@ pub(super) fn def() -> ToolDef {
     )
 }
 
-/// Which log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
-
 /// `logs` arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct LogsArgs {
     /// Namespec; omit for supervisord's own log
     pub name: Option<String>,
     /// stdout (default) or stderr
-    pub stream: Option<Stream>,
+    pub stream: Option<Channel>,
     /// Lines (default 20)
     pub lines: Option<usize>,
     /// From a previous call: only newer lines
@@ -84,13 +76,7 @@ async fn call(
     _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
 ) -> Result<CallToolResult, McpError> {
     let src = match &a.name {
-        Some(n) => LogSource::process(
-            n,
-            match a.stream.unwrap_or(Stream::Stdout) {
-                Stream::Stdout => Channel::Stdout,
-                Stream::Stderr => Channel::Stderr,
-            },
-        ),
+        Some(n) => LogSource::process(n, a.stream.unwrap_or(Channel::Stdout)),
         None => LogSource::Main,
     };
     let opts = TailOptions {

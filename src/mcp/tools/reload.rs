@@ -8,7 +8,6 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 /// The tool: its name, description, schemas and annotations, and its handler.
 pub(super) fn def() -> ToolDef {
@@ -45,7 +44,7 @@ async fn call(
     {
         return Ok(failure(&e));
     }
-    match update::update(&s.client, &[], a.dry_run, Duration::from_secs(120)).await {
+    match update::update(&s.client, &[], a.dry_run, update::STOP_TIMEOUT).await {
         Ok(r) => {
             let failed = !r.all_applied();
             let text = render::update(&r);

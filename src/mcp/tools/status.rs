@@ -73,7 +73,7 @@ fn is_zero(v: &i64) -> bool {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DaemonView {
     pub version: String,
-    pub state: String,
+    pub state: crate::supervisor::types::SupervisorState,
     pub pid: i64,
     pub identification: String,
 }

@@ -2,19 +2,16 @@
 
 use super::ResultsOut;
 use super::{ToolDef, reads};
-use crate::mcp::server::{SupervisorMcp, failure, results, secs};
+use crate::mcp::server::{SupervisorMcp, results, secs, tool_error};
 use crate::supervisor::ProcessState;
 use crate::supervisor::ops::control;
-use crate::supervisor::ops::ready::{self, ReadyCheck};
+use crate::supervisor::ops::ready::ReadyCheck;
+use crate::supervisor::ops::wait::{self, WaitFor};
 use rmcp::ErrorData as McpError;
 use rmcp::model::CallToolResult;
 use rmcp::model::ProgressNotificationParam;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use std::time::Duration;
-
-/// Poll interval while waiting.
-const POLL: Duration = Duration::from_millis(100);
 
 /// The tool: its name, description, schemas and annotations, and its handler.
 pub(super) fn def() -> ToolDef {
@@ -69,28 +66,13 @@ async fn call(
     a: WaitArgs,
     ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
 ) -> Result<CallToolResult, McpError> {
-    let target: ProcessState = a.state.map_or(ProcessState::Running, Into::into);
-    let timeout = secs(a.timeout_s, 30.0);
-    let check = ReadyCheck {
-        url: a.url,
-        expect_status: None,
-        port: a.port,
-        pattern: a
-            .pattern
-            .as_deref()
-            .map(regex::Regex::new)
-            .transpose()
-            .map_err(|e| McpError::invalid_params(format!("pattern is not a valid regex: {e}"), None))?,
-    };
-    let single = match (check.is_empty(), a.names.as_slice()) {
-        (true, _) => None,
-        (false, [one]) => Some(one.clone()),
-        (false, _) => {
-            return Err(McpError::invalid_params(
-                "url, port and pattern check one process: give one name",
-                None,
-            ));
-        }
+    let check = ReadyCheck::new(a.url, None, a.port, a.pattern.as_deref())
+        .map_err(|e| McpError::invalid_params(e.to_string(), None))?;
+    let w = WaitFor {
+        names: a.names,
+        state: a.state.map_or(ProcessState::Running, Into::into),
+        check,
+        timeout: secs(a.timeout_s, wait::DEFAULT_TIMEOUT.as_secs_f64()),
     };
     // Progress notifications go out from a task, so that polling never waits on the client.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<control::WaitProgress>();
@@ -107,25 +89,16 @@ async fn call(
             }
         })
     });
-    let r = match single {
-        Some(name) => ready::wait_ready(&s.client, &name, &check, timeout, |p| {
-            let _ = tx.send(p.clone());
-        })
-        .await
-        .map(|r| vec![r]),
-        None => {
-            crate::supervisor::ops::wait::wait_for_state(&s.client, &a.names, target, timeout, POLL, |p| {
-                let _ = tx.send(p.clone());
-            })
-            .await
-        }
-    };
+    let r = wait::wait(&s.client, &w, |p| {
+        let _ = tx.send(p.clone());
+    })
+    .await;
     drop(tx);
     if let Some(f) = forwarder {
         let _ = f.await;
     }
     match r {
         Ok(rs) => results(rs),
-        Err(e) => Ok(failure(&e)),
+        Err(e) => tool_error(e),
     }
 }

@@ -6,7 +6,7 @@ use crate::supervisor::client::methods::{
 };
 use crate::supervisor::client::multicall::Batch;
 use crate::supervisor::error::Result;
-use crate::supervisor::types::ProcessInfo;
+use crate::supervisor::types::{ProcessInfo, SupervisorState};
 use serde::Serialize;
 
 /// What `info` shows. `server_url` never carries credentials.
@@ -16,7 +16,7 @@ pub struct DaemonInfo {
     pub api_version: String,
     pub supervisor_version: String,
     pub identification: String,
-    pub state: String,
+    pub state: SupervisorState,
     pub pid: i64,
 }
 
@@ -51,7 +51,7 @@ async fn fetch(client: &Client, with_processes: bool) -> Result<(DaemonInfo, Vec
         api_version,
         supervisor_version,
         identification,
-        state: state.statename,
+        state: SupervisorState::from_code(state.statecode),
         pid,
     };
     Ok((info, processes))

@@ -23,6 +23,26 @@ pub struct ReadyCheck {
 }
 
 impl ReadyCheck {
+    /// A check from its parts as people and agents give them; `pattern` is compiled
+    /// here. Errors: [`Error::Usage`] for a pattern that is not a valid regex.
+    pub fn new(
+        url: Option<String>,
+        expect_status: Option<u16>,
+        port: Option<String>,
+        pattern: Option<&str>,
+    ) -> Result<ReadyCheck> {
+        let pattern = pattern
+            .map(regex::Regex::new)
+            .transpose()
+            .map_err(|e| Error::Usage(format!("the pattern is not a valid regex: {e}")))?;
+        Ok(ReadyCheck {
+            url,
+            expect_status,
+            port,
+            pattern,
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.url.is_none() && self.port.is_none() && self.pattern.is_none()
     }
@@ -31,7 +51,7 @@ impl ReadyCheck {
 /// Bound on one URL or port probe.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
 /// Between two rounds of checks.
-const POLL: Duration = Duration::from_millis(100);
+const POLL: Duration = super::wait::POLL;
 
 async fn url_ok(http: &reqwest::Client, url: &str, expect: Option<u16>) -> std::result::Result<(), String> {
     match http.get(url).timeout(PROBE_TIMEOUT).send().await {

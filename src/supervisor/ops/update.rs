@@ -7,12 +7,40 @@ use crate::supervisor::types::ConfigDiff;
 use serde::Serialize;
 use std::time::Duration;
 
+/// How long an update waits for a changed or removed group to stop.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How a group differs between the configuration on disk and what the daemon runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Changed,
+    Removed,
+}
+
+impl Change {
+    pub fn name(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Changed => "changed",
+            Change::Removed => "removed",
+        }
+    }
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What happened to one group during an update.
 #[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct GroupChange {
     pub group: String,
-    /// `added`, `changed` or `removed` (in the configuration on disk).
-    pub change: &'static str,
+    /// How the configuration on disk differs for it.
+    pub change: Change,
     /// True when applied; false with `error` when it failed (or in a dry run).
     pub applied: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,9 +84,9 @@ pub async fn update(client: &Client, groups: &[String], dry_run: bool, stop_time
     let plan = diff
         .removed
         .iter()
-        .map(|g| (g, "removed"))
-        .chain(diff.changed.iter().map(|g| (g, "changed")))
-        .chain(diff.added.iter().map(|g| (g, "added")));
+        .map(|g| (g, Change::Removed))
+        .chain(diff.changed.iter().map(|g| (g, Change::Changed)))
+        .chain(diff.added.iter().map(|g| (g, Change::Added)));
     for (group, change) in plan {
         let outcome = if dry_run {
             Ok(false)
@@ -84,8 +112,8 @@ pub async fn update(client: &Client, groups: &[String], dry_run: bool, stop_time
     Ok(UpdateReport { diff, dry_run, changes })
 }
 
-async fn apply(client: &Client, group: &str, change: &str, stop_timeout: Duration) -> Result<()> {
-    if change != "added" {
+async fn apply(client: &Client, group: &str, change: Change, stop_timeout: Duration) -> Result<()> {
+    if change != Change::Added {
         let results = client.stop_process_group(group, true, stop_timeout).await?;
         if let Some(f) = results
             .iter()
@@ -98,7 +126,7 @@ async fn apply(client: &Client, group: &str, change: &str, stop_timeout: Duratio
         }
         client.remove_process_group(group).await?;
     }
-    if change != "removed" {
+    if change != Change::Removed {
         client.add_process_group(group).await?;
     }
     Ok(())
@@ -136,12 +164,33 @@ pub async fn avail(client: &Client) -> Result<Vec<Available>> {
         .collect())
 }
 
+/// What adding or removing a group did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupOutcome {
+    Added,
+    AlreadyAdded,
+    Removed,
+    Failed,
+}
+
+impl GroupOutcome {
+    /// As people read it: `added`, `already added`, `removed`, `failed`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            GroupOutcome::Added => "added",
+            GroupOutcome::AlreadyAdded => "already added",
+            GroupOutcome::Removed => "removed",
+            GroupOutcome::Failed => "failed",
+        }
+    }
+}
+
 /// The result of adding or removing one group.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct GroupResult {
     pub group: String,
-    /// `added`, `already_added`, `removed`, or `failed`.
-    pub outcome: &'static str,
+    pub outcome: GroupOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip)]
@@ -153,8 +202,8 @@ pub async fn add_groups(client: &Client, groups: &[String]) -> Result<Vec<GroupR
     let mut out = Vec::new();
     for g in groups {
         out.push(match client.add_process_group(g).await {
-            Ok(_) => group_ok(g, "added"),
-            Err(Error::Fault(f)) if f.code == FaultCode::AlreadyAdded => group_ok(g, "already_added"),
+            Ok(_) => group_ok(g, GroupOutcome::Added),
+            Err(Error::Fault(f)) if f.code == FaultCode::AlreadyAdded => group_ok(g, GroupOutcome::AlreadyAdded),
             Err(Error::Fault(f)) => group_failed(g, f.code, f.text),
             Err(e) => return Err(e),
         });
@@ -167,7 +216,7 @@ pub async fn remove_groups(client: &Client, groups: &[String]) -> Result<Vec<Gro
     let mut out = Vec::new();
     for g in groups {
         out.push(match client.remove_process_group(g).await {
-            Ok(_) => group_ok(g, "removed"),
+            Ok(_) => group_ok(g, GroupOutcome::Removed),
             Err(Error::Fault(f)) => group_failed(g, f.code, f.text),
             Err(e) => return Err(e),
         });
@@ -175,7 +224,7 @@ pub async fn remove_groups(client: &Client, groups: &[String]) -> Result<Vec<Gro
     Ok(out)
 }
 
-fn group_ok(g: &str, outcome: &'static str) -> GroupResult {
+fn group_ok(g: &str, outcome: GroupOutcome) -> GroupResult {
     GroupResult {
         group: g.to_owned(),
         outcome,
@@ -187,7 +236,7 @@ fn group_ok(g: &str, outcome: &'static str) -> GroupResult {
 fn group_failed(g: &str, code: FaultCode, text: String) -> GroupResult {
     GroupResult {
         group: g.to_owned(),
-        outcome: "failed",
+        outcome: GroupOutcome::Failed,
         error: Some(text),
         fault: Some(code),
     }

@@ -5,10 +5,42 @@ use super::control::result_internals::{describe_exit, failed};
 use super::control::{Outcome, ProcessResult};
 use super::names::select;
 use super::poll::{WaitProgress, wait_until_with_progress};
+use super::ready::{ReadyCheck, wait_ready};
 use crate::supervisor::Client;
+use crate::supervisor::error::Error;
 use crate::supervisor::error::{FaultCode, Result};
 use crate::supervisor::types::{ProcessInfo, ProcessState};
 use std::time::Duration;
+
+/// How long `wait` waits, in all, unless told otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often a wait polls the daemon (after its first fast seconds).
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// What to wait for: every named process in `state`, or, when `check` is not empty,
+/// the one named process ready (RUNNING, and its URL, port or log pattern passes).
+#[derive(Debug, Clone)]
+pub struct WaitFor {
+    pub names: Vec<String>,
+    pub state: ProcessState,
+    pub check: ReadyCheck,
+    pub timeout: Duration,
+}
+
+/// Waits as `w` says, calling `progress` after every poll. One result per process.
+/// Errors: [`Error::Usage`] when a readiness check names more than one process; the
+/// daemon's errors.
+pub async fn wait(client: &Client, w: &WaitFor, progress: impl FnMut(&WaitProgress)) -> Result<Vec<ProcessResult>> {
+    if w.check.is_empty() {
+        return wait_for_state(client, &w.names, w.state, w.timeout, POLL, progress).await;
+    }
+    let [name] = w.names.as_slice() else {
+        return Err(Error::Usage(
+            "a URL, port or pattern check is for one process: give one name".into(),
+        ));
+    };
+    Ok(vec![wait_ready(client, name, &w.check, w.timeout, progress).await?])
+}
 
 /// Waits until every named process is in state `target` (RUNNING, STOPPED, EXITED,
 /// FATAL, …), or `timeout` passes. Fails fast for a process that becomes FATAL

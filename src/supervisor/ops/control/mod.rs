@@ -24,6 +24,10 @@ pub use signal::{send_stdin, signal, signal_tree};
 
 use std::time::Duration;
 
+/// How long start, stop and restart wait, in all, for processes to settle, unless told
+/// otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long to wait for processes to settle.
 #[derive(Debug, Clone, Copy)]
 pub struct WaitOptions {
@@ -40,8 +44,8 @@ impl Default for WaitOptions {
     fn default() -> Self {
         WaitOptions {
             wait: true,
-            timeout: Duration::from_secs(60),
-            poll: Duration::from_millis(100),
+            timeout: DEFAULT_TIMEOUT,
+            poll: super::wait::POLL,
         }
     }
 }

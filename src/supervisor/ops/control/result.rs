@@ -96,19 +96,6 @@ impl ProcessResult {
     }
 }
 
-impl From<crate::supervisor::ops::logs::ClearResult> for ProcessResult {
-    fn from(c: crate::supervisor::ops::logs::ClearResult) -> Self {
-        match c.error {
-            None => ProcessResult::new(c.name, Outcome::Cleared, None, "logs cleared"),
-            Some(e) => {
-                let mut r = ProcessResult::new(c.name, Outcome::Failed, None, e);
-                r.fault = Some(FaultCode::Failed);
-                r
-            }
-        }
-    }
-}
-
 /// Lines of stderr attached to a failure.
 const FAILURE_LOG_LINES: usize = 10;
 

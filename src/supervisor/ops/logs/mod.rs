@@ -13,7 +13,7 @@ mod follow;
 mod read;
 mod tail;
 
-pub use clear::{ClearResult, clear};
+pub use clear::clear;
 pub use cursor::{LogChunk, read_since};
 pub use follow::{FollowEvent, FollowOptions, follow, follow_stream};
 pub use read::{RangeRead, read_range, size};
