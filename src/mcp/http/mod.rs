@@ -79,11 +79,6 @@ pub enum HttpError {
     Serve(String),
 }
 
-/// Reads the token from a file (first line, trimmed). Errors: unreadable or empty.
-pub fn token_from_file(path: &std::path::Path) -> Result<Secret, HttpError> {
-    token::from_file(path)
-}
-
 fn loopback_hosts() -> Vec<String> {
     ["localhost", "127.0.0.1", "[::1]", "::1"]
         .iter()
