@@ -81,6 +81,10 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<u8> {
         TokenSource::None => eprintln!(
             "supervisord-mcp: WARNING: serving {addr} WITHOUT A TOKEN: anyone who reaches it, any local user included, controls your processes"
         ),
+        TokenSource::File(p) if !http::token::is_private(p) => eprintln!(
+            "supervisord-mcp: WARNING: the token file {} is open to group or others; run `chmod 600` on it",
+            p.display()
+        ),
         TokenSource::File(_) | TokenSource::Env => {}
     }
     let settings = http::HttpSettings {

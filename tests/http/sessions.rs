@@ -70,7 +70,7 @@ async fn a_full_session_cap_closes_the_least_recently_used_idle_session() {
     assert_eq!(call(&s.url, &c, "ping", serde_json::json!({})).await.0, 200);
 }
 
-/// #9.2: with every session busy, a new session gets 503, but a request that needs
+/// #9.2: with every session busy (for the 5 s a new one waits), a new session gets 503, but a request that needs
 /// no session (MCP 2026-07-28, stateless) is served, and Host and token are
 /// checked first (403 and 401, not 503).
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! The `--max-sessions` cap, held atomically where sessions are created: a session
 //! manager wrapping rmcp's in-memory one. When the cap is reached, the least
-//! recently used session with no call in flight is closed to make room; only when
-//! every session is answering a call is the new one refused (503). Requests that
-//! need no session (stateless MCP 2026-07-28) never come here.
+//! recently used session with no call in flight is closed to make room; a new
+//! session waits a little for one to become idle, and is refused (503) only if every
+//! session is still answering a call. Requests that need no session (stateless MCP
+//! 2026-07-28) never come here.
 
 use futures_core::Stream;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
@@ -16,6 +17,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+/// How long a new session may wait for one to become idle before 503.
+const CAP_WAIT: Duration = Duration::from_secs(5);
 
 tokio::task_local! {
     /// Set when this request's new session was refused because every session is
@@ -51,7 +55,7 @@ struct Table {
 pub struct CappedSessions {
     inner: LocalSessionManager,
     max: usize,
-    table: Arc<Mutex<Table>>,
+    shared: Arc<Shared>,
 }
 
 impl CappedSessions {
@@ -64,19 +68,19 @@ impl CappedSessions {
         CappedSessions {
             inner,
             max: max.max(1),
-            table: Arc::new(Mutex::new(Table::default())),
+            shared: Arc::new(Shared::default()),
         }
     }
 
     /// How many sessions exist (or are being created).
     #[cfg(test)]
     fn len(&self) -> usize {
-        let t = lock(&self.table);
+        let t = lock(&self.shared);
         t.sessions.len() + t.reserved
     }
 
     fn touch(&self, id: &SessionId) {
-        if let Some(a) = lock(&self.table).sessions.get_mut(id) {
+        if let Some(a) = lock(&self.shared).sessions.get_mut(id) {
             a.last = Instant::now();
         }
     }
@@ -84,7 +88,7 @@ impl CappedSessions {
     /// Takes a slot under the lock: free, or freed by dropping the least recently
     /// used idle session from the table (returned, to be closed). Errors: all busy.
     fn reserve(&self) -> Result<Option<SessionId>, CapError> {
-        let mut t = lock(&self.table);
+        let mut t = lock(&self.shared);
         let mut victim = None;
         if t.sessions.len() + t.reserved >= self.max {
             let lru = t
@@ -104,35 +108,67 @@ impl CappedSessions {
     }
 }
 
-fn lock(m: &Mutex<Table>) -> MutexGuard<'_, Table> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// The table, and a signal for creators waiting for a slot: a call ended, a
+/// session closed, or a reservation was given back.
+#[derive(Debug, Default)]
+struct Shared {
+    table: Mutex<Table>,
+    freed: tokio::sync::Notify,
+}
+
+impl CappedSessions {
+    /// [`Self::reserve`], waiting up to [`CAP_WAIT`] for a session to become idle
+    /// (a burst of new sessions, or every one answering a call); then refused.
+    async fn reserve_or_wait(&self) -> Result<Option<SessionId>, CapError> {
+        let deadline = tokio::time::Instant::now() + CAP_WAIT;
+        loop {
+            let freed = self.shared.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            match self.reserve() {
+                Ok(victim) => return Ok(victim),
+                Err(e) => {
+                    if tokio::time::timeout_at(deadline, freed).await.is_err() {
+                        let _ = REFUSED.try_with(|r| r.set(true));
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn lock(s: &Shared) -> MutexGuard<'_, Table> {
+    s.table.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Gives back a reservation, even if creating the session is cancelled midway.
-struct Reservation(Arc<Mutex<Table>>);
+struct Reservation(Arc<Shared>);
 
 impl Drop for Reservation {
     fn drop(&mut self) {
         let mut t = lock(&self.0);
         t.reserved = t.reserved.saturating_sub(1);
+        drop(t);
+        self.0.freed.notify_one();
     }
 }
 
 /// Counts one call in flight on a session until dropped (the answer's stream ends
 /// or its connection goes).
 struct CallGuard {
-    table: Arc<Mutex<Table>>,
+    shared: Arc<Shared>,
     id: SessionId,
 }
 
 impl CallGuard {
-    fn new(table: &Arc<Mutex<Table>>, id: &SessionId) -> CallGuard {
-        if let Some(a) = lock(table).sessions.get_mut(id) {
+    fn new(shared: &Arc<Shared>, id: &SessionId) -> CallGuard {
+        if let Some(a) = lock(shared).sessions.get_mut(id) {
             a.calls += 1;
             a.last = Instant::now();
         }
         CallGuard {
-            table: table.clone(),
+            shared: shared.clone(),
             id: id.clone(),
         }
     }
@@ -140,10 +176,11 @@ impl CallGuard {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
-        if let Some(a) = lock(&self.table).sessions.get_mut(&self.id) {
+        if let Some(a) = lock(&self.shared).sessions.get_mut(&self.id) {
             a.calls = a.calls.saturating_sub(1);
             a.last = Instant::now();
         }
+        self.shared.freed.notify_one();
     }
 }
 
@@ -165,21 +202,15 @@ impl SessionManager for CappedSessions {
     type Transport = <LocalSessionManager as SessionManager>::Transport;
 
     async fn create_session(&self) -> Result<(SessionId, Self::Transport), CapError> {
-        let victim = match self.reserve() {
-            Ok(v) => v,
-            Err(e) => {
-                let _ = REFUSED.try_with(|r| r.set(true));
-                return Err(e);
-            }
-        };
-        let reservation = Reservation(self.table.clone());
+        let victim = self.reserve_or_wait().await?;
+        let reservation = Reservation(self.shared.clone());
         let created = self.inner.create_session().await;
         if let Ok((id, _)) = &created {
             let activity = Activity {
                 last: Instant::now(),
                 calls: 0,
             };
-            lock(&self.table).sessions.insert(id.clone(), activity);
+            lock(&self.shared).sessions.insert(id.clone(), activity);
         }
         drop(reservation);
         // The victim is already out of the table (it no longer counts, and answers
@@ -197,13 +228,13 @@ impl SessionManager for CappedSessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<ServerJsonRpcMessage, CapError> {
-        let _busy = CallGuard::new(&self.table, id);
+        let _busy = CallGuard::new(&self.shared, id);
         Ok(self.inner.initialize_session(id, message).await?)
     }
 
     async fn has_session(&self, id: &SessionId) -> Result<bool, CapError> {
         // A session dropped from the table (closed to make room) is gone.
-        if !lock(&self.table).sessions.contains_key(id) {
+        if !lock(&self.shared).sessions.contains_key(id) {
             return Ok(false);
         }
         self.touch(id);
@@ -211,7 +242,8 @@ impl SessionManager for CappedSessions {
     }
 
     async fn close_session(&self, id: &SessionId) -> Result<(), CapError> {
-        lock(&self.table).sessions.remove(id);
+        lock(&self.shared).sessions.remove(id);
+        self.shared.freed.notify_one();
         let closed = self.inner.close_session(id).await;
         super::memory::note_freed();
         Ok(closed?)
@@ -222,7 +254,7 @@ impl SessionManager for CappedSessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, CapError> {
-        let guard = CallGuard::new(&self.table, id);
+        let guard = CallGuard::new(&self.shared, id);
         let stream = self.inner.create_stream(id, message).await?;
         Ok(Busy {
             inner: Box::pin(stream),
@@ -271,10 +303,17 @@ mod tests {
         );
         assert!(m.has_session(&a).await.unwrap_or(false));
         assert!(m.has_session(&c).await.unwrap_or(false));
-        // Both busy: the next one is refused, not one of theirs closed.
-        let _ga = CallGuard::new(&m.table, &a);
-        let _gc = CallGuard::new(&m.table, &c);
-        assert!(matches!(m.create_session().await, Err(CapError::Full(2))));
+        // Both busy: no room now; a creator waits until a call ends, then takes
+        // the place of that session.
+        let ga = CallGuard::new(&m.shared, &a);
+        let _gc = CallGuard::new(&m.shared, &c);
+        assert!(matches!(m.reserve(), Err(CapError::Full(2))));
+        let (created, ()) = tokio::join!(m.create_session(), async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            drop(ga);
+        });
+        assert!(created.is_ok());
+        assert!(!m.has_session(&a).await.unwrap_or(true));
         assert_eq!(m.len(), 2);
     }
 }

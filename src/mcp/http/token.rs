@@ -83,12 +83,13 @@ pub fn from_file(path: &Path) -> Result<Secret, HttpError> {
     if t.is_empty() {
         return Err(err("it is empty".into()));
     }
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.mode() & 0o077 != 0
-    {
-        tracing::warn!(path = %path.display(), "the token file is readable by group or others; chmod 600 it");
-    }
     Ok(Secret::new(t))
+}
+
+/// False when `path` is readable or writable by group or others (then anyone in
+/// them can read the token).
+pub fn is_private(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.mode() & 0o077 == 0)
 }
 
 /// True when `header` (an `Authorization` value) is `Bearer <token>`; compared in
