@@ -16,7 +16,8 @@ T=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf '[unix_http_server]\nfile=%%(here)s/s.sock\n[supervisord]\nlogfile=%%(here)s/d.log\npidfile=%%(here)s/d.pid\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n[program:sleeper]\ncommand=sleep 100000\n' > "$T/s.conf"
 .venv/bin/supervisord -c "$T/s.conf"
-target/debug/supervisord-mcp -s "unix://$T/s.sock" mcp --http "127.0.0.1:$PORT" 2>"$T/mcp.log" &
+# The suite sends no bearer token: serve this throwaway loopback bridge without one.
+target/debug/supervisord-mcp -s "unix://$T/s.sock" mcp --http "127.0.0.1:$PORT" --dangerously-serve-without-token 2>"$T/mcp.log" &
 MCP=$!
 cleanup() { kill "$MCP" 2>/dev/null || true; .venv/bin/supervisorctl -s "unix://$T/s.sock" shutdown >/dev/null 2>&1 || true; sleep 1; rm -rf "$T"; }
 trap cleanup EXIT

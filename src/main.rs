@@ -47,8 +47,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// `supervisord-mcp mcp`: the MCP server on stdio, with the daemon settings resolved
-/// the same way as for every command.
+/// `supervisord-mcp mcp`: the MCP server on stdio or, with `--http`, over HTTP, with
+/// the daemon settings resolved the same way as for every command.
 async fn serve_mcp(cli: &Cli) -> anyhow::Result<ExitStatus> {
     let Command::Mcp(args) = &cli.command else {
         return Ok(ExitStatus::Usage);
@@ -59,17 +59,34 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<ExitStatus> {
         supervisord_mcp::mcp::serve_stdio(client, policy, cli.global.include_dir.clone()).await?;
         return Ok(ExitStatus::Success);
     };
-    use supervisord_mcp::mcp::http;
-    let token = match (&args.token_file, std::env::var("SUPERVISORD_MCP_TOKEN")) {
-        (Some(path), _) => Some(http::token_from_file(path).map_err(http_error)?),
-        (None, Ok(t)) if !t.trim().is_empty() => Some(supervisord_mcp::supervisor::Secret::new(t.trim())),
-        _ => None,
-    };
-    http::check_bind(addr, &token, args.dangerously_serve_without_token).map_err(http_error)?;
-    if token.is_none() && !addr.ip().is_loopback() {
-        eprintln!(
-            "supervisord-mcp: WARNING: serving {addr} WITHOUT A TOKEN: anyone who reaches it controls your processes"
-        );
+    use supervisord_mcp::mcp::http::{self, TokenSource};
+    let (token, source) = http::token::resolve(
+        addr,
+        args.token_file.as_deref(),
+        std::env::var("SUPERVISORD_MCP_TOKEN").ok(),
+        args.dangerously_serve_without_token,
+        http::token::default_store(),
+    )
+    .map_err(http_error)?;
+    // The path of the token, never the token itself.
+    match &source {
+        TokenSource::Generated(p) | TokenSource::Reused(p) => eprintln!(
+            "supervisord-mcp: clients must send `Authorization: Bearer TOKEN`, TOKEN being the contents of {} ({})",
+            p.display(),
+            if matches!(source, TokenSource::Generated(_)) {
+                "generated now"
+            } else {
+                "kept from an earlier start"
+            }
+        ),
+        TokenSource::None => eprintln!(
+            "supervisord-mcp: WARNING: serving {addr} WITHOUT A TOKEN: anyone who reaches it, any local user included, controls your processes"
+        ),
+        TokenSource::File(p) if !http::token::is_private(p) => eprintln!(
+            "supervisord-mcp: WARNING: the token file {} is open to group or others; run `chmod 600` on it",
+            p.display()
+        ),
+        TokenSource::File(_) | TokenSource::Env => {}
     }
     let settings = http::HttpSettings {
         addr,
@@ -79,6 +96,9 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<ExitStatus> {
         max_body_bytes: args.max_body_bytes,
         max_sessions: args.max_sessions.max(1),
         idle_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
+        max_connections: http::max_connections(args.max_connections),
+        read_timeout: secs(args.read_timeout, 0.1, 3600.0),
+        shutdown_grace: secs(args.shutdown_grace, 0.0, 86_400.0),
         policy,
         include_dir: cli.global.include_dir.clone(),
     };
@@ -96,4 +116,9 @@ fn http_error(e: supervisord_mcp::mcp::http::HttpError) -> anyhow::Error {
         }
         other => other.into(),
     }
+}
+
+/// Seconds as a duration, clamped to `[min, max]` (NaN counts as `min`).
+fn secs(s: f64, min: f64, max: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(s.clamp(min, max)).unwrap_or(std::time::Duration::from_secs_f64(min))
 }

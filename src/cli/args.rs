@@ -287,10 +287,12 @@ pub struct McpArgs {
     #[arg(long, value_name = "PATTERN")]
     pub allow: Vec<String>,
     /// Serve MCP over Streamable HTTP at http://ADDR/mcp instead of stdio (default
-    /// address 127.0.0.1:8765). Any address but loopback needs a bearer token
+    /// address 127.0.0.1:8765). Clients must send a bearer token: see --token-file
     #[arg(long, value_name = "ADDR:PORT", num_args = 0..=1, default_missing_value = "127.0.0.1:8765")]
     pub http: Option<std::net::SocketAddr>,
-    /// File holding the bearer token clients must send (or set SUPERVISORD_MCP_TOKEN)
+    /// File holding the bearer token clients must send (or set SUPERVISORD_MCP_TOKEN).
+    /// With neither, a random token is generated and kept (0600) in
+    /// $XDG_CONFIG_HOME/supervisord-mcp/token (default ~/.config/supervisord-mcp/token)
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
     /// Also accept this Host header (DNS-rebinding protection accepts loopback names)
@@ -299,7 +301,8 @@ pub struct McpArgs {
     /// Also accept this browser Origin, e.g. https://app.example:443
     #[arg(long, value_name = "ORIGIN")]
     pub allow_origin: Vec<String>,
-    /// Most MCP sessions at once over HTTP
+    /// Most MCP sessions at once over HTTP; when full, the least recently used
+    /// session with no call in flight is closed to make room
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub max_sessions: usize,
     /// Largest request body over HTTP, bytes
@@ -308,8 +311,19 @@ pub struct McpArgs {
     /// Close HTTP sessions idle this many seconds
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub idle_timeout: u64,
-    /// Serve a non-loopback address without a token: anyone who reaches it can
-    /// control your processes
+    /// Most HTTP connections open at once (default and ceiling: the open-file limit
+    /// minus a reserve); when full, the oldest idle connection is closed
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Seconds a client may take to send a request's headers or its body; also how
+    /// long an idle keep-alive connection stays open
+    #[arg(long, value_name = "SECS", default_value_t = 15.0)]
+    pub read_timeout: f64,
+    /// On SIGTERM/SIGINT, seconds to let calls in flight finish before cancelling them
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub shutdown_grace: f64,
+    /// Serve without a bearer token (loopback included): anyone who reaches the
+    /// address, any local user on loopback, can control your processes
     #[arg(long)]
     pub dangerously_serve_without_token: bool,
 }

@@ -216,8 +216,11 @@ impl ServerHandler for SupervisorMcp {
     ) -> Result<CallToolResponse, McpError> {
         let name = request.name.to_string();
         tracing::debug!(tool = %name, "call");
-        tools::call(self, &name, request.arguments, &context)
-            .await
-            .map(Into::into)
+        // A cancelled request (notifications/cancelled, the HTTP bridge's shutdown
+        // grace) drops the call here, so what it started is undone by its own cleanup.
+        tokio::select! {
+            r = tools::call(self, &name, request.arguments, &context) => r.map(Into::into),
+            () = context.ct.cancelled() => Err(McpError::internal_error("the call was cancelled", None)),
+        }
     }
 }

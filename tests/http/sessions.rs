@@ -1,0 +1,111 @@
+//! #9.2: the session cap holds, and cannot lock anyone out.
+
+use super::*;
+
+/// #9.2: the cap holds against concurrent initializes with delayed bodies (each
+/// passed the old check before any session existed).
+#[test]
+fn concurrent_initializes_with_delayed_bodies_cannot_pass_the_session_cap() {
+    let s = serve(None, Some(TOKEN), &["--max-sessions", "4"]);
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n",
+        s.port,
+        INIT.len()
+    );
+    let mut conns: Vec<TcpStream> = (0..24)
+        .map(|_| {
+            let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+            c.write_all(head.as_bytes()).unwrap();
+            c
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    for c in &mut conns {
+        c.write_all(INIT.as_bytes()).unwrap();
+    }
+    let ids: Vec<String> = conns.into_iter().filter_map(session_id_of).collect();
+    assert!(!ids.is_empty());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let alive = rt.block_on(async {
+        let mut alive = 0;
+        for id in &ids {
+            alive += usize::from(call(&s.url, id, "ping", serde_json::json!({})).await.0 == 200);
+        }
+        alive
+    });
+    assert!(alive <= 4, "{alive} sessions answer against --max-sessions 4");
+}
+
+/// The `Mcp-Session-Id` of a raw HTTP response (read up to the end of its headers).
+fn session_id_of(mut c: TcpStream) -> Option<String> {
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") && c.read(&mut byte).ok()? == 1 {
+        buf.push(byte[0]);
+    }
+    let text = String::from_utf8_lossy(&buf).to_lowercase();
+    let line = text.lines().find(|l| l.starts_with("mcp-session-id:"))?;
+    Some(line["mcp-session-id:".len()..].trim().to_owned())
+}
+
+/// #9.2: when the cap is reached, the least recently used idle session makes room.
+#[tokio::test]
+async fn a_full_session_cap_closes_the_least_recently_used_idle_session() {
+    let s = serve(None, Some(TOKEN), &["--max-sessions", "2"]);
+    let a = session(&s.url).await;
+    let b = session(&s.url).await;
+    assert_eq!(call(&s.url, &a, "ping", serde_json::json!({})).await.0, 200);
+    let c = session(&s.url).await;
+    assert_eq!(
+        call(&s.url, &b, "ping", serde_json::json!({})).await.0,
+        404,
+        "b was least recently used"
+    );
+    assert_eq!(call(&s.url, &a, "ping", serde_json::json!({})).await.0, 200);
+    assert_eq!(call(&s.url, &c, "ping", serde_json::json!({})).await.0, 200);
+}
+
+/// #9.2: with every session busy (for the 5 s a new one waits), a new session gets 503, but a request that needs
+/// no session (MCP 2026-07-28, stateless) is served, and Host and token are
+/// checked first (403 and 401, not 503).
+#[tokio::test]
+async fn requests_without_a_session_never_meet_the_cap() {
+    let d = Daemon::start();
+    let s = serve(Some(&d), Some(TOKEN), &["--max-sessions", "1"]);
+    let a = session(&s.url).await;
+    let url = s.url.clone();
+    let busy = tokio::spawn(async move {
+        let wait = serde_json::json!({"name":"wait","arguments":{"names":["quiet"],"timeout_s":30}});
+        call(&url, &a, "tools/call", wait).await
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        post(&s.url, &[AUTH], INIT.into()).await.status(),
+        503,
+        "the only session is busy"
+    );
+    assert_eq!(
+        post(&s.url, &[AUTH, ("host", "evil.example")], INIT.into())
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(post(&s.url, &[], INIT.into()).await.status(), 401);
+    let meta =
+        r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+    let list = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{meta}}}}}"#);
+    let modern = [
+        AUTH,
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/list"),
+    ];
+    let r = post(&s.url, &modern, list).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("\"status\""));
+    busy.abort();
+}

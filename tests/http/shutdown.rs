@@ -1,0 +1,47 @@
+//! #9.5: SIGTERM drains calls in flight within the grace, then cancels the rest.
+
+use super::*;
+
+/// A `wait` call on `quiet` (not started), its body read to the end.
+async fn wait_call(url: String, sid: String, timeout_s: u64) -> (u16, String) {
+    let args = serde_json::json!({"name":"wait","arguments":{"names":["quiet"],"timeout_s":timeout_s}});
+    call(&url, &sid, "tools/call", args).await
+}
+
+/// #9.5: SIGTERM stops accepting, lets a `wait` in flight finish with its real
+/// result, then exits 0.
+#[tokio::test]
+async fn sigterm_lets_a_call_in_flight_finish() {
+    let d = Daemon::start();
+    let mut s = serve(Some(&d), Some(TOKEN), &[]);
+    let sid = session(&s.url).await;
+    let waiting = tokio::spawn(wait_call(s.url.clone(), sid, 30));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    s.term();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(TcpStream::connect(("127.0.0.1", s.port)).is_err(), "still accepting");
+    assert!(!waiting.is_finished(), "the call was cut short");
+    d.cli(Via::Unix).args(["start", "quiet"]).assert().success();
+    let (status, body) = waiting.await.unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""outcome":"reached""#), "{body}");
+    assert_eq!(s.exit_within(10), Some(0));
+}
+
+/// #9.5: a call longer than `--shutdown-grace` is cancelled at the grace, and the
+/// bridge exits 0 soon after.
+#[tokio::test]
+async fn a_call_longer_than_the_grace_is_cancelled() {
+    let d = Daemon::start();
+    let mut s = serve(Some(&d), Some(TOKEN), &["--shutdown-grace", "1"]);
+    let sid = session(&s.url).await;
+    let waiting = tokio::spawn(wait_call(s.url.clone(), sid, 60));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let t = Instant::now();
+    s.term();
+    assert_eq!(s.exit_within(15), Some(0));
+    eprintln!("exited {:?} after SIGTERM", t.elapsed());
+    assert!(t.elapsed() >= Duration::from_millis(900), "did not wait for the grace");
+    let (_, body) = waiting.await.unwrap();
+    assert!(!body.contains(r#""outcome":"reached""#), "{body}");
+}
