@@ -36,7 +36,8 @@ pub enum Action {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ControlArgs {
     pub action: Action,
-    /// Namespecs: name, group:name, group:*, all
+    /// Namespecs: name, group:name, group:*, all (never empty)
+    #[schemars(length(min = 1))]
     pub names: Vec<String>,
     /// e.g. HUP, TERM, USR1
     pub signal: Option<String>,
@@ -60,6 +61,12 @@ async fn call(
         timeout: secs(a.timeout_s, 60.0),
         ..WaitOptions::default()
     };
+    if a.names.is_empty() {
+        return Err(McpError::invalid_params(
+            "names is empty: name the processes, or give [\"all\"] to act on every one",
+            None,
+        ));
+    }
     let c = &s.client;
     let what = format!("{:?}", a.action).to_lowercase();
     if let Err(e) = s.policy.check_names(c, &what, &a.names).await {
