@@ -436,7 +436,7 @@ fn an_interrupted_cli_run_removes_its_program_file_and_logs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cancelled_mcp_run_removes_its_program_file_and_logs() {
+async fn a_cancelled_mcp_run_or_add_leaves_nothing_behind() {
     let d = Daemon::start();
     let c = connect(&d).await;
     let handle = c
@@ -464,13 +464,34 @@ async fn a_cancelled_mcp_run_removes_its_program_file_and_logs() {
             live_processes("sleep 100.5").is_empty()
         });
     });
+    // An add cancelled while it waits for the start is rolled back.
+    let handle = c
+        .send_cancellable_request(
+            ClientRequest::CallToolRequest(CallToolRequest::new(params(
+                "program",
+                json!({"action": "add", "name": "slow", "command": "sleep 100.6", "startsecs": 60}),
+            ))),
+            PeerRequestOptions::no_options(),
+        )
+        .await
+        .unwrap();
+    tokio::task::block_in_place(|| eventually(20, "slow to be STARTING", || dd.state("slow") == "STARTING"));
+    handle.cancel(None).await.unwrap();
+    tokio::task::block_in_place(|| {
+        eventually(20, "the add to be undone", || {
+            !status_text(dd).contains("slow") && conf_d(dd).is_empty()
+        });
+        eventually(10, "the process to be gone", || {
+            live_processes("sleep 100.6").is_empty()
+        });
+    });
     // The server goes on serving.
     let r = call(&c, "status", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
 }
 
 #[tokio::test]
-async fn mcp_program_adds_runs_removes_and_rolls_back() {
+async fn mcp_program_adds_runs_and_removes_idempotently() {
     let d = Daemon::start();
     let c = connect(&d).await;
     let r = call(
@@ -499,6 +520,12 @@ async fn mcp_program_adds_runs_removes_and_rolls_back() {
     assert_eq!(structured(&r)["removed"]["outcome"], "removed");
     let r = call(&c, "program", json!({"action": "remove", "name": "api"})).await;
     assert_eq!(structured(&r)["removed"]["outcome"], "already_absent");
+}
+
+#[tokio::test]
+async fn mcp_program_refuses_what_it_cannot_write_and_rolls_back_failed_adds() {
+    let d = Daemon::start();
+    let c = connect(&d).await;
     let r = call(
         &c,
         "program",
@@ -570,6 +597,11 @@ async fn control_with_no_names_is_invalid_and_every_process_needs_all() {
             .expect_err("invalid params");
         assert!(err.to_string().contains("all"), "{action}: {err}");
     }
+    let err = c
+        .call_tool(params("wait", json!({"names": []})))
+        .await
+        .expect_err("invalid params");
+    assert!(err.to_string().contains("all"), "wait: {err}");
     assert_eq!(d.state("sleeper"), "RUNNING");
     let r = call(
         &c,

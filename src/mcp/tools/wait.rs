@@ -69,6 +69,12 @@ async fn call(
     a: WaitArgs,
     ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
 ) -> Result<CallToolResult, McpError> {
+    if a.names.is_empty() {
+        return Err(McpError::invalid_params(
+            "names is empty: name the processes, or give [\"all\"] to wait for every one",
+            None,
+        ));
+    }
     let target: ProcessState = a.state.map_or(ProcessState::Running, Into::into);
     let timeout = secs(a.timeout_s, 30.0);
     let check = ReadyCheck {

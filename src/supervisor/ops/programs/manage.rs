@@ -18,10 +18,12 @@ use std::time::Duration;
 /// What [`add`] did.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Added {
+    /// The program (and group) name.
     pub name: String,
     /// `added`, `changed` (it existed: stopped, removed and added again) or
     /// `unchanged`.
     pub action: String,
+    /// The program file in the include directory.
     pub file: String,
     /// Start results, when started.
     pub processes: Vec<ProcessResult>,
@@ -37,6 +39,7 @@ pub struct AddOptions {
     pub start: bool,
     /// Keep it, in whatever state, when the start fails (default: roll back).
     pub keep_on_failure: bool,
+    /// Bound on the start wait (and on stopping a changed program).
     pub wait: WaitOptions,
 }
 
@@ -97,42 +100,33 @@ pub async fn add(client: &Client, dir: &IncludeDir, spec: &ProgramSpec, opts: &A
         previous: previous.clone(),
         was_running,
     });
+    let same_text = previous.as_deref() == Some(text.as_str());
     let applied = async {
         write_file(&path, &text)?;
-        let action = apply(
-            client,
-            dir,
-            spec,
-            previous.as_deref() == Some(text.as_str()),
-            &opts.wait,
-        )
-        .await?;
+        let action = apply(client, dir, spec, same_text, &opts.wait).await?;
         verify_loaded(client, spec).await?;
-        Ok::<_, Error>(action)
+        let processes = if opts.start {
+            control::start(client, &[format!("{}:*", spec.name)], &opts.wait).await?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, Error>((action, processes))
     }
     .await;
-    let action = match applied {
-        Ok(a) => a,
-        Err(e) => {
-            guard.undo_now().await?;
-            return Err(e);
-        }
-    };
-    let processes = if opts.start {
-        match control::start(client, &[format!("{}:*", spec.name)], &opts.wait).await {
-            Ok(p) => p,
-            Err(e) => {
-                guard.undo_now().await?;
-                return Err(e);
-            }
-        }
-    } else {
-        Vec::new()
+    let (action, processes) = match applied {
+        Ok(done) => done,
+        Err(e) => return Err(undone(guard, e, &path).await),
     };
     let failed = processes.iter().any(|r| !r.outcome.is_success());
     let rolled_back = failed && !opts.keep_on_failure;
     if rolled_back {
-        guard.undo_now().await?;
+        if let Err(u) = guard.undo_now().await {
+            return Err(invalid(format!(
+                "the start of {} failed, and rolling it back failed too ({u}): check {} and `status`",
+                spec.name,
+                path.display()
+            )));
+        }
     } else {
         guard.disarm();
     }
@@ -143,6 +137,18 @@ pub async fn add(client: &Client, dir: &IncludeDir, spec: &ProgramSpec, opts: &A
         processes,
         rolled_back,
     })
+}
+
+/// `e`, once the add is undone; when the undo fails too, an error that says both and
+/// where to look.
+async fn undone(guard: Guard<Rollback>, e: Error, file: &std::path::Path) -> Error {
+    match guard.undo_now().await {
+        Ok(()) => e,
+        Err(u) => invalid(format!(
+            "{e}; undoing the add failed too ({u}): check {} and `status`",
+            file.display()
+        )),
+    }
 }
 
 /// True when a process of group `name` is running or on its way (STARTING, BACKOFF).

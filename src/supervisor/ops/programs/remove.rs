@@ -12,10 +12,12 @@ use std::time::Duration;
 /// What [`remove`] did.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Removed {
+    /// The program (and group) name.
     pub name: String,
     /// `removed`, or `already_absent` (no file of ours and the daemon does not know
     /// the name: nothing to do, as a second `remove` finds).
     pub outcome: String,
+    /// Its program file (deleted, or never there).
     pub file: String,
     /// One sentence for people.
     pub message: String,

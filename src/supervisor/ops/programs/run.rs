@@ -36,7 +36,9 @@ pub struct RunResult {
 pub struct RunRequest {
     /// The command line (see [`super::command_from_argv`] to build one from arguments).
     pub command: String,
+    /// Working directory (default: supervisord's).
     pub directory: Option<String>,
+    /// Environment variables added to supervisord's.
     pub environment: BTreeMap<String, String>,
     /// After this, the whole process tree is stopped.
     pub timeout: Duration,

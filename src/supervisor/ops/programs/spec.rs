@@ -39,7 +39,10 @@ pub struct ProgramSettings {
 /// A program to add: its name, command line and settings, validated.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProgramSpec {
+    /// Program and group name (see [`validate_name`]).
     pub name: String,
+    /// Command line, as supervisord reads it (split with shell rules; see
+    /// [`super::command_from_argv`]).
     pub command: String,
     #[serde(flatten)]
     pub settings: ProgramSettings,
