@@ -8,6 +8,7 @@ use super::value::invalid;
 use crate::supervisor::Client;
 use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::host::include::IncludeDir;
+use crate::supervisor::ops::control::{self, WaitOptions};
 use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
@@ -132,11 +133,17 @@ fn absent_ok<T>(r: Result<T>) -> Result<()> {
     }
 }
 
-/// Takes a program out of the daemon: stops its group (bounded by `stop_timeout`; the
-/// process tree too when it was written with `killasgroup`), removes the group.
-/// A group that is not there is fine. `stopProcessGroup`, `removeProcessGroup`.
+/// Takes a program out of the daemon: stops its group (polled, bounded by
+/// `stop_timeout`; the process tree too when it was written with `killasgroup`),
+/// removes the group. A group that is not there is fine. `removeProcessGroup`.
 pub(super) async fn unload(client: &Client, name: &str, stop_timeout: Duration) -> Result<()> {
-    absent_ok(client.stop_process_group(name, true, stop_timeout).await)?;
+    let opts = WaitOptions {
+        timeout: stop_timeout,
+        ..WaitOptions::default()
+    };
+    // Polled rather than `stopProcessGroup(wait=true)`, which the daemon answers only
+    // on its next one-second tick.
+    control::stop(client, &[format!("{name}:*")], &opts).await?;
     absent_ok(client.remove_process_group(name).await)
 }
 
