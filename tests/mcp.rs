@@ -586,58 +586,6 @@ async fn diagnose_and_local_insight_tools() {
 }
 
 #[tokio::test]
-async fn program_tool_adds_runs_and_removes() {
-    let d = Daemon::start();
-    let c = connect(&d, Via::Unix).await;
-    let r = call(
-        &c,
-        "program",
-        json!({"action": "add", "name": "api", "command": "sleep 100000", "startsecs": 0}),
-    )
-    .await;
-    assert!(!is_error(&r), "{}", text(&r));
-    assert_eq!(structured(&r)["added"]["action"], "added");
-    assert_eq!(d.state("api"), "RUNNING");
-    let r = call(
-        &c,
-        "program",
-        json!({"action": "run", "command": "sh -c 'echo hello; exit 2'"}),
-    )
-    .await;
-    assert_eq!(structured(&r)["run"]["exitstatus"], 2, "{}", text(&r));
-    assert!(
-        text(&r).starts_with("exit 2") && text(&r).contains("hello"),
-        "{}",
-        text(&r)
-    );
-    let r = call(&c, "program", json!({"action": "remove", "name": "api"})).await;
-    assert!(!is_error(&r), "{}", text(&r));
-    let r = call(
-        &c,
-        "program",
-        json!({"action": "add", "name": "bad\nname", "command": "true"}),
-    )
-    .await;
-    assert!(is_error(&r) && text(&r).starts_with("INVALID"), "{}", text(&r));
-    // Policy: --allow limits names, and refuses run.
-    let limited = connect_with(
-        &d.url(Via::Unix),
-        Duration::from_secs(5),
-        Policy::new(false, &["web*".into()]).unwrap(),
-    )
-    .await;
-    let r = call(
-        &limited,
-        "program",
-        json!({"action": "add", "name": "api", "command": "true"}),
-    )
-    .await;
-    assert!(is_error(&r) && text(&r).starts_with("REFUSED"));
-    let r = call(&limited, "program", json!({"action": "run", "command": "id"})).await;
-    assert!(is_error(&r) && text(&r).starts_with("REFUSED"));
-}
-
-#[tokio::test]
 async fn logs_tool_filters_json_lines_and_by_cursor() {
     let d = Daemon::start();
     let c = connect(&d, Via::Unix).await;

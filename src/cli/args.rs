@@ -214,9 +214,11 @@ pub struct WaitCmdArgs {
 /// `program add|remove`.
 #[derive(Debug, Subcommand)]
 pub enum ProgramCmd {
-    /// Add a program (or change one added before), then start it
+    /// Add a program (or change one added before), then start it; a failed start is
+    /// rolled back unless --keep-on-failure
     Add(ProgramAddArgs),
     /// Stop and remove a program added with `program add`, and delete its file
+    /// (already absent is success)
     Remove { name: String },
 }
 
@@ -243,7 +245,7 @@ pub struct ProgramAddArgs {
     pub startsecs: Option<u32>,
     #[arg(long)]
     pub startretries: Option<u32>,
-    /// Run N copies (NAME:NAME_00, NAME:NAME_01, ...)
+    /// Run N copies, 1 to 100 (NAME:NAME_00, NAME:NAME_01, ...)
     #[arg(long)]
     pub numprocs: Option<u32>,
     /// Write stderr into the stdout log
@@ -252,6 +254,10 @@ pub struct ProgramAddArgs {
     /// Add it without starting it
     #[arg(long)]
     pub no_start: bool,
+    /// When the start fails, keep the program (in BACKOFF or FATAL) for inspection
+    /// instead of rolling the add back
+    #[arg(long)]
+    pub keep_on_failure: bool,
     #[command(flatten)]
     pub wait: WaitArgs,
 }

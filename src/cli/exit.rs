@@ -28,6 +28,10 @@ pub enum ExitStatus {
     Dead,
     /// 124: `run`: the command was stopped after its timeout.
     TimedOut,
+    /// 130: interrupted by SIGINT (Ctrl-C), after undoing what was half done.
+    Interrupted,
+    /// 143: stopped by SIGTERM, after undoing what was half done.
+    Terminated,
     /// `run`: the command's own exit status.
     Command(u8),
 }
@@ -43,6 +47,8 @@ impl ExitStatus {
             ExitStatus::Unknown => 4,
             ExitStatus::Dead => 7,
             ExitStatus::TimedOut => 124,
+            ExitStatus::Interrupted => 130,
+            ExitStatus::Terminated => 143,
             ExitStatus::Command(code) => code,
         }
     }
@@ -78,6 +84,14 @@ pub const TABLE: &[(u8, &str)] = &[
         "a program failed to start or is not running (SPAWN_ERROR, ABNORMAL_TERMINATION, NOT_RUNNING, `pid` of a stopped process), or the daemon's socket file does not exist",
     ),
     (124, "`run`: the command was stopped after `--timeout`"),
+    (
+        130,
+        "`run`, `program add`: interrupted by Ctrl-C (SIGINT); what was half done was undone first",
+    ),
+    (
+        143,
+        "`run`, `program add`: stopped by SIGTERM; what was half done was undone first",
+    ),
 ];
 
 /// The exit-code section of `--help` and of the man page.
@@ -162,6 +176,8 @@ mod tests {
             ExitStatus::Unknown,
             ExitStatus::Dead,
             ExitStatus::TimedOut,
+            ExitStatus::Interrupted,
+            ExitStatus::Terminated,
         ] {
             assert!(TABLE.iter().any(|(c, _)| *c == s.code()), "{s:?}");
         }

@@ -303,7 +303,9 @@ impl Drop for Daemon {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
+        // supervisord stops one group per tick (about a second each): a dozen groups
+        // take over 10 s, and a SIGKILL before that would orphan their processes.
+        let deadline = Instant::now() + Duration::from_secs(40);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;

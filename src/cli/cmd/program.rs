@@ -1,11 +1,14 @@
-//! `program add|remove` and `run`.
+//! `program add|remove` and `run`. Ctrl-C or SIGTERM during either drops the
+//! operation, whose cleanup (the transient program removed, a half-done add undone)
+//! finishes before the process exits.
 
 use super::{env_pairs, invalid_as_usage, wait_options, with_spinner};
 use crate::cli::exit::{self, ExitStatus};
 use crate::cli::output::Printer;
 use crate::supervisor::Client;
-use crate::supervisor::ops::programs;
+use crate::supervisor::ops::programs::{self, AddOptions, ProgramSettings, ProgramSpec, RunRequest};
 use anyhow::Result;
+use std::future::Future;
 use std::time::Duration;
 
 pub async fn cmd_program(
@@ -19,9 +22,7 @@ pub async fn cmd_program(
         .map_err(invalid_as_usage)?;
     match cmd {
         crate::cli::ProgramCmd::Add(a) => {
-            let spec = programs::ProgramSpec {
-                name: a.name.clone(),
-                command: a.command.clone(),
+            let settings = ProgramSettings {
                 directory: a.directory.clone(),
                 environment: env_pairs(&a.env)?,
                 autostart: Some(a.autostart),
@@ -31,13 +32,19 @@ pub async fn cmd_program(
                 numprocs: a.numprocs,
                 redirect_stderr: a.redirect_stderr.then_some(true),
             };
-            spec.render().map_err(invalid_as_usage)?;
-            let added = with_spinner(
-                p,
-                "adding",
-                programs::add(c, &dir, &spec, !a.no_start, &wait_options(&a.wait)),
-            )
-            .await?;
+            let spec = ProgramSpec::new(a.name.clone(), a.command.clone(), settings).map_err(invalid_as_usage)?;
+            let opts = AddOptions {
+                start: !a.no_start,
+                keep_on_failure: a.keep_on_failure,
+                wait: wait_options(&a.wait),
+            };
+            let added = match interruptible(with_spinner(p, "adding", programs::add(c, &dir, &spec, &opts))).await {
+                Ok(added) => added?,
+                Err(code) => {
+                    eprintln!("interrupted: undoing the add");
+                    return Ok(code);
+                }
+            };
             if p.json {
                 p.json(&added)?;
             } else {
@@ -45,17 +52,20 @@ pub async fn cmd_program(
                 if !added.processes.is_empty() {
                     p.results(&added.processes)?;
                 }
+                if let Some(note) = added.failure_note("--keep-on-failure") {
+                    p.line(&note)?;
+                }
             }
             Ok(exit::for_results(&added.processes))
         }
         crate::cli::ProgramCmd::Remove { name } => {
-            let msg = programs::remove(c, &dir, &name, Duration::from_secs(60))
+            let removed = programs::remove(c, &dir, &name, Duration::from_secs(60))
                 .await
                 .map_err(invalid_as_usage)?;
             if p.json {
-                p.json(&serde_json::json!({ "name": name, "outcome": "removed", "message": msg }))?;
+                p.json(&removed)?;
             } else {
-                p.line(&msg)?;
+                p.line(&removed.message)?;
             }
             Ok(ExitStatus::Success)
         }
@@ -71,16 +81,20 @@ pub async fn cmd_run(
     let dir = programs::include_dir(c, g.include_dir.as_deref())
         .await
         .map_err(invalid_as_usage)?;
-    let command = shell_join(&a.command);
-    let env = env_pairs(&a.env)?;
-    let timeout = Duration::from_secs_f64(a.timeout.max(0.0));
-    let r = with_spinner(
-        p,
-        "running",
-        programs::run(c, &dir, &command, a.directory.as_deref(), &env, timeout, a.lines),
-    )
-    .await
-    .map_err(invalid_as_usage)?;
+    let req = RunRequest {
+        command: programs::command_from_argv(&a.command).map_err(invalid_as_usage)?,
+        directory: a.directory.clone(),
+        environment: env_pairs(&a.env)?,
+        timeout: Duration::from_secs_f64(a.timeout.clamp(0.0, 1e9)),
+        lines: a.lines,
+    };
+    let r = match interruptible(with_spinner(p, "running", programs::run(c, &dir, &req))).await {
+        Ok(r) => r.map_err(invalid_as_usage)?,
+        Err(code) => {
+            eprintln!("interrupted: removing the transient program, its file and its logs");
+            return Ok(code);
+        }
+    };
     if p.json {
         p.json(&r)?;
     } else {
@@ -90,24 +104,27 @@ pub async fn cmd_run(
         }
         eprintln!("({})", programs::run_summary(&r));
     }
-    Ok(match (r.timed_out, r.exitstatus) {
-        (true, _) => ExitStatus::TimedOut,
-        (false, Some(code)) => u8::try_from(code).map_or(ExitStatus::Failure, ExitStatus::Command),
-        (false, None) => ExitStatus::Failure,
+    Ok(match (r.timed_out, r.exitstatus, &r.error) {
+        (true, _, _) => ExitStatus::TimedOut,
+        (false, Some(code), _) => u8::try_from(code).map_or(ExitStatus::Failure, ExitStatus::Command),
+        // It never ran: a program that failed to start.
+        (false, None, Some(_)) => ExitStatus::Dead,
+        (false, None, None) => ExitStatus::Failure,
     })
 }
 
-/// Joins arguments into one command line for supervisord (which splits it with
-/// shell rules), quoting what needs it.
-fn shell_join(args: &[String]) -> String {
-    args.iter()
-        .map(|a| {
-            if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', "'\"'\"'"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+/// Runs `fut` unless SIGINT or SIGTERM comes first; then `fut` is dropped (its
+/// cleanup goes on as a cleanup task, which `main` waits for before exiting) and the
+/// exit code for the signal is returned as the error.
+async fn interruptible<T>(fut: impl Future<Output = T>) -> std::result::Result<T, ExitStatus> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        // Without signal handlers the default (dying) applies; run it all the same.
+        return Ok(fut.await);
+    };
+    tokio::select! {
+        out = fut => Ok(out),
+        _ = int.recv() => Err(ExitStatus::Interrupted),
+        _ = term.recv() => Err(ExitStatus::Terminated),
+    }
 }

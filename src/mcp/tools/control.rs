@@ -2,7 +2,7 @@
 
 use super::ResultsOut;
 use super::{ToolDef, changes};
-use crate::mcp::server::{SupervisorMcp, failure, results, secs};
+use crate::mcp::server::{SupervisorMcp, failure, results, secs, tool_error};
 use crate::supervisor::ops::control::{self, WaitOptions};
 use crate::supervisor::ops::logs;
 use rmcp::ErrorData as McpError;
@@ -36,7 +36,8 @@ pub enum Action {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ControlArgs {
     pub action: Action,
-    /// Namespecs: name, group:name, group:*, all
+    /// Namespecs: name, group:name, group:*, all (never empty)
+    #[schemars(length(min = 1))]
     pub names: Vec<String>,
     /// e.g. HUP, TERM, USR1
     pub signal: Option<String>,
@@ -86,19 +87,12 @@ async fn call(
             let Some(text) = a.text.as_deref() else {
                 return Err(McpError::invalid_params("action stdin needs `text`", None));
             };
-            let mut out = Vec::new();
-            for n in &a.names {
-                match control::send_stdin(c, n, text).await {
-                    Ok(r) => out.push(r),
-                    Err(e) => return Ok(failure(&e)),
-                }
-            }
-            Ok(out)
+            control::send_stdin_each(c, &a.names, text).await
         }
         Action::ClearLogs => logs::clear(c, &a.names).await,
     };
     match r {
         Ok(rs) => results(rs),
-        Err(e) => Ok(failure(&e)),
+        Err(e) => tool_error(e),
     }
 }

@@ -5,7 +5,7 @@ use crate::mcp::render;
 use crate::mcp::server::{SupervisorMcp, answer, failure, secs};
 use crate::supervisor::Error;
 use crate::supervisor::ops::control::WaitOptions;
-use crate::supervisor::ops::programs::{self, ProgramSpec};
+use crate::supervisor::ops::programs::{self, AddOptions, ProgramSettings, ProgramSpec, RunRequest};
 use rmcp::ErrorData as McpError;
 use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
@@ -51,6 +51,8 @@ pub struct ProgramArgs {
     pub numprocs: Option<u32>,
     /// add: start now (default true)
     pub start: Option<bool>,
+    /// add: keep it when the start fails (default: roll back)
+    pub keep_on_failure: Option<bool>,
     /// run: kill after (default 60)
     pub timeout_s: Option<f64>,
 }
@@ -63,22 +65,18 @@ pub struct ProgramOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<crate::supervisor::ops::programs::RunResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub removed: Option<String>,
+    pub removed: Option<crate::supervisor::ops::programs::Removed>,
 }
 
 async fn call(
     s: &SupervisorMcp,
     a: ProgramArgs,
-    _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
+    ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
 ) -> Result<CallToolResult, McpError> {
-    let need = |v: &Option<String>, what: &str| {
-        v.clone()
-            .ok_or_else(|| McpError::invalid_params(format!("action {:?} needs `{what}`", a.action), None))
-    };
     let check = match a.action {
         ProgramAction::Run => s.policy.check_global("run"),
         _ => {
-            let name = need(&a.name, "name")?;
+            let name = need(&a.name, "name", a.action)?;
             s.policy.check_write("program").and_then(|()| {
                 if s.policy.allows_name(&name) {
                     Ok(())
@@ -96,81 +94,107 @@ async fn call(
         Err(e) => return Ok(failure(&e)),
     };
     let c = &s.client;
-    let outcome = match a.action {
-        ProgramAction::Add => {
-            let spec = ProgramSpec {
-                name: need(&a.name, "name")?,
-                command: need(&a.command, "command")?,
-                directory: a.directory,
-                environment: a.env,
-                autostart: a.autostart,
-                autorestart: a.autorestart,
-                startsecs: a.startsecs,
-                startretries: None,
-                numprocs: a.numprocs,
-                redirect_stderr: None,
-            };
-            let wait = WaitOptions {
-                timeout: secs(a.timeout_s, 60.0),
-                ..WaitOptions::default()
-            };
-            programs::add(c, &dir, &spec, a.start.unwrap_or(true), &wait)
-                .await
-                .map(|added| {
-                    let failed = added.processes.iter().any(|r| !r.outcome.is_success());
-                    let mut text = format!("{}: {} ({})\n", added.name, added.action, added.file);
-                    text.push_str(&render::results(&added.processes));
-                    (
-                        text,
-                        ProgramOut {
-                            added: Some(added),
-                            run: None,
-                            removed: None,
-                        },
-                        failed,
-                    )
-                })
-        }
-        ProgramAction::Remove => programs::remove(c, &dir, &need(&a.name, "name")?, Duration::from_secs(60))
-            .await
-            .map(|msg| {
-                (
-                    msg.clone(),
-                    ProgramOut {
-                        added: None,
-                        run: None,
-                        removed: Some(msg),
-                    },
-                    false,
-                )
-            }),
-        ProgramAction::Run => {
-            let command = need(&a.command, "command")?;
-            let timeout = secs(a.timeout_s, 60.0);
-            programs::run(c, &dir, &command, a.directory.as_deref(), &a.env, timeout, 50)
-                .await
-                .map(|r| {
-                    let mut text = programs::run_summary(&r);
-                    for (label, lines) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
-                        if !lines.is_empty() {
-                            text.push_str(&format!("\n{label}:\n  {}", lines.join("\n  ")));
-                        }
-                    }
-                    let failed = r.timed_out || r.error.is_some();
-                    (
-                        text,
-                        ProgramOut {
+    let work = async {
+        match a.action {
+            ProgramAction::Add => add(c, &dir, a).await,
+            ProgramAction::Remove => {
+                let name = need(&a.name, "name", a.action)?;
+                Ok(programs::remove(c, &dir, &name, Duration::from_secs(60))
+                    .await
+                    .map(|r| {
+                        let out = ProgramOut {
                             added: None,
-                            run: Some(r),
-                            removed: None,
-                        },
-                        failed,
-                    )
-                })
+                            run: None,
+                            removed: Some(r.clone()),
+                        };
+                        (r.message, out, false)
+                    }))
+            }
+            ProgramAction::Run => run(c, &dir, a).await,
         }
+    };
+    // A cancelled request (notifications/cancelled) drops the work: its cleanup runs on.
+    let outcome = tokio::select! {
+        r = work => r?,
+        _ = ctx.ct.cancelled() => return Err(McpError::internal_error("cancelled: the operation was undone", None)),
     };
     match outcome {
         Ok((text, out, failed)) => answer(text, &out, failed),
         Err(e) => Ok(failure(&e)),
     }
+}
+
+type Outcome = crate::supervisor::Result<(String, ProgramOut, bool)>;
+
+fn need(v: &Option<String>, what: &str, action: ProgramAction) -> Result<String, McpError> {
+    v.clone()
+        .ok_or_else(|| McpError::invalid_params(format!("action {action:?} needs `{what}`"), None))
+}
+
+async fn add(c: &crate::supervisor::Client, dir: &programs::IncludeDir, a: ProgramArgs) -> Result<Outcome, McpError> {
+    let settings = ProgramSettings {
+        directory: a.directory,
+        environment: a.env,
+        autostart: a.autostart,
+        autorestart: a.autorestart,
+        startsecs: a.startsecs,
+        startretries: None,
+        numprocs: a.numprocs,
+        redirect_stderr: None,
+    };
+    let spec = match ProgramSpec::new(
+        need(&a.name, "name", a.action)?,
+        need(&a.command, "command", a.action)?,
+        settings,
+    ) {
+        Ok(spec) => spec,
+        Err(e) => return Ok(Err(e)),
+    };
+    let opts = AddOptions {
+        start: a.start.unwrap_or(true),
+        keep_on_failure: a.keep_on_failure.unwrap_or(false),
+        wait: WaitOptions {
+            timeout: secs(a.timeout_s, 60.0),
+            ..WaitOptions::default()
+        },
+    };
+    Ok(programs::add(c, dir, &spec, &opts).await.map(|added| {
+        let failed = added.processes.iter().any(|r| !r.outcome.is_success());
+        let mut text = format!("{}: {} ({})\n", added.name, added.action, added.file);
+        text.push_str(&render::results(&added.processes));
+        if let Some(note) = added.failure_note("keep_on_failure") {
+            text.push_str(&format!("\n{note}"));
+        }
+        let out = ProgramOut {
+            added: Some(added),
+            run: None,
+            removed: None,
+        };
+        (text, out, failed)
+    }))
+}
+
+async fn run(c: &crate::supervisor::Client, dir: &programs::IncludeDir, a: ProgramArgs) -> Result<Outcome, McpError> {
+    let req = RunRequest {
+        command: need(&a.command, "command", a.action)?,
+        directory: a.directory,
+        environment: a.env,
+        timeout: secs(a.timeout_s, 60.0),
+        lines: 50,
+    };
+    Ok(programs::run(c, dir, &req).await.map(|r| {
+        let mut text = programs::run_summary(&r);
+        for (label, lines) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+            if !lines.is_empty() {
+                text.push_str(&format!("\n{label}:\n  {}", lines.join("\n  ")));
+            }
+        }
+        let failed = r.timed_out || r.error.is_some();
+        let out = ProgramOut {
+            added: None,
+            run: Some(r),
+            removed: None,
+        };
+        (text, out, failed)
+    }))
 }

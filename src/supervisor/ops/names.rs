@@ -1,8 +1,23 @@
 //! Namespec selection: `name`, `group:name`, `group:*` (or `group:`), a bare group
 //! name, and `all`, resolved against `getAllProcessInfo` in one place.
 
+use crate::supervisor::Client;
+use crate::supervisor::error::{Error, Result};
 use crate::supervisor::types::ProcessInfo;
 use std::collections::HashSet;
+
+/// The processes an operation that changes them acts on: `names` resolved against
+/// the daemon. Errors: [`Error::Usage`] for an empty list (acting on every process
+/// needs the explicit name `all`), and the daemon's errors.
+pub async fn resolve(client: &Client, names: &[String]) -> Result<Selection> {
+    if names.is_empty() {
+        return Err(Error::Usage(
+            "no process named: name the processes (name, group:name, group:*), or `all` for every one".into(),
+        ));
+    }
+    let all = client.get_all_process_info().await?;
+    Ok(select(&all, names))
+}
 
 /// The processes a list of names selects, in the daemon's order, without duplicates.
 #[derive(Debug, Default)]
@@ -14,13 +29,15 @@ pub struct Selection {
     pub explicit: HashSet<String>,
 }
 
-/// Selects processes. No names, or `all` among them, selects every process.
+/// Selects processes. `all` among the names selects every process; no names select
+/// nothing (an empty list never means "everything": a caller that wants every
+/// process says `all`, so a list that came out empty cannot stop them all).
 /// A bare name selects that process; when no process has that namespec but a group
 /// has that name, it selects the group (supervisorctl would answer BAD_NAME).
 pub fn select(all: &[ProcessInfo], names: &[String]) -> Selection {
     let mut wanted: HashSet<String> = HashSet::new();
     let mut sel = Selection::default();
-    if names.is_empty() || names.iter().any(|n| n == "all") {
+    if names.iter().any(|n| n == "all") {
         wanted.extend(all.iter().map(ProcessInfo::namespec));
     }
     for name in names.iter().filter(|n| *n != "all") {
@@ -77,7 +94,7 @@ mod tests {
             p("web", "web_a"),
         ];
         let s = |n: &[&str]| select(&all, &n.iter().map(|x| x.to_string()).collect::<Vec<_>>());
-        assert_eq!(names(&s(&[])).len(), 4);
+        assert!(names(&s(&[])).is_empty(), "no names select nothing");
         assert_eq!(names(&s(&["all"])).len(), 4);
         assert_eq!(names(&s(&["cat:*"])), ["cat:cat_00", "cat:cat_01"]);
         assert_eq!(names(&s(&["cat:"])), ["cat:cat_00", "cat:cat_01"]);

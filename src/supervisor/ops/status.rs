@@ -167,7 +167,12 @@ pub async fn status(client: &Client, names: &[String]) -> Result<StatusReport> {
 
 /// The status report for `names` in `states` (empty: any), out of every process's info.
 pub fn select_status(all: &[ProcessInfo], names: &[String], states: &[ProcessState]) -> StatusReport {
-    let sel = select(all, names);
+    // Reading only: no names means every process (selection itself never does).
+    let sel = if names.is_empty() {
+        select(all, &["all".to_owned()])
+    } else {
+        select(all, names)
+    };
     let processes = sel
         .processes
         .iter()

@@ -3,7 +3,7 @@
 
 use super::control::result_internals::{describe_exit, failed};
 use super::control::{Outcome, ProcessResult};
-use super::names::select;
+use super::names::resolve;
 use super::poll::{WaitProgress, wait_until_with_progress};
 use super::ready::{ReadyCheck, wait_ready};
 use crate::supervisor::Client;
@@ -54,8 +54,7 @@ pub async fn wait_for_state(
     poll: Duration,
     progress: impl FnMut(&WaitProgress),
 ) -> Result<Vec<ProcessResult>> {
-    let all = client.get_all_process_info().await?;
-    let sel = select(&all, names);
+    let sel = resolve(client, names).await?;
     let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
     let dead_end = |p: &ProcessInfo| p.state() == ProcessState::Fatal && target != ProcessState::Fatal;

@@ -5,7 +5,7 @@ use super::result::{Outcome, ProcessResult, describe_exit, failed};
 use crate::supervisor::Client;
 use crate::supervisor::client::methods::{Method, StartProcess, StopProcess};
 use crate::supervisor::error::{Fault, FaultCode, Result};
-use crate::supervisor::ops::names::select;
+use crate::supervisor::ops::names::resolve;
 use crate::supervisor::ops::poll::{info_map, wait_until};
 use crate::supervisor::types::{ProcessInfo, ProcessState};
 use std::collections::HashMap;
@@ -27,8 +27,7 @@ pub(super) async fn batch<M: Method>(
 /// reports a process that fails to get there (BACKOFF, FATAL, stopped) with its
 /// details. Errors only when the daemon cannot be asked at all.
 pub async fn start(client: &Client, names: &[String], opts: &WaitOptions) -> Result<Vec<ProcessResult>> {
-    let all = client.get_all_process_info().await?;
-    let sel = select(&all, names);
+    let sel = resolve(client, names).await?;
     let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
     results.extend(start_targets(client, &targets, &info_map(sel.processes), opts, Outcome::Started).await?);
@@ -178,8 +177,7 @@ fn success_message(outcome: Outcome, p: &ProcessInfo) -> String {
 /// a stopped state (up to the daemon's `stopwaitsecs` and SIGKILL, bounded by
 /// `opts.timeout`).
 pub async fn stop(client: &Client, names: &[String], opts: &WaitOptions) -> Result<Vec<ProcessResult>> {
-    let all = client.get_all_process_info().await?;
-    let sel = select(&all, names);
+    let sel = resolve(client, names).await?;
     let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
     let (stopped, _) = stop_targets(client, &targets, &info_map(sel.processes), opts.wait, opts).await?;
@@ -279,8 +277,7 @@ async fn stop_targets(
 /// or in BACKOFF), waits until every target is stopped, then starts them all. A
 /// STOPPED, EXITED or FATAL process is simply started.
 pub async fn restart(client: &Client, names: &[String], opts: &WaitOptions) -> Result<Vec<ProcessResult>> {
-    let all = client.get_all_process_info().await?;
-    let sel = select(&all, names);
+    let sel = resolve(client, names).await?;
     let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
     let (stop_results, infos) = stop_targets(client, &targets, &info_map(sel.processes), true, opts).await?;

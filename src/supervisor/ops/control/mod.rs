@@ -20,7 +20,7 @@ mod signal;
 pub use super::poll::{WaitProgress, wait_until, wait_until_with_progress};
 pub use lifecycle::{restart, start, stop};
 pub use result::{Failure, Outcome, ProcessResult, failure_details};
-pub use signal::{send_stdin, signal, signal_tree};
+pub use signal::{send_stdin, send_stdin_each, signal, signal_tree};
 
 use std::time::Duration;
 

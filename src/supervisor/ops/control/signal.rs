@@ -5,7 +5,7 @@ use super::result::{Outcome, ProcessResult};
 use crate::supervisor::Client;
 use crate::supervisor::client::methods::SignalProcess;
 use crate::supervisor::error::{Error, Fault, FaultCode, Result};
-use crate::supervisor::ops::names::select;
+use crate::supervisor::ops::names::resolve;
 use crate::supervisor::types::{ProcessInfo, ProcessState};
 
 /// Sends `signal` (a name such as `HUP`, or a number) to the named processes.
@@ -14,8 +14,7 @@ use crate::supervisor::types::{ProcessInfo, ProcessState};
 /// explicitly that is not running is reported as NOT_RUNNING.
 /// Errors: [`Error::Fault`] with BAD_SIGNAL when the daemon rejects the signal.
 pub async fn signal(client: &Client, signal: &str, names: &[String]) -> Result<Vec<ProcessResult>> {
-    let all = client.get_all_process_info().await?;
-    let sel = select(&all, names);
+    let sel = resolve(client, names).await?;
     let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
     let signallable = |p: &ProcessInfo| {
         matches!(
@@ -70,13 +69,27 @@ pub async fn send_stdin(client: &Client, name: &str, text: &str) -> Result<Proce
     }
 }
 
+/// Writes `text` to the stdin of each named process, in turn; one result each.
+/// Errors: [`Error::Usage`] when no process is named; the daemon's errors.
+pub async fn send_stdin_each(client: &Client, names: &[String], text: &str) -> Result<Vec<ProcessResult>> {
+    if names.is_empty() {
+        return Err(Error::Usage(
+            "no process named: name the processes to write to, or `all` for every one".into(),
+        ));
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for n in names {
+        out.push(send_stdin(client, n, text).await?);
+    }
+    Ok(out)
+}
+
 /// Sends `signal` to each named process and every descendant (its whole tree, as
 /// `stopasgroup` would), read from /proc. Only for a daemon on this host: a remote
 /// one gives an error saying so. Processes not running are reported NOT_RUNNING.
 pub async fn signal_tree(client: &Client, signal: &str, names: &[String]) -> Result<Vec<ProcessResult>> {
     crate::supervisor::host::LocalHost::require(client).await?;
-    let all = client.get_all_process_info().await?;
-    let sel = select(&all, names);
+    let sel = resolve(client, names).await?;
     let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
     for p in &sel.processes {
         let n = p.namespec();

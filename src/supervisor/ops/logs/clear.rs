@@ -4,7 +4,7 @@ use crate::supervisor::Client;
 use crate::supervisor::client::methods::ClearProcessLogs;
 use crate::supervisor::error::Result;
 use crate::supervisor::ops::control::{Outcome, ProcessResult};
-use crate::supervisor::ops::names::select;
+use crate::supervisor::ops::names::resolve;
 use crate::supervisor::types::ProcessInfo;
 
 /// Clears (empties) the stdout and stderr logs of the named processes (`all`,
@@ -12,8 +12,7 @@ use crate::supervisor::types::ProcessInfo;
 /// `cleared`, `failed` (with the daemon's fault) or `no_such_process`. The daemon's
 /// own `clearAllProcessLogs` is deferred one process per tick: seconds for a dozen.
 pub async fn clear(client: &Client, names: &[String]) -> Result<Vec<ProcessResult>> {
-    let all = client.get_all_process_info().await?;
-    let sel = select(&all, names);
+    let sel = resolve(client, names).await?;
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
     let replies = client
         .call_each(targets.iter().map(|n| ClearProcessLogs { name: n.clone() }))

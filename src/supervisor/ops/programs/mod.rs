@@ -3,18 +3,29 @@
 //! `addProcessGroup` (docs/supervisord-api.md). Processes so added outlive the agent
 //! and this bridge. One-shot runs are transient programs of the same kind.
 //!
-//! - [`spec`]: the program's settings, validated, and their INI text;
-//! - [`manage`]: adding, changing and removing programs;
+//! - [`value`]: how each value is written so that supervisord reads back exactly it,
+//!   or why it cannot be;
+//! - [`spec`]: the program's description, validated, and its INI text;
+//! - [`owned`]: which files and names are ours, and the limits;
+//! - [`guard`]: undoing a half-done change, even when the caller is cancelled;
+//! - [`manage`] and [`remove`]: adding, changing and removing programs;
 //! - [`run`]: one-shot runs.
 
+mod guard;
 mod manage;
+mod owned;
+mod remove;
 mod run;
 mod spec;
+mod value;
 
 pub use crate::supervisor::host::include::{IncludeDir, include_dir};
-pub use manage::{Added, add, remove};
-pub use run::{RunResult, run, run_summary};
-pub use spec::{ProgramSpec, validate_name};
+pub use manage::{AddOptions, Added, add};
+pub use owned::{MAX_PROCESSES, MAX_PROGRAMS};
+pub use remove::{Removed, remove};
+pub use run::{RunRequest, RunResult, run, run_summary};
+pub use spec::{MAX_ENV_VARS, MAX_NUMPROCS, ProgramSettings, ProgramSpec, validate_name};
+pub use value::{MAX_VALUE_BYTES, command_from_argv};
 
 /// First line of every file this module writes.
 pub const MARKER: &str = "; managed by supervisord-mcp: changes here may be overwritten";

@@ -1,8 +1,10 @@
 //! One-shot runs: a command run to completion as a transient program, its exit
 //! status and output returned, the program removed.
 
-use super::manage::{remove, write_file};
-use super::spec::{ProgramSpec, clean_value, invalid};
+use super::guard::{Guard, Undo};
+use super::owned::{check_room, delete_file, unregister, write_file};
+use super::spec::{ProgramSettings, ProgramSpec};
+use super::value::{ini_value, invalid};
 use crate::supervisor::Client;
 use crate::supervisor::error::{Error, Result};
 use crate::supervisor::host::include::IncludeDir;
@@ -11,6 +13,7 @@ use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
 use crate::supervisor::types::{Channel, ProcessState};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// What a one-shot run gave.
@@ -28,52 +31,101 @@ pub struct RunResult {
     pub error: Option<String>,
 }
 
-/// Runs `command` to completion as a transient program (no autorestart,
-/// `startsecs=0`, `stopasgroup`/`killasgroup`), returns its exit status and the last
-/// `lines` lines of stdout and stderr, and removes it. After `timeout` the whole
-/// process tree is stopped.
-pub async fn run(
-    client: &Client,
-    dir: &IncludeDir,
-    command: &str,
-    directory: Option<&str>,
-    environment: &BTreeMap<String, String>,
-    timeout: Duration,
-    lines: usize,
-) -> Result<RunResult> {
-    let id = format!("{:08x}", rand_id());
-    let name = format!("run-{id}");
-    let out_log = dir.dir.join(format!(".{name}.out.log"));
-    let err_log = dir.dir.join(format!(".{name}.err.log"));
-    let mut text = ProgramSpec {
-        name: name.clone(),
-        command: command.to_owned(),
-        directory: directory.map(str::to_owned),
-        environment: environment.clone(),
-        autostart: Some(false),
-        autorestart: Some("false".into()),
-        startsecs: Some(0),
-        startretries: Some(0),
-        ..ProgramSpec::default()
+/// A one-shot run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// The command line (see [`super::command_from_argv`] to build one from arguments).
+    pub command: String,
+    /// Working directory (default: supervisord's).
+    pub directory: Option<String>,
+    /// Environment variables added to supervisord's.
+    pub environment: BTreeMap<String, String>,
+    /// After this, the whole process tree is stopped.
+    pub timeout: Duration,
+    /// Lines of stdout and of stderr to return.
+    pub lines: usize,
+}
+
+/// The transient program of a run, removed in every case: stopped with its process
+/// tree (`killasgroup`), its group removed, its file and logs deleted.
+struct Transient {
+    client: Client,
+    dir: IncludeDir,
+    name: String,
+    logs: [PathBuf; 2],
+}
+
+impl Undo for Transient {
+    async fn undo(self) -> Result<()> {
+        let removed = unregister(&self.client, &self.dir, &self.name, Duration::from_secs(10)).await;
+        for log in &self.logs {
+            delete_file(log)?;
+        }
+        removed
     }
-    .render()?;
+}
+
+/// Runs a command to completion as a transient program `run-XXXXXXXX` (no
+/// autorestart, `startsecs=0`, `stopasgroup`/`killasgroup`), returns its exit status
+/// and the last `lines` lines of stdout and stderr, and removes it with its file and
+/// logs. After `timeout` the whole process tree is stopped. Cancel-safe: dropped at
+/// any point, the transient program is removed all the same, by a cleanup task.
+/// Errors: a value that cannot be written ([`Error::Invalid`]), past
+/// [`super::MAX_PROGRAMS`], daemon errors.
+pub async fn run(client: &Client, dir: &IncludeDir, req: &RunRequest) -> Result<RunResult> {
+    let name = free_name(dir);
+    let [out_log, err_log] = [".out.log", ".err.log"].map(|ext| dir.dir.join(format!(".{name}{ext}")));
+    let spec = ProgramSpec::new(
+        name.clone(),
+        req.command.clone(),
+        ProgramSettings {
+            directory: req.directory.clone(),
+            environment: req.environment.clone(),
+            autostart: Some(false),
+            autorestart: Some("false".into()),
+            startsecs: Some(0),
+            startretries: Some(0),
+            ..ProgramSettings::default()
+        },
+    )?;
+    let mut text = spec.render()?;
     text.push_str(&format!(
-        "stopasgroup=true\nkillasgroup=true\nstopwaitsecs=2\nstdout_logfile={}\nstderr_logfile={}\n",
-        clean_value("log", &out_log.to_string_lossy())?,
-        clean_value("log", &err_log.to_string_lossy())?
+        "stopasgroup=true\nkillasgroup=true\nstopwaitsecs=2\n\
+         stdout_logfile={}\nstdout_logfile_maxbytes=10MB\nstdout_logfile_backups=0\n\
+         stderr_logfile={}\nstderr_logfile_maxbytes=10MB\nstderr_logfile_backups=0\n",
+        ini_value("log file", &out_log.to_string_lossy())?,
+        ini_value("log file", &err_log.to_string_lossy())?
     ));
-    let path = dir.file_for(&name);
-    write_file(&path, &text)?;
+    check_room(dir, &name, 1)?;
+    let guard = Guard::new(Transient {
+        client: client.clone(),
+        dir: dir.clone(),
+        name: name.clone(),
+        logs: [out_log, err_log],
+    });
     let started = Instant::now();
-    let outcome = run_added(client, &name, timeout, lines).await;
+    let outcome = match write_file(&dir.file_for(&name), &text) {
+        Ok(()) => run_added(client, &name, req.timeout, req.lines).await,
+        Err(e) => Err(e),
+    };
     let seconds = started.elapsed().as_secs_f64();
-    let cleanup = remove(client, dir, &name, Duration::from_secs(10)).await;
-    let _ = std::fs::remove_file(&out_log);
-    let _ = std::fs::remove_file(&err_log);
+    let cleanup = guard.undo_now().await;
     let mut r = outcome?;
     cleanup?;
     r.seconds = (seconds * 10.0).round() / 10.0;
     Ok(r)
+}
+
+/// A `run-XXXXXXXX` name with no file yet.
+fn free_name(dir: &IncludeDir) -> String {
+    let mut name = String::new();
+    for _ in 0..8 {
+        name = format!("run-{:08x}", rand_id());
+        if !dir.file_for(&name).exists() {
+            break;
+        }
+    }
+    name
 }
 
 async fn run_added(client: &Client, name: &str, timeout: Duration, lines: usize) -> Result<RunResult> {
@@ -137,13 +189,16 @@ async fn run_added(client: &Client, name: &str, timeout: Duration, lines: usize)
     })
 }
 
-/// A random id for transient program names (no extra dependency: time and pid).
+/// A random id for transient program names (no extra dependency: time, pid and a
+/// counter).
 fn rand_id() -> u32 {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    nanos ^ std::process::id().rotate_left(16)
+    nanos ^ std::process::id().rotate_left(16) ^ n.wrapping_mul(0x9e37_79b9)
 }
 
 /// A one-line summary of a run, for people and agents.
