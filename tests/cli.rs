@@ -43,7 +43,53 @@ fn status_lists_full_namespecs_and_exits_3_when_some_are_stopped() {
         .code(0);
     let o = d.cli(Via::Unix).args(["status", "nope"]).output().unwrap();
     assert_eq!(o.status.code(), Some(4));
-    assert!(stderr(&o).contains("nope: ERROR (no such process)"));
+    assert!(stderr(&o).contains("nope: ERROR (BAD_NAME) no such process"));
+}
+
+/// One message for a mistyped name, with the closest known name, in every command
+/// (issue #10.8).
+#[test]
+fn a_mistyped_name_gets_one_message_and_a_suggestion_everywhere() {
+    let d = Daemon::start();
+    let said = "ERROR (BAD_NAME) no such process; did you mean `sleeper`?";
+    for args in [
+        &["start", "sleepr"][..],
+        &["stop", "sleepr"],
+        &["restart", "sleepr"],
+        &["signal", "HUP", "sleepr"],
+        &["clear", "sleepr"],
+        &["wait", "sleepr", "--timeout", "1"],
+    ] {
+        let o = d.cli(Via::Unix).args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(
+            stdout(&o).contains(&format!("sleepr: {said}")),
+            "{args:?}: {}",
+            stdout(&o)
+        );
+    }
+    for args in [&["status", "sleepr"][..], &["pid", "sleepr"]] {
+        let o = d.cli(Via::Unix).args(args).output().unwrap();
+        assert!(
+            stderr(&o).contains(&format!("sleepr: {said}")),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    let o = d.cli(Via::Unix).args(["status", "sleepr", "--json"]).output().unwrap();
+    assert_eq!(json(&o)["did_you_mean"]["sleepr"], "sleeper");
+    let o = d.cli(Via::Unix).args(["diagnose", "sleepr"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("BAD_NAME: no such process: sleepr")
+            && err.contains("hint: did you mean `sleeper`?")
+            && !err.contains("supervisor."),
+        "{err}"
+    );
+    // A group typed wrong suggests the group.
+    let o = d.cli(Via::Unix).args(["start", "wbe:*"]).output().unwrap();
+    assert!(stdout(&o).contains("did you mean `web:*`?"), "{}", stdout(&o));
 }
 
 use predicates::prelude::PredicateBooleanExt;
@@ -119,7 +165,43 @@ fn failed_start_shows_why_and_exits_7() {
             r["failure"]["log_tail"].as_array().unwrap().last().unwrap(),
             "crasher: fatal error, config missing"
         );
+        // It exited before startsecs: supervisord keeps no status, but logged 3.
+        assert_eq!(r["failure"]["exitstatus"], 3, "{r}");
     }
+}
+
+/// "Exited too quickly" has an exit status after all (supervisord logs it); and a
+/// crash loop's repeated stderr line is shown once with a count (issues #10.12, #10.13).
+#[test]
+fn exit_status_of_a_quick_exit_and_repeated_lines_folded() {
+    let d = Daemon::start_with(
+        false,
+        "[program:repeater]\ncommand=sh -c 'for i in 1 2 3 4; do echo \"boom: same line\" >&2; done; exit 2'\n\
+         autostart=false\nstartsecs=1\nstartretries=0\nstdout_logfile=%(here)s/repeater.out.log\nstderr_logfile=%(here)s/repeater.err.log\n",
+    );
+    let o = d.cli(Via::Unix).args(["start", "repeater"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(7));
+    let out = stdout(&o);
+    assert!(out.contains("exit status 2"), "{out}");
+    assert!(
+        out.contains("| boom: same line (\u{d7}4)"),
+        "the four identical lines, once: {out}"
+    );
+    assert_eq!(out.matches("boom: same line").count(), 1, "{out}");
+    let o = d.cli(Via::Unix).args(["diagnose", "repeater"]).output().unwrap();
+    assert!(
+        stdout(&o).contains("FATAL: Exited too quickly; exit 2"),
+        "{}",
+        stdout(&o)
+    );
+    let v = json(
+        &d.cli(Via::Unix)
+            .args(["status", "repeater", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["processes"][0]["exitstatus"], 2, "{v}");
+    assert_eq!(v["processes"][0]["state"], "FATAL");
 }
 
 #[test]

@@ -170,7 +170,37 @@ async fn status_lists_namespecs_with_filters_and_paging() {
     // Unknown name: an error result that says so.
     let r = call(&c, "status", json!({"names": ["nope"]})).await;
     assert!(is_error(&r));
-    assert!(text(&r).contains("nope: no such process"));
+    assert!(text(&r).contains("nope: BAD_NAME: no such process"));
+    // A typo: the closest name, and the text ends with its next step.
+    let r = call(&c, "status", json!({"names": ["sleepr"]})).await;
+    assert_eq!(structured(&r)["did_you_mean"]["sleepr"], "sleeper");
+    assert!(
+        text(&r).trim_end().ends_with(
+            "next: did you mean `sleeper`? call `status` to list the valid names (name, group:name, group:*, all)"
+        ),
+        "{}",
+        text(&r)
+    );
+    for (tool, args) in [
+        ("control", json!({"action": "stop", "names": ["sleepr"]})),
+        ("wait", json!({"names": ["sleepr"], "timeout_s": 1})),
+        ("diagnose", json!({"name": "sleepr"})),
+    ] {
+        let r = call(&c, tool, args).await;
+        assert!(is_error(&r), "{tool}");
+        let t = text(&r);
+        assert!(
+            t.contains("no such process") && !t.contains("supervisor."),
+            "{tool}: {t}"
+        );
+        assert!(
+            t.trim_end()
+                .lines()
+                .last()
+                .is_some_and(|l| l.starts_with("next: did you mean `sleeper`?")),
+            "{tool}: {t}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -76,6 +76,7 @@ pub(crate) fn failure(e: &Error) -> CallToolResult {
     let mut text = match e {
         // The daemon's text already starts with the fault's name: "BAD_NAME: nope".
         Error::Fault(f) if f.text.starts_with(&e.kind()) => f.text.clone(),
+        _ if e.to_string().starts_with(&e.kind()) => e.to_string(),
         _ => format!("{}: {e}", e.kind()),
     };
     if let Some(step) = e.next_step() {
@@ -91,6 +92,30 @@ pub(crate) fn tool_error(e: Error) -> Result<CallToolResult, McpError> {
     match e {
         Error::Usage(m) => Err(McpError::invalid_params(m, None)),
         other => Ok(failure(&other)),
+    }
+}
+
+/// A resource read's error by its kind: a name or URI that names nothing is "not
+/// found"; a daemon that cannot be asked (timeout, unreachable, ...) is an internal
+/// error that says so, never "not found".
+fn resource_error(e: &Error, uri: &str) -> McpError {
+    let mut text = format!("{}: {e}", e.kind());
+    if let Some(step) = e.next_step() {
+        text.push_str("; next: ");
+        text.push_str(&render::next_step(&step));
+    }
+    let data = Some(serde_json::json!({ "uri": uri, "kind": e.kind() }));
+    match e {
+        Error::NoSuchProcess { .. } | Error::Invalid(_) => McpError::resource_not_found(text, data),
+        Error::Fault(f)
+            if matches!(
+                f.code,
+                crate::supervisor::FaultCode::BadName | crate::supervisor::FaultCode::NoFile
+            ) =>
+        {
+            McpError::resource_not_found(text, data)
+        }
+        _ => McpError::internal_error(text, data),
     }
 }
 
@@ -169,10 +194,7 @@ impl ServerHandler for SupervisorMcp {
     ) -> Result<ReadResourceResponse, McpError> {
         match resources::read(&self.client, &request.uri).await {
             Ok(c) => Ok(ReadResourceResult::new(vec![c]).into()),
-            Err(e) => Err(McpError::resource_not_found(
-                format!("{}: {e}", e.kind()),
-                Some(serde_json::json!({ "uri": request.uri })),
-            )),
+            Err(e) => Err(resource_error(&e, &request.uri)),
         }
     }
 

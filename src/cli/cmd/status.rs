@@ -64,11 +64,11 @@ pub async fn cmd_pid(c: &Client, p: Printer, names: &[String]) -> Result<ExitSta
         })
         .collect();
     if p.json {
-        p.json(&serde_json::json!({ "processes": pids, "unknown": report.unknown }))?;
+        p.json(
+            &serde_json::json!({ "processes": pids, "unknown": report.unknown, "did_you_mean": report.did_you_mean }),
+        )?;
     } else {
-        for n in &report.unknown {
-            eprintln!("{n}: ERROR (no such process)");
-        }
+        p.unknown(&report);
         let lines: Vec<String> = pids.iter().map(|x| x.pid.to_string()).collect();
         p.lines(&lines)?;
     }

@@ -93,6 +93,9 @@ pub struct StatusOut {
     /// Names that matched nothing
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// For each unknown name, the closest known one
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub did_you_mean: BTreeMap<String, String>,
     /// Who listens on the port asked for
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub listeners: Vec<crate::supervisor::host::Listener>,
@@ -149,6 +152,7 @@ async fn call(
         processes,
         next_offset: (end < total).then_some(end),
         unknown: report.unknown,
+        did_you_mean: report.did_you_mean,
         listeners: report.listeners.unwrap_or_default(),
         note,
     };
@@ -163,10 +167,14 @@ impl From<ProcessStatus> for ProcView {
                 ProcessState::Running | ProcessState::Starting | ProcessState::Stopping => String::new(),
                 ProcessState::Exited => format!("exit {}, {}", p.exitstatus, p.description),
                 // The logs and diagnose tools are where the details are.
-                _ => p
-                    .description
-                    .trim_end_matches(" (process log may have details)")
-                    .to_owned(),
+                _ => {
+                    let why = p.description.trim_end_matches(" (process log may have details)");
+                    if p.exitstatus != 0 {
+                        format!("{why}, exit {}", p.exitstatus)
+                    } else {
+                        why.to_owned()
+                    }
+                }
             },
             name: p.name,
             state: p.state,

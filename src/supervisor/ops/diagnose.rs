@@ -60,9 +60,13 @@ pub struct Diagnosis {
     /// How long the last run lasted, seconds, when it has stopped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ran_s: Option<i64>,
-    /// The exit status, when the daemon knows it.
+    /// The exit status, when the daemon knows it, or logged it for a process that
+    /// exited before `startsecs`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exitstatus: Option<i64>,
+    /// The signal that ended it, as supervisord logged it (`terminated by SIGSEGV`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_by: Option<String>,
     pub spawnerr: String,
     pub stderr: Vec<String>,
     pub stdout: Vec<String>,
@@ -124,7 +128,10 @@ pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagn
     let configs = batch.add(GetAllConfigInfo {});
     let every = batch.add(GetAllProcessInfo {});
     let mut replies = client.multicall(batch).await?;
-    let info: ProcessInfo = replies.take(one)?;
+    let info: ProcessInfo = match replies.take(one) {
+        Ok(info) => info,
+        Err(e) => return Err(super::names::explain(client, name, e).await),
+    };
     let configs: Vec<ConfigInfo> = replies.take(configs)?;
     let all: Vec<ProcessInfo> = replies.take(every)?;
     let ns = info.namespec();
@@ -177,6 +184,12 @@ pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagn
         None => note = Some(format!("ports and metrics: {}", host::NOT_LOCAL)),
     }
     let started = info.start > 0;
+    let logged = super::exits::logged_exit(client, &info).await;
+    let exitstatus = match &logged {
+        Some(e) => e.status,
+        None => (info.exitstatus != 0 || matches!(state, ProcessState::Exited | ProcessState::Stopped) && started)
+            .then_some(info.exitstatus),
+    };
     Ok(Diagnosis {
         name: ns,
         state,
@@ -184,8 +197,8 @@ pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagn
         pid: info.pid,
         started_ago_s: started.then(|| (info.now - info.start).max(0)),
         ran_s: (started && info.stop >= info.start && state.is_stopped()).then(|| info.stop - info.start),
-        exitstatus: (info.exitstatus != 0 || matches!(state, ProcessState::Exited | ProcessState::Stopped) && started)
-            .then_some(info.exitstatus),
+        exitstatus,
+        ended_by: logged.filter(|e| e.status.is_none()).map(|e| e.how),
         spawnerr: info.spawnerr.clone(),
         stderr,
         stdout,
@@ -223,6 +236,9 @@ impl Diagnosis {
         if let Some(code) = self.exitstatus {
             let _ = write!(out, "; exit {code}");
         }
+        if let Some(how) = &self.ended_by {
+            let _ = write!(out, "; {how}");
+        }
         match (self.started_ago_s, self.ran_s) {
             (Some(s), Some(r)) => {
                 let _ = write!(out, "; started {} ago, ran {r} s", ago(s));
@@ -253,15 +269,8 @@ impl Diagnosis {
             } else {
                 let _ = writeln!(out, "{label}:");
                 // Identical consecutive lines (a crash loop) once, with a count.
-                let mut i = 0;
-                while i < lines.len() {
-                    let run = lines[i..].iter().take_while(|l| **l == lines[i]).count();
-                    if run > 1 {
-                        let _ = writeln!(out, "  {} (×{run})", lines[i]);
-                    } else {
-                        let _ = writeln!(out, "  {}", lines[i]);
-                    }
-                    i += run;
+                for l in super::lines::folded(lines) {
+                    let _ = writeln!(out, "  {l}");
                 }
             }
         }

@@ -2,9 +2,9 @@
 //! name, and `all`, resolved against `getAllProcessInfo` in one place.
 
 use crate::supervisor::Client;
-use crate::supervisor::error::{Error, Result};
+use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::types::ProcessInfo;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The processes an operation that changes them acts on: `names` resolved against
 /// the daemon. Errors: [`Error::Usage`] for an empty list (acting on every process
@@ -27,6 +27,60 @@ pub struct Selection {
     pub unknown: Vec<String>,
     /// Namespecs named one by one (as opposed to through `all` or a group).
     pub explicit: HashSet<String>,
+    /// For an unknown name, the closest known one ("did you mean").
+    pub suggestions: HashMap<String, String>,
+}
+
+impl Selection {
+    /// The closest known name to an unknown one, if any is close.
+    pub fn suggestion(&self, unknown: &str) -> Option<String> {
+        self.suggestions.get(unknown).cloned()
+    }
+}
+
+/// The known name closest to `name` (namespecs, `group:*` forms and bare group names),
+/// when it is close enough to be a typo: at most a third of the name's characters
+/// differ (and at least one may).
+pub fn suggest(all: &[ProcessInfo], name: &str) -> Option<String> {
+    let mut known: Vec<String> = all.iter().map(ProcessInfo::namespec).collect();
+    for p in all {
+        if p.group != p.name {
+            let g = format!("{}:*", p.group);
+            if !known.contains(&g) {
+                known.push(g);
+                known.push(p.group.clone());
+            }
+        }
+    }
+    let limit = (name.chars().count() / 3).max(1);
+    known
+        .into_iter()
+        .map(|k| (strsim::damerau_levenshtein(name, &k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)))
+        .map(|(_, k)| k)
+}
+
+/// The error for a name the daemon does not know, with the closest known name
+/// (one `getAllProcessInfo`, on this error path only).
+pub async fn no_such_process(client: &Client, name: &str) -> Error {
+    let suggestion = match client.get_all_process_info().await {
+        Ok(all) => suggest(&all, name),
+        Err(_) => None,
+    };
+    Error::NoSuchProcess {
+        name: name.to_owned(),
+        suggestion,
+    }
+}
+
+/// `e`, with a BAD_NAME fault about `name` turned into [`Error::NoSuchProcess`] (with
+/// its suggestion); any other error as it is.
+pub async fn explain(client: &Client, name: &str, e: Error) -> Error {
+    match &e {
+        Error::Fault(f) if f.code == FaultCode::BadName => no_such_process(client, name).await,
+        _ => e,
+    }
 }
 
 /// Selects processes. `all` among the names selects every process; no names select
@@ -55,6 +109,9 @@ pub fn select(all: &[ProcessInfo], names: &[String]) -> Selection {
         };
         if matched.is_empty() {
             sel.unknown.push(name.clone());
+            if let Some(s) = suggest(all, name) {
+                sel.suggestions.insert(name.clone(), s);
+            }
         }
         let single = matched.len() == 1 && !name.ends_with(':') && !name.ends_with(":*");
         for p in matched {
@@ -108,5 +165,21 @@ mod tests {
         assert_eq!(sel.unknown, ["nope", "cat:nope", "web_a"]);
         assert!(s(&["sleeper", "cat:*"]).explicit.contains("sleeper"));
         assert!(!s(&["sleeper", "cat:*"]).explicit.contains("cat:cat_00"));
+    }
+
+    #[test]
+    fn suggests_the_closest_name_for_a_typo() {
+        let all = vec![
+            p("ticker", "ticker"),
+            p("web", "web_a"),
+            p("web", "web_b"),
+            p("crasher", "crasher"),
+        ];
+        assert_eq!(suggest(&all, "tickr").as_deref(), Some("ticker"));
+        assert_eq!(suggest(&all, "web:web_c").as_deref(), Some("web:web_a"));
+        assert_eq!(suggest(&all, "wbe").as_deref(), Some("web"));
+        assert_eq!(suggest(&all, "nothing_like_it"), None);
+        let sel = select(&all, &["crashr".to_owned()]);
+        assert_eq!(sel.suggestion("crashr").as_deref(), Some("crasher"));
     }
 }

@@ -134,9 +134,8 @@ pub async fn wait_ready(
         let info = match client.get_process_info(name).await {
             Ok(i) => i,
             Err(Error::Fault(f)) if f.code == FaultCode::BadName => {
-                let mut r = ProcessResult::new(name, Outcome::NoSuchProcess, None, "no such process");
-                r.fault = Some(FaultCode::BadName);
-                return Ok(r);
+                let all = client.get_all_process_info().await.unwrap_or_default();
+                return Ok(ProcessResult::unknown(name, super::names::suggest(&all, name)));
             }
             Err(e) => return Err(e),
         };

@@ -1,6 +1,7 @@
 //! Process status: one `getAllProcessInfo`, filtered by names and states, with the
 //! daemon's info, CPU/memory and port listeners when asked.
 
+use super::exits;
 use super::info::{self, DaemonInfo};
 use super::names::select;
 use crate::supervisor::Client;
@@ -38,6 +39,14 @@ pub struct ProcessStatus {
     pub metrics: Option<crate::supervisor::host::Metrics>,
 }
 
+impl ProcessStatus {
+    /// True when supervisord kept no exit status for it (it exited before
+    /// `startsecs`: BACKOFF or FATAL with a spawn error).
+    pub fn exit_status_unknown(&self) -> bool {
+        exits::status_unknown(self.state, self.exitstatus, &self.spawnerr)
+    }
+}
+
 impl From<&ProcessInfo> for ProcessStatus {
     fn from(p: &ProcessInfo) -> Self {
         ProcessStatus {
@@ -68,6 +77,9 @@ pub struct StatusReport {
     /// Names that matched no process.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// For each unknown name, the closest known one, when one is close.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub did_you_mean: std::collections::BTreeMap<String, String>,
     /// Who listens on the port asked for ([`StatusQuery::port`]), supervised or not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listeners: Option<Vec<Listener>>,
@@ -145,6 +157,16 @@ pub async fn query(client: &Client, q: &StatusQuery) -> Result<StatusReport> {
     } else {
         select_status(&all, &names, &q.states)
     };
+    // Exited before `startsecs`: supervisord kept no exit status, but logged it.
+    if report.processes.iter().any(ProcessStatus::exit_status_unknown) {
+        let logged = exits::logged_exits(client).await;
+        for p in report.processes.iter_mut().filter(|p| p.exit_status_unknown()) {
+            let name = p.name.rsplit(':').next().unwrap_or(&p.name);
+            if let Some(code) = logged.get(name).and_then(|e| e.status) {
+                p.exitstatus = code;
+            }
+        }
+    }
     if q.metrics {
         let pids: Vec<i64> = report.processes.iter().map(|s| s.pid).collect();
         match host::process_metrics(client, &pids).await? {
@@ -181,6 +203,7 @@ pub fn select_status(all: &[ProcessInfo], names: &[String], states: &[ProcessSta
         .collect();
     StatusReport {
         processes,
+        did_you_mean: sel.suggestions.into_iter().collect(),
         unknown: sel.unknown,
         ..StatusReport::default()
     }
