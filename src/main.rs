@@ -9,7 +9,8 @@ use supervisord_mcp::cli::{self, Cli, Command, output::Printer};
 const CLEANUP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn main() -> ExitCode {
-    let cli = cli::parse();
+    let command = supervisord_mcp::mcp::help::describe(cli::command());
+    let cli = cli::parse(command.clone());
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
     let outcome = if matches!(cli.command, Command::Mcp(_)) {
         runtime.block_on(serve_mcp(&cli))
     } else {
-        runtime.block_on(cli::run(cli))
+        runtime.block_on(cli::run(cli, command))
     };
     // Undo what an interrupted operation left half-done before exiting.
     runtime.block_on(supervisord_mcp::supervisor::cleanup::drain(CLEANUP_GRACE));

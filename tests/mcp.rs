@@ -554,6 +554,16 @@ async fn read_only_and_allow_limit_what_an_agent_may_do() {
         .map(|t| t.name.to_string())
         .collect();
     assert_eq!(names, ["status", "logs", "wait", "diagnose"]);
+    // `mcp --help` says exactly what --read-only keeps (generated from the tools).
+    let help = bare_cli().args(["mcp", "--help"]).output().unwrap();
+    let help = stdout(&help);
+    let line = help
+        .lines()
+        .skip_while(|l| !l.contains("--read-only"))
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    assert!(line.ends_with(&format!("({})", names.join(", "))), "{line}");
     let r = call(&ro, "control", json!({"action": "stop", "names": ["sleeper"]})).await;
     assert!(is_error(&r) && text(&r).starts_with("REFUSED"), "{}", text(&r));
     assert_eq!(d.state("sleeper"), "RUNNING");

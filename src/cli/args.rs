@@ -178,7 +178,8 @@ pub enum Command {
         #[arg(required = true, value_name = "GROUP")]
         groups: Vec<String>,
     },
-    /// Serve MCP over stdio for AI agents (Claude Code, any MCP client)
+    /// Serve MCP for AI agents (Claude Code, any MCP client), over stdio or, with
+    /// --http, Streamable HTTP
     Mcp(McpArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
@@ -285,7 +286,7 @@ pub struct RunArgs {
 /// `mcp [--read-only] [--allow PATTERN]...`.
 #[derive(Debug, Args)]
 pub struct McpArgs {
-    /// Offer only the tools that change nothing (status, logs, wait)
+    /// Offer only the tools that change nothing
     #[arg(long)]
     pub read_only: bool,
     /// Let the agent control only processes whose namespec or group matches this

@@ -23,27 +23,29 @@ pub fn command() -> clap::Command {
     Cli::command().after_help(exit::help())
 }
 
-/// Parses the process's arguments; exits with clap's message and code 2 on a bad one.
-pub fn parse() -> Cli {
+/// Parses the process's arguments against `command` (from [`command`], perhaps with
+/// more said in its help); exits with clap's message and code 2 on a bad one.
+pub fn parse(command: clap::Command) -> Cli {
     use clap::FromArgMatches;
-    Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
+    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
 }
 
 /// Runs the parsed command line (every command but `mcp`, which `main` serves);
 /// returns the exit code (errors are mapped by the caller with [`exit::for_error`]).
-pub async fn run(cli: Cli) -> Result<ExitStatus> {
+/// `command` is the definition it was parsed with, for `man` and `completions`.
+pub async fn run(cli: Cli, command: clap::Command) -> Result<ExitStatus> {
     let p = Printer { json: cli.global.json };
     // Commands that need no daemon.
     match &cli.command {
         Command::Completions { shell } => {
             let mut buf = Vec::new();
-            clap_complete::generate(*shell, &mut command(), "supervisord-mcp", &mut buf);
+            clap_complete::generate(*shell, &mut command.clone(), "supervisord-mcp", &mut buf);
             std::io::stdout().lock().write_all(&buf)?;
             return Ok(ExitStatus::Success);
         }
         Command::Man => {
             let mut buf = Vec::new();
-            clap_mangen::Man::new(command()).render(&mut buf)?;
+            clap_mangen::Man::new(command.clone()).render(&mut buf)?;
             std::io::stdout().lock().write_all(&buf)?;
             return Ok(ExitStatus::Success);
         }
