@@ -467,6 +467,19 @@ async fn malformed_arguments_are_protocol_errors() {
         ("control", json!({"action": "signal", "names": ["x"]})),
         ("logs", json!({"lines": "many"})),
         ("no_such_tool", json!({})),
+        // Numbers out of range are refused when parsed (issue #9.13), never clamped
+        // into something else or left to panic later.
+        ("control", json!({"action": "stop", "names": ["x"], "timeout_s": 1e30})),
+        ("control", json!({"action": "stop", "names": ["x"], "timeout_s": -1})),
+        ("wait", json!({"names": ["x"], "timeout_s": 1e300})),
+        (
+            "program",
+            json!({"action": "run", "command": "true", "timeout_s": 86401}),
+        ),
+        ("diagnose", json!({"name": "x", "lines": 0})),
+        ("diagnose", json!({"name": "x", "lines": 100000})),
+        ("status", json!({"limit": 0})),
+        ("status", json!({"limit": -5})),
     ] {
         let r = c
             .call_tool(CallToolRequestParams::new(tool).with_arguments(args.as_object().unwrap().clone()))

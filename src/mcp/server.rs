@@ -19,7 +19,6 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::Duration;
 
 const INSTRUCTIONS: &str = "Controls processes of a Supervisord daemon. Names are namespecs: name, group:name, group:*, all; every name returned can be passed back.";
 
@@ -117,11 +116,6 @@ fn resource_error(e: &Error, uri: &str) -> McpError {
         }
         _ => McpError::internal_error(text, data),
     }
-}
-
-/// Seconds from an argument, with a default, as a duration.
-pub(crate) fn secs(v: Option<f64>, default: f64) -> Duration {
-    Duration::from_secs_f64(v.unwrap_or(default).clamp(0.0, 3600.0))
 }
 
 /// Per-process results, `isError` when any failed.

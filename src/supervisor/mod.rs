@@ -2,6 +2,7 @@
 //! API, and the operations built on it. Both front ends (CLI, MCP) call into here and
 //! nothing here knows about them.
 
+pub mod bounds;
 pub mod cleanup;
 pub mod client;
 pub mod error;

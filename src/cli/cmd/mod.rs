@@ -12,8 +12,8 @@ use super::WaitArgs;
 use super::exit::{self, ExitStatus};
 use super::output::Printer;
 use crate::config as settings;
+use crate::supervisor::Client;
 use crate::supervisor::ops::control::{ProcessResult, WaitOptions};
-use crate::supervisor::{Client, ProcessState};
 use anyhow::Result;
 use std::time::Duration;
 
@@ -27,7 +27,7 @@ pub fn connect(global: &crate::cli::GlobalOpts) -> Result<Client> {
 pub(crate) fn wait_options(w: &WaitArgs) -> WaitOptions {
     WaitOptions {
         wait: !w.no_wait,
-        timeout: Duration::from_secs_f64(w.wait_timeout.max(0.0)),
+        timeout: w.wait_timeout.duration(),
         ..WaitOptions::default()
     }
 }
@@ -73,12 +73,4 @@ pub(crate) fn invalid_as_usage(e: crate::supervisor::Error) -> anyhow::Error {
 /// An argument error (exit 2).
 pub(crate) fn usage(msg: impl Into<String>) -> anyhow::Error {
     crate::config::ConfigError::Usage(msg.into()).into()
-}
-
-pub(crate) fn parse_state(s: &str) -> Result<ProcessState> {
-    ProcessState::from_name(s).ok_or_else(|| {
-        usage(format!(
-            "unknown state {s:?}; use RUNNING, STARTING, BACKOFF, STOPPING, STOPPED, EXITED, FATAL or UNKNOWN"
-        ))
-    })
 }

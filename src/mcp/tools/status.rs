@@ -5,6 +5,7 @@ use super::{ToolDef, reads};
 use crate::mcp::render;
 use crate::mcp::server::{SupervisorMcp, answer, failure};
 use crate::supervisor::ProcessState;
+use crate::supervisor::bounds::Count;
 use crate::supervisor::host;
 use crate::supervisor::ops::status::{self, ProcessStatus, StatusQuery};
 use rmcp::ErrorData as McpError;
@@ -39,7 +40,7 @@ pub struct StatusArgs {
     #[serde(default)]
     pub offset: usize,
     /// Most to list (default 100)
-    pub limit: Option<usize>,
+    pub limit: Option<Count<1, 10_000>>,
     /// CPU/RSS/children per process tree (local)
     #[serde(default)]
     pub metrics: bool,
@@ -126,7 +127,7 @@ async fn call(
         .map(|(s, n)| (s.name().to_owned(), n))
         .collect();
     let total = report.processes.len();
-    let limit = a.limit.unwrap_or(DEFAULT_LIMIT).max(1);
+    let limit = a.limit.map_or(DEFAULT_LIMIT, Count::get);
     let processes: Vec<ProcView> = report
         .processes
         .into_iter()
