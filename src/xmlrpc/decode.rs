@@ -84,6 +84,10 @@ impl Frame {
     }
 }
 
+/// The most open elements a response can have: a value [`MAX_DEPTH`] deep has at most
+/// three per level (`<value><struct><member>`) and a `<name>`.
+const MAX_FRAMES: usize = 3 * MAX_DEPTH + 1;
+
 struct Decoder {
     stack: Vec<Frame>,
     /// Open `<value>` elements (frames of kind `Frame::Value` on `stack`).
@@ -111,22 +115,29 @@ impl Decoder {
         }
     }
 
+    /// Opens a frame. Errors: a `<value>` past [`MAX_DEPTH`], or more open elements
+    /// than a value [`MAX_DEPTH`] deep can have (`<array>` in `<array>`…, which would
+    /// only cost memory).
+    fn push(&mut self, frame: Frame) -> Result<(), DecodeError> {
+        let is_value = matches!(frame, Frame::Value { .. });
+        if self.stack.len() >= MAX_FRAMES || (is_value && self.depth >= MAX_DEPTH) {
+            return Err(DecodeError::TooDeep { limit: MAX_DEPTH });
+        }
+        self.depth += usize::from(is_value);
+        self.stack.push(frame);
+        Ok(())
+    }
+
     fn open(&mut self, tag: &str) -> Result<(), DecodeError> {
         match tag {
-            "value" => {
-                if self.depth >= MAX_DEPTH {
-                    return Err(DecodeError::TooDeep { limit: MAX_DEPTH });
-                }
-                self.depth += 1;
-                self.stack.push(Frame::value());
-            }
-            "array" => self.stack.push(Frame::Array(Vec::new())),
-            "struct" => self.stack.push(Frame::Struct(BTreeMap::new())),
-            "member" => self.stack.push(Frame::Member {
+            "value" => self.push(Frame::value())?,
+            "array" => self.push(Frame::Array(Vec::new()))?,
+            "struct" => self.push(Frame::Struct(BTreeMap::new()))?,
+            "member" => self.push(Frame::Member {
                 name: None,
                 value: None,
-            }),
-            "name" => self.stack.push(Frame::Name(String::new())),
+            })?,
+            "name" => self.push(Frame::Name(String::new()))?,
             "fault" => self.fault = true,
             _ => {
                 if let Some(k) = Scalar::from_tag(tag) {

@@ -179,4 +179,10 @@ fn nesting_past_the_limit_is_refused_not_a_crash() {
     let body = format!("<methodResponse><params><param>{}", member.repeat(100_000));
     let e = decode_response(body.as_bytes()).unwrap_err();
     assert_eq!(e, DecodeError::TooDeep { limit: MAX_DEPTH });
+    // Elements that hold no value cannot pile up either (memory, not the stack).
+    for tag in ["<array>", "<struct>", "<member>", "<value><array><array>"] {
+        let body = format!("<methodResponse><params><param><value>{}", tag.repeat(1_000_000));
+        let e = decode_response(body.as_bytes()).unwrap_err();
+        assert_eq!(e, DecodeError::TooDeep { limit: MAX_DEPTH }, "{tag}");
+    }
 }
