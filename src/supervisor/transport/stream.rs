@@ -28,7 +28,7 @@ pub enum StreamRead {
 
 impl Stream {
     /// Waits at most `wait` for the next bytes. Errors: the connection failed
-    /// mid-stream ([`Error::Transport`], credentials redacted).
+    /// mid-stream ([`Error::Transport`](crate::supervisor::Error::Transport), credentials redacted).
     pub async fn next(&mut self, wait: Duration) -> Result<StreamRead> {
         // Dropping `chunk()` on timeout loses nothing: bytes are taken only when ready.
         match tokio::time::timeout(wait, self.resp.chunk()).await {

@@ -124,7 +124,7 @@ pub async fn follow(
 /// Bounded by the call timeout T (`--rpc-timeout`): connecting and the response
 /// headers within T; after T of silence the daemon is asked `supervisor.getState`
 /// (bounded by T): an answer means a quiet log (following goes on), no answer is a
-/// dead or frozen daemon, [`Error::Timeout`]. So a dead peer is detected within 2 T.
+/// dead or frozen daemon, [`Error::Timeout`](crate::supervisor::Error::Timeout). So a dead peer is detected within 2 T.
 pub async fn follow_stream(
     client: &Client,
     path: &str,
