@@ -221,6 +221,8 @@ impl Decoder {
     /// An empty element `<x/>`.
     fn empty(&mut self, tag: &str) -> Result<(), DecodeError> {
         match tag {
+            // A level of its own, like `<value></value>`.
+            "value" if self.depth >= MAX_DEPTH => Err(DecodeError::TooDeep { limit: MAX_DEPTH }),
             "value" => self.attach(Value::String(String::new())),
             "nil" => self.set_done(Value::Nil),
             "array" => self.set_done(Value::Array(Vec::new())),

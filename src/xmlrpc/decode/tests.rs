@@ -179,6 +179,13 @@ fn nesting_past_the_limit_is_refused_not_a_crash() {
     let body = format!("<methodResponse><params><param>{}", member.repeat(100_000));
     let e = decode_response(body.as_bytes()).unwrap_err();
     assert_eq!(e, DecodeError::TooDeep { limit: MAX_DEPTH });
+    // An empty <value/> is a level too (found by the `nested` fuzz target).
+    let body = String::from_utf8(nested_arrays(MAX_DEPTH)).unwrap().replace(
+        "<value><int>1</int></value>",
+        "<value><array><data><value/></data></array></value>",
+    );
+    let e = decode_response(body.as_bytes()).unwrap_err();
+    assert_eq!(e, DecodeError::TooDeep { limit: MAX_DEPTH });
     // Elements that hold no value cannot pile up either (memory, not the stack).
     for tag in ["<array>", "<struct>", "<member>", "<value><array><array>"] {
         let body = format!("<methodResponse><params><param><value>{}", tag.repeat(1_000_000));
