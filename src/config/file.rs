@@ -38,7 +38,7 @@ pub fn read_config_file(path: &Path) -> std::io::Result<String> {
         } else if kind.is_socket() {
             "a socket"
         } else {
-            "not a file"
+            "an unknown kind of file"
         };
         return Err(Error::new(
             ErrorKind::InvalidInput,
