@@ -8,6 +8,11 @@
 //! byte-exact (no trimming, no end-of-line normalisation, no character validation).
 //! Requests use only `<int>`, `<boolean>1|0</boolean>`, `<string>`, `<array>` and
 //! `<struct>`, which is all the daemon needs.
+//!
+//! Hostile replies are bounded: the decoder refuses `<value>`s nested deeper than
+//! [`MAX_DEPTH`], so no recursion over a decoded [`Value`] (drop, clone, compare,
+//! [`Value::into_json`], encoding, rendering) can be driven deep by the peer. Its size
+//! is bounded by the transport (`MAX_REPLY_BYTES`).
 
 mod decode;
 mod encode;
@@ -104,6 +109,12 @@ pub struct Fault {
     pub text: String,
 }
 
+/// The deepest nesting of `<value>` elements a response may have (the outermost
+/// value is level 1). Supervisord's deepest reply (`reloadConfig`) has 4 levels;
+/// anything deeper than this is refused, so that no recursion over a decoded
+/// [`Value`] can exhaust the stack.
+pub const MAX_DEPTH: usize = 64;
+
 /// Why a response could not be decoded.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DecodeError {
@@ -111,6 +122,9 @@ pub enum DecodeError {
     Malformed(String),
     #[error("XML-RPC response has no value")]
     Empty,
+    /// `<value>`s nested deeper than [`MAX_DEPTH`]: refused before decoding further.
+    #[error("XML-RPC response nests values deeper than {limit} levels; refused")]
+    TooDeep { limit: usize },
 }
 
 /// What a response decodes to: the returned value, or the server's fault.

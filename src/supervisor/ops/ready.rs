@@ -7,6 +7,7 @@ use super::control::{Failure, Outcome, ProcessResult, WaitProgress, failure_deta
 use super::logs::{self, LogSource, TailOptions};
 use crate::supervisor::Client;
 use crate::supervisor::error::{Error, FaultCode, Result};
+use crate::supervisor::transport::redact_url;
 use crate::supervisor::types::{Channel, ProcessState};
 use std::time::{Duration, Instant};
 
@@ -53,8 +54,11 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
 /// Between two rounds of checks.
 const POLL: Duration = super::wait::POLL;
 
+/// Probes `url`; what it says is shown without the URL's credentials.
 async fn url_ok(http: &reqwest::Client, url: &str, expect: Option<u16>) -> std::result::Result<(), String> {
-    match http.get(url).timeout(PROBE_TIMEOUT).send().await {
+    let answer = http.get(url).timeout(PROBE_TIMEOUT).send().await;
+    let url = redact_url(url);
+    match answer {
         Ok(resp) => {
             let code = resp.status().as_u16();
             let good = match expect {
@@ -69,7 +73,7 @@ async fn url_ok(http: &reqwest::Client, url: &str, expect: Option<u16>) -> std::
         }
         Err(e) if e.is_timeout() => Err(format!("{url} did not answer within {} ms", PROBE_TIMEOUT.as_millis())),
         Err(e) if e.is_connect() => Err(format!("{url}: connection refused")),
-        Err(e) => Err(format!("{url}: {e}")),
+        Err(e) => Err(format!("{url}: {}", redact_url(&e.to_string()))),
     }
 }
 
