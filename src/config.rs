@@ -11,9 +11,7 @@
 //! Values in the file are expanded as supervisorctl does: `%(here)s` (the file's
 //! directory), `%(ENV_X)s`, `%%`. Inline comments need whitespace before `;`/`#`.
 
-mod file;
-
-pub use file::{MAX_CONFIG_BYTES, read_config_file};
+pub use crate::supervisor::conffile::{MAX_CONFIG_BYTES, read_config_file};
 
 use crate::supervisor::transport::{Endpoint, Secret, ServerSettings};
 use std::path::{Path, PathBuf};

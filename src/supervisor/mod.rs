@@ -5,6 +5,7 @@
 pub mod bounds;
 pub mod cleanup;
 pub mod client;
+pub mod conffile;
 pub mod error;
 pub mod host;
 pub mod ops;

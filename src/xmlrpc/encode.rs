@@ -100,12 +100,12 @@ mod tests {
     #[test]
     fn encodes_supervisord_types() {
         let body = encode_call(
-            "supervisor.startProcess",
+            "ns.method",
             &[Value::from("a&b<c>"), Value::Bool(false), Value::Int(-1600)],
         );
         assert_eq!(
             body,
-            "<?xml version=\"1.0\"?>\n<methodCall><methodName>supervisor.startProcess</methodName>\
+            "<?xml version=\"1.0\"?>\n<methodCall><methodName>ns.method</methodName>\
              <params><param><value><string>a&amp;b&lt;c&gt;</string></value></param>\
              <param><value><boolean>0</boolean></value></param>\
              <param><value><int>-1600</int></value></param></params></methodCall>\n"
@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn offsets_beyond_i32_are_sent_as_digits() {
-        let body = encode_call("supervisor.readLog", &[Value::Int(3_000_000_000), Value::Int(5)]);
+        let body = encode_call("ns.read", &[Value::Int(3_000_000_000), Value::Int(5)]);
         assert!(body.contains("<int>3000000000</int>"));
     }
 }

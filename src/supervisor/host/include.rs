@@ -69,8 +69,8 @@ pub async fn include_dir(client: &Client, configured: Option<&Path>) -> Result<I
     } else {
         conf
     };
-    let text =
-        crate::config::read_config_file(&conf).map_err(|e| invalid(format!("cannot read {}: {e}", conf.display())))?;
+    let text = crate::supervisor::conffile::read_config_file(&conf)
+        .map_err(|e| invalid(format!("cannot read {}: {e}", conf.display())))?;
     let mut defaults = configparser::ini::Ini::new().defaults();
     defaults.enable_inline_comments = false;
     defaults.multiline = true;
