@@ -12,6 +12,9 @@ pub mod tools;
 
 pub use server::SupervisorMcp;
 
+#[cfg(test)]
+mod tests;
+
 use crate::supervisor::{Client, Policy};
 use rmcp::ServiceExt;
 

@@ -7,6 +7,8 @@ pub mod cleanup;
 pub mod client;
 pub mod conffile;
 pub mod error;
+#[cfg(test)]
+pub(crate) mod fake;
 pub mod host;
 pub mod ops;
 pub mod policy;

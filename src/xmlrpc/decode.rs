@@ -58,6 +58,8 @@ impl Scalar {
 }
 
 enum Frame {
+    /// `<methodName>` of a call.
+    MethodName(String),
     Value {
         kind: Option<Scalar>,
         text: String,
@@ -92,7 +94,10 @@ struct Decoder {
     stack: Vec<Frame>,
     /// Open `<value>` elements (frames of kind `Frame::Value` on `stack`).
     depth: usize,
-    result: Option<Value>,
+    /// Top-level values: a response's one result, or a call's parameters.
+    values: Vec<Value>,
+    /// A call's `<methodName>`.
+    method: Option<String>,
     fault: bool,
 }
 
@@ -104,7 +109,7 @@ impl Decoder {
     /// Appends text to whatever is capturing it (a `<name>`, a scalar, an untyped value).
     fn text(&mut self, s: &str) {
         match self.stack.last_mut() {
-            Some(Frame::Name(n)) => n.push_str(s),
+            Some(Frame::Name(n) | Frame::MethodName(n)) => n.push_str(s),
             Some(Frame::Value {
                 kind,
                 text,
@@ -138,6 +143,7 @@ impl Decoder {
                 value: None,
             })?,
             "name" => self.push(Frame::Name(String::new()))?,
+            "methodName" if self.stack.is_empty() => self.push(Frame::MethodName(String::new()))?,
             "fault" => self.fault = true,
             _ => {
                 if let Some(k) = Scalar::from_tag(tag) {
@@ -178,6 +184,12 @@ impl Decoder {
                     _ => return Err(malformed(format!("unexpected </{tag}>"))),
                 };
                 self.set_done(v)?;
+            }
+            "methodName" => {
+                let Some(Frame::MethodName(n)) = self.stack.pop() else {
+                    return Err(malformed("</methodName> without <methodName>"));
+                };
+                self.method = Some(n);
             }
             "name" => {
                 let Some(Frame::Name(n)) = self.stack.pop() else {
@@ -260,11 +272,7 @@ impl Decoder {
         match self.stack.last_mut() {
             Some(Frame::Array(a)) => a.push(v),
             Some(Frame::Member { value, .. }) => *value = Some(v),
-            None => {
-                if self.result.is_none() {
-                    self.result = Some(v);
-                }
-            }
+            None => self.values.push(v),
             Some(_) => return Err(malformed("<value> in an unexpected place")),
         }
         Ok(())
@@ -285,10 +293,31 @@ fn named_entity(name: &str) -> Option<&'static str> {
 /// Decodes a `<methodResponse>` body.
 ///
 /// Returns `Ok(Ok(value))` for a result, `Ok(Err(fault))` for a `<fault>`, and
-/// `Err(DecodeError)` when the body is not an XML-RPC response (truncated, HTML, …).
+/// `Err(DecodeError)` when the body is not an XML-RPC response (truncated, HTML, ...).
 /// Bytes that are not UTF-8 (never sent by Supervisord) are replaced by U+FFFD.
 /// `<value>`s nested deeper than [`MAX_DEPTH`] give [`DecodeError::TooDeep`].
 pub fn decode_response(body: &[u8]) -> Result<Response, DecodeError> {
+    let d = parse(body, "methodResponse")?;
+    let value = d.values.into_iter().next().ok_or(DecodeError::Empty)?;
+    if d.fault {
+        let fault = value
+            .as_fault()
+            .ok_or_else(|| malformed("<fault> without faultCode and faultString"))?;
+        return Ok(Err(fault));
+    }
+    Ok(Ok(value))
+}
+
+/// Decodes a `<methodCall>` body into its method name and parameters (for servers:
+/// the fake daemons of tests). Same leniency and bounds as [`decode_response`].
+pub fn decode_call(body: &[u8]) -> Result<(String, Vec<Value>), DecodeError> {
+    let d = parse(body, "methodCall")?;
+    let method = d.method.ok_or_else(|| malformed("a call without <methodName>"))?;
+    Ok((method, d.values))
+}
+
+/// Reads a whole body whose root element is `root`.
+fn parse(body: &[u8], root: &str) -> Result<Decoder, DecodeError> {
     let text = String::from_utf8_lossy(body);
     let mut reader = Reader::from_str(&text);
     let config = reader.config_mut();
@@ -297,10 +326,11 @@ pub fn decode_response(body: &[u8]) -> Result<Response, DecodeError> {
     let mut d = Decoder {
         stack: Vec::new(),
         depth: 0,
-        result: None,
+        values: Vec::new(),
+        method: None,
         fault: false,
     };
-    let mut saw_response = false;
+    let mut saw_root = false;
     loop {
         let event = reader
             .read_event()
@@ -309,8 +339,8 @@ pub fn decode_response(body: &[u8]) -> Result<Response, DecodeError> {
             Event::Start(e) => {
                 let name = e.name();
                 let tag = name.as_ref();
-                if tag == "methodResponse" {
-                    saw_response = true;
+                if tag == root {
+                    saw_root = true;
                 }
                 d.open(tag)?;
             }
@@ -339,20 +369,13 @@ pub fn decode_response(body: &[u8]) -> Result<Response, DecodeError> {
             _ => {}
         }
     }
-    if !saw_response {
-        return Err(malformed("not an XML-RPC response (no <methodResponse>)"));
+    if !saw_root {
+        return Err(malformed(format!("not an XML-RPC {root} (no <{root}>)")));
     }
     if !d.stack.is_empty() {
-        return Err(malformed("response ended inside an element (truncated?)"));
+        return Err(malformed("the body ended inside an element (truncated?)"));
     }
-    let value = d.result.ok_or(DecodeError::Empty)?;
-    if d.fault {
-        let fault = value
-            .as_fault()
-            .ok_or_else(|| malformed("<fault> without faultCode and faultString"))?;
-        return Ok(Err(fault));
-    }
-    Ok(Ok(value))
+    Ok(d)
 }
 
 #[cfg(test)]

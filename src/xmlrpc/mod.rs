@@ -17,8 +17,8 @@
 mod decode;
 mod encode;
 
-pub use decode::decode_response;
-pub use encode::{encode_call, encode_response};
+pub use decode::{decode_call, decode_response};
+pub use encode::{encode_call, encode_fault, encode_response};
 
 use std::collections::BTreeMap;
 

@@ -236,3 +236,58 @@ pub async fn wait_ready(
         tokio::time::sleep(POLL.min(deadline - now)).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervisor::fake::{FakeDaemon, Model};
+
+    fn append(d: &FakeDaemon, name: &str, line: &str) {
+        d.model()
+            .logs
+            .entry((name.to_owned(), Channel::Stdout))
+            .or_default()
+            .extend_from_slice(line.as_bytes());
+    }
+
+    #[tokio::test]
+    async fn ready_when_a_line_written_after_the_call_matches() {
+        let d = FakeDaemon::start(Model::recorded()).await;
+        append(&d, "colors", "listening on :8000 (an old line)\n");
+        let check = ReadyCheck::new(None, None, None, Some("listening on")).unwrap_or_default();
+        let model = d.model.clone();
+        let writer = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            if let Ok(mut m) = model.lock() {
+                m.logs
+                    .entry(("colors".to_owned(), Channel::Stdout))
+                    .or_default()
+                    .extend_from_slice(b"booting\nlistening on :8000\n");
+            }
+        });
+        let r = wait_ready(&d.client(), "colors", &check, Duration::from_secs(5), |_| {}).await;
+        let _ = writer.await;
+        let r = r.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.outcome, Outcome::Reached, "{r:?}");
+        assert!(r.message.contains("(log: listening on :8000)"), "{}", r.message);
+    }
+
+    #[tokio::test]
+    async fn a_process_that_is_not_running_fails_at_once_and_a_typo_is_named() {
+        let d = FakeDaemon::start(Model::recorded()).await;
+        let check = ReadyCheck::new(None, None, Some("1".into()), None).unwrap_or_default();
+        let r = wait_ready(&d.client(), "crasher", &check, Duration::from_secs(30), |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (r.outcome, r.fault),
+            (Outcome::Failed, Some(FaultCode::AbnormalTermination))
+        );
+        let r = wait_ready(&d.client(), "colours", &check, Duration::from_secs(30), |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.outcome, Outcome::NoSuchProcess);
+        assert_eq!(r.did_you_mean.as_deref(), Some("colors"));
+        assert!(ReadyCheck::new(None, None, None, Some("(")).is_err());
+    }
+}
