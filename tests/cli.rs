@@ -992,12 +992,18 @@ fn metrics_and_tree_signals_when_the_daemon_is_local() {
         .filter_map(|t| t.parse().ok())
         .filter(|p| *p > 3)
         .collect();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    for pid in pids {
-        // Gone, or a zombie waiting for a reaper (PID 1 in a container may not reap).
+    // Gone, or a zombie waiting for a reaper (PID 1 in a container may not reap).
+    let gone = |pid: u32| {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
-        assert!(stat.is_empty() || state == Some('Z'), "pid {pid} survived: {stat}");
+        stat.is_empty() || state == Some('Z')
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pids.iter().all(|p| gone(*p)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for pid in pids {
+        assert!(gone(pid), "pid {pid} survived");
     }
 }
 
@@ -1015,15 +1021,22 @@ fn without_an_include_directory_the_error_says_how_to_configure_one() {
     let mut child = std::process::Command::new(supervisord_bin())
         .arg("-c")
         .arg(&conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..100 {
-        if sock.exists() {
+    // Until the daemon answers (its socket exists a moment before it does).
+    let url = format!("unix://{}", sock.display());
+    for _ in 0..200 {
+        if bare_cli()
+            .args(["-s", &url, "pid"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let o = bare_cli()
         .args([
             "-s",
@@ -1119,7 +1132,8 @@ fn a_deleted_socket_and_a_restart_mid_call_give_clear_errors() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
+    // Once the start is under way (STARTING, for startsecs=3), restart the daemon.
+    d.wait_for(10, "slowstart to be starting", |_| d.state("slowstart") == "STARTING");
     let restart = std::process::Command::new(supervisord_bin().with_file_name("supervisorctl"))
         .args(["-s", &d.url(Via::Unix), "reload"])
         .output();
