@@ -93,3 +93,33 @@ async fn signals_go_only_where_they_can() {
     assert_eq!(outcomes(&rs), [("web:web_a".into(), Outcome::Failed)]);
     assert_eq!(rs[0].fault, Some(FaultCode::NotRunning));
 }
+
+/// One process named: the daemon does what that one process costs, however many
+/// it runs (issue #12.1).
+#[tokio::test]
+async fn a_named_process_costs_one_lookup_not_every_process() {
+    let d = FakeDaemon::start(Model::recorded()).await;
+    let c = d.client();
+    let rs = start(&c, &names(&["ticker"]), &WaitOptions::default())
+        .await
+        .unwrap_or_default();
+    assert_eq!(outcomes(&rs), [("ticker".into(), Outcome::AlreadyRunning)]);
+    assert_eq!(d.model().trace(), ["multicall()", "getProcessInfo(ticker)"]);
+    d.model().calls.clear();
+    let rs = stop(&c, &names(&["web:web_b"]), &WaitOptions::default())
+        .await
+        .unwrap_or_default();
+    assert_eq!(outcomes(&rs), [("web:web_b".into(), Outcome::AlreadyStopped)]);
+    assert_eq!(d.model().trace(), ["multicall()", "getProcessInfo(web:web_b)"]);
+    d.model().calls.clear();
+    let rs = start(&c, &names(&["web:web_a"]), &WaitOptions::default())
+        .await
+        .unwrap_or_default();
+    assert_eq!(outcomes(&rs), [("web:web_a".into(), Outcome::Started)]);
+    assert_eq!(
+        d.model().count("supervisor.getAllProcessInfo"),
+        0,
+        "{:?}",
+        d.model().trace()
+    );
+}
