@@ -892,11 +892,7 @@ fn without_an_include_directory_the_error_says_how_to_configure_one() {
          [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n",
     )
     .unwrap();
-    let mut child = std::process::Command::new(supervisord_bin())
-        .arg("-c")
-        .arg(&conf)
-        .spawn()
-        .unwrap();
+    let mut child = supervisord_command(&conf).spawn().unwrap();
     for _ in 0..100 {
         if sock.exists() {
             break;

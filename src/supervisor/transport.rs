@@ -51,7 +51,7 @@ impl Endpoint {
     /// are taken out (so that they are never displayed) and returned beside it.
     ///
     /// Errors: anything that is not `http://` or `unix://` (https is refused: the
-    /// daemon has no TLS, see supervisord-api.md §1.1).
+    /// daemon has no TLS, see docs/supervisord-api.md).
     pub fn parse(raw: &str) -> Result<ParsedServerUrl> {
         let bad = |detail: &str| Error::BadUrl {
             url: redact_url(raw),
@@ -166,7 +166,7 @@ impl Transport {
     /// Builds the client. Over TCP every call uses a fresh connection: the daemon's
     /// medusa server writes replies in 4 KiB pieces without TCP_NODELAY, and on a
     /// reused connection the client's delayed ACK stalls every reply over 4 KiB by
-    /// about 40 ms (python-peer-baseline.md §4.4; `benches/transport.rs` measures it).
+    /// about 40 ms (docs/supervisord-api.md; `bench/transport.rs` measures it).
     /// A loopback connect costs ~0.1 ms. Unix sockets have no Nagle: they are pooled.
     pub fn new(settings: &ServerSettings) -> Result<Transport> {
         Self::with_pooling(settings, settings.endpoint.is_unix())
