@@ -346,10 +346,16 @@ impl Drop for Daemon {
                 .unwrap_or(false)
         };
         let deadline = Instant::now() + Duration::from_secs(5);
-        while !taken_in() && !matches!(self.child.try_wait(), Ok(Some(_))) && Instant::now() < deadline {
+        let mut exited = false;
+        while !taken_in() && Instant::now() < deadline {
+            exited = matches!(self.child.try_wait(), Ok(Some(_)));
+            if exited {
+                break;
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
-        kill_all(&started_by(self.child.id(), &self.sock));
+        // Once reaped, its pid may be reused: then by environment only.
+        kill_all(&started_by((!exited).then(|| self.child.id()), &self.sock));
         let deadline = Instant::now() + Duration::from_secs(30);
         while !matches!(self.child.try_wait(), Ok(Some(_))) {
             if Instant::now() > deadline {
@@ -359,15 +365,17 @@ impl Drop for Daemon {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        kill_all(&started_by(self.child.id(), &self.sock));
+        // The daemon is gone and its pid may be reused: by environment only.
+        kill_all(&started_by(None, &self.sock));
     }
 }
 
-/// Every live process the supervisord `daemon_pid` (listening on `sock`) started,
-/// directly or not: its descendants by parent pid, and every process whose
-/// environment names its socket (supervisord sets `SUPERVISOR_SERVER_URL` for each
-/// child, and their children inherit it), which finds them even once orphaned.
-pub fn started_by(daemon_pid: u32, sock: &Path) -> Vec<i32> {
+/// Every live process the supervisord listening on `sock` started, directly or not:
+/// every process whose environment names its socket (supervisord sets
+/// `SUPERVISOR_SERVER_URL` for each child, and their children inherit it), which
+/// finds them even once orphaned, and, given the daemon's pid while it runs, its
+/// descendants by parent pid (a program may clear its environment).
+pub fn started_by(daemon_pid: Option<u32>, sock: &Path) -> Vec<i32> {
     let marker = format!("SUPERVISOR_SERVER_URL=unix://{}", sock.display());
     let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
     let mut found = Vec::new();
@@ -394,7 +402,8 @@ pub fn started_by(daemon_pid: u32, sock: &Path) -> Vec<i32> {
             found.push(pid);
         }
     }
-    let mut todo = vec![daemon_pid as i32];
+    let daemon = daemon_pid.map_or(-1, |p| p as i32);
+    let mut todo = vec![daemon];
     while let Some(p) = todo.pop() {
         for &c in children.get(&p).into_iter().flatten() {
             if !found.contains(&c) {
@@ -404,7 +413,7 @@ pub fn started_by(daemon_pid: u32, sock: &Path) -> Vec<i32> {
         }
     }
     let me = std::process::id() as i32;
-    found.retain(|&p| p != me && p != daemon_pid as i32);
+    found.retain(|&p| p != me && p != daemon);
     found
 }
 
