@@ -1018,13 +1018,7 @@ fn without_an_include_directory_the_error_says_how_to_configure_one() {
          [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n",
     )
     .unwrap();
-    let mut child = std::process::Command::new(supervisord_bin())
-        .arg("-c")
-        .arg(&conf)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = supervisord_command(&conf).spawn().unwrap();
     // Until the daemon answers (its socket exists a moment before it does).
     let url = format!("unix://{}", sock.display());
     for _ in 0..200 {

@@ -48,7 +48,7 @@ impl Transport {
     /// Builds the client. Over TCP every call uses a fresh connection: the daemon's
     /// medusa server writes replies in 4 KiB pieces without TCP_NODELAY, and on a
     /// reused connection the client's delayed ACK stalls every reply over 4 KiB by
-    /// about 40 ms (python-peer-baseline.md §4.4; `benches/transport.rs` measures it).
+    /// about 40 ms (docs/supervisord-api.md, "Transport"; `bench/transport.rs` measures it).
     /// A loopback connect costs ~0.1 ms. Unix sockets have no Nagle: they are pooled.
     pub fn new(settings: &ServerSettings) -> Result<Transport> {
         Self::with_pooling(settings, settings.endpoint.is_unix())

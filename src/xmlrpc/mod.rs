@@ -1,7 +1,7 @@
 //! The XML-RPC codec: encodes calls, decodes responses. No I/O, and nothing about
 //! Supervisord beyond its wire quirks.
 //!
-//! Why our own (see `../shared/reference/supervisord-api.md` §1.9, §2.3, §2.4):
+//! Why our own (see docs/supervisord-api.md, "Values"):
 //! Supervisord writes control characters (ANSI ESC, NUL) raw into `<string>`, so its
 //! responses are not well-formed XML 1.0, and it sends `\r` that a conforming parser
 //! would normalise away. This decoder is lenient on purpose: strings come back

@@ -48,7 +48,7 @@ impl Endpoint {
     ///
     /// Errors ([`Error::BadUrl`], showing the URL without its credentials): anything
     /// that is not `http://` or `unix://` (https is refused: the daemon has no TLS, see
-    /// supervisord-api.md §1.1), and credentials in a `unix://` URL
+    /// docs/supervisord-api.md, "Transport"), and credentials in a `unix://` URL
     /// (`unix://user:pw@/path`), which supervisorctl does not read either.
     pub fn parse(raw: &str) -> Result<ParsedServerUrl> {
         let bad = |detail: &str| Error::BadUrl {
