@@ -239,6 +239,19 @@ impl Daemon {
         }
     }
 
+    /// supervisorctl (beside supervisord) against this daemon's socket: another
+    /// client, whose changes this tool learns only from the daemon.
+    pub fn supervisorctl(&self, args: &[&str]) -> std::process::Output {
+        let conf = self.path("supervisorctl.conf");
+        std::fs::write(&conf, format!("[supervisorctl]\nserverurl={}\n", self.url(Via::Unix))).expect("write");
+        let mut c = Command::new(supervisord_bin().with_file_name("supervisorctl"));
+        c.arg("-c").arg(conf);
+        if self.auth {
+            c.args(["-u", USER, "-p", PASSWORD]);
+        }
+        c.args(args).output().expect("run supervisorctl")
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -261,7 +274,7 @@ impl Daemon {
     /// The CLI, pointed at this daemon (with credentials when it needs them).
     pub fn cli(&self, via: Via) -> assert_cmd::Command {
         let mut c = bare_cli();
-        c.args(["-s", &self.url(via)]);
+        c.args(["-s", &self.url(via)]).env("XDG_CACHE_HOME", self.path("cache"));
         if self.auth {
             c.env("SUPERVISOR_USERNAME", USER).env("SUPERVISOR_PASSWORD", PASSWORD);
         }
