@@ -21,7 +21,11 @@ use std::time::Duration;
 pub fn connect(global: &crate::cli::GlobalOpts) -> Result<Client> {
     let resolved = settings::resolve(&global.server_args(), &|k| std::env::var(k).ok())?;
     tracing::debug!(url = %resolved.server.endpoint.display(), source = %resolved.url_source, "resolved server");
-    Ok(Client::new(&resolved.server)?)
+    let client = Client::new(&resolved.server)?;
+    if global.no_host_access {
+        return Ok(Client::from_transport(client.transport().clone().without_host_access()));
+    }
+    Ok(client)
 }
 
 pub(crate) fn wait_options(w: &WaitArgs) -> WaitOptions {
