@@ -200,6 +200,69 @@ fn any_byte_cap_is_honoured_without_panicking() {
 }
 
 #[test]
+fn logs_are_read_from_their_files_only_when_the_daemon_provably_is_here() {
+    let d = Daemon::start();
+    d.append("web_a.out.log", b"a line\n");
+    let rt = rt();
+    let out = LogSource::process("web:web_a", Channel::Stdout);
+    for via in BOTH {
+        let [(_, here), (_, remote)] = both_ways(&d, via);
+        let file = |c: &Client, src: &LogSource| rt.block_on(logs::host_file(c, src)).unwrap();
+        assert_eq!(file(&here, &out), Some(d.path("web_a.out.log")), "{via:?}");
+        assert_eq!(
+            file(&here, &LogSource::Main),
+            Some(d.path("supervisord.log")),
+            "{via:?}"
+        );
+        // stderr redirected to stdout: no file (the daemon answers NO_FILE).
+        let quiet = LogSource::process("quiet", Channel::Stderr);
+        assert_eq!(file(&here, &quiet), None, "{via:?}");
+        assert_eq!(file(&remote, &out), None, "{via:?}");
+        assert_eq!(file(&remote, &LogSource::Main), None, "{via:?}");
+    }
+}
+
+/// A hostile daemon names a real supervisord's pid and a secret file as its log:
+/// the file is not read, because that pid does not hold the socket it answers on.
+#[test]
+fn a_daemon_that_names_another_ones_pid_gets_no_file_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let d = Daemon::start();
+    let secret = d.path("secret.txt");
+    std::fs::write(&secret, "the secret\n").unwrap();
+    let body = format!(
+        "<?xml version='1.0'?><methodResponse><params><param><value><array><data>\
+         <value><int>{}</int></value><value><struct><member><name>stdout_logfile</name>\
+         <value><string>{}</string></value></member></struct></value></data></array></value>\
+         </param></params></methodResponse>",
+        d.pid(),
+        secret.display()
+    );
+    let reply = format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+    rt().block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://127.0.0.1:{}", l.local_addr().unwrap().port());
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = l.accept().await {
+                let mut buf = vec![0u8; 65536];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock.write_all(reply.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            }
+        });
+        let c = Client::new(&ServerSettings {
+            endpoint: Endpoint::parse(&url).unwrap().endpoint,
+            ..settings(&d, Via::Http)
+        })
+        .unwrap();
+        let src = LogSource::process("web:web_a", Channel::Stdout);
+        assert_eq!(logs::host_file(&c, &src).await.unwrap(), None);
+        // The same claim from the real daemon's own socket would be believed.
+        assert!(supervisord_mcp::supervisor::host::LocalHost::from_pid(i64::from(d.pid())).is_some());
+    });
+}
+
+#[test]
 fn permission_denied_on_the_socket_says_so() {
     let d = Daemon::start();
     // The socket is chmod 0700, owned by this user. Tests usually run as root, who

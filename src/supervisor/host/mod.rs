@@ -7,6 +7,7 @@
 pub mod daemonconf;
 pub mod include;
 pub mod logfile;
+pub mod owner;
 mod ports;
 mod procs;
 mod signal;

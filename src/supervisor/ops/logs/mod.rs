@@ -96,3 +96,13 @@ pub async fn read_range(
 pub async fn size(client: &crate::supervisor::Client, src: &LogSource) -> crate::supervisor::Result<u64> {
     reader::Reader::open(client, src).await?.size().await
 }
+
+/// The file on this host that a log is read from, when it is read from one (see
+/// [`reader`]); `None` when it is read through the daemon.
+pub async fn host_file(
+    client: &crate::supervisor::Client,
+    src: &LogSource,
+) -> crate::supervisor::Result<Option<std::path::PathBuf>> {
+    let r = reader::Reader::open(client, src).await?;
+    Ok(r.host().map(|h| h.path.clone()))
+}

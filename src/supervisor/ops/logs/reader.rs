@@ -10,8 +10,8 @@ use crate::supervisor::client::methods::{GetPid, GetProcessInfo};
 use crate::supervisor::client::multicall::Batch;
 use crate::supervisor::error::{Error, Result};
 use crate::supervisor::host::logfile::HostLog;
-use crate::supervisor::host::{LocalHost, daemonconf};
-use crate::supervisor::{Channel, Client};
+use crate::supervisor::host::{LocalHost, daemonconf, owner};
+use crate::supervisor::{Channel, Client, Endpoint};
 use std::path::Path;
 
 /// Bytes a line, for the first window narrowed through the daemon (small: each byte
@@ -43,8 +43,9 @@ pub(super) enum Last {
 
 impl<'a> Reader<'a> {
     /// Finds where to read `src` from: its file, when the daemon is on this host
-    /// (see [`LocalHost`]) and the file is readable (see [`HostLog::open`]); the
-    /// main log's file only when the daemon holds it open. One round trip.
+    /// (see [`LocalHost`]; its pid must hold the socket this client talks to) and the
+    /// file is readable (see [`HostLog::open`]); the main log's file only when the
+    /// daemon holds it open. One round trip.
     pub async fn open(client: &'a Client, src: &'a LogSource) -> Result<Reader<'a>> {
         let host = if client.transport().is_local() {
             host_log(client, src).await?
@@ -215,6 +216,14 @@ fn narrow_window(lines: usize, max: u64) -> u64 {
         .min(max)
 }
 
+/// The daemon on this host with pid `pid`, when it provably is the one `client`
+/// talks to (it holds the listening socket).
+fn daemon_here(client: &Client, pid: i64) -> Option<LocalHost> {
+    let local = LocalHost::from_pid(pid)?;
+    let endpoint = Endpoint::parse(client.display_url()).ok()?.endpoint;
+    owner::serves(local.daemon_pid, &endpoint).then_some(local)
+}
+
 /// The log's file on this host, if it can be read from here.
 async fn host_log(client: &Client, src: &LogSource) -> Result<Option<HostLog>> {
     match src {
@@ -223,7 +232,7 @@ async fn host_log(client: &Client, src: &LogSource) -> Result<Option<HostLog>> {
             let pid = batch.add(GetPid {});
             let info = batch.add(GetProcessInfo { name: name.clone() });
             let mut replies = client.multicall(batch).await?;
-            let Some(local) = LocalHost::from_pid(replies.take(pid)?) else {
+            let Some(local) = daemon_here(client, replies.take(pid)?) else {
                 return Ok(None);
             };
             // BAD_NAME and the like: the daemon's reads will say so.
@@ -237,7 +246,7 @@ async fn host_log(client: &Client, src: &LogSource) -> Result<Option<HostLog>> {
                 .flatten())
         }
         LogSource::Main => {
-            let Some(local) = LocalHost::from_pid(client.get_pid().await?) else {
+            let Some(local) = daemon_here(client, client.get_pid().await?) else {
                 return Ok(None);
             };
             let log = daemonconf::main_log(&local).and_then(|p| HostLog::open(&local, &p));
