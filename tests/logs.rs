@@ -179,6 +179,26 @@ fn cursor_reads_of_a_latin1_log_are_exact_both_ways() {
 }
 
 #[test]
+fn a_tail_too_costly_to_narrow_through_supervisord_stops_with_what_it_read() {
+    let d = Daemon::start();
+    d.append("web_a.out.log", &latin1_lines(0, 6000));
+    let src = LogSource::process("web:web_a", Channel::Stdout);
+    let opts = TailOptions {
+        lines: 3000,
+        ..TailOptions::default()
+    };
+    let rt = rt();
+    let [(_, here), (_, remote)] = both_ways(&d, Via::Unix);
+    let all = rt.block_on(logs::tail(&here, &src, &opts)).unwrap();
+    assert_eq!((all.lines.len(), all.truncated), (3000, false));
+    assert_eq!(all.lines[0], shown(3000));
+    let some = rt.block_on(logs::tail(&remote, &src, &opts)).unwrap();
+    let n = some.lines.len();
+    assert!(some.truncated && n > 100 && n < 3000, "{n} lines");
+    assert_eq!(some.lines, all.lines[3000 - n..]);
+}
+
+#[test]
 fn any_byte_cap_is_honoured_without_panicking() {
     let d = Daemon::start();
     d.append("web_a.out.log", &latin1_lines(0, 100));

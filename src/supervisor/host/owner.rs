@@ -43,21 +43,38 @@ pub fn serves(pid: i32, endpoint: &Endpoint) -> bool {
                     .any(|e| held.contains(&e.inode) && e.path.as_deref().is_some_and(same))
             })
         }
-        Endpoint::Http(url) => {
-            let Some(port) = url.port_or_known_default() else {
-                return false;
-            };
-            [procfs::net::tcp(), procfs::net::tcp6()]
-                .into_iter()
-                .flatten()
-                .flatten()
-                .any(|e| {
-                    e.state == procfs::net::TcpState::Listen
-                        && e.local_address.port() == port
-                        && held.contains(&e.inode)
-                })
+        Endpoint::Http(url) => url
+            .port_or_known_default()
+            .is_some_and(|port| listening(port).iter().any(|i| held.contains(i))),
+    }
+}
+
+/// Inodes of the TCP sockets listening on `port` (IPv4 and IPv6). The kernel lists
+/// listening sockets first: reading stops at the first other one, so thousands of
+/// connections (TIME_WAIT after many short calls) are never walked.
+fn listening(port: u16) -> Vec<u64> {
+    use std::io::BufRead;
+    let mut out = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(f) = std::fs::File::open(table) else { continue };
+        for line in std::io::BufReader::new(f).lines().skip(1).map_while(|l| l.ok()) {
+            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.get(3) != Some(&"0A") {
+                break;
+            }
+            let local_port = cols
+                .get(1)
+                .and_then(|a| a.rsplit(':').next())
+                .and_then(|p| u16::from_str_radix(p, 16).ok());
+            if local_port == Some(port)
+                && let Some(inode) = cols.get(9).and_then(|i| i.parse().ok())
+            {
+                out.push(inode);
+            }
         }
     }
+    out
 }
 
 #[cfg(test)]

@@ -182,7 +182,26 @@ async fn probe_size(client: &Client, src: &LogSource, known: Option<u64>) -> Res
 /// [`MAX_ROUNDS_PER_WINDOW`]. Errors: the bounds (a log that is mostly binary), the
 /// transport's and the daemon's.
 pub(super) async fn narrow(client: &Client, src: &LogSource, n: &mut Narrower) -> Result<RangeRead> {
+    try_narrow(client, src, n).await?.ok_or_else(|| too_costly(n))
+}
+
+/// The error for a window that would cost the daemon too many reads.
+pub(super) fn too_costly(n: &Narrower) -> Error {
+    Error::Invalid(format!(
+        "the log at bytes {}..{} is mostly not text (binary data): supervisord can only send it \
+         a few bytes at a time; read it on the daemon's host",
+        n.start(),
+        n.end()
+    ))
+}
+
+/// Like [`narrow`]; `None` when the bounds were reached.
+pub(super) async fn try_narrow(client: &Client, src: &LogSource, n: &mut Narrower) -> Result<Option<RangeRead>> {
     let (mut reads, mut rounds) = (0usize, 0usize);
+    let shape = |detail| Error::Shape {
+        method: "system.multicall".into(),
+        detail,
+    };
     loop {
         let batch: Vec<Req> = n.next_batch();
         if batch.is_empty() {
@@ -191,12 +210,7 @@ pub(super) async fn narrow(client: &Client, src: &LogSource, n: &mut Narrower) -
         reads += batch.len();
         rounds += 1;
         if reads > MAX_READS_PER_WINDOW || rounds > MAX_ROUNDS_PER_WINDOW {
-            return Err(Error::Invalid(format!(
-                "the log at bytes {}..{} is mostly not text (binary data): supervisord can only send it \
-                 a few bytes at a time; read it on the daemon's host",
-                n.start(),
-                n.end()
-            )));
+            return Ok(None);
         }
         let windows: Vec<(i64, i64)> = batch.iter().map(|r| (to_i64(r.offset), to_i64(r.len))).collect();
         let started = std::time::Instant::now();
@@ -207,15 +221,9 @@ pub(super) async fn narrow(client: &Client, src: &LogSource, n: &mut Narrower) -
             ms = started.elapsed().as_secs_f64() * 1e3,
             "narrowing a window that is not UTF-8"
         );
-        n.feed(&replies).map_err(|detail| Error::Shape {
-            method: "system.multicall".into(),
-            detail,
-        })?;
+        n.feed(&replies).map_err(shape)?;
     }
-    n.finish().map_err(|detail| Error::Shape {
-        method: "system.multicall".into(),
-        detail,
-    })
+    n.finish().map(Some).map_err(shape)
 }
 
 /// Reads bytes `[offset, offset + length)` exactly, whatever they hold: a byte that

@@ -5,7 +5,7 @@
 
 use super::LogSource;
 use super::narrow::{Narrower, Reply};
-use super::read::{self, RangeRead, lossy, narrow, read_many, read_one, to_i64};
+use super::read::{self, RangeRead, lossy, narrow, read_many, read_one, to_i64, try_narrow};
 use crate::supervisor::client::methods::{GetPid, GetProcessInfo};
 use crate::supervisor::client::multicall::Batch;
 use crate::supervisor::error::{Error, Result};
@@ -19,6 +19,10 @@ use std::path::Path;
 const NARROW_BYTES_PER_LINE: u64 = 32;
 /// Smallest window narrowed through the daemon (bytes).
 const NARROW_MIN: u64 = 128;
+/// Largest first window narrowed through the daemon (bytes): about 9,000 reads for
+/// Latin-1 text, within the bound on one window's reads. Wider ones are reached by
+/// widening, which stops (with what was read) when the next step would cost too much.
+const NARROW_MAX: u64 = 8 * 1024;
 
 /// Reads one log, from the host's disk or from the daemon.
 #[derive(Debug)]
@@ -26,10 +30,32 @@ pub(super) struct Reader<'a> {
     pub client: &'a Client,
     pub src: &'a LogSource,
     host: Option<HostLog>,
-    /// The daemon's window being widened by a tail, and what is known of it.
-    narrowed: Option<Narrower>,
+    /// The daemon's window being widened by a tail, what is known of it, and the
+    /// last read of it.
+    narrowed: Option<(Narrower, Back)>,
     /// Whether the log has a byte at 2 GiB - 1 (`tail*Log` fails then), once known.
     past_tail_limit: Option<bool>,
+}
+
+/// What [`Reader::read_back`] read.
+#[derive(Debug, Clone)]
+pub(super) struct Back {
+    pub read: RangeRead,
+    /// The file offset of its first byte.
+    pub start: u64,
+    /// False when the window could not be widened as asked: narrowing bytes that are
+    /// not UTF-8 through the daemon would cost too many reads.
+    pub complete: bool,
+}
+
+impl Back {
+    fn whole(read: RangeRead, start: u64) -> Back {
+        Back {
+            read,
+            start,
+            complete: true,
+        }
+    }
 }
 
 /// What [`Reader::read_last`] found.
@@ -129,34 +155,36 @@ impl<'a> Reader<'a> {
     /// For a tail: the bytes before `end`, `window` of them, or fewer when they came
     /// from the daemon and are not UTF-8 (each byte costs the daemon a read then:
     /// about `lines` lines' worth are read, and the caller widens the window if they
-    /// hold too few lines; what is known is kept). Returns the bytes and their start.
-    /// `known_bad`: the window is known not to decode whole (a [`Reader::read_last`]
-    /// of it failed).
-    pub async fn read_back(
-        &mut self,
-        end: u64,
-        window: u64,
-        lines: usize,
-        known_bad: bool,
-    ) -> Result<(RangeRead, u64)> {
+    /// hold too few lines; what is known is kept). `known_bad`: the window is known
+    /// not to decode whole (a [`Reader::read_last`] of it failed).
+    pub async fn read_back(&mut self, end: u64, window: u64, lines: usize, known_bad: bool) -> Result<Back> {
         let start = end.saturating_sub(window);
         if self.host.is_some() {
-            return Ok((self.read_range(start, end - start).await?, start));
+            let read = self.read_range(start, end - start).await?;
+            return Ok(Back::whole(read, start));
         }
-        if let Some(n) = self.narrowed.as_mut().filter(|n| n.end() == end) {
+        if let Some((n, last)) = self.narrowed.as_mut().filter(|(n, _)| n.end() == end) {
             n.extend_left(start);
-            let r = narrow(self.client, self.src, n).await?;
-            return Ok((r, n.start()));
+            return Ok(match try_narrow(self.client, self.src, n).await? {
+                Some(read) => {
+                    *last = Back::whole(read, n.start());
+                    last.clone()
+                }
+                // Too costly to widen further: what was read so far.
+                None => Back {
+                    complete: false,
+                    ..last.clone()
+                },
+            });
         }
         if !known_bad && let Some(t) = read_one(self.client, self.src, to_i64(start), to_i64(end - start)).await? {
-            return Ok((text(t), start));
+            return Ok(Back::whole(text(t), start));
         }
         let first = narrow_window(lines, end - start);
         let mut n = Narrower::new(end - first, end, first == end - start);
-        let r = narrow(self.client, self.src, &mut n).await?;
-        let start = n.start();
-        self.narrowed = Some(n);
-        Ok((r, start))
+        let back = Back::whole(narrow(self.client, self.src, &mut n).await?, n.start());
+        self.narrowed = Some((n, back.clone()));
+        Ok(back)
     }
 
     /// For a cursor: the bytes from `start`, at most `max` of them, or fewer when they
@@ -169,13 +197,20 @@ impl<'a> Reader<'a> {
             return Ok(text(t));
         }
         let mut window = narrow_window(lines, max);
+        let mut last = None;
         loop {
-            let end = start.saturating_add(window);
-            let r = narrow(self.client, self.src, &mut Narrower::new(start, end, window == max)).await?;
+            let mut n = Narrower::new(start, start.saturating_add(window), window == max);
+            let r = match (try_narrow(self.client, self.src, &mut n).await?, last) {
+                (Some(r), _) => r,
+                // Too costly to widen further: what was read so far.
+                (None, Some(r)) => return Ok(r),
+                (None, None) => return Err(read::too_costly(&n)),
+            };
             let complete = r.bytes.iter().filter(|b| **b == b'\n').count();
             if complete >= lines || window >= max || r.covered < window {
                 return Ok(r);
             }
+            last = Some(r);
             window = window.saturating_mul(4).min(max);
         }
     }
@@ -212,7 +247,7 @@ fn text(t: String) -> RangeRead {
 fn narrow_window(lines: usize, max: u64) -> u64 {
     (lines as u64)
         .saturating_mul(NARROW_BYTES_PER_LINE)
-        .max(NARROW_MIN)
+        .clamp(NARROW_MIN, NARROW_MAX)
         .min(max)
 }
 

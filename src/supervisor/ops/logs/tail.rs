@@ -82,7 +82,8 @@ pub(super) async fn filtered_tail_ending_at(
     let cap = opts.max_bytes.max(1);
     let mut window = first_window(opts.lines, cap);
     loop {
-        let (read, start) = r.read_back(end, window, opts.lines, false).await?;
+        let back = r.read_back(end, window, opts.lines, false).await?;
+        let (read, start) = (back.read, back.start);
         let at_start = start == 0;
         let lines: Vec<String> = split_lines(&read.bytes, !at_start)
             .into_iter()
@@ -96,7 +97,7 @@ pub(super) async fn filtered_tail_ending_at(
                 .checked_sub(opts.lines)
                 .is_some_and(|k| hits[k] >= filter.context);
         let scanned = end - start;
-        if enough || at_start || scanned >= cap {
+        if enough || at_start || scanned >= cap || !back.complete {
             let kept = filter.apply(&lines);
             return Ok(LogTail {
                 truncated: !enough && !at_start,
@@ -128,9 +129,11 @@ async fn tail_ending_at(r: &mut Reader<'_>, opts: &TailOptions, end: Option<u64>
                 }
             },
             Some(s) => {
-                let (read, start) = r.read_back(s, window, opts.lines, known_bad).await?;
+                let back = r.read_back(s, window, opts.lines, known_bad).await?;
                 known_bad = false;
-                (read.bytes, start == 0, s - start)
+                // Widening that costs the daemon too much counts as the cap.
+                let scanned = if back.complete { s - back.start } else { cap };
+                (back.read.bytes, back.start == 0, scanned)
             }
         };
         let window_bytes = bytes.len() as u64;
