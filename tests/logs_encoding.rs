@@ -90,18 +90,54 @@ fn a_latin1_log_tails_exactly_and_fast_both_ways() {
 #[test]
 fn the_main_log_in_latin1_tails_exactly_both_ways() {
     let d = Daemon::start();
-    // Let the daemon log its programs' start first, then nothing more happens.
+    settle(&d);
+    d.append("supervisord.log", &latin1_lines(0, 2500));
+    for (via, host) in ways() {
+        let o = cli(&d, via, host).args(["maintail", "-n", "5"]).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}: {}", label(via, host), stderr(&o));
+        assert_eq!(stdout(&o), shown(2495, 2500), "{}", label(via, host));
+    }
+}
+
+/// Lets the daemon log its programs' start, so that nothing more is written to the
+/// main log while a test reads it.
+fn settle(d: &Daemon) {
     d.wait_for(10, "every program started", |v| {
         v["processes"]
             .as_array()
             .is_some_and(|ps| ps.iter().all(|p| p["state"] != "STARTING"))
     });
     std::thread::sleep(Duration::from_millis(300));
+}
+
+#[test]
+fn following_the_main_log_in_latin1_is_exact() {
+    let d = Daemon::start();
+    settle(&d);
     d.append("supervisord.log", &latin1_lines(0, 2500));
-    for (via, host) in ways() {
-        let o = cli(&d, via, host).args(["maintail", "-n", "5"]).output().unwrap();
-        assert_eq!(o.status.code(), Some(0), "{}: {}", label(via, host), stderr(&o));
-        assert_eq!(stdout(&o), shown(2495, 2500), "{}", label(via, host));
+    let mut all: Vec<String> = shown(0, 2500).lines().map(str::to_owned).collect();
+    for (i, via) in BOTH.into_iter().enumerate() {
+        let f = Follower::start(&d, via, &["maintail", "-f"]);
+        // The daemon's stream starts with the last 1 KiB: whole lines up to the end.
+        let first = f.next();
+        let at = all
+            .iter()
+            .rposition(|l| *l == first)
+            .unwrap_or_else(|| panic!("{via:?}: {first:?}"));
+        assert!(all.len() - at > 10, "{via:?}: from line {at}");
+        for want in &all[at + 1..] {
+            assert_eq!(&f.next(), want, "{via:?}");
+        }
+        // A cut 3-byte character is two bytes that are not UTF-8: two U+FFFD.
+        d.append("supervisord.log", format!("cut \u{2026} {i}\n").as_bytes());
+        d.append(
+            "supervisord.log",
+            &[&b"cut \xe2\x80 "[..], format!("{i}\n").as_bytes()].concat(),
+        );
+        for want in [format!("cut \u{2026} {i}"), format!("cut \u{FFFD}\u{FFFD} {i}")] {
+            assert_eq!(f.next(), want, "{via:?}");
+            all.push(want);
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! the daemon's `/mainlogtail` HTTP/1.1 stream.
 
 use super::follow_poll::Poller;
+use super::read::lossy;
 use super::reader::Reader;
 use super::tail::{display_line, filtered_tail_ending_at, split_lines};
 use super::{LogSource, TailOptions};
@@ -76,7 +77,8 @@ pub async fn follow(
 
 /// Follows a raw HTTP stream (`/mainlogtail`, or `/logtail/NAME/CHANNEL`): the daemon
 /// first sends the last 1 KiB, then new bytes as they come. Bytes are passed through
-/// line by line; the first (probably partial) line is dropped. Ends when `sink`
+/// line by line (bytes that are not UTF-8 as U+FFFD, one a byte); the first
+/// (probably partial) line is dropped. Ends when `sink`
 /// returns false or the daemon closes the stream.
 pub async fn follow_stream(
     client: &Client,
@@ -96,7 +98,9 @@ pub async fn follow_stream(
         partial.extend_from_slice(&chunk);
         if let Some(last_nl) = partial.iter().rposition(|b| *b == b'\n') {
             let rest = partial.split_off(last_nl + 1);
-            let mut lines: Vec<String> = split_lines(&partial, false)
+            // Each byte that does not start a character is one U+FFFD, as elsewhere.
+            let text = lossy(&partial).bytes;
+            let mut lines: Vec<String> = split_lines(&text, false)
                 .into_iter()
                 .map(|l| display_line(l, raw))
                 .collect();
