@@ -11,6 +11,8 @@
 //! Values in the file are expanded as supervisorctl does: `%(here)s` (the file's
 //! directory), `%(ENV_X)s`, `%%`. Inline comments need whitespace before `;`/`#`.
 
+pub use crate::supervisor::conffile::{MAX_CONFIG_BYTES, read_config_file};
+
 use crate::supervisor::transport::{Endpoint, Secret, ServerSettings};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -80,9 +82,9 @@ pub struct CtlSection {
     pub password: Option<String>,
 }
 
-/// Reads `[supervisorctl]` from a configuration file.
+/// Reads `[supervisorctl]` from a configuration file (through [`read_config_file`]).
 pub fn read_ctl_section(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<CtlSection, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+    let text = read_config_file(path).map_err(|e| ConfigError::Read {
         path: path.to_owned(),
         detail: e.to_string(),
     })?;

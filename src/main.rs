@@ -9,7 +9,8 @@ use supervisord_mcp::cli::{self, Cli, Command, output::Printer};
 const CLEANUP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn main() -> ExitCode {
-    let cli = cli::parse();
+    let command = supervisord_mcp::mcp::help::describe(cli::command());
+    let cli = cli::parse(command.clone());
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
     let outcome = if matches!(cli.command, Command::Mcp(_)) {
         runtime.block_on(serve_mcp(&cli))
     } else {
-        runtime.block_on(cli::run(cli))
+        runtime.block_on(cli::run(cli, command))
     };
     // Undo what an interrupted operation left half-done before exiting.
     runtime.block_on(supervisord_mcp::supervisor::cleanup::drain(CLEANUP_GRACE));
@@ -93,12 +94,12 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<ExitStatus> {
         token,
         allowed_hosts: args.allow_host.clone(),
         allowed_origins: args.allow_origin.clone(),
-        max_body_bytes: args.max_body_bytes,
-        max_sessions: args.max_sessions.max(1),
-        idle_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
-        max_connections: http::max_connections(args.max_connections),
-        read_timeout: secs(args.read_timeout, 0.1, 3600.0),
-        shutdown_grace: secs(args.shutdown_grace, 0.0, 86_400.0),
+        max_body_bytes: args.max_body_bytes.get(),
+        max_sessions: args.max_sessions.get(),
+        idle_timeout: args.idle_timeout.duration(),
+        max_connections: http::max_connections(args.max_connections.map(|n| n.get())),
+        read_timeout: args.read_timeout.duration(),
+        shutdown_grace: args.shutdown_grace.duration(),
         policy,
         include_dir: cli.global.include_dir.clone(),
     };
@@ -116,9 +117,4 @@ fn http_error(e: supervisord_mcp::mcp::http::HttpError) -> anyhow::Error {
         }
         other => other.into(),
     }
-}
-
-/// Seconds as a duration, clamped to `[min, max]` (NaN counts as `min`).
-fn secs(s: f64, min: f64, max: f64) -> std::time::Duration {
-    std::time::Duration::try_from_secs_f64(s.clamp(min, max)).unwrap_or(std::time::Duration::from_secs_f64(min))
 }

@@ -43,10 +43,89 @@ fn status_lists_full_namespecs_and_exits_3_when_some_are_stopped() {
         .code(0);
     let o = d.cli(Via::Unix).args(["status", "nope"]).output().unwrap();
     assert_eq!(o.status.code(), Some(4));
-    assert!(stderr(&o).contains("nope: ERROR (no such process)"));
+    assert!(stderr(&o).contains("nope: ERROR (BAD_NAME) no such process"));
+}
+
+/// One message for a mistyped name, with the closest known name, in every command
+/// (issue #10.8).
+#[test]
+fn a_mistyped_name_gets_one_message_and_a_suggestion_everywhere() {
+    let d = Daemon::start();
+    let said = "ERROR (BAD_NAME) no such process; did you mean `sleeper`?";
+    for args in [
+        &["start", "sleepr"][..],
+        &["stop", "sleepr"],
+        &["restart", "sleepr"],
+        &["signal", "HUP", "sleepr"],
+        &["clear", "sleepr"],
+        &["wait", "sleepr", "--timeout", "1"],
+    ] {
+        let o = d.cli(Via::Unix).args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(
+            stdout(&o).contains(&format!("sleepr: {said}")),
+            "{args:?}: {}",
+            stdout(&o)
+        );
+    }
+    for args in [&["status", "sleepr"][..], &["pid", "sleepr"]] {
+        let o = d.cli(Via::Unix).args(args).output().unwrap();
+        assert!(
+            stderr(&o).contains(&format!("sleepr: {said}")),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    let o = d.cli(Via::Unix).args(["status", "sleepr", "--json"]).output().unwrap();
+    assert_eq!(json(&o)["did_you_mean"]["sleepr"], "sleeper");
+    let o = d.cli(Via::Unix).args(["diagnose", "sleepr"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("BAD_NAME: no such process: sleepr")
+            && err.contains("hint: did you mean `sleeper`?")
+            && !err.contains("supervisor."),
+        "{err}"
+    );
+    // A group typed wrong suggests the group.
+    let o = d.cli(Via::Unix).args(["start", "wbe:*"]).output().unwrap();
+    assert!(stdout(&o).contains("did you mean `web:*`?"), "{}", stdout(&o));
 }
 
 use predicates::prelude::PredicateBooleanExt;
+
+/// Every numeric flag is checked when parsed: a clear error naming the flag, exit 2,
+/// never a panic (issue #9.13).
+#[test]
+fn numbers_out_of_range_are_refused_when_parsed() {
+    for args in [
+        &["--rpc-timeout", "inf", "status"][..],
+        &["--rpc-timeout", "NaN", "status"],
+        &["--rpc-timeout", "0", "status"],
+        &["--rpc-timeout=-1", "status"],
+        &["wait", "x", "--timeout", "1e30"],
+        &["start", "x", "--wait-timeout", "1e30"],
+        &["run", "--timeout", "1e30", "--", "true"],
+        &["run", "-n", "0", "--", "true"],
+        &["diagnose", "x", "-n", "0"],
+        &["maintail", "-n", "0"],
+        &["wait", "x", "--url", "http://h/", "--expect-status", "42"],
+        &["program", "add", "x", "--command", "true", "--numprocs", "10000"],
+        &["mcp", "--http", "--max-sessions", "0"],
+        &["mcp", "--http", "--read-timeout", "0"],
+        &["mcp", "--http", "--idle-timeout", "1e30"],
+        &["mcp", "--http", "--max-body-bytes", "1"],
+        &["status", "--state", "sleepy"],
+    ] {
+        let o = bare_cli()
+            .args(["-s", "unix:///nonexistent.sock"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("invalid value"), "{args:?}: {}", stderr(&o));
+    }
+}
 
 #[test]
 fn status_filters_by_state() {
@@ -67,7 +146,12 @@ fn status_filters_by_state() {
     assert!(!names.contains(&"sleeper"));
     let o = d.cli(Via::Http).args(["status", "--state", "sleepy"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown state"));
+    // clap says which value is wrong and lists the states.
+    let err = stderr(&o);
+    assert!(
+        err.contains("invalid value 'sleepy'") && err.contains("RUNNING") && err.contains("FATAL"),
+        "{err}"
+    );
     // The Python tool's name for the same listing.
     let v = json(&d.cli(Via::Unix).args(["list-processes", "--json"]).output().unwrap());
     assert!(v["processes"].as_array().unwrap().len() >= 12);
@@ -119,7 +203,43 @@ fn failed_start_shows_why_and_exits_7() {
             r["failure"]["log_tail"].as_array().unwrap().last().unwrap(),
             "crasher: fatal error, config missing"
         );
+        // It exited before startsecs: supervisord keeps no status, but logged 3.
+        assert_eq!(r["failure"]["exitstatus"], 3, "{r}");
     }
+}
+
+/// "Exited too quickly" has an exit status after all (supervisord logs it); and a
+/// crash loop's repeated stderr line is shown once with a count (issues #10.12, #10.13).
+#[test]
+fn exit_status_of_a_quick_exit_and_repeated_lines_folded() {
+    let d = Daemon::start_with(
+        false,
+        "[program:repeater]\ncommand=sh -c 'for i in 1 2 3 4; do echo \"boom: same line\" >&2; done; exit 2'\n\
+         autostart=false\nstartsecs=1\nstartretries=0\nstdout_logfile=%(here)s/repeater.out.log\nstderr_logfile=%(here)s/repeater.err.log\n",
+    );
+    let o = d.cli(Via::Unix).args(["start", "repeater"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(7));
+    let out = stdout(&o);
+    assert!(out.contains("exit status 2"), "{out}");
+    assert!(
+        out.contains("| boom: same line (\u{d7}4)"),
+        "the four identical lines, once: {out}"
+    );
+    assert_eq!(out.matches("boom: same line").count(), 1, "{out}");
+    let o = d.cli(Via::Unix).args(["diagnose", "repeater"]).output().unwrap();
+    assert!(
+        stdout(&o).contains("FATAL: Exited too quickly; exit 2"),
+        "{}",
+        stdout(&o)
+    );
+    let v = json(
+        &d.cli(Via::Unix)
+            .args(["status", "repeater", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["processes"][0]["exitstatus"], 2, "{v}");
+    assert_eq!(v["processes"][0]["state"], "FATAL");
 }
 
 #[test]
@@ -872,12 +992,18 @@ fn metrics_and_tree_signals_when_the_daemon_is_local() {
         .filter_map(|t| t.parse().ok())
         .filter(|p| *p > 3)
         .collect();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    for pid in pids {
-        // Gone, or a zombie waiting for a reaper (PID 1 in a container may not reap).
+    // Gone, or a zombie waiting for a reaper (PID 1 in a container may not reap).
+    let gone = |pid: u32| {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
-        assert!(stat.is_empty() || state == Some('Z'), "pid {pid} survived: {stat}");
+        stat.is_empty() || state == Some('Z')
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pids.iter().all(|p| gone(*p)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for pid in pids {
+        assert!(gone(pid), "pid {pid} survived");
     }
 }
 
@@ -892,18 +1018,19 @@ fn without_an_include_directory_the_error_says_how_to_configure_one() {
          [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n",
     )
     .unwrap();
-    let mut child = std::process::Command::new(supervisord_bin())
-        .arg("-c")
-        .arg(&conf)
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if sock.exists() {
+    let mut child = supervisord_command(&conf).spawn().unwrap();
+    // Until the daemon answers (its socket exists a moment before it does).
+    let url = format!("unix://{}", sock.display());
+    for _ in 0..200 {
+        if bare_cli()
+            .args(["-s", &url, "pid"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let o = bare_cli()
         .args([
             "-s",
@@ -999,7 +1126,8 @@ fn a_deleted_socket_and_a_restart_mid_call_give_clear_errors() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
+    // Once the start is under way (STARTING, for startsecs=3), restart the daemon.
+    d.wait_for(10, "slowstart to be starting", |_| d.state("slowstart") == "STARTING");
     let restart = std::process::Command::new(supervisord_bin().with_file_name("supervisorctl"))
         .args(["-s", &d.url(Via::Unix), "reload"])
         .output();
@@ -1035,4 +1163,55 @@ fn a_deleted_socket_and_a_restart_mid_call_give_clear_errors() {
     d.cli(Via::Unix).args(["start", "web:web_a"]).assert().code(7);
     // HTTP still works.
     d.cli(Via::Http).args(["status", "sleeper"]).assert().code(0);
+}
+
+/// `diagnose` keeps the daemon's configuration between runs (getAllConfigInfo costs
+/// the daemon ~0.5 ms a process), in a private file, and never answers from it once
+/// another client has changed the program.
+#[test]
+fn diagnose_keeps_the_configuration_until_another_client_changes_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = Daemon::start();
+    let write = |cmd: &str| {
+        std::fs::write(
+            d.path("conf.d/cached.conf"),
+            format!("[program:cached]\ncommand={cmd}\nstartsecs=0\n"),
+        )
+        .expect("write")
+    };
+    write("sleep 100000");
+    let o = d.supervisorctl(&["update"]);
+    assert!(o.status.success(), "{} {}", stdout(&o), stderr(&o));
+    let command = || {
+        let out = d
+            .cli(Via::Unix)
+            .args(["diagnose", "cached", "--json"])
+            .output()
+            .expect("run");
+        json(&out)["config"]["command"].as_str().unwrap_or_default().to_string()
+    };
+    let rpc_ready = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !stdout(&d.cli(Via::Unix).args(["status", "cached"]).output().expect("run")).contains("RUNNING") {
+        assert!(std::time::Instant::now() < rpc_ready, "cached never ran");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The start and the fetch must fall in different seconds of the daemon's clock.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(command(), "sleep 100000");
+    let files: Vec<_> = std::fs::read_dir(d.path("cache/supervisord-mcp/config"))
+        .expect("a cache directory")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&files[0]), 0o600);
+    assert_eq!(mode(&d.path("cache/supervisord-mcp/config")), 0o700);
+    // What the file says is what is answered (no getAllConfigInfo).
+    let kept = std::fs::read_to_string(&files[0]).expect("read");
+    std::fs::write(&files[0], kept.replace("sleep 100000", "sleep 123")).expect("write");
+    assert_eq!(command(), "sleep 123", "answered from the cache");
+    // Another client replaces the program: the cache must not answer for it.
+    write("sleep 100001");
+    assert!(d.supervisorctl(&["update"]).status.success());
+    assert_eq!(command(), "sleep 100001");
 }

@@ -199,20 +199,32 @@ fn logs_follow_exits_when_its_reader_goes_away_on_an_idle_log() {
 }
 
 #[test]
-fn max_bytes_below_1_kib_is_refused_when_parsed() {
+fn logs_numbers_out_of_range_are_refused_when_parsed() {
     let d = Daemon::start();
     d.append("web_a.out.log", b"a line\n");
-    let o = d
-        .cli(Via::Unix)
-        .args(["logs", "web:web_a", "--max-bytes", "100"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("--max-bytes") && stderr(&o).contains("at least 1024"),
-        "{}",
-        stderr(&o)
-    );
+    for (args, says) in [
+        (&["--max-bytes", "100"][..], "at least 1024"),
+        (&["--max-bytes", "0"], "at least 1024"),
+        (&["--max-bytes=-1"], "not a byte count"),
+        (&["--max-bytes", "1e9"], "not a byte count"),
+        (&["-n", "0"], "1 to 100000"),
+        (&["-n", "1000000000000"], "1 to 100000"),
+        (&["--lines=-5"], "1 to 100000"),
+        (&["-C", "100000", "--grep", "a"], "0 to 1000"),
+    ] {
+        let o = d
+            .cli(Via::Unix)
+            .args(["logs", "web:web_a"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("invalid value") && stderr(&o).contains(says) && !stderr(&o).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
     let o = d
         .cli(Via::Unix)
         .args(["logs", "web:web_a", "--max-bytes", "1024"])

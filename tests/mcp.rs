@@ -170,7 +170,37 @@ async fn status_lists_namespecs_with_filters_and_paging() {
     // Unknown name: an error result that says so.
     let r = call(&c, "status", json!({"names": ["nope"]})).await;
     assert!(is_error(&r));
-    assert!(text(&r).contains("nope: no such process"));
+    assert!(text(&r).contains("nope: BAD_NAME: no such process"));
+    // A typo: the closest name, and the text ends with its next step.
+    let r = call(&c, "status", json!({"names": ["sleepr"]})).await;
+    assert_eq!(structured(&r)["did_you_mean"]["sleepr"], "sleeper");
+    assert!(
+        text(&r).trim_end().ends_with(
+            "next: did you mean `sleeper`? call `status` to list the valid names (name, group:name, group:*, all)"
+        ),
+        "{}",
+        text(&r)
+    );
+    for (tool, args) in [
+        ("control", json!({"action": "stop", "names": ["sleepr"]})),
+        ("wait", json!({"names": ["sleepr"], "timeout_s": 1})),
+        ("diagnose", json!({"name": "sleepr"})),
+    ] {
+        let r = call(&c, tool, args).await;
+        assert!(is_error(&r), "{tool}");
+        let t = text(&r);
+        assert!(
+            t.contains("no such process") && !t.contains("supervisor."),
+            "{tool}: {t}"
+        );
+        assert!(
+            t.trim_end()
+                .lines()
+                .last()
+                .is_some_and(|l| l.starts_with("next: did you mean `sleeper`?")),
+            "{tool}: {t}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -437,6 +467,19 @@ async fn malformed_arguments_are_protocol_errors() {
         ("control", json!({"action": "signal", "names": ["x"]})),
         ("logs", json!({"lines": "many"})),
         ("no_such_tool", json!({})),
+        // Numbers out of range are refused when parsed (issue #9.13), never clamped
+        // into something else or left to panic later.
+        ("control", json!({"action": "stop", "names": ["x"], "timeout_s": 1e30})),
+        ("control", json!({"action": "stop", "names": ["x"], "timeout_s": -1})),
+        ("wait", json!({"names": ["x"], "timeout_s": 1e300})),
+        (
+            "program",
+            json!({"action": "run", "command": "true", "timeout_s": 86401}),
+        ),
+        ("diagnose", json!({"name": "x", "lines": 0})),
+        ("diagnose", json!({"name": "x", "lines": 100000})),
+        ("status", json!({"limit": 0})),
+        ("status", json!({"limit": -5})),
     ] {
         let r = c
             .call_tool(CallToolRequestParams::new(tool).with_arguments(args.as_object().unwrap().clone()))
@@ -524,6 +567,16 @@ async fn read_only_and_allow_limit_what_an_agent_may_do() {
         .map(|t| t.name.to_string())
         .collect();
     assert_eq!(names, ["status", "logs", "wait", "diagnose"]);
+    // `mcp --help` says exactly what --read-only keeps (generated from the tools).
+    let help = bare_cli().args(["mcp", "--help"]).output().unwrap();
+    let help = stdout(&help);
+    let line = help
+        .lines()
+        .skip_while(|l| !l.contains("--read-only"))
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    assert!(line.ends_with(&format!("({})", names.join(", "))), "{line}");
     let r = call(&ro, "control", json!({"action": "stop", "names": ["sleeper"]})).await;
     assert!(is_error(&r) && text(&r).starts_with("REFUSED"), "{}", text(&r));
     assert_eq!(d.state("sleeper"), "RUNNING");

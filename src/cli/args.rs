@@ -1,8 +1,35 @@
 //! The command line's definition (clap): commands, flags and their help. Values are
 //! parsed here; what they mean is decided in the commands and the core.
 
+use crate::supervisor::ProcessState;
+use crate::supervisor::bounds::{Count, Seconds};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+
+/// A duration in seconds that must be more than 0.
+fn positive_seconds(s: &str) -> Result<Seconds, String> {
+    let v: Seconds = s.parse()?;
+    Seconds::positive(v.as_secs_f64())
+}
+
+/// Process states on the command line, in any case (`running`, `FATAL`).
+impl clap::ValueEnum for ProcessState {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            ProcessState::Running,
+            ProcessState::Starting,
+            ProcessState::Backoff,
+            ProcessState::Stopping,
+            ProcessState::Stopped,
+            ProcessState::Exited,
+            ProcessState::Fatal,
+            ProcessState::Unknown,
+        ]
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
+    }
+}
 
 /// Control a Supervisord daemon: faster than supervisorctl, with line-bounded logs,
 /// idempotent start/stop and JSON output. `supervisord-mcp mcp` serves AI agents.
@@ -33,12 +60,26 @@ pub struct GlobalOpts {
     /// arguments are visible to other users in `ps`)
     #[arg(short = 'p', long, global = true, hide_env_values = true)]
     pub password: Option<String>,
-    /// Seconds to wait for each reply from the daemon
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 10.0)]
-    pub rpc_timeout: f64,
+    /// Seconds to wait for each reply from the daemon (more than 0, at most a day)
+    #[arg(long, global = true, value_name = "SECS", default_value = "10", value_parser = positive_seconds)]
+    pub rpc_timeout: Seconds,
     /// Print JSON (one document on stdout) instead of tables
     #[arg(long, global = true)]
     pub json: bool,
+    /// Targets of the targets file: names, globs (web-*), tags (@prod), all, and
+    /// exclusions (!db-1), comma-separated
+    #[arg(
+        short = 't',
+        long = "target",
+        global = true,
+        value_name = "SEL",
+        env = "SUPERVISORD_MCP_TARGET"
+    )]
+    pub target: Option<String>,
+    /// The targets file (TOML; default: SUPERVISORD_MCP_FLEET,
+    /// $XDG_CONFIG_HOME/supervisord-mcp/fleet.toml, /etc/supervisord-mcp/fleet.toml)
+    #[arg(long, global = true, value_name = "FILE", env = "SUPERVISORD_MCP_FLEET")]
+    pub fleet: Option<PathBuf>,
     /// Directory for program files (`program add`, `run`); it must be read by the
     /// daemon's [include] files (default: found from a local daemon's own config)
     #[arg(long, global = true, value_name = "DIR", env = "SUPERVISORD_MCP_INCLUDE_DIR")]
@@ -57,8 +98,8 @@ pub struct WaitArgs {
     #[arg(long)]
     pub no_wait: bool,
     /// Seconds to wait, in all, for the processes to settle
-    #[arg(long, value_name = "SECS", default_value_t = crate::supervisor::ops::control::DEFAULT_TIMEOUT.as_secs_f64())]
-    pub wait_timeout: f64,
+    #[arg(long, value_name = "SECS", default_value_t = Seconds::from_duration(crate::supervisor::ops::control::DEFAULT_TIMEOUT))]
+    pub wait_timeout: Seconds,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,29 +108,38 @@ pub enum Command {
     Status {
         /// Namespecs: name, group:name, group:*, all
         names: Vec<String>,
-        /// Only processes in this state (RUNNING, STOPPED, FATAL, ...); repeatable
-        #[arg(long = "state", value_name = "STATE")]
-        states: Vec<String>,
+        /// Only processes in this state; repeatable
+        #[arg(long = "state", value_name = "STATE", ignore_case = true)]
+        states: Vec<ProcessState>,
         /// Add CPU %, resident memory and children of each process tree (local daemon)
         #[arg(long)]
         metrics: bool,
         /// Only the process that listens on this TCP port (local daemon)
         #[arg(long, value_name = "PORT")]
         port: Option<u16>,
+        /// Only what is wrong: processes FATAL, BACKOFF, UNKNOWN or EXITED non-zero,
+        /// daemons not RUNNING, targets that could not be asked
+        #[arg(long, conflicts_with_all = ["names", "states", "metrics", "port"])]
+        unhealthy: bool,
+    },
+    /// List the targets of the targets file (`targets check`: ask each one)
+    Targets {
+        #[command(subcommand)]
+        check: Option<TargetsCmd>,
     },
     /// Why a process is not running, in one call: state and timing, exit status,
     /// spawnerr, the last stderr and stdout lines, its configuration, and who holds
     /// the ports it names (local daemon)
     Diagnose {
         name: String,
-        /// stderr lines (stdout gets half as many)
-        #[arg(short = 'n', long, default_value_t = 10)]
-        lines: usize,
+        /// stderr lines, 1 to 1000 (stdout gets half as many)
+        #[arg(short = 'n', long, default_value = "10")]
+        lines: Count<1, 1000>,
     },
     /// List every process (the Python supervisord-mcp's command; same as `status`)
     ListProcesses {
-        #[arg(long = "state", value_name = "STATE")]
-        states: Vec<String>,
+        #[arg(long = "state", value_name = "STATE", ignore_case = true)]
+        states: Vec<ProcessState>,
     },
     /// Start processes; already running is success
     Start {
@@ -138,9 +188,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// Print the last lines of supervisord's own log
     Maintail {
-        /// Number of lines
-        #[arg(short = 'n', long, default_value_t = 20)]
-        lines: usize,
+        /// Number of lines (1 to 100000)
+        #[arg(short = 'n', long, default_value = "20")]
+        lines: Count<1, 100_000>,
         /// Keep following new lines (Ctrl-C to stop)
         #[arg(short = 'f', long)]
         follow: bool,
@@ -183,7 +233,8 @@ pub enum Command {
         #[arg(required = true, value_name = "GROUP")]
         groups: Vec<String>,
     },
-    /// Serve MCP over stdio for AI agents (Claude Code, any MCP client)
+    /// Serve MCP for AI agents (Claude Code, any MCP client), over stdio or, with
+    /// --http, Streamable HTTP
     Mcp(McpArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
@@ -196,14 +247,14 @@ pub enum Command {
 pub struct WaitCmdArgs {
     #[arg(required = true, value_name = "NAME")]
     pub names: Vec<String>,
-    /// State to reach: RUNNING, STOPPED, EXITED, FATAL (default RUNNING)
-    #[arg(long, default_value = "RUNNING")]
-    pub state: String,
+    /// State to reach
+    #[arg(long, default_value = "RUNNING", ignore_case = true)]
+    pub state: ProcessState,
     /// Ready when this http:// URL answers below 400 (or with --expect-status)
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
-    /// The HTTP status --url must answer with
-    #[arg(long, value_name = "CODE", requires = "url")]
+    /// The HTTP status --url must answer with (100 to 599)
+    #[arg(long, value_name = "CODE", requires = "url", value_parser = clap::value_parser!(u16).range(100..=599))]
     pub expect_status: Option<u16>,
     /// Ready when this TCP port (on 127.0.0.1, or HOST:PORT) accepts connections
     #[arg(long, value_name = "PORT")]
@@ -212,8 +263,15 @@ pub struct WaitCmdArgs {
     #[arg(long, value_name = "REGEX")]
     pub pattern: Option<String>,
     /// Seconds to wait in all
-    #[arg(long, value_name = "SECS", default_value_t = crate::supervisor::ops::wait::DEFAULT_TIMEOUT.as_secs_f64())]
-    pub timeout: f64,
+    #[arg(long, value_name = "SECS", default_value_t = Seconds::from_duration(crate::supervisor::ops::wait::DEFAULT_TIMEOUT))]
+    pub timeout: Seconds,
+}
+
+/// `targets check`.
+#[derive(Debug, Subcommand)]
+pub enum TargetsCmd {
+    /// Ask each selected target for its version, and time the round trip
+    Check,
 }
 
 /// `program add|remove`.
@@ -246,13 +304,15 @@ pub struct ProgramAddArgs {
     /// true, false or unexpected
     #[arg(long)]
     pub autorestart: Option<String>,
-    #[arg(long)]
+    /// Seconds it must stay up to count as started (0 to 86400)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=86_400))]
     pub startsecs: Option<u32>,
-    #[arg(long)]
+    /// Start attempts before FATAL (0 to 1000)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub startretries: Option<u32>,
     /// Run N copies, 1 to 100 (NAME:NAME_00, NAME:NAME_01, ...)
     #[arg(long)]
-    pub numprocs: Option<u32>,
+    pub numprocs: Option<Count<1, 100>>,
     /// Write stderr into the stdout log
     #[arg(long)]
     pub redirect_stderr: bool,
@@ -277,11 +337,11 @@ pub struct RunArgs {
     #[arg(long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
     /// Stop it (and its whole process tree) after this many seconds
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-    pub timeout: f64,
-    /// Lines of stdout and of stderr to print
-    #[arg(short = 'n', long, default_value_t = 100)]
-    pub lines: usize,
+    #[arg(long, value_name = "SECS", default_value_t = Seconds::from_duration(crate::supervisor::ops::programs::RUN_TIMEOUT))]
+    pub timeout: Seconds,
+    /// Lines of stdout and of stderr to print (1 to 10000)
+    #[arg(short = 'n', long, default_value = "100")]
+    pub lines: Count<1, 10_000>,
     /// The command and its arguments
     #[arg(required = true, last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -290,7 +350,7 @@ pub struct RunArgs {
 /// `mcp [--read-only] [--allow PATTERN]...`.
 #[derive(Debug, Args)]
 pub struct McpArgs {
-    /// Offer only the tools that change nothing (status, logs, wait)
+    /// Offer only the tools that change nothing
     #[arg(long)]
     pub read_only: bool,
     /// Let the agent control only processes whose namespec or group matches this
@@ -314,25 +374,25 @@ pub struct McpArgs {
     pub allow_origin: Vec<String>,
     /// Most MCP sessions at once over HTTP; when full, the least recently used
     /// session with no call in flight is closed to make room
-    #[arg(long, value_name = "N", default_value_t = 32)]
-    pub max_sessions: usize,
-    /// Largest request body over HTTP, bytes
-    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
-    pub max_body_bytes: usize,
+    #[arg(long, value_name = "N", default_value = "32")]
+    pub max_sessions: Count<1, 100_000>,
+    /// Largest request body over HTTP, bytes (1 KiB to 64 MiB)
+    #[arg(long, value_name = "BYTES", default_value = "4194304")]
+    pub max_body_bytes: Count<1024, { 64 * 1024 * 1024 }>,
     /// Close HTTP sessions idle this many seconds
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
-    pub idle_timeout: u64,
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = positive_seconds)]
+    pub idle_timeout: Seconds,
     /// Most HTTP connections open at once (default and ceiling: the open-file limit
     /// minus a reserve); when full, the oldest idle connection is closed
     #[arg(long, value_name = "N")]
-    pub max_connections: Option<usize>,
+    pub max_connections: Option<Count<1, 1_000_000>>,
     /// Seconds a client may take to send a request's headers or its body; also how
     /// long an idle keep-alive connection stays open
-    #[arg(long, value_name = "SECS", default_value_t = 15.0)]
-    pub read_timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "15", value_parser = positive_seconds)]
+    pub read_timeout: Seconds,
     /// On SIGTERM/SIGINT, seconds to let calls in flight finish before cancelling them
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub shutdown_grace: f64,
+    #[arg(long, value_name = "SECS", default_value = "30")]
+    pub shutdown_grace: Seconds,
     /// Serve without a bearer token (loopback included): anyone who reaches the
     /// address, any local user on loopback, can control your processes
     #[arg(long)]
@@ -357,9 +417,9 @@ fn parse_max_bytes(s: &str) -> Result<u64, String> {
 pub struct LogsArgs {
     /// Process namespec (name or group:name)
     pub name: String,
-    /// Number of lines (lines, not bytes)
-    #[arg(short = 'n', long, default_value_t = 20)]
-    pub lines: usize,
+    /// Number of lines (lines, not bytes; 1 to 100000)
+    #[arg(short = 'n', long, default_value = "20")]
+    pub lines: Count<1, 100_000>,
     /// Read stderr instead of stdout
     #[arg(long, conflicts_with = "both")]
     pub stderr: bool,
@@ -378,9 +438,9 @@ pub struct LogsArgs {
     /// Only lines matching this regex
     #[arg(long, value_name = "REGEX")]
     pub grep: Option<String>,
-    /// Lines of context around --grep matches
-    #[arg(short = 'C', long, default_value_t = 0)]
-    pub context: usize,
+    /// Lines of context around --grep matches (0 to 1000)
+    #[arg(short = 'C', long, default_value = "0")]
+    pub context: Count<0, 1000>,
     /// Only lines of this level or above: debug, info, warn, error, fatal (JSON fields
     /// of pino, bunyan, winston, structlog; or a level word in plain text)
     #[arg(long, value_name = "LEVEL")]
@@ -406,7 +466,7 @@ impl GlobalOpts {
             serverurl: self.serverurl.clone(),
             username: self.username.clone(),
             password: self.password.clone().map(crate::supervisor::Secret::new),
-            timeout: Some(std::time::Duration::from_secs_f64(self.rpc_timeout.max(0.001))),
+            timeout: Some(self.rpc_timeout.duration()),
         }
     }
 }
@@ -437,7 +497,7 @@ mod tests {
         let Command::Logs(a) = cli.command else {
             panic!("not logs")
         };
-        assert!(a.stderr && a.lines == 5);
+        assert!(a.stderr && a.lines.get() == 5);
         let cli = Cli::try_parse_from(["x", "-c", "s.conf", "-s", "unix:///s", "start", "web:*", "all"])?;
         assert!(matches!(cli.command, Command::Start { ref names, .. } if names.len() == 2));
         assert!(Cli::try_parse_from(["x", "start"]).is_err());

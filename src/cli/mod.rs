@@ -5,11 +5,13 @@
 mod args;
 pub mod cmd;
 pub mod exit;
+mod fleet;
 pub mod hint;
 pub mod output;
 
 pub use args::*;
 
+use crate::fleet::Scope;
 use anyhow::Result;
 use clap::CommandFactory;
 use cmd::{config, control, info, logs, program, status};
@@ -23,44 +25,61 @@ pub fn command() -> clap::Command {
     Cli::command().after_help(exit::help())
 }
 
-/// Parses the process's arguments; exits with clap's message and code 2 on a bad one.
-pub fn parse() -> Cli {
+/// Parses the process's arguments against `command` (from [`command`], perhaps with
+/// more said in its help); exits with clap's message and code 2 on a bad one.
+pub fn parse(command: clap::Command) -> Cli {
     use clap::FromArgMatches;
-    Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
+    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
 }
 
 /// Runs the parsed command line (every command but `mcp`, which `main` serves);
 /// returns the exit code (errors are mapped by the caller with [`exit::for_error`]).
-pub async fn run(cli: Cli) -> Result<ExitStatus> {
+/// `command` is the definition it was parsed with, for `man` and `completions`.
+pub async fn run(cli: Cli, command: clap::Command) -> Result<ExitStatus> {
     let p = Printer { json: cli.global.json };
     // Commands that need no daemon.
     match &cli.command {
         Command::Completions { shell } => {
             let mut buf = Vec::new();
-            clap_complete::generate(*shell, &mut command(), "supervisord-mcp", &mut buf);
+            clap_complete::generate(*shell, &mut command.clone(), "supervisord-mcp", &mut buf);
             std::io::stdout().lock().write_all(&buf)?;
             return Ok(ExitStatus::Success);
         }
         Command::Man => {
             let mut buf = Vec::new();
-            clap_mangen::Man::new(command()).render(&mut buf)?;
+            clap_mangen::Man::new(command.clone()).render(&mut buf)?;
             std::io::stdout().lock().write_all(&buf)?;
             return Ok(ExitStatus::Success);
         }
         _ => {}
     }
-    let client = cmd::connect(&cli.global)?;
+    let client = match cmd::scope(&cli.global)? {
+        Scope::Fleet(f) => return fleet::run(&f, &cli.global, p, cli.command).await,
+        Scope::One(client) => client,
+    };
+    if let Some(name) = qualified_name(&cli.command) {
+        return Err(crate::fleet::FleetError::Selection(format!(
+            "{name}: a name qualified by a target needs a targets file (--fleet FILE or {})",
+            crate::fleet::file::ENV_FLEET
+        ))
+        .into());
+    }
     let c = &client;
     match cli.command {
+        Command::Status { unhealthy: true, .. } | Command::Targets { .. } => {
+            let one = crate::fleet::Fleet::implicit(client.clone(), cli.global.rpc_timeout.duration());
+            fleet::run(&one, &cli.global, p, cli.command).await
+        }
         Command::Status {
             names,
             states,
             metrics,
             port,
+            unhealthy: false,
         } => status::cmd_status(c, p, &names, &states, metrics, port).await,
         Command::ListProcesses { states } => status::cmd_status(c, p, &[], &states, false, None).await,
         Command::Pid { names } => status::cmd_pid(c, p, &names).await,
-        Command::Diagnose { name, lines } => info::cmd_diagnose(c, p, &name, lines).await,
+        Command::Diagnose { name, lines } => info::cmd_diagnose(c, p, &name, lines.get()).await,
         Command::Start { names, wait } => control::cmd_start(c, p, &names, &wait).await,
         Command::Stop { names, wait } => control::cmd_stop(c, p, &names, &wait).await,
         Command::Restart { names, wait } => control::cmd_restart(c, p, &names, &wait).await,
@@ -69,7 +88,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Program(cmd) => program::cmd_program(c, p, &cli.global, cmd).await,
         Command::Run(args) => program::cmd_run(c, p, &cli.global, &args).await,
         Command::Logs(args) => logs::cmd_logs(c, p, &args).await,
-        Command::Maintail { lines, follow, raw } => logs::cmd_maintail(c, p, lines, follow, raw).await,
+        Command::Maintail { lines, follow, raw } => logs::cmd_maintail(c, p, lines.get(), follow, raw).await,
         Command::Clear { names } => logs::cmd_clear(c, p, &names).await,
         Command::Info => info::cmd_info(c, p).await,
         Command::Version => info::cmd_version(c, p).await,
@@ -82,4 +101,22 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         // Served by main.rs (the MCP front end is not the CLI's to start).
         Command::Completions { .. } | Command::Man | Command::Mcp(_) => Ok(ExitStatus::Success),
     }
+}
+
+/// The first name qualified by a target (`TARGET/name`) among a command's names.
+fn qualified_name(command: &Command) -> Option<String> {
+    let names: Vec<&String> = match command {
+        Command::Status { names, .. }
+        | Command::Start { names, .. }
+        | Command::Stop { names, .. }
+        | Command::Restart { names, .. }
+        | Command::Signal { names, .. }
+        | Command::Pid { names }
+        | Command::Clear { names } => names.iter().collect(),
+        Command::Wait(a) => a.names.iter().collect(),
+        Command::Diagnose { name, .. } => vec![name],
+        Command::Logs(a) => vec![&a.name],
+        _ => Vec::new(),
+    };
+    names.into_iter().find(|n| n.contains('/')).cloned()
 }

@@ -4,10 +4,21 @@
 
 use crate::supervisor::ProcessState;
 use crate::supervisor::ops::control::{Outcome, ProcessResult};
+use crate::supervisor::ops::lines::folded;
 use crate::supervisor::ops::status::StatusReport;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use serde::Serialize;
 use std::io::{self, Write};
+
+/// `name: ERROR (FAULT) message`, with "did you mean" for a name that matched nothing.
+fn failed_line(r: &ProcessResult) -> String {
+    let fault = r.fault.map(|f| format!(" ({f})")).unwrap_or_default();
+    let mut line = format!("{}: ERROR{fault} {}", r.name, r.message);
+    if let Some(s) = &r.did_you_mean {
+        line.push_str(&format!("; did you mean `{s}`?"));
+    }
+    line
+}
 
 /// Where and how output is written.
 #[derive(Debug, Clone, Copy)]
@@ -59,9 +70,7 @@ impl Printer {
         if self.json {
             return self.json(report);
         }
-        for n in &report.unknown {
-            eprintln!("{n}: ERROR (no such process)");
-        }
+        self.unknown(report);
         for l in report.listeners.iter().flatten() {
             let owner = l.supervised.as_deref().unwrap_or("not supervised");
             eprintln!("port {}: pid {} ({owner}) {}", l.port, l.pid, l.command);
@@ -101,6 +110,16 @@ impl Printer {
         self.line(&t.to_string())
     }
 
+    /// The names a report did not find, one line each on stderr, with "did you mean".
+    pub fn unknown(&self, report: &StatusReport) {
+        for n in &report.unknown {
+            eprintln!(
+                "{}",
+                failed_line(&ProcessResult::unknown(n, report.did_you_mean.get(n).cloned()))
+            );
+        }
+    }
+
     /// Per-process results of start/stop/restart/signal: `name: started`, and for a
     /// failure its spawnerr, exit status and last log lines.
     pub fn results(&self, results: &[ProcessResult]) -> io::Result<()> {
@@ -115,15 +134,14 @@ impl Printer {
         for r in results {
             match r.outcome {
                 Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess => {
-                    let fault = r.fault.map(|f| format!(" ({f})")).unwrap_or_default();
-                    out.push(format!("{}: ERROR{fault} {}", r.name, r.message));
+                    out.push(failed_line(r));
                     if let Some(f) = &r.failure {
                         let status = f.exitstatus.map(|s| format!("exit status {s}; ")).unwrap_or_default();
                         out.push(format!("  {status}last lines of its log:"));
                         if f.log_tail.is_empty() {
                             out.push("  (the log is empty)".to_owned());
                         }
-                        out.extend(f.log_tail.iter().map(|l| format!("  | {l}")));
+                        out.extend(folded(&f.log_tail).into_iter().map(|l| format!("  | {l}")));
                     }
                 }
                 _ => out.push(format!("{}: {}", r.name, r.message)),

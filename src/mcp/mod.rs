@@ -2,6 +2,7 @@
 //! (rmcp). It parses arguments, calls `supervisor::ops`, renders; nothing here knows
 //! the command line. stdout carries only JSON-RPC; diagnostics go to stderr.
 
+pub mod help;
 pub mod http;
 pub mod render;
 pub mod resources;
@@ -10,6 +11,9 @@ pub mod server;
 pub mod tools;
 
 pub use server::SupervisorMcp;
+
+#[cfg(test)]
+mod tests;
 
 use crate::supervisor::{Client, Policy};
 use rmcp::ServiceExt;

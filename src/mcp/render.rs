@@ -4,6 +4,7 @@
 
 use super::tools::{LogsOut, ProcView, StatusOut};
 use crate::supervisor::ops::control::{Outcome, ProcessResult};
+use crate::supervisor::ops::lines::folded;
 use crate::supervisor::ops::update::UpdateReport;
 use crate::supervisor::{NextStep, ProcessState};
 use std::fmt::Write;
@@ -107,9 +108,28 @@ pub fn status(s: &StatusOut) -> String {
         let _ = writeln!(out, "(more: offset={next})");
     }
     for u in &s.unknown {
-        let _ = writeln!(out, "{u}: no such process");
+        let _ = writeln!(out, "{u}: BAD_NAME: no such process");
     }
+    let steps: Vec<NextStep> = s
+        .unknown
+        .iter()
+        .map(|u| NextStep::ListNames {
+            suggestion: s.did_you_mean.get(u).cloned(),
+        })
+        .collect();
+    next_lines(&mut out, steps);
     out
+}
+
+/// `next:` lines, one per distinct step, at the end of a text.
+fn next_lines(out: &mut String, steps: impl IntoIterator<Item = NextStep>) {
+    let mut seen: Vec<NextStep> = Vec::new();
+    for step in steps {
+        if !seen.contains(&step) {
+            let _ = writeln!(out, "next: {}", next_step(&step));
+            seen.push(step);
+        }
+    }
 }
 
 /// States in the order people scan them: what runs, then what is wrong.
@@ -131,12 +151,15 @@ pub fn results(rs: &[ProcessResult]) -> String {
             Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess => {
                 let fault = r.fault.map(|f| f.name()).unwrap_or_else(|| "ERROR".into());
                 let _ = write!(out, "{}: {fault}: {}", r.name, r.message);
+                if let Some(s) = &r.did_you_mean {
+                    let _ = write!(out, "; did you mean `{s}`?");
+                }
                 if let Some(f) = &r.failure {
                     if let Some(code) = f.exitstatus {
                         let _ = write!(out, "; exit {code}");
                     }
                     if !f.log_tail.is_empty() {
-                        let _ = write!(out, "; last log lines:\n  {}", f.log_tail.join("\n  "));
+                        let _ = write!(out, "; last log lines:\n  {}", folded(&f.log_tail).join("\n  "));
                     }
                 }
                 out.push('\n');
@@ -149,6 +172,7 @@ pub fn results(rs: &[ProcessResult]) -> String {
     if rs.is_empty() {
         out.push_str("no processes matched\n");
     }
+    next_lines(&mut out, rs.iter().filter_map(ProcessResult::next_step));
     out
 }
 

@@ -14,6 +14,7 @@
 //! is well within what an agent notices.
 
 use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
+use crate::supervisor::ops::names;
 use crate::supervisor::ops::status::ProcessStatus;
 use crate::supervisor::{Channel, Client, ProcessInfo};
 use rmcp::RoleServer;
@@ -56,7 +57,10 @@ pub fn process_uri(namespec: &str) -> String {
 pub async fn read(client: &Client, uri: &str) -> crate::supervisor::Result<ResourceContents> {
     match parse_uri(uri) {
         Some(Target::Process(name)) => {
-            let info = client.get_process_info(&name).await?;
+            let info = match client.get_process_info(&name).await {
+                Ok(info) => info,
+                Err(e) => return Err(names::explain(client, &name, e).await),
+            };
             let text = serde_json::to_string(&ProcessStatus::from(&info)).unwrap_or_default();
             Ok(ResourceContents::TextResourceContents {
                 uri: uri.to_owned(),
@@ -70,7 +74,10 @@ pub async fn read(client: &Client, uri: &str) -> crate::supervisor::Result<Resou
                 lines: LOG_LINES,
                 ..TailOptions::default()
             };
-            let t = logs::tail(client, &LogSource::process(&name, ch), &opts).await?;
+            let t = match logs::tail(client, &LogSource::process(&name, ch), &opts).await {
+                Ok(t) => t,
+                Err(e) => return Err(names::explain(client, &name, e).await),
+            };
             Ok(ResourceContents::text(t.lines.join("\n"), uri))
         }
         None => Err(crate::supervisor::Error::Invalid(format!(

@@ -19,7 +19,6 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::Duration;
 
 const INSTRUCTIONS: &str = "Controls processes of a Supervisord daemon. Names are namespecs: name, group:name, group:*, all; every name returned can be passed back.";
 
@@ -76,6 +75,7 @@ pub(crate) fn failure(e: &Error) -> CallToolResult {
     let mut text = match e {
         // The daemon's text already starts with the fault's name: "BAD_NAME: nope".
         Error::Fault(f) if f.text.starts_with(&e.kind()) => f.text.clone(),
+        _ if e.to_string().starts_with(&e.kind()) => e.to_string(),
         _ => format!("{}: {e}", e.kind()),
     };
     if let Some(step) = e.next_step() {
@@ -94,9 +94,28 @@ pub(crate) fn tool_error(e: Error) -> Result<CallToolResult, McpError> {
     }
 }
 
-/// Seconds from an argument, with a default, as a duration.
-pub(crate) fn secs(v: Option<f64>, default: f64) -> Duration {
-    Duration::from_secs_f64(v.unwrap_or(default).clamp(0.0, 3600.0))
+/// A resource read's error by its kind: a name or URI that names nothing is "not
+/// found"; a daemon that cannot be asked (timeout, unreachable, ...) is an internal
+/// error that says so, never "not found".
+fn resource_error(e: &Error, uri: &str) -> McpError {
+    let mut text = format!("{}: {e}", e.kind());
+    if let Some(step) = e.next_step() {
+        text.push_str("; next: ");
+        text.push_str(&render::next_step(&step));
+    }
+    let data = Some(serde_json::json!({ "uri": uri, "kind": e.kind() }));
+    match e {
+        Error::NoSuchProcess { .. } | Error::Invalid(_) => McpError::resource_not_found(text, data),
+        Error::Fault(f)
+            if matches!(
+                f.code,
+                crate::supervisor::FaultCode::BadName | crate::supervisor::FaultCode::NoFile
+            ) =>
+        {
+            McpError::resource_not_found(text, data)
+        }
+        _ => McpError::internal_error(text, data),
+    }
 }
 
 /// Per-process results, `isError` when any failed.
@@ -169,10 +188,7 @@ impl ServerHandler for SupervisorMcp {
     ) -> Result<ReadResourceResponse, McpError> {
         match resources::read(&self.client, &request.uri).await {
             Ok(c) => Ok(ReadResourceResult::new(vec![c]).into()),
-            Err(e) => Err(McpError::resource_not_found(
-                format!("{}: {e}", e.kind()),
-                Some(serde_json::json!({ "uri": request.uri })),
-            )),
+            Err(e) => Err(resource_error(&e, &request.uri)),
         }
     }
 

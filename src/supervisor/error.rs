@@ -158,6 +158,10 @@ pub enum Error {
     /// The caller's arguments or configuration cannot work (exit status 2).
     #[error("{0}")]
     Usage(String),
+    /// A name the daemon does not know (its BAD_NAME fault), with the closest known
+    /// name when one is close.
+    #[error("BAD_NAME: no such process: {name}")]
+    NoSuchProcess { name: String, suggestion: Option<String> },
     /// Refused by this server's policy (`--read-only`, `--allow`).
     #[error("{0}")]
     Refused(String),
@@ -178,6 +182,7 @@ impl Error {
     pub fn kind(&self) -> String {
         match self {
             Error::Fault(f) => f.code.name(),
+            Error::NoSuchProcess { .. } => FaultCode::BadName.name(),
             Error::ConnectionRefused { .. } | Error::SocketMissing { .. } | Error::Transport { .. } => {
                 "UNREACHABLE".into()
             }
@@ -222,6 +227,9 @@ impl Error {
             } => NextStep::CheckRpcPath,
             Error::HttpStatus { status: 500, .. } => NextStep::ReadMainLog,
             Error::Fault(f) => return NextStep::for_fault(f.code, None),
+            Error::NoSuchProcess { suggestion, .. } => NextStep::ListNames {
+                suggestion: suggestion.clone(),
+            },
             Error::Refused(_) => NextStep::AskOperator,
             Error::Decode { .. } => NextStep::CheckRpcPath,
             _ => return None,

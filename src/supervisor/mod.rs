@@ -2,9 +2,14 @@
 //! API, and the operations built on it. Both front ends (CLI, MCP) call into here and
 //! nothing here knows about them.
 
+pub mod bounds;
 pub mod cleanup;
 pub mod client;
+pub mod conffile;
+pub mod config_cache;
 pub mod error;
+#[cfg(test)]
+pub(crate) mod fake;
 pub mod host;
 pub mod ops;
 pub mod policy;

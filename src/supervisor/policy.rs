@@ -2,8 +2,9 @@
 //! (control only the matching namespecs). Checked here, once, before any change is
 //! sent to the daemon; refusals say what is allowed.
 
+use super::client::multicall::Batch;
 use super::error::{Error, Result};
-use super::ops::names::select;
+use super::ops::names;
 use super::{Client, ProcessInfo};
 
 /// The agent's permissions.
@@ -65,16 +66,19 @@ impl Policy {
         Ok(())
     }
 
-    /// Checks that every process `names` selects may be controlled (one
-    /// `getAllProcessInfo` when `--allow` is set). Unknown names pass: the operation
-    /// reports them.
+    /// Checks that every process `names` selects may be controlled (when `--allow` is
+    /// set: a lookup of the names, see [`names::lookup`]). Unknown names pass: the
+    /// operation reports them.
     pub async fn check_names(&self, client: &Client, what: &str, names: &[String]) -> Result<()> {
         self.check_write(what)?;
         if self.allow.is_empty() {
             return Ok(());
         }
-        let all = client.get_all_process_info().await?;
-        let denied: Vec<String> = select(&all, names)
+        if names.is_empty() {
+            return Ok(());
+        }
+        let (sel, _) = names::lookup(client, names, Batch::new()).await?;
+        let denied: Vec<String> = sel
             .processes
             .iter()
             .filter(|p| !self.allows(p))

@@ -1,137 +1,19 @@
 //! The one way bytes reach the daemon: HTTP/1.1 over TCP or over its unix socket,
 //! through one reqwest client, with basic auth, a connect timeout and a per-call
-//! timeout. Knows XML-RPC only as "POST a body, decode the reply".
+//! timeout. Knows XML-RPC only as "POST a body, decode the reply", and streams as
+//! bytes read with a bound on each wait.
+
+mod endpoint;
+mod stream;
+
+pub use endpoint::{Endpoint, ParsedServerUrl, Secret, redact_url};
+pub use stream::{Stream, StreamRead};
 
 use super::error::{Error, Fault, FaultCode, Result};
 use crate::xmlrpc::{Value, decode_response, encode_call};
 use reqwest::StatusCode;
-use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
-
-/// A secret (the daemon's password) whose `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-    /// The secret itself: only for the `Authorization` header.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("(redacted)")
-    }
-}
-
-/// Where the daemon listens: `http://host:port[/path]` or `unix:///path/to.sock`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
-    /// An HTTP base URL, without credentials.
-    Http(Url),
-    /// The path of the daemon's unix socket.
-    Unix(PathBuf),
-}
-
-/// A parsed server URL: the endpoint, plus any `user:password@` found in it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ParsedServerUrl {
-    pub endpoint: Endpoint,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-}
-
-impl Endpoint {
-    /// Parses a supervisorctl-style server URL. Credentials embedded in an HTTP URL
-    /// are taken out (so that they are never displayed) and returned beside it.
-    ///
-    /// Errors: anything that is not `http://` or `unix://` (https is refused: the
-    /// daemon has no TLS, see supervisord-api.md §1.1).
-    pub fn parse(raw: &str) -> Result<ParsedServerUrl> {
-        let bad = |detail: &str| Error::BadUrl {
-            url: redact_url(raw),
-            detail: detail.to_owned(),
-        };
-        if let Some(path) = raw.strip_prefix("unix://") {
-            if path.is_empty() {
-                return Err(bad("no socket path after unix://"));
-            }
-            return Ok(ParsedServerUrl {
-                endpoint: Endpoint::Unix(PathBuf::from(path)),
-                username: None,
-                password: None,
-            });
-        }
-        let mut url = Url::parse(raw)
-            .map_err(|e| bad(&format!("{e}; use http://host:port or unix:///path/to/supervisor.sock")))?;
-        match url.scheme() {
-            "http" => {}
-            "https" => {
-                return Err(bad(
-                    "supervisord serves no TLS; use http:// (behind a TLS proxy, point at the proxy's plain side)",
-                ));
-            }
-            _ => {
-                return Err(bad("use http://host:port or unix:///path/to/supervisor.sock"));
-            }
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(bad("no host"));
-        }
-        let username = (!url.username().is_empty()).then(|| percent_decode(url.username()));
-        let password = url.password().map(|p| Secret::new(percent_decode(p)));
-        let _ = url.set_username("");
-        let _ = url.set_password(None);
-        Ok(ParsedServerUrl {
-            endpoint: Endpoint::Http(url),
-            username,
-            password,
-        })
-    }
-
-    /// The URL as shown to people: never with credentials.
-    pub fn display(&self) -> String {
-        match self {
-            Endpoint::Http(u) => u.as_str().trim_end_matches('/').to_owned(),
-            Endpoint::Unix(p) => format!("unix://{}", p.display()),
-        }
-    }
-
-    pub fn is_unix(&self) -> bool {
-        matches!(self, Endpoint::Unix(_))
-    }
-
-    /// True when the daemon is on this host: a unix socket, or a loopback address.
-    /// Local-only features (reading rotated log files) use this; they never guess.
-    pub fn is_local(&self) -> bool {
-        match self {
-            Endpoint::Unix(_) => true,
-            Endpoint::Http(u) => match u.host() {
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            },
-        }
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
-}
-
-/// Removes `user:password@` from a URL-like string, for error messages.
-pub fn redact_url(raw: &str) -> String {
-    match (raw.find("://"), raw.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}{}", &raw[..s + 3], &raw[at + 1..]),
-        _ => raw.to_owned(),
-    }
-}
 
 /// How to talk to the daemon: resolved once from flags, environment and config.
 #[derive(Debug, Clone)]
@@ -166,7 +48,7 @@ impl Transport {
     /// Builds the client. Over TCP every call uses a fresh connection: the daemon's
     /// medusa server writes replies in 4 KiB pieces without TCP_NODELAY, and on a
     /// reused connection the client's delayed ACK stalls every reply over 4 KiB by
-    /// about 40 ms (python-peer-baseline.md §4.4; `benches/transport.rs` measures it).
+    /// about 40 ms (docs/supervisord-api.md, "Transport"; `bench/transport.rs` measures it).
     /// A loopback connect costs ~0.1 ms. Unix sockets have no Nagle: they are pooled.
     pub fn new(settings: &ServerSettings) -> Result<Transport> {
         Self::with_pooling(settings, settings.endpoint.is_unix())
@@ -284,10 +166,12 @@ impl Transport {
         }
     }
 
-    /// Opens a streaming GET (for `/logtail/...` and `/mainlogtail`), with no overall
-    /// timeout: the caller reads chunks until it stops. HTTP/1.1, so the daemon sends
-    /// chunks as they come (HTTP/1.0 would buffer 64 KiB first).
-    pub async fn get_stream(&self, path: &str) -> Result<reqwest::Response> {
+    /// Opens a streaming GET (for `/logtail/...` and `/mainlogtail`). HTTP/1.1, so the
+    /// daemon sends chunks as they come (HTTP/1.0 would buffer 64 KiB first).
+    /// Connecting and the response headers are bounded by the call timeout
+    /// ([`Error::Timeout`] past it, e.g. a frozen daemon); the body has no overall
+    /// bound: [`Stream::next`] bounds each wait for more bytes.
+    pub async fn get_stream(&self, path: &str) -> Result<Stream> {
         let mut url = self.base_url.clone();
         url.set_path(path);
         let mut req = self.http.get(url);
@@ -295,9 +179,22 @@ impl Transport {
             req = req.basic_auth(user, Some(pass.expose()));
         }
         let what = format!("GET {path}");
-        let resp = req.send().await.map_err(|e| self.classify(e, &what, self.timeout))?;
+        let resp = match tokio::time::timeout(self.timeout, req.send()).await {
+            Ok(sent) => sent.map_err(|e| self.classify(e, &what, self.timeout))?,
+            Err(_) => {
+                return Err(Error::Timeout {
+                    url: self.display.clone(),
+                    method: what,
+                    secs: self.timeout.as_secs_f64(),
+                });
+            }
+        };
         self.check_status(resp.status(), &what)?;
-        Ok(resp)
+        Ok(Stream {
+            resp,
+            what,
+            transport: self.clone(),
+        })
     }
 
     fn check_status(&self, status: StatusCode, method: &str) -> Result<()> {
@@ -359,52 +256,5 @@ impl Transport {
             url,
             detail: redact_url(&detail),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_both_schemes_and_takes_credentials_out() -> Result<()> {
-        let p = Endpoint::parse("unix:///tmp/s.sock")?;
-        assert_eq!(p.endpoint, Endpoint::Unix("/tmp/s.sock".into()));
-        let p = Endpoint::parse("http://admin:s%3Acret@127.0.0.1:9001/RPC2")?;
-        assert_eq!(p.username.as_deref(), Some("admin"));
-        assert_eq!(p.password.as_ref().map(Secret::expose), Some("s:cret"));
-        assert_eq!(p.endpoint.display(), "http://127.0.0.1:9001/RPC2");
-        assert!(!format!("{:?}", Secret::new("hunter2")).contains("hunter2"));
-        Ok(())
-    }
-
-    #[test]
-    fn refuses_what_supervisord_cannot_serve() {
-        for bad in ["https://h:1", "ftp://h", "notaurl", "unix://", "http://u:pw@"] {
-            let err = Endpoint::parse(bad).unwrap_err().to_string();
-            assert!(!err.contains("pw"), "{err}");
-        }
-    }
-
-    #[test]
-    fn only_sockets_and_loopback_are_local() -> Result<()> {
-        for (url, local) in [
-            ("unix:///run/s.sock", true),
-            ("http://127.0.0.1:9001", true),
-            ("http://127.3.2.1:9001", true),
-            ("http://localhost:9001", true),
-            ("http://[::1]:9001", true),
-            ("http://10.0.0.5:9001", false),
-            ("http://supervisor.example:9001", false),
-        ] {
-            assert_eq!(Endpoint::parse(url)?.endpoint.is_local(), local, "{url}");
-        }
-        Ok(())
-    }
-
-    #[test]
-    fn redacts_credentials_in_text() {
-        assert_eq!(redact_url("error for http://u:p@h:1/x"), "error for http://h:1/x");
-        assert_eq!(redact_url("http://h:1"), "http://h:1");
     }
 }

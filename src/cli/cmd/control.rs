@@ -1,6 +1,6 @@
 //! `start`, `stop`, `restart`, `signal` and `wait`.
 
-use super::{parse_state, results, wait_options, with_spinner};
+use super::{results, wait_options, with_spinner};
 use crate::cli::WaitArgs;
 use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
@@ -9,14 +9,13 @@ use crate::supervisor::ops::control;
 use crate::supervisor::ops::ready::ReadyCheck;
 use crate::supervisor::ops::wait::{self, WaitFor};
 use anyhow::Result;
-use std::time::Duration;
 
 pub async fn cmd_wait(c: &Client, p: Printer, a: &crate::cli::WaitCmdArgs) -> Result<ExitStatus> {
     let w = WaitFor {
         names: a.names.clone(),
-        state: parse_state(&a.state)?,
+        state: a.state,
         check: ReadyCheck::new(a.url.clone(), a.expect_status, a.port.clone(), a.pattern.as_deref())?,
-        timeout: Duration::from_secs_f64(a.timeout.max(0.0)),
+        timeout: a.timeout.duration(),
     };
     let what = if w.check.is_empty() {
         "waiting"

@@ -21,14 +21,14 @@ struct LogsJson<'a> {
 
 pub async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<ExitStatus> {
     let opts = TailOptions {
-        lines: a.lines,
+        lines: a.lines.get(),
         max_bytes: a.max_bytes,
         raw: a.raw,
     };
     let channel = if a.stderr { Channel::Stderr } else { Channel::Stdout };
     let filter = LogFilter::from_args(
         a.grep.as_deref(),
-        a.context,
+        a.context.get(),
         a.level.as_deref(),
         a.min_level.as_deref(),
         &a.wheres,
@@ -65,7 +65,8 @@ pub async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<ExitStatus
             if t.truncated {
                 eprintln!(
                     "(stopped at {} bytes before finding {} lines; raise --max-bytes for more)",
-                    t.window_bytes, a.lines
+                    t.window_bytes,
+                    a.lines.get()
                 );
             }
         }

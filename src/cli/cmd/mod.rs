@@ -12,10 +12,31 @@ use super::WaitArgs;
 use super::exit::{self, ExitStatus};
 use super::output::Printer;
 use crate::config as settings;
+use crate::supervisor::Client;
 use crate::supervisor::ops::control::{ProcessResult, WaitOptions};
-use crate::supervisor::{Client, ProcessState};
 use anyhow::Result;
 use std::time::Duration;
+
+/// Where this call goes: the targets of a targets file (with `-t`, `--fleet`, or a
+/// targets file found while no daemon was named with `-s`/`-c`/the environment), or
+/// the one daemon of the `-s`/`-c`/environment chain. No I/O but reading files.
+pub fn scope(global: &crate::cli::GlobalOpts) -> Result<crate::fleet::Scope> {
+    let env = |k: &str| std::env::var(k).ok();
+    let server_given =
+        global.serverurl.is_some() || global.configuration.is_some() || env(settings::ENV_SERVER_URL).is_some();
+    let args = crate::fleet::FleetArgs {
+        file: global.fleet.clone(),
+        target: global.target.clone(),
+    };
+    let common = crate::fleet::Common {
+        rpc_timeout: global.rpc_timeout.duration(),
+        no_host_access: global.no_host_access,
+    };
+    Ok(match crate::fleet::resolve(&args, server_given, &common, &env)? {
+        Some(f) => crate::fleet::Scope::Fleet(f),
+        None => crate::fleet::Scope::One(connect(global)?),
+    })
+}
 
 /// Resolves the settings (flags, file, environment) into a client; no I/O yet.
 pub fn connect(global: &crate::cli::GlobalOpts) -> Result<Client> {
@@ -31,7 +52,7 @@ pub fn connect(global: &crate::cli::GlobalOpts) -> Result<Client> {
 pub(crate) fn wait_options(w: &WaitArgs) -> WaitOptions {
     WaitOptions {
         wait: !w.no_wait,
-        timeout: Duration::from_secs_f64(w.wait_timeout.max(0.0)),
+        timeout: w.wait_timeout.duration(),
         ..WaitOptions::default()
     }
 }
@@ -77,12 +98,4 @@ pub(crate) fn invalid_as_usage(e: crate::supervisor::Error) -> anyhow::Error {
 /// An argument error (exit 2).
 pub(crate) fn usage(msg: impl Into<String>) -> anyhow::Error {
     crate::config::ConfigError::Usage(msg.into()).into()
-}
-
-pub(crate) fn parse_state(s: &str) -> Result<ProcessState> {
-    ProcessState::from_name(s).ok_or_else(|| {
-        usage(format!(
-            "unknown state {s:?}; use RUNNING, STARTING, BACKOFF, STOPPING, STOPPED, EXITED, FATAL or UNKNOWN"
-        ))
-    })
 }

@@ -9,7 +9,6 @@ use crate::supervisor::Client;
 use crate::supervisor::ops::programs::{self, AddOptions, ProgramSettings, ProgramSpec, RunRequest};
 use anyhow::Result;
 use std::future::Future;
-use std::time::Duration;
 
 pub async fn cmd_program(
     c: &Client,
@@ -29,7 +28,7 @@ pub async fn cmd_program(
                 autorestart: a.autorestart.clone(),
                 startsecs: a.startsecs,
                 startretries: a.startretries,
-                numprocs: a.numprocs,
+                numprocs: a.numprocs.and_then(|n| u32::try_from(n.get()).ok()),
                 redirect_stderr: a.redirect_stderr.then_some(true),
             };
             let spec = ProgramSpec::new(a.name.clone(), a.command.clone(), settings).map_err(invalid_as_usage)?;
@@ -59,7 +58,7 @@ pub async fn cmd_program(
             Ok(exit::for_results(&added.processes))
         }
         crate::cli::ProgramCmd::Remove { name } => {
-            let removed = programs::remove(c, &dir, &name, Duration::from_secs(60))
+            let removed = programs::remove(c, &dir, &name, programs::REMOVE_TIMEOUT)
                 .await
                 .map_err(invalid_as_usage)?;
             if p.json {
@@ -85,8 +84,8 @@ pub async fn cmd_run(
         command: programs::command_from_argv(&a.command).map_err(invalid_as_usage)?,
         directory: a.directory.clone(),
         environment: env_pairs(&a.env)?,
-        timeout: Duration::from_secs_f64(a.timeout.clamp(0.0, 1e9)),
-        lines: a.lines,
+        timeout: a.timeout.duration(),
+        lines: a.lines.get(),
     };
     let r = match interruptible(with_spinner(p, "running", programs::run(c, &dir, &req))).await {
         Ok(r) => r.map_err(invalid_as_usage)?,

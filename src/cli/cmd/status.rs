@@ -1,11 +1,11 @@
 //! `status`, `list-processes` and `pid`.
 
-use super::{parse_state, usage};
+use super::usage;
 use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
-use crate::supervisor::Client;
 use crate::supervisor::host;
 use crate::supervisor::ops::status::{self, StatusQuery};
+use crate::supervisor::{Client, ProcessState};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -13,13 +13,13 @@ pub async fn cmd_status(
     c: &Client,
     p: Printer,
     names: &[String],
-    states: &[String],
+    states: &[ProcessState],
     metrics: bool,
     port: Option<u16>,
 ) -> Result<ExitStatus> {
     let query = StatusQuery {
         names: names.to_vec(),
-        states: states.iter().map(|s| parse_state(s)).collect::<Result<Vec<_>>>()?,
+        states: states.to_vec(),
         metrics,
         port,
         daemon: false,
@@ -64,11 +64,11 @@ pub async fn cmd_pid(c: &Client, p: Printer, names: &[String]) -> Result<ExitSta
         })
         .collect();
     if p.json {
-        p.json(&serde_json::json!({ "processes": pids, "unknown": report.unknown }))?;
+        p.json(
+            &serde_json::json!({ "processes": pids, "unknown": report.unknown, "did_you_mean": report.did_you_mean }),
+        )?;
     } else {
-        for n in &report.unknown {
-            eprintln!("{n}: ERROR (no such process)");
-        }
+        p.unknown(&report);
         let lines: Vec<String> = pids.iter().map(|x| x.pid.to_string()).collect();
         p.lines(&lines)?;
     }

@@ -2,7 +2,8 @@
 
 use super::ResultsOut;
 use super::{ToolDef, changes};
-use crate::mcp::server::{SupervisorMcp, failure, results, secs, tool_error};
+use crate::mcp::server::{SupervisorMcp, failure, results, tool_error};
+use crate::supervisor::bounds::Seconds;
 use crate::supervisor::ops::control::{self, WaitOptions};
 use crate::supervisor::ops::logs;
 use rmcp::ErrorData as McpError;
@@ -48,7 +49,7 @@ pub struct ControlArgs {
     /// Wait for the end state (default true)
     pub wait: Option<bool>,
     /// Max seconds (default 60)
-    pub timeout_s: Option<f64>,
+    pub timeout_s: Option<Seconds>,
 }
 
 async fn call(
@@ -58,7 +59,7 @@ async fn call(
 ) -> Result<CallToolResult, McpError> {
     let opts = WaitOptions {
         wait: a.wait.unwrap_or(true),
-        timeout: secs(a.timeout_s, control::DEFAULT_TIMEOUT.as_secs_f64()),
+        timeout: a.timeout_s.map_or(control::DEFAULT_TIMEOUT, Seconds::duration),
         ..WaitOptions::default()
     };
     let c = &s.client;

@@ -2,6 +2,7 @@
 
 use super::{ToolDef, reads};
 use crate::mcp::server::{SupervisorMcp, answer, failure};
+use crate::supervisor::bounds::Count;
 use crate::supervisor::ops::diagnose;
 use rmcp::ErrorData as McpError;
 use rmcp::model::CallToolResult;
@@ -24,7 +25,7 @@ pub struct DiagnoseArgs {
     /// Namespec
     pub name: String,
     /// stderr lines (default 10; stdout gets half)
-    pub lines: Option<usize>,
+    pub lines: Option<Count<1, 200>>,
 }
 
 async fn call(
@@ -32,7 +33,7 @@ async fn call(
     a: DiagnoseArgs,
     _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
 ) -> Result<CallToolResult, McpError> {
-    let lines = a.lines.unwrap_or(10).clamp(1, 200);
+    let lines = a.lines.map_or(10, Count::get);
     match diagnose::diagnose(&s.client, &a.name, lines).await {
         Ok(d) => answer(d.summary(), &d, false),
         Err(e) => Ok(failure(&e)),

@@ -2,16 +2,16 @@
 
 use super::{ToolDef, changes};
 use crate::mcp::render;
-use crate::mcp::server::{SupervisorMcp, answer, failure, secs};
+use crate::mcp::server::{SupervisorMcp, answer, failure};
 use crate::supervisor::Error;
-use crate::supervisor::ops::control::WaitOptions;
+use crate::supervisor::bounds::Seconds;
+use crate::supervisor::ops::control::{DEFAULT_TIMEOUT, WaitOptions};
 use crate::supervisor::ops::programs::{self, AddOptions, ProgramSettings, ProgramSpec, RunRequest};
 use rmcp::ErrorData as McpError;
 use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// The tool: its name, description, schemas and annotations, and its handler.
 pub(super) fn def() -> ToolDef {
@@ -54,7 +54,7 @@ pub struct ProgramArgs {
     /// add: keep it when the start fails (default: roll back)
     pub keep_on_failure: Option<bool>,
     /// run: kill after (default 60)
-    pub timeout_s: Option<f64>,
+    pub timeout_s: Option<Seconds>,
 }
 
 /// `program` result.
@@ -99,7 +99,7 @@ async fn call(
             ProgramAction::Add => add(c, &dir, a).await,
             ProgramAction::Remove => {
                 let name = need(&a.name, "name", a.action)?;
-                Ok(programs::remove(c, &dir, &name, Duration::from_secs(60))
+                Ok(programs::remove(c, &dir, &name, programs::REMOVE_TIMEOUT)
                     .await
                     .map(|r| {
                         let out = ProgramOut {
@@ -154,7 +154,7 @@ async fn add(c: &crate::supervisor::Client, dir: &programs::IncludeDir, a: Progr
         start: a.start.unwrap_or(true),
         keep_on_failure: a.keep_on_failure.unwrap_or(false),
         wait: WaitOptions {
-            timeout: secs(a.timeout_s, 60.0),
+            timeout: a.timeout_s.map_or(DEFAULT_TIMEOUT, Seconds::duration),
             ..WaitOptions::default()
         },
     };
@@ -179,7 +179,7 @@ async fn run(c: &crate::supervisor::Client, dir: &programs::IncludeDir, a: Progr
         command: need(&a.command, "command", a.action)?,
         directory: a.directory,
         environment: a.env,
-        timeout: secs(a.timeout_s, 60.0),
+        timeout: a.timeout_s.map_or(programs::RUN_TIMEOUT, Seconds::duration),
         lines: 50,
     };
     Ok(programs::run(c, dir, &req).await.map(|r| {

@@ -5,6 +5,7 @@ use super::{ToolDef, reads};
 use crate::mcp::render;
 use crate::mcp::server::{SupervisorMcp, answer, failure};
 use crate::supervisor::ProcessState;
+use crate::supervisor::bounds::Count;
 use crate::supervisor::host;
 use crate::supervisor::ops::status::{self, ProcessStatus, StatusQuery};
 use rmcp::ErrorData as McpError;
@@ -39,7 +40,7 @@ pub struct StatusArgs {
     #[serde(default)]
     pub offset: usize,
     /// Most to list (default 100)
-    pub limit: Option<usize>,
+    pub limit: Option<Count<1, 10_000>>,
     /// CPU/RSS/children per process tree (local)
     #[serde(default)]
     pub metrics: bool,
@@ -93,6 +94,9 @@ pub struct StatusOut {
     /// Names that matched nothing
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// For each unknown name, the closest known one
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub did_you_mean: BTreeMap<String, String>,
     /// Who listens on the port asked for
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub listeners: Vec<crate::supervisor::host::Listener>,
@@ -123,7 +127,7 @@ async fn call(
         .map(|(s, n)| (s.name().to_owned(), n))
         .collect();
     let total = report.processes.len();
-    let limit = a.limit.unwrap_or(DEFAULT_LIMIT).max(1);
+    let limit = a.limit.map_or(DEFAULT_LIMIT, Count::get);
     let processes: Vec<ProcView> = report
         .processes
         .into_iter()
@@ -149,6 +153,7 @@ async fn call(
         processes,
         next_offset: (end < total).then_some(end),
         unknown: report.unknown,
+        did_you_mean: report.did_you_mean,
         listeners: report.listeners.unwrap_or_default(),
         note,
     };
@@ -163,10 +168,14 @@ impl From<ProcessStatus> for ProcView {
                 ProcessState::Running | ProcessState::Starting | ProcessState::Stopping => String::new(),
                 ProcessState::Exited => format!("exit {}, {}", p.exitstatus, p.description),
                 // The logs and diagnose tools are where the details are.
-                _ => p
-                    .description
-                    .trim_end_matches(" (process log may have details)")
-                    .to_owned(),
+                _ => {
+                    let why = p.description.trim_end_matches(" (process log may have details)");
+                    if p.exitstatus != 0 {
+                        format!("{why}, exit {}", p.exitstatus)
+                    } else {
+                        why.to_owned()
+                    }
+                }
             },
             name: p.name,
             state: p.state,

@@ -2,8 +2,9 @@
 
 use super::ResultsOut;
 use super::{ToolDef, reads};
-use crate::mcp::server::{SupervisorMcp, results, secs, tool_error};
+use crate::mcp::server::{SupervisorMcp, results, tool_error};
 use crate::supervisor::ProcessState;
+use crate::supervisor::bounds::Seconds;
 use crate::supervisor::ops::control;
 use crate::supervisor::ops::ready::ReadyCheck;
 use crate::supervisor::ops::wait::{self, WaitFor};
@@ -37,7 +38,7 @@ pub struct WaitArgs {
     /// Ready when a new log line matches this regex
     pub pattern: Option<String>,
     /// Max seconds (default 30)
-    pub timeout_s: Option<f64>,
+    pub timeout_s: Option<Seconds>,
 }
 
 /// States worth waiting for.
@@ -72,7 +73,7 @@ async fn call(
         names: a.names,
         state: a.state.map_or(ProcessState::Running, Into::into),
         check,
-        timeout: secs(a.timeout_s, wait::DEFAULT_TIMEOUT.as_secs_f64()),
+        timeout: a.timeout_s.map_or(wait::DEFAULT_TIMEOUT, Seconds::duration),
     };
     // Progress notifications go out from a task, so that polling never waits on the client.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<control::WaitProgress>();

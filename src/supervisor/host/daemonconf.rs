@@ -91,7 +91,7 @@ pub fn read(local: &LocalHost) -> Result<DaemonConfig> {
         .find(|p| in_daemon_root(pid, p).is_file())
         .unwrap_or_else(|| PathBuf::from("/etc/supervisord.conf")),
     };
-    let text = std::fs::read_to_string(in_daemon_root(pid, &path))
+    let text = crate::supervisor::conffile::read_config_file(&in_daemon_root(pid, &path))
         .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
     let mut defaults = configparser::ini::Ini::new().defaults();
     defaults.enable_inline_comments = false;

@@ -4,7 +4,9 @@
 
 pub mod control;
 pub mod diagnose;
+pub mod exits;
 pub mod info;
+pub mod lines;
 pub mod logs;
 pub mod names;
 pub mod poll;

@@ -55,7 +55,7 @@ pub async fn wait_for_state(
     progress: impl FnMut(&WaitProgress),
 ) -> Result<Vec<ProcessResult>> {
     let sel = resolve(client, names).await?;
-    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    let mut results: Vec<ProcessResult> = ProcessResult::unknowns(&sel);
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
     let dead_end = |p: &ProcessInfo| p.state() == ProcessState::Fatal && target != ProcessState::Fatal;
     let (infos, _) = wait_until_with_progress(
@@ -69,7 +69,7 @@ pub async fn wait_for_state(
     .await?;
     for n in &targets {
         let r = match infos.get(n) {
-            None => ProcessResult::unknown(n),
+            None => ProcessResult::unknown(n, None),
             Some(p) if p.state() == target => {
                 ProcessResult::new(n.clone(), Outcome::Reached, Some(target), format!("{target}"))
             }

@@ -28,7 +28,7 @@ pub(super) async fn batch<M: Method>(
 /// details. Errors only when the daemon cannot be asked at all.
 pub async fn start(client: &Client, names: &[String], opts: &WaitOptions) -> Result<Vec<ProcessResult>> {
     let sel = resolve(client, names).await?;
-    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    let mut results: Vec<ProcessResult> = ProcessResult::unknowns(&sel);
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
     results.extend(start_targets(client, &targets, &info_map(sel.processes), opts, Outcome::Started).await?);
     Ok(results)
@@ -110,7 +110,7 @@ async fn start_targets(
             .await?;
             for n in &to_watch {
                 let Some(p) = fresh.get(n) else {
-                    results.insert(n.clone(), ProcessResult::unknown(n));
+                    results.insert(n.clone(), ProcessResult::unknown(n, None));
                     continue;
                 };
                 let r = match p.state() {
@@ -178,7 +178,7 @@ fn success_message(outcome: Outcome, p: &ProcessInfo) -> String {
 /// `opts.timeout`).
 pub async fn stop(client: &Client, names: &[String], opts: &WaitOptions) -> Result<Vec<ProcessResult>> {
     let sel = resolve(client, names).await?;
-    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    let mut results: Vec<ProcessResult> = ProcessResult::unknowns(&sel);
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
     let (stopped, _) = stop_targets(client, &targets, &info_map(sel.processes), opts.wait, opts).await?;
     results.extend(stopped);
@@ -252,7 +252,7 @@ async fn stop_targets(
                     r.fault = Some(FaultCode::Failed);
                     r
                 }
-                None => ProcessResult::unknown(n),
+                None => ProcessResult::unknown(n, None),
             };
             results.insert(n.clone(), r);
         }
@@ -278,7 +278,7 @@ async fn stop_targets(
 /// STOPPED, EXITED or FATAL process is simply started.
 pub async fn restart(client: &Client, names: &[String], opts: &WaitOptions) -> Result<Vec<ProcessResult>> {
     let sel = resolve(client, names).await?;
-    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    let mut results: Vec<ProcessResult> = ProcessResult::unknowns(&sel);
     let targets: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
     let (stop_results, infos) = stop_targets(client, &targets, &info_map(sel.processes), true, opts).await?;
     let mut startable = Vec::new();

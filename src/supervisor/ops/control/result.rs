@@ -2,7 +2,8 @@
 //! and the failure details (spawnerr, exit status, last log lines) of a failed start.
 
 use crate::supervisor::Client;
-use crate::supervisor::error::FaultCode;
+use crate::supervisor::error::{FaultCode, NextStep};
+use crate::supervisor::ops::exits;
 use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
 use crate::supervisor::types::{Channel, ProcessInfo, ProcessState};
 use serde::Serialize;
@@ -66,6 +67,9 @@ pub struct ProcessResult {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
+    /// For a name that matched nothing: the closest known name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<String>,
     #[serde(skip)]
     pub fault: Option<FaultCode>,
 }
@@ -84,15 +88,37 @@ impl ProcessResult {
             state,
             message: message.into(),
             failure: None,
+            did_you_mean: None,
             fault: None,
         }
     }
 
-    /// A name that matched no process (BAD_NAME).
-    pub fn unknown(name: &str) -> Self {
+    /// A name that matched no process (BAD_NAME), with the closest known name.
+    pub fn unknown(name: &str, did_you_mean: Option<String>) -> Self {
         let mut r = Self::new(name, Outcome::NoSuchProcess, None, "no such process");
         r.fault = Some(FaultCode::BadName);
+        r.did_you_mean = did_you_mean;
         r
+    }
+
+    /// One [`ProcessResult::unknown`] per name a selection did not match.
+    pub fn unknowns(sel: &crate::supervisor::ops::names::Selection) -> Vec<ProcessResult> {
+        sel.unknown
+            .iter()
+            .map(|n| ProcessResult::unknown(n, sel.suggestion(n)))
+            .collect()
+    }
+
+    /// What to do about this result, when it failed: list the names (with the closest
+    /// one) for a name that matched nothing, or the next step after its fault.
+    pub fn next_step(&self) -> Option<NextStep> {
+        match (self.outcome, self.fault) {
+            (Outcome::NoSuchProcess, _) => Some(NextStep::ListNames {
+                suggestion: self.did_you_mean.clone(),
+            }),
+            (Outcome::Failed, Some(code)) => NextStep::for_fault(code, Some(&self.name)),
+            _ => None,
+        }
     }
 }
 
@@ -115,11 +141,16 @@ pub async fn failure_details(client: &Client, info: &ProcessInfo, fault: &str) -
     {
         log_tail = t.lines;
     }
+    // Exited before `startsecs`: supervisord kept no status, but logged it.
+    let exitstatus = match exits::logged_exit(client, info).await {
+        Some(e) => e.status,
+        None => (info.exitstatus != 0 || matches!(info.state(), ProcessState::Exited | ProcessState::Stopped))
+            .then_some(info.exitstatus),
+    };
     Failure {
         fault: fault.to_owned(),
         spawnerr: info.spawnerr.clone(),
-        exitstatus: (info.exitstatus != 0 || matches!(info.state(), ProcessState::Exited | ProcessState::Stopped))
-            .then_some(info.exitstatus),
+        exitstatus,
         log_tail,
     }
 }

@@ -15,7 +15,7 @@ use crate::supervisor::types::{ProcessInfo, ProcessState};
 /// Errors: [`Error::Fault`] with BAD_SIGNAL when the daemon rejects the signal.
 pub async fn signal(client: &Client, signal: &str, names: &[String]) -> Result<Vec<ProcessResult>> {
     let sel = resolve(client, names).await?;
-    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    let mut results: Vec<ProcessResult> = ProcessResult::unknowns(&sel);
     let signallable = |p: &ProcessInfo| {
         matches!(
             p.state(),
@@ -59,7 +59,13 @@ pub async fn send_stdin(client: &Client, name: &str, text: &str) -> Result<Proce
             None,
             format!("sent {} bytes", text.len()),
         )),
-        Err(crate::supervisor::Error::Fault(f)) if f.code == FaultCode::BadName => Ok(ProcessResult::unknown(name)),
+        Err(crate::supervisor::Error::Fault(f)) if f.code == FaultCode::BadName => {
+            let all = client.get_all_process_info().await.unwrap_or_default();
+            Ok(ProcessResult::unknown(
+                name,
+                crate::supervisor::ops::names::suggest(&all, name),
+            ))
+        }
         Err(crate::supervisor::Error::Fault(f)) => {
             let mut r = ProcessResult::new(name.to_owned(), Outcome::Failed, None, f.text);
             r.fault = Some(f.code);
@@ -90,7 +96,7 @@ pub async fn send_stdin_each(client: &Client, names: &[String], text: &str) -> R
 pub async fn signal_tree(client: &Client, signal: &str, names: &[String]) -> Result<Vec<ProcessResult>> {
     crate::supervisor::host::LocalHost::require(client).await?;
     let sel = resolve(client, names).await?;
-    let mut results: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    let mut results: Vec<ProcessResult> = ProcessResult::unknowns(&sel);
     for p in &sel.processes {
         let n = p.namespec();
         let pid = i32::try_from(p.pid).unwrap_or(0);

@@ -17,7 +17,7 @@ pub async fn clear(client: &Client, names: &[String]) -> Result<Vec<ProcessResul
     let replies = client
         .call_each(targets.iter().map(|n| ClearProcessLogs { name: n.clone() }))
         .await?;
-    let mut out: Vec<ProcessResult> = sel.unknown.iter().map(|n| ProcessResult::unknown(n)).collect();
+    let mut out: Vec<ProcessResult> = ProcessResult::unknowns(&sel);
     for ((name, reply), p) in targets.into_iter().zip(replies).zip(&sel.processes) {
         out.push(match reply {
             Ok(_) => ProcessResult::new(name, Outcome::Cleared, Some(p.state()), "logs cleared"),

@@ -10,7 +10,8 @@ use super::reader::Reader;
 use super::tail::{display_line, filtered_tail_ending_at, split_lines};
 use super::{LogSource, TailOptions};
 use crate::supervisor::Client;
-use crate::supervisor::error::{Error, Result};
+use crate::supervisor::error::Result;
+use crate::supervisor::transport::StreamRead;
 use crate::supervisor::types::Channel;
 use std::time::Duration;
 
@@ -80,21 +81,30 @@ pub async fn follow(
 /// line by line (bytes that are not UTF-8 as U+FFFD, one a byte); the first
 /// (probably partial) line is dropped. Ends when `sink`
 /// returns false or the daemon closes the stream.
+///
+/// Bounded by the call timeout T (`--rpc-timeout`): connecting and the response
+/// headers within T; after T of silence the daemon is asked `supervisor.getState`
+/// (bounded by T): an answer means a quiet log (following goes on), no answer is a
+/// dead or frozen daemon, [`Error::Timeout`](crate::supervisor::Error::Timeout). So a dead peer is detected within 2 T.
 pub async fn follow_stream(
     client: &Client,
     path: &str,
     raw: bool,
     mut sink: impl FnMut(FollowEvent) -> bool,
 ) -> Result<()> {
-    let mut resp = client.transport().get_stream(path).await?;
+    let silence = client.transport().timeout();
+    let mut stream = client.transport().get_stream(path).await?;
     let mut partial: Vec<u8> = Vec::new();
     let mut first = true;
     loop {
-        let chunk = resp.chunk().await.map_err(|e| Error::Transport {
-            url: client.display_url().to_owned(),
-            detail: e.to_string(),
-        })?;
-        let Some(chunk) = chunk else { return Ok(()) };
+        let chunk = match stream.next(silence).await? {
+            StreamRead::Bytes(chunk) => chunk,
+            StreamRead::End => return Ok(()),
+            StreamRead::Silent => {
+                client.get_state().await?;
+                continue;
+            }
+        };
         partial.extend_from_slice(&chunk);
         if let Some(last_nl) = partial.iter().rposition(|b| *b == b'\n') {
             let rest = partial.split_off(last_nl + 1);

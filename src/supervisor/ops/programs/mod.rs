@@ -27,5 +27,10 @@ pub use run::{RunRequest, RunResult, run, run_summary};
 pub use spec::{MAX_ENV_VARS, MAX_NUMPROCS, ProgramSettings, ProgramSpec, validate_name};
 pub use value::{MAX_VALUE_BYTES, command_from_argv};
 
+/// How long a one-shot run may take unless told otherwise.
+pub const RUN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long removing a program waits for it to stop.
+pub const REMOVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// First line of every file this module writes.
 pub const MARKER: &str = "; managed by supervisord-mcp: changes here may be overwritten";
