@@ -746,7 +746,7 @@ fn webapp_daemon() -> (Daemon, u16) {
         "[program:webapp]\ncommand=sh -c 'sleep 1; exec python3 -u -m http.server {port} --bind 127.0.0.1'\n\
          autostart=false\nstartsecs=0\nstdout_logfile=%(here)s/webapp.out.log\nstderr_logfile=%(here)s/webapp.err.log\n\n\
          [program:webapp2]\ncommand=python3 -u -m http.server --bind 127.0.0.1 {port}\n\
-         autostart=false\nstartsecs=1\nstartretries=0\nstdout_logfile=%(here)s/webapp2.out.log\nstderr_logfile=%(here)s/webapp2.err.log\n\n\
+         autostart=false\nstartsecs=5\nstartretries=0\nstdout_logfile=%(here)s/webapp2.out.log\nstderr_logfile=%(here)s/webapp2.err.log\n\n\
          [program:family]\ncommand=sh -c 'sleep 100000 & sleep 100000 & wait'\nautostart=false\nautorestart=false\n\
          stdout_logfile=%(here)s/family.out.log\nstderr_logfile=%(here)s/family.err.log\n"
     );

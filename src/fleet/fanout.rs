@@ -69,12 +69,14 @@ where
 {
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = JoinSet::new();
+    let mut names = std::collections::HashMap::new();
     for (t, arg) in items {
         let limit = deadline(&t);
         let name = t.name.clone();
         let work = op(t, arg);
         let permits = permits.clone();
-        set.spawn(async move {
+        let task_name = name.clone();
+        let task = set.spawn(async move {
             // The deadline counts from when the target's turn comes.
             let _permit = permits.acquire_owned().await;
             let started = Instant::now();
@@ -92,11 +94,21 @@ where
                 result,
             }
         });
+        names.insert(task.id(), task_name);
     }
     let mut out = Vec::with_capacity(set.len());
-    while let Some(done) = set.join_next().await {
-        if let Ok(o) = done {
-            out.push(o);
+    while let Some(done) = set.join_next_with_id().await {
+        match done {
+            Ok((_, o)) => out.push(o),
+            // A task that panicked still gets its row: no target is ever hidden.
+            Err(e) => out.push(Outcome {
+                target: names.remove(&e.id()).unwrap_or_default(),
+                elapsed: Duration::ZERO,
+                result: Err(TargetError {
+                    kind: "protocol",
+                    message: "internal error while asking this target".into(),
+                }),
+            }),
         }
     }
     out.sort_by(|a, b| a.target.cmp(&b.target));

@@ -185,6 +185,12 @@ impl Daemon {
 
     /// Starts supervisord with the standard programs plus `extra` config text.
     pub fn start_with(auth: bool, extra: &str) -> Daemon {
+        Self::start_programs(auth, PROGRAMS, extra)
+    }
+
+    /// Starts supervisord with only the `programs` given (config text): a light daemon,
+    /// for tests that run many.
+    pub fn start_programs(auth: bool, programs: &str, extra: &str) -> Daemon {
         let bin = supervisord_bin();
         let dir = tempfile::tempdir().expect("tempdir");
         let sock = dir.path().join("supervisor.sock");
@@ -201,7 +207,7 @@ impl Daemon {
              childlogdir=%(here)s\nnodaemon=true\nloglevel=info\n\n\
              [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n\n\
              [include]\nfiles=%(here)s/conf.d/*.conf\n\
-             {PROGRAMS}\n{extra}\n"
+             {programs}\n{extra}\n"
         );
         std::fs::create_dir_all(dir.path().join("conf.d")).expect("conf.d");
         let conf_path = dir.path().join("supervisord.conf");
