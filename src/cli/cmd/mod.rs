@@ -30,6 +30,7 @@ pub fn scope(global: &crate::cli::GlobalOpts) -> Result<crate::fleet::Scope> {
     };
     let common = crate::fleet::Common {
         rpc_timeout: global.rpc_timeout.duration(),
+        no_host_access: global.no_host_access,
     };
     Ok(match crate::fleet::resolve(&args, server_given, &common, &env)? {
         Some(f) => crate::fleet::Scope::Fleet(f),
@@ -41,7 +42,11 @@ pub fn scope(global: &crate::cli::GlobalOpts) -> Result<crate::fleet::Scope> {
 pub fn connect(global: &crate::cli::GlobalOpts) -> Result<Client> {
     let resolved = settings::resolve(&global.server_args(), &|k| std::env::var(k).ok())?;
     tracing::debug!(url = %resolved.server.endpoint.display(), source = %resolved.url_source, "resolved server");
-    Ok(Client::new(&resolved.server)?)
+    let client = Client::new(&resolved.server)?;
+    if global.no_host_access {
+        return Ok(Client::from_transport(client.transport().clone().without_host_access()));
+    }
+    Ok(client)
 }
 
 pub(crate) fn wait_options(w: &WaitArgs) -> WaitOptions {
