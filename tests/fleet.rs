@@ -348,6 +348,7 @@ async fn mcp_server(f: &Fleet) -> Mcp {
     };
     let common = supervisord_mcp::fleet::Common {
         rpc_timeout: Duration::from_secs(10),
+        no_host_access: false,
     };
     let fleet = supervisord_mcp::fleet::resolve(&args, false, &common, &env)
         .expect("the targets file")
