@@ -261,6 +261,14 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_in_the_repository_is_valid() {
+        let text = include_str!("../../fleet.toml.example");
+        let f = parse(text, Path::new("fleet.toml.example")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f.targets.len(), 4);
+        assert!(f.targets["db-1"].read_only);
+    }
+
+    #[test]
     fn reads_the_example_and_refuses_typos() {
         let text = r#"
 [defaults]
