@@ -15,6 +15,7 @@ fn client(d: &Daemon, via: Via) -> Client {
         password: None,
         connect_timeout: Duration::from_secs(5),
         timeout: Duration::from_secs(10),
+        tls: Default::default(),
     })
     .unwrap()
 }

@@ -17,10 +17,15 @@ use crate::supervisor::ops::control::{ProcessResult, WaitOptions};
 use anyhow::Result;
 use std::time::Duration;
 
-/// Resolves the settings (flags, file, environment) into a client; no I/O yet.
+/// Resolves the settings (flags, file, environment) into a client; no I/O yet. The
+/// settings' warnings (a password over plain http to another host, ...) go to stderr
+/// here, once: for a command and for the MCP server at its start alike.
 pub fn connect(global: &crate::cli::GlobalOpts) -> Result<Client> {
     let resolved = settings::resolve(&global.server_args(), &|k| std::env::var(k).ok())?;
     tracing::debug!(url = %resolved.server.endpoint.display(), source = %resolved.url_source, "resolved server");
+    for warning in resolved.server.warnings() {
+        eprintln!("supervisord-mcp: warning: {warning}");
+    }
     Ok(Client::new(&resolved.server)?)
 }
 
