@@ -80,6 +80,20 @@ pub struct GlobalOpts {
     /// Print JSON (one document on stdout) instead of tables
     #[arg(long, global = true)]
     pub json: bool,
+    /// Targets of the targets file: names, globs (web-*), tags (@prod), all, and
+    /// exclusions (!db-1), comma-separated
+    #[arg(
+        short = 't',
+        long = "target",
+        global = true,
+        value_name = "SEL",
+        env = "SUPERVISORD_MCP_TARGET"
+    )]
+    pub target: Option<String>,
+    /// The targets file (TOML; default: SUPERVISORD_MCP_FLEET,
+    /// $XDG_CONFIG_HOME/supervisord-mcp/fleet.toml, /etc/supervisord-mcp/fleet.toml)
+    #[arg(long, global = true, value_name = "FILE", env = "SUPERVISORD_MCP_FLEET")]
+    pub fleet: Option<PathBuf>,
     /// Directory for program files (`program add`, `run`); it must be read by the
     /// daemon's [include] files (default: found from a local daemon's own config)
     #[arg(long, global = true, value_name = "DIR", env = "SUPERVISORD_MCP_INCLUDE_DIR")]
@@ -112,6 +126,15 @@ pub enum Command {
         /// Only the process that listens on this TCP port (local daemon)
         #[arg(long, value_name = "PORT")]
         port: Option<u16>,
+        /// Only what is wrong: processes FATAL, BACKOFF, UNKNOWN or EXITED non-zero,
+        /// daemons not RUNNING, targets that could not be asked
+        #[arg(long, conflicts_with_all = ["names", "states", "metrics", "port"])]
+        unhealthy: bool,
+    },
+    /// List the targets of the targets file (`targets check`: ask each one)
+    Targets {
+        #[command(subcommand)]
+        check: Option<TargetsCmd>,
     },
     /// Why a process is not running, in one call: state and timing, exit status,
     /// spawnerr, the last stderr and stdout lines, its configuration, and who holds
@@ -251,6 +274,13 @@ pub struct WaitCmdArgs {
     /// Seconds to wait in all
     #[arg(long, value_name = "SECS", default_value_t = Seconds::from_duration(crate::supervisor::ops::wait::DEFAULT_TIMEOUT))]
     pub timeout: Seconds,
+}
+
+/// `targets check`.
+#[derive(Debug, Subcommand)]
+pub enum TargetsCmd {
+    /// Ask each selected target for its version, and time the round trip
+    Check,
 }
 
 /// `program add|remove`.

@@ -6,6 +6,7 @@ pub mod bounds;
 pub mod cleanup;
 pub mod client;
 pub mod conffile;
+pub mod config_cache;
 pub mod error;
 #[cfg(test)]
 pub(crate) mod fake;

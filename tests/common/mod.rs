@@ -185,6 +185,12 @@ impl Daemon {
 
     /// Starts supervisord with the standard programs plus `extra` config text.
     pub fn start_with(auth: bool, extra: &str) -> Daemon {
+        Self::start_programs(auth, PROGRAMS, extra)
+    }
+
+    /// Starts supervisord with only the `programs` given (config text): a light daemon,
+    /// for tests that run many.
+    pub fn start_programs(auth: bool, programs: &str, extra: &str) -> Daemon {
         let bin = supervisord_bin();
         let dir = tempfile::tempdir().expect("tempdir");
         let sock = dir.path().join("supervisor.sock");
@@ -201,7 +207,7 @@ impl Daemon {
              childlogdir=%(here)s\nnodaemon=true\nloglevel=info\n\n\
              [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n\n\
              [include]\nfiles=%(here)s/conf.d/*.conf\n\
-             {PROGRAMS}\n{extra}\n"
+             {programs}\n{extra}\n"
         );
         std::fs::create_dir_all(dir.path().join("conf.d")).expect("conf.d");
         let conf_path = dir.path().join("supervisord.conf");
@@ -239,6 +245,19 @@ impl Daemon {
         }
     }
 
+    /// supervisorctl (beside supervisord) against this daemon's socket: another
+    /// client, whose changes this tool learns only from the daemon.
+    pub fn supervisorctl(&self, args: &[&str]) -> std::process::Output {
+        let conf = self.path("supervisorctl.conf");
+        std::fs::write(&conf, format!("[supervisorctl]\nserverurl={}\n", self.url(Via::Unix))).expect("write");
+        let mut c = Command::new(supervisord_bin().with_file_name("supervisorctl"));
+        c.arg("-c").arg(conf);
+        if self.auth {
+            c.args(["-u", USER, "-p", PASSWORD]);
+        }
+        c.args(args).output().expect("run supervisorctl")
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -261,7 +280,7 @@ impl Daemon {
     /// The CLI, pointed at this daemon (with credentials when it needs them).
     pub fn cli(&self, via: Via) -> assert_cmd::Command {
         let mut c = bare_cli();
-        c.args(["-s", &self.url(via)]);
+        c.args(["-s", &self.url(via)]).env("XDG_CACHE_HOME", self.path("cache"));
         if self.auth {
             c.env("SUPERVISOR_USERNAME", USER).env("SUPERVISOR_PASSWORD", PASSWORD);
         }

@@ -51,12 +51,18 @@ impl FakeSsh {
     }
 
     /// The CLI, with this ssh first on PATH and its tunnels under [`FakeSsh::tmp`].
-    fn cli(&self, url: &str) -> assert_cmd::Command {
+    fn command(&self) -> assert_cmd::Command {
         let mut c = bare_cli();
-        c.args(["-s", url])
-            .env("PATH", self.path_var())
+        c.env("PATH", self.path_var())
             .env("TMPDIR", self.tmp())
             .env_remove("XDG_RUNTIME_DIR");
+        c
+    }
+
+    /// [`FakeSsh::command`] against `url`.
+    fn cli(&self, url: &str) -> assert_cmd::Command {
+        let mut c = self.command();
+        c.args(["-s", url]);
         c
     }
 
@@ -210,5 +216,36 @@ fn a_missing_remote_socket_is_an_ssh_error_in_ssh_words() {
     assert_eq!(e["kind"], "SSH", "{e}");
     let msg = e["message"].as_str().unwrap();
     assert!(msg.contains("open failed: connect failed"), "{msg}");
+    ssh.assert_nothing_left();
+}
+
+#[test]
+fn a_fleet_of_ssh_targets_reports_a_broken_tunnel_as_ssh() {
+    let d = Daemon::start();
+    let ssh = FakeSsh::forwarding();
+    let file = ssh.dir.path().join("fleet.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[targets.good]\nurl = \"{}\"\n\n[targets.bad]\nurl = \"{}\"\n",
+            ssh_url(&d.sock),
+            ssh_url(&ssh.dir.path().join("no-such.sock"))
+        ),
+    )
+    .unwrap();
+    let out = ssh
+        .command()
+        .arg("--fleet")
+        .arg(&file)
+        .env("XDG_CACHE_HOME", ssh.dir.path().join("cache"))
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let v = json(&out);
+    let targets = v["targets"].as_array().unwrap();
+    assert_eq!(targets[0]["target"], "bad", "{v}");
+    assert_eq!(targets[0]["error"]["kind"], "ssh", "{v}");
+    assert_eq!(targets[1]["target"], "good", "{v}");
+    assert_eq!(targets[1]["ok"], true, "{v}");
     ssh.assert_nothing_left();
 }

@@ -300,3 +300,58 @@ fn no_password_or_key_material_in_any_output() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_fleet_file_gives_each_https_target_its_own_tls_files() {
+    let d = Daemon::start();
+    let (pki, unrelated) = (Pki::new("Test CA"), Pki::new("Unrelated CA"));
+    let clients = Pki::new("Client CA");
+    let open = Proxy::start(&pki.issue("server", &["127.0.0.1"]), None, d.port);
+    let mutual = Proxy::start(&pki.issue("server2", &["127.0.0.1"]), Some(&clients), d.port);
+    let client = clients.issue("client", &["client.example"]);
+    let ca = pki.ca_file();
+    let file = pki.dir.path().join("fleet.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[targets.trusted]\nurl = \"{}\"\nca_file = \"{}\"\n\n\
+             [targets.untrusted]\nurl = \"{}\"\n\n\
+             [targets.mutual]\nurl = \"{}\"\nca_file = \"{}\"\nclient_cert = \"{}\"\nclient_key = \"{}\"\n",
+            open.url(),
+            ca.display(),
+            open.url(),
+            mutual.url(),
+            ca.display(),
+            client.cert.display(),
+            client.key.display()
+        ),
+    )
+    .unwrap();
+    let out = bare_cli()
+        .arg("--fleet")
+        .arg(&file)
+        .env("SSL_CERT_FILE", unrelated.ca_file())
+        .env("XDG_CACHE_HOME", pki.dir.path().join("cache"))
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let v = json(&out);
+    let kinds: Vec<(String, Option<String>)> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let kind = t["error"]["kind"].as_str().map(str::to_owned);
+            (t["target"].as_str().unwrap().to_owned(), kind)
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("mutual".to_owned(), None),
+            ("trusted".to_owned(), None),
+            ("untrusted".to_owned(), Some("tls".to_owned()))
+        ],
+        "{v}"
+    );
+}

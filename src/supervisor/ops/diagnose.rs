@@ -5,8 +5,8 @@
 
 use super::logs::{self, LogSource, TailOptions};
 use crate::supervisor::Client;
-use crate::supervisor::client::methods::{GetAllConfigInfo, GetProcessInfo};
-use crate::supervisor::client::multicall::Batch;
+use crate::supervisor::client::methods::GetProcessInfo;
+use crate::supervisor::config_cache;
 use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::host::{self, Listener, LocalHost, Metrics};
 use crate::supervisor::types::{Channel, ConfigInfo, ProcessInfo, ProcessState};
@@ -124,8 +124,9 @@ pub fn mentioned_ports(texts: &[&str]) -> Vec<u16> {
 const METRICS_SAMPLE: Duration = Duration::from_millis(100);
 
 /// Diagnoses one process (`name` or `group:name`), with the last `lines` lines of
-/// stderr (and half as many of stdout). Costs the daemon one `system.multicall`
-/// (`getProcessInfo`, `getAllConfigInfo`) and two log reads; every process's info
+/// stderr (and half as many of stdout). Costs the daemon
+/// `getProcessInfo`, `getAllConfigInfo` (only when what was kept of it may be stale:
+/// [`config_cache`]) and two log reads; every process's info
 /// only when a port it names is held (to say by which program), and the main log's
 /// end only for an exit before `startsecs`. Errors: BAD_NAME (with the closest name),
 /// transport errors.
@@ -181,23 +182,24 @@ pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagn
     })
 }
 
-/// The process and its configuration, in one round trip.
+/// The process, then its configuration: kept from an earlier `getAllConfigInfo` when
+/// that provably still holds ([`config_cache`]), else fetched (and kept).
 async fn fetch(client: &Client, name: &str) -> Result<(ProcessInfo, Option<ProgramConfig>)> {
-    let mut batch = Batch::new();
-    let one = batch.add(GetProcessInfo { name: name.into() });
-    let configs = batch.add(GetAllConfigInfo {});
-    let mut replies = client.multicall(batch).await?;
-    let info: ProcessInfo = match replies.take(one) {
+    let info = match client.call(GetProcessInfo { name: name.into() }).await {
         Ok(info) => info,
         Err(e) => return Err(super::names::explain(client, name, e).await),
     };
     let ns = info.namespec();
-    let configs: Vec<ConfigInfo> = replies.take(configs)?;
-    let config = configs
-        .into_iter()
-        .find(|c| c.namespec() == ns)
-        .map(ProgramConfig::from);
-    Ok((info, config))
+    let url = client.display_url();
+    let config = match config_cache::lookup(url, &ns, info.start, info.now) {
+        Some(c) => Some(c),
+        None => {
+            let configs = client.get_all_config_info().await?;
+            config_cache::store(url, info.now, &configs);
+            configs.into_iter().find(|c| c.namespec() == ns)
+        }
+    };
+    Ok((info, config.map(ProgramConfig::from)))
 }
 
 /// The last `lines` lines of stderr and half as many of stdout (a missing log is empty).

@@ -9,7 +9,7 @@ use crate::supervisor::client::methods::GetAllProcessInfo;
 use crate::supervisor::client::multicall::Batch;
 use crate::supervisor::error::Result;
 use crate::supervisor::host::{self, Listener};
-use crate::supervisor::types::{ProcessInfo, ProcessState};
+use crate::supervisor::types::{ProcessInfo, ProcessState, SupervisorState};
 use serde::Serialize;
 
 /// One process as the front ends show it. `name` is the full namespec.
@@ -223,4 +223,77 @@ pub async fn status(client: &Client, names: &[String]) -> Result<StatusReport> {
     };
     let (sel, _) = names::lookup(client, &names, Batch::new()).await?;
     Ok(report(sel, &[]))
+}
+
+/// What is wrong on one daemon: its own state when not RUNNING, and its processes
+/// that are FATAL, BACKOFF, UNKNOWN, or EXITED with a non-zero status. Empty when all
+/// is well.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Health {
+    /// The daemon's state, when not RUNNING.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daemon: Option<SupervisorState>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unhealthy: Vec<Unhealthy>,
+}
+
+impl Health {
+    pub fn is_healthy(&self) -> bool {
+        self.daemon.is_none() && self.unhealthy.is_empty()
+    }
+}
+
+/// A process that is not well.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Unhealthy {
+    /// Full namespec.
+    pub name: String,
+    pub state: ProcessState,
+    /// Why: the spawn error, or the exit status.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub info: String,
+}
+
+/// True for a process that is not well: FATAL, BACKOFF, UNKNOWN, or EXITED with a
+/// non-zero status (STOPPED is a choice, not a fault).
+pub fn is_unhealthy(p: &ProcessStatus) -> bool {
+    match p.state {
+        ProcessState::Fatal | ProcessState::Backoff | ProcessState::Unknown => true,
+        ProcessState::Exited => p.exitstatus != 0,
+        _ => false,
+    }
+}
+
+/// What is wrong on the daemon, in one `system.multicall` (its state and every
+/// process).
+pub async fn health(client: &Client) -> Result<Health> {
+    let q = StatusQuery {
+        daemon: true,
+        ..StatusQuery::default()
+    };
+    let report = query(client, &q).await?;
+    let state = report.daemon.map(|d| d.state).unwrap_or_default();
+    Ok(Health {
+        daemon: (state != SupervisorState::Running).then_some(state),
+        unhealthy: report
+            .processes
+            .iter()
+            .filter(|p| is_unhealthy(p))
+            .map(|p| Unhealthy {
+                name: p.name.clone(),
+                state: p.state,
+                info: match p.state {
+                    ProcessState::Exited => format!("exit {}", p.exitstatus),
+                    _ => {
+                        let why = p.description.trim_end_matches(" (process log may have details)");
+                        if p.exitstatus != 0 {
+                            format!("{why}, exit {}", p.exitstatus)
+                        } else {
+                            why.to_owned()
+                        }
+                    }
+                },
+            })
+            .collect(),
+    })
 }
