@@ -319,10 +319,165 @@ fn twenty_one_daemons_one_frozen_one_killed_one_unauthorized() {
         }
     }
 
+    // The MCP tools across the same targets.
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(mcp_checks(&f));
+
     // No password in anything printed, right or wrong.
     let seen = f.seen.borrow();
     assert!(!seen.contains(PASSWORD), "the password was printed");
     assert!(!seen.contains(WRONG), "the wrong password was printed");
     drop(seen);
     drop(f);
+}
+
+type Mcp = rmcp::service::RunningService<rmcp::RoleClient, ()>;
+
+/// An in-process MCP server across the harness's targets file, and a client of it.
+async fn mcp_server(f: &Fleet) -> Mcp {
+    use rmcp::ServiceExt;
+    let env = |k: &str| match k {
+        "FLEET_TEST_PASSWORD" => Some(PASSWORD.to_string()),
+        "FLEET_WRONG_PASSWORD" => Some(WRONG.to_string()),
+        _ => None,
+    };
+    let args = supervisord_mcp::fleet::FleetArgs {
+        file: Some(f.file.clone()),
+        target: None,
+    };
+    let common = supervisord_mcp::fleet::Common {
+        rpc_timeout: Duration::from_secs(10),
+        no_host_access: false,
+    };
+    let fleet = supervisord_mcp::fleet::resolve(&args, false, &common, &env)
+        .expect("the targets file")
+        .expect("a fleet");
+    let client = fleet.targets[0].client.clone();
+    let server = supervisord_mcp::mcp::SupervisorMcp::new(client).with_fleet(Some(std::sync::Arc::new(fleet)));
+    let (a, b) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(s) = server.serve(a).await {
+            let _ = s.waiting().await;
+        }
+    });
+    ().serve(b).await.expect("client")
+}
+
+async fn call(
+    c: &Mcp,
+    tool: &'static str,
+    args: serde_json::Value,
+    seen: &std::cell::RefCell<String>,
+) -> rmcp::model::CallToolResult {
+    let serde_json::Value::Object(m) = args else {
+        panic!("args must be an object")
+    };
+    let r = c
+        .call_tool(rmcp::model::CallToolRequestParams::new(tool).with_arguments(m))
+        .await
+        .expect("call");
+    seen.borrow_mut()
+        .push_str(&serde_json::to_string(&r).unwrap_or_default());
+    r
+}
+
+fn text(r: &rmcp::model::CallToolResult) -> String {
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn mcp_checks(f: &Fleet) {
+    use serde_json::json;
+    let c = mcp_server(f).await;
+    let seen = &f.seen;
+    // Every tool takes `targets`.
+    let tools = c.list_all_tools().await.expect("tools");
+    assert!(!tools.is_empty());
+    for t in &tools {
+        let props = t.input_schema.get("properties").expect("properties");
+        assert!(props.get("targets").is_some(), "{} lacks targets", t.name);
+    }
+
+    // A partial failure is a normal answer, every target listed with its outcome.
+    let started = Instant::now();
+    let r = call(
+        &c,
+        "status",
+        json!({"targets": "unix-0[1-3],frozen,killed", "names": ["app"]}),
+        seen,
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs_f64(DEADLINE_S + 1.0),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    let v = r.structured_content.clone().expect("structuredContent");
+    let got = entries(&v);
+    let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["frozen", "killed", "unix-01", "unix-02", "unix-03"]);
+    assert_eq!(kind(&got[0].1), Some("timeout"));
+    assert_eq!(kind(&got[1].1), Some("refused"));
+    assert_eq!(got[2].1["result"]["processes"][0]["name"], "app", "{v}");
+    assert!(
+        text(&r).ends_with("5 targets: 3 ok, 1 refused (killed), 1 timeout (frozen)"),
+        "{}",
+        text(&r)
+    );
+
+    // Every target failed: an error.
+    let r = call(&c, "status", json!({"targets": "killed,bad-pass"}), seen).await;
+    assert_eq!(r.is_error, Some(true), "{}", text(&r));
+    let v = r.structured_content.clone().expect("structuredContent");
+    assert_eq!(kind(&entries(&v)[0].1), Some("unauthorized"));
+
+    // Only what is wrong, in a few lines.
+    let r = call(&c, "status", json!({"unhealthy": true}), seen).await;
+    let t = text(&r);
+    assert!(
+        t.contains("sick/broken FATAL") && t.contains("frozen: ERROR (timeout)"),
+        "{t}"
+    );
+    assert!(!t.contains("unix-01"), "{t}");
+    let r = call(&c, "status", json!({"unhealthy": true, "targets": "unix-*"}), seen).await;
+    assert_eq!(text(&r), "all healthy\n8 targets: 8 ok");
+
+    // A change on several targets needs `targets`; nothing happens without it.
+    let r = call(&c, "control", json!({"action": "start", "names": ["idle"]}), seen).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("next: pass targets"), "{}", text(&r));
+    assert_eq!(f.daemon("http-05").state("idle"), "STOPPED");
+    // A qualified name goes to its target only, answered as with one daemon.
+    let r = call(
+        &c,
+        "control",
+        json!({"action": "start", "names": ["http-04/idle"]}),
+        seen,
+    )
+    .await;
+    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert_eq!(r.structured_content.as_ref().expect("sc")["results"][0]["name"], "idle");
+    assert_eq!(f.daemon("http-04").state("idle"), "RUNNING");
+    assert_eq!(f.daemon("http-06").state("idle"), "STOPPED");
+    // Read-only targets refuse.
+    let r = call(
+        &c,
+        "control",
+        json!({"action": "start", "names": ["idle"], "targets": "unix-08"}),
+        seen,
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("read-only"), "{}", text(&r));
+    // A target that is not configured is refused, by name; a URL is not a target.
+    for bad in ["nope", "http://127.0.0.1:1"] {
+        let r = call(&c, "status", json!({"targets": bad}), seen).await;
+        assert_eq!(r.is_error, Some(true), "{bad}: {}", text(&r));
+    }
+    c.cancel().await.expect("close");
 }

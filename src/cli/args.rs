@@ -98,6 +98,11 @@ pub struct GlobalOpts {
     /// daemon's [include] files (default: found from a local daemon's own config)
     #[arg(long, global = true, value_name = "DIR", env = "SUPERVISORD_MCP_INCLUDE_DIR")]
     pub include_dir: Option<PathBuf>,
+    /// Treat the daemon as remote even on a unix socket or loopback: read nothing
+    /// from this host's /proc or disk for it (log files, metrics, ports, include dir),
+    /// only its API. For a daemon in another container that shares the pid namespace
+    #[arg(long, global = true, env = "SUPERVISORD_MCP_NO_HOST_ACCESS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_host_access: bool,
 }
 
 /// Options of commands that start or stop processes.
@@ -408,14 +413,27 @@ pub struct McpArgs {
     pub dangerously_serve_without_token: bool,
 }
 
+/// `--max-bytes`: a byte count of at least [`MIN_MAX_BYTES`](crate::supervisor::ops::logs::MIN_MAX_BYTES).
+fn parse_max_bytes(s: &str) -> Result<u64, String> {
+    let min = crate::supervisor::ops::logs::MIN_MAX_BYTES;
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= min => Ok(n),
+        Ok(n) => Err(format!(
+            "{n} bytes is too small to find lines in: use at least {min} (the default is {})",
+            crate::supervisor::ops::logs::DEFAULT_MAX_BYTES
+        )),
+        Err(_) => Err(format!("{s:?} is not a byte count: use a whole number such as 65536")),
+    }
+}
+
 /// `logs NAME [--lines N] [--stderr] [-f]`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// Process namespec (name or group:name)
     pub name: String,
-    /// Number of lines (lines, not bytes)
-    #[arg(short = 'n', long, default_value_t = 20)]
-    pub lines: usize,
+    /// Number of lines (lines, not bytes; 1 to 100000)
+    #[arg(short = 'n', long, default_value = "20")]
+    pub lines: Count<1, 100_000>,
     /// Read stderr instead of stdout
     #[arg(long, conflicts_with = "both")]
     pub stderr: bool,
@@ -428,15 +446,15 @@ pub struct LogsArgs {
     /// Keep ANSI escapes, `\r` and control characters as written
     #[arg(long)]
     pub raw: bool,
-    /// Most bytes to read to find the lines
-    #[arg(long, value_name = "BYTES", default_value_t = crate::supervisor::ops::logs::DEFAULT_MAX_BYTES)]
+    /// Most bytes to read to find the lines (at least 1024)
+    #[arg(long, value_name = "BYTES", default_value_t = crate::supervisor::ops::logs::DEFAULT_MAX_BYTES, value_parser = parse_max_bytes)]
     pub max_bytes: u64,
     /// Only lines matching this regex
     #[arg(long, value_name = "REGEX")]
     pub grep: Option<String>,
-    /// Lines of context around --grep matches
-    #[arg(short = 'C', long, default_value_t = 0)]
-    pub context: usize,
+    /// Lines of context around --grep matches (0 to 1000)
+    #[arg(short = 'C', long, default_value = "0")]
+    pub context: Count<0, 1000>,
     /// Only lines of this level or above: debug, info, warn, error, fatal (JSON fields
     /// of pino, bunyan, winston, structlog; or a level word in plain text)
     #[arg(long, value_name = "LEVEL")]
@@ -498,7 +516,7 @@ mod tests {
         let Command::Logs(a) = cli.command else {
             panic!("not logs")
         };
-        assert!(a.stderr && a.lines == 5);
+        assert!(a.stderr && a.lines.get() == 5);
         let cli = Cli::try_parse_from(["x", "-c", "s.conf", "-s", "unix:///s", "start", "web:*", "all"])?;
         assert!(matches!(cli.command, Command::Start { ref names, .. } if names.len() == 2));
         assert!(Cli::try_parse_from(["x", "start"]).is_err());

@@ -196,7 +196,13 @@ impl Printer {
         });
         let hint = core
             .and_then(crate::supervisor::Error::next_step)
-            .map(|s| super::hint::hint(&s));
+            .map(|s| super::hint::hint(&s))
+            .or_else(|| match err.downcast_ref::<crate::fleet::FleetError>() {
+                Some(crate::fleet::FleetError::NotExplicit { targets }) => {
+                    Some(format!("-t {} (or TARGET/name)", targets.join(",")))
+                }
+                _ => None,
+            });
         if self.json {
             let doc = serde_json::json!({
                 "error": {

@@ -31,6 +31,24 @@ impl TargetError {
     }
 }
 
+/// What an operation on one target may fail with: the core's error, or a failure
+/// already sorted (a front end that captured it).
+pub trait Failure {
+    fn into_target_error(self) -> TargetError;
+}
+
+impl Failure for Error {
+    fn into_target_error(self) -> TargetError {
+        TargetError::from_error(&self)
+    }
+}
+
+impl Failure for TargetError {
+    fn into_target_error(self) -> TargetError {
+        self
+    }
+}
+
 /// The stable kind of a target's failure ([`Error::target_kind`]).
 pub fn kind_of(e: &Error) -> &'static str {
     e.target_kind()
@@ -47,7 +65,7 @@ pub struct Outcome<T> {
 /// Runs `op` on every target with its argument (its names, say; each target has its
 /// own client), at most `concurrency` at a time, each bounded by `deadline(target)`.
 /// One outcome per target, sorted by name.
-pub async fn fan_out<A, T, F, Fut>(
+pub async fn fan_out<A, T, E, F, Fut>(
     items: Vec<(Target, A)>,
     concurrency: usize,
     deadline: impl Fn(&Target) -> Duration,
@@ -55,8 +73,9 @@ pub async fn fan_out<A, T, F, Fut>(
 ) -> Vec<Outcome<T>>
 where
     T: Send + 'static,
+    E: Failure + Send + 'static,
     F: Fn(Target, A) -> Fut,
-    Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
 {
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = JoinSet::new();
@@ -73,7 +92,7 @@ where
             let started = Instant::now();
             let result = match tokio::time::timeout(limit, work).await {
                 Ok(Ok(v)) => Ok(v),
-                Ok(Err(e)) => Err(TargetError::from_error(&e)),
+                Ok(Err(e)) => Err(e.into_target_error()),
                 Err(_) => Err(TargetError {
                     kind: "timeout",
                     message: format!("no reply in {:.1} s", limit.as_secs_f64()),

@@ -27,6 +27,13 @@ pub enum FleetError {
     Invalid { path: PathBuf, detail: String },
     #[error("{0}")]
     Selection(String),
+    /// A change on several targets that were not selected explicitly.
+    #[error(
+        "this changes {} targets ({}): select them explicitly, or qualify the names (TARGET/name)",
+        targets.len(),
+        targets.join(", ")
+    )]
+    NotExplicit { targets: Vec<String> },
 }
 
 /// `[defaults]`.

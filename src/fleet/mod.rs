@@ -47,6 +47,8 @@ pub struct Fleet {
     pub targets: Vec<Target>,
     /// The selection, from `-t` (explicit) or the file's default.
     pub selector: Selector,
+    /// The selection as written (`all` when none was).
+    pub selection: String,
     /// True when the selection was given (`-t`), not the file's default: required for
     /// a change on more than one target.
     pub explicit: bool,
@@ -68,6 +70,7 @@ impl Fleet {
                 include: vec![select::Term::All],
                 exclude: Vec::new(),
             },
+            selection: "all".into(),
             explicit: true,
             concurrency: 1,
             warnings: Vec::new(),
@@ -91,7 +94,7 @@ impl Fleet {
             let mut terms = names::target_terms(names);
             if names.iter().any(|n| !n.contains('/')) {
                 return Err(FleetError::Selection(
-                    "some names are qualified by a target and some are not: qualify every name (TARGET/name), or select targets with -t".into(),
+                    "some names are qualified by a target and some are not: qualify every name (TARGET/name), or select the targets".into(),
                 ));
             }
             terms.dedup();
@@ -123,11 +126,9 @@ impl Fleet {
     /// one); a read-only target refuses changes.
     fn guard_change(&self, targets: &[&Target], explicit: bool) -> Result<(), FleetError> {
         if targets.len() > 1 && !explicit {
-            return Err(FleetError::Selection(format!(
-                "this changes {} targets: say which with -t (e.g. -t {}) or qualify the names (TARGET/name)",
-                targets.len(),
-                targets.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(",")
-            )));
+            return Err(FleetError::NotExplicit {
+                targets: targets.iter().map(|t| t.name.clone()).collect(),
+            });
         }
         if let Some(t) = targets.iter().find(|t| t.read_only) {
             return Err(FleetError::Selection(format!(
@@ -182,6 +183,7 @@ pub fn resolve(
     Ok(Some(Fleet {
         targets,
         selector: Selector::parse(&selection)?,
+        selection,
         explicit,
         concurrency: f.defaults.concurrency,
         warnings,

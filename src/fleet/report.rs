@@ -47,6 +47,38 @@ impl Summary {
     }
 }
 
+/// One target's entry in `--json`.
+#[derive(Serialize)]
+struct Entry<'a, T> {
+    target: &'a str,
+    ok: bool,
+    elapsed_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'a T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a super::TargetError>,
+}
+
+/// The document of a fleet call (CLI `--json`, MCP structuredContent): a summary (plus `extra` fields) and one
+/// entry per target, sorted by name.
+pub fn envelope<T: Serialize>(outcomes: &[Outcome<T>], extra: serde_json::Value) -> serde_json::Value {
+    let targets: Vec<Entry<T>> = outcomes
+        .iter()
+        .map(|o| Entry {
+            target: &o.target,
+            ok: o.result.is_ok(),
+            elapsed_ms: u64::try_from(o.elapsed.as_millis()).unwrap_or(u64::MAX),
+            result: o.result.as_ref().ok(),
+            error: o.result.as_ref().err(),
+        })
+        .collect();
+    let mut summary = serde_json::to_value(Summary::of(outcomes)).unwrap_or_default();
+    if let (Some(s), serde_json::Value::Object(more)) = (summary.as_object_mut(), extra) {
+        s.extend(more);
+    }
+    serde_json::json!({ "summary": summary, "targets": targets })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,8 @@ impl Selectable for Target {
 pub struct Common {
     /// Bound on each reply (`--rpc-timeout`).
     pub rpc_timeout: Duration,
+    /// Every target counts as remote (`--no-host-access`).
+    pub no_host_access: bool,
 }
 
 impl Target {
@@ -93,7 +95,10 @@ impl Target {
             },
         };
         warnings.extend(settings.warnings().into_iter().map(|w| format!("target {name}: {w}")));
-        let client = Client::new(&settings).map_err(|e| FleetError::Selection(format!("target {name}: {e}")))?;
+        let mut client = Client::new(&settings).map_err(|e| FleetError::Selection(format!("target {name}: {e}")))?;
+        if common.no_host_access {
+            client = Client::from_transport(client.transport().clone().without_host_access());
+        }
         Ok(Target {
             name: name.to_owned(),
             tags: spec.tags.clone(),
@@ -117,4 +122,27 @@ pub fn targets(
         .iter()
         .map(|(name, spec)| Target::from_spec(name, spec, &file.defaults, common, env, warnings))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--no-host-access` reaches every target: a unix socket or loopback target is
+    /// then treated as remote (nothing read from this host's /proc or disk for it).
+    #[test]
+    fn no_host_access_makes_every_target_remote() -> Result<(), FleetError> {
+        let text = "[targets.sock]\nurl = \"unix:///run/s.sock\"\n\n[targets.loop]\nurl = \"http://127.0.0.1:9001\"\n";
+        let file = super::super::file::parse(text, std::path::Path::new("f.toml"))?;
+        for no_host_access in [false, true] {
+            let common = Common {
+                rpc_timeout: Duration::from_secs(1),
+                no_host_access,
+            };
+            for t in targets(&file, &common, &|_| None, &mut Vec::new())? {
+                assert_eq!(t.client.transport().is_local(), !no_host_access, "{}", t.name);
+            }
+        }
+        Ok(())
+    }
 }

@@ -184,9 +184,18 @@ impl Transport {
         &self.display
     }
 
-    /// True when the daemon runs on this host (see [`Endpoint::is_local`]).
+    /// True when the daemon runs on this host (see [`Endpoint::is_local`]), unless
+    /// host access was turned off ([`Transport::without_host_access`]).
     pub fn is_local(&self) -> bool {
         self.local
+    }
+
+    /// Treats the daemon as remote whatever its URL (`--no-host-access`): nothing is
+    /// read from this host's /proc or disk on its behalf, everything goes through
+    /// its API. For a daemon in another container that shares this pid namespace.
+    pub fn without_host_access(mut self) -> Transport {
+        self.local = false;
+        self
     }
 
     /// The default per-call timeout.

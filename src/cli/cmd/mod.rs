@@ -30,6 +30,7 @@ pub fn scope(global: &crate::cli::GlobalOpts) -> Result<crate::fleet::Scope> {
     };
     let common = crate::fleet::Common {
         rpc_timeout: global.rpc_timeout.duration(),
+        no_host_access: global.no_host_access,
     };
     Ok(match crate::fleet::resolve(&args, server_given, &common, &env)? {
         Some(f) => crate::fleet::Scope::Fleet(f),
@@ -46,7 +47,11 @@ pub fn connect(global: &crate::cli::GlobalOpts) -> Result<Client> {
     for warning in resolved.server.warnings() {
         eprintln!("supervisord-mcp: warning: {warning}");
     }
-    Ok(Client::new(&resolved.server)?)
+    let client = Client::new(&resolved.server)?;
+    if global.no_host_access {
+        return Ok(Client::from_transport(client.transport().clone().without_host_access()));
+    }
+    Ok(client)
 }
 
 pub(crate) fn wait_options(w: &WaitArgs) -> WaitOptions {

@@ -18,13 +18,13 @@ pub async fn logs(fleet: &Fleet, p: Printer, a: &LogsArgs) -> Result<ExitStatus>
     let planned = fleet.plan(std::slice::from_ref(&a.name), false)?;
     let channel = if a.stderr { Channel::Stderr } else { Channel::Stdout };
     let opts = TailOptions {
-        lines: a.lines,
+        lines: a.lines.get(),
         max_bytes: a.max_bytes,
         raw: a.raw,
     };
     let filter = LogFilter::from_args(
         a.grep.as_deref(),
-        a.context,
+        a.context.get(),
         a.level.as_deref(),
         a.min_level.as_deref(),
         &a.wheres,

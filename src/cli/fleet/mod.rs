@@ -11,10 +11,10 @@ mod status;
 use super::exit::ExitStatus;
 use super::output::Printer;
 use super::{Command, GlobalOpts};
-use crate::fleet::{Fleet, Outcome, Summary, Target, fan_out};
+pub(crate) use crate::fleet::report::envelope;
+use crate::fleet::{Fleet, Outcome, Target, fan_out};
 use crate::supervisor::Error;
 use anyhow::Result;
-use serde::Serialize;
 use std::future::Future;
 use std::time::Duration;
 
@@ -68,38 +68,6 @@ where
 /// Every selected target, with no names.
 pub(crate) fn every(fleet: &Fleet) -> Result<Vec<(Target, Vec<String>)>> {
     Ok(fleet.selected()?.into_iter().map(|t| (t, Vec::new())).collect())
-}
-
-/// One target's entry in `--json`.
-#[derive(Serialize)]
-struct Entry<'a, T> {
-    target: &'a str,
-    ok: bool,
-    elapsed_ms: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    result: Option<&'a T>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a crate::fleet::TargetError>,
-}
-
-/// The `--json` document of a fleet call: a summary (plus `extra` fields) and one
-/// entry per target, sorted by name.
-pub(crate) fn envelope<T: Serialize>(outcomes: &[Outcome<T>], extra: serde_json::Value) -> serde_json::Value {
-    let targets: Vec<Entry<T>> = outcomes
-        .iter()
-        .map(|o| Entry {
-            target: &o.target,
-            ok: o.result.is_ok(),
-            elapsed_ms: u64::try_from(o.elapsed.as_millis()).unwrap_or(u64::MAX),
-            result: o.result.as_ref().ok(),
-            error: o.result.as_ref().err(),
-        })
-        .collect();
-    let mut summary = serde_json::to_value(Summary::of(outcomes)).unwrap_or_default();
-    if let (Some(s), serde_json::Value::Object(more)) = (summary.as_object_mut(), extra) {
-        s.extend(more);
-    }
-    serde_json::json!({ "summary": summary, "targets": targets })
 }
 
 /// `db-2: ERROR (timeout) no reply in 5.0 s` for each failed target.
