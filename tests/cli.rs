@@ -681,7 +681,7 @@ fn unreachable_daemon_errors_say_what_to_do() {
     assert_eq!(o.status.code(), Some(4));
     // Bad URLs and files: exit 2.
     for args in [
-        vec!["-s", "https://127.0.0.1:9001", "status"],
+        vec!["-s", "ssh://-oProxyCommand=x/s.sock", "status"],
         vec!["-s", "ftp://x", "info"],
         vec!["-c", "/nonexistent.conf", "info"],
     ] {

@@ -38,6 +38,7 @@ fn client(url: &str, timeout: Duration) -> Client {
         password: None,
         connect_timeout: timeout,
         timeout,
+        tls: Default::default(),
     })
     .unwrap()
 }
@@ -189,6 +190,7 @@ async fn values_nested_100_000_deep_do_not_crash_the_http_bridge() {
     }
     // Unauthenticated, twice: the first must not have killed the bridge.
     for _ in 0..2 {
+        supervisord_mcp::supervisor::transport::install_default_provider();
         let resp = reqwest::Client::new()
             .get(format!("http://127.0.0.1:{port}/health"))
             .send()

@@ -20,6 +20,7 @@ fn settings(d: &Daemon, via: Via) -> ServerSettings {
         password: None,
         connect_timeout: Duration::from_secs(5),
         timeout: Duration::from_secs(10),
+        tls: Default::default(),
     }
 }
 

@@ -38,7 +38,11 @@ fn server_url_passwords_are_never_echoed() {
             "unix:///tmp/nonexistent.sock",
         ),
         (format!("unix://admin:{PW}@relative.sock"), "carries no credentials"),
-        (format!("https://admin:{PW}@127.0.0.1:{closed}"), "no TLS"),
+        (
+            format!("https://admin:{PW}@127.0.0.1:{closed}"),
+            "refused the connection",
+        ),
+        (format!("ssh://admin:{PW}@host.example/s.sock"), "takes no password"),
         (
             format!("http://admin:{PW}@127.0.0.1:{closed}"),
             "refused the connection",
@@ -93,6 +97,7 @@ async fn readiness_url_passwords_are_never_echoed_by_mcp() {
         password: None,
         connect_timeout: Duration::from_secs(5),
         timeout: Duration::from_secs(10),
+        tls: Default::default(),
     };
     let server = SupervisorMcp::new(Client::new(&settings).unwrap());
     let (a, b) = tokio::io::duplex(1 << 20);

@@ -49,8 +49,10 @@ pub struct GlobalOpts {
     /// (default: supervisorctl's search path: ./supervisord.conf, /etc/supervisord.conf, ...)
     #[arg(short = 'c', long, global = true, value_name = "FILE")]
     pub configuration: Option<PathBuf>,
-    /// Server URL: unix:///path/to/supervisor.sock or http://host:port
-    /// [env: SUPERVISOR_SERVER_URL]
+    /// Server URL: unix:///path/to/supervisor.sock, http://host:port,
+    /// https://host:port (a TLS proxy in front of supervisord) or
+    /// ssh://[user@]host[:port]/path/to/supervisor.sock (a tunnel made with the
+    /// system's ssh, keys or agent only) [env: SUPERVISOR_SERVER_URL]
     #[arg(short = 's', long, visible_alias = "server-url", global = true, value_name = "URL")]
     pub serverurl: Option<String>,
     /// Username for the server [env: SUPERVISOR_USERNAME]
@@ -60,6 +62,18 @@ pub struct GlobalOpts {
     /// arguments are visible to other users in `ps`)
     #[arg(short = 'p', long, global = true, hide_env_values = true)]
     pub password: Option<String>,
+    /// https:// only: a PEM file of the CA certificate(s) to trust instead of the
+    /// system's roots [env: SUPERVISOR_CA_FILE]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// https:// only: a PEM file of the client certificate chain to present (with
+    /// --client-key) [env: SUPERVISOR_CLIENT_CERT]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub client_cert: Option<PathBuf>,
+    /// https:// only: a PEM file of the client certificate's private key
+    /// [env: SUPERVISOR_CLIENT_KEY]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub client_key: Option<PathBuf>,
     /// Seconds to wait for each reply from the daemon (more than 0, at most a day)
     #[arg(long, global = true, value_name = "SECS", default_value = "10", value_parser = positive_seconds)]
     pub rpc_timeout: Seconds,
@@ -467,6 +481,11 @@ impl GlobalOpts {
             username: self.username.clone(),
             password: self.password.clone().map(crate::supervisor::Secret::new),
             timeout: Some(self.rpc_timeout.duration()),
+            tls: crate::supervisor::transport::TlsOptions {
+                ca_file: self.ca_file.clone(),
+                client_cert: self.client_cert.clone(),
+                client_key: self.client_key.clone(),
+            },
         }
     }
 }

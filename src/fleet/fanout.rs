@@ -49,18 +49,9 @@ impl Failure for TargetError {
     }
 }
 
-/// The stable kind of a target's failure.
+/// The stable kind of a target's failure ([`Error::target_kind`]).
 pub fn kind_of(e: &Error) -> &'static str {
-    match e {
-        Error::Timeout { .. } => "timeout",
-        Error::ConnectionRefused { .. } => "refused",
-        Error::SocketMissing { .. } | Error::PermissionDenied { .. } | Error::Transport { .. } => "unreachable",
-        Error::Unauthorized { .. } => "unauthorized",
-        Error::HttpStatus { .. } | Error::Decode { .. } | Error::Shape { .. } => "protocol",
-        Error::Fault(_) | Error::NoSuchProcess { .. } => "fault",
-        Error::Refused(_) => "refused_here",
-        Error::BadUrl { .. } | Error::Invalid(_) | Error::Usage(_) => "invalid",
-    }
+    e.target_kind()
 }
 
 /// What one target gave.
@@ -167,6 +158,7 @@ mod tests {
             password: None,
             connect_timeout: Duration::from_secs(1),
             timeout: Duration::from_secs(30),
+            tls: Default::default(),
         };
         let frozen_client = crate::supervisor::Client::new(&settings).unwrap_or_else(|e| panic!("{e}"));
         let targets = vec![

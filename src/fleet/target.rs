@@ -2,10 +2,10 @@
 //! and permissions; built from the targets file, or the one implicit target of the
 //! `-s`/`-c`/environment chain when there is no file.
 
-use super::file::{Defaults, FleetError, FleetFile, TargetSpec, password};
+use super::file::{Defaults, FleetError, FleetFile, TargetSpec, expand_home, password};
 use super::select::Selectable;
 use crate::supervisor::Client;
-use crate::supervisor::transport::{Endpoint, ServerSettings};
+use crate::supervisor::transport::{Endpoint, ServerSettings, TlsOptions};
 use std::time::Duration;
 
 /// The name of the implicit target (no targets file).
@@ -60,7 +60,10 @@ impl Target {
     }
 
     /// A target of the targets file. No I/O but reading its password (file or
-    /// environment). Errors: a bad URL, a missing password.
+    /// environment) and its TLS files (`ca_file`, `client_cert`, `client_key`, for
+    /// `https://`). Errors: a bad URL, a missing password, an unusable TLS file.
+    /// Warnings: those of [`ServerSettings::warnings`] (a password in clear text over
+    /// `http://` to another host, TLS files for a URL that is not `https://`).
     pub fn from_spec(
         name: &str,
         spec: &TargetSpec,
@@ -85,7 +88,13 @@ impl Target {
             password,
             connect_timeout: connect,
             timeout: common.rpc_timeout.min(deadline),
+            tls: TlsOptions {
+                ca_file: spec.ca_file.as_deref().map(|p| expand_home(p, env)),
+                client_cert: spec.client_cert.as_deref().map(|p| expand_home(p, env)),
+                client_key: spec.client_key.as_deref().map(|p| expand_home(p, env)),
+            },
         };
+        warnings.extend(settings.warnings().into_iter().map(|w| format!("target {name}: {w}")));
         let mut client = Client::new(&settings).map_err(|e| FleetError::Selection(format!("target {name}: {e}")))?;
         if common.no_host_access {
             client = Client::from_transport(client.transport().clone().without_host_access());

@@ -388,6 +388,7 @@ impl FakeDaemon {
             password: None,
             connect_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(5),
+            tls: Default::default(),
         })
         .unwrap_or_else(|e| panic!("{e}"))
     }

@@ -1,17 +1,22 @@
-//! The one way bytes reach the daemon: HTTP/1.1 over TCP or over its unix socket,
-//! through one reqwest client, with basic auth, a connect timeout and a per-call
-//! timeout. Knows XML-RPC only as "POST a body, decode the reply", and streams as
-//! bytes read with a bound on each wait.
+//! The one way bytes reach the daemon: HTTP/1.1 over TCP, over TLS (`https://`),
+//! over its unix socket, or over an SSH tunnel to its unix socket on another host
+//! (`ssh://`), through one reqwest client, with basic auth, a connect timeout and a
+//! per-call timeout. Knows XML-RPC only as "POST a body, decode the reply", and
+//! streams as bytes read with a bound on each wait.
 
+mod classify;
 mod endpoint;
+mod ssh;
 mod stream;
+pub mod tls;
 
 pub use endpoint::{Endpoint, ParsedServerUrl, Secret, redact_url};
 pub use stream::{Stream, StreamRead};
+pub use tls::{TlsOptions, install_default_provider};
 
 use super::error::{Error, Fault, FaultCode, Result};
 use crate::xmlrpc::{Value, decode_response, encode_call};
-use reqwest::StatusCode;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -23,8 +28,37 @@ pub struct ServerSettings {
     pub password: Option<Secret>,
     /// Bound on establishing a connection.
     pub connect_timeout: Duration,
-    /// Bound on one XML-RPC call (request sent to reply read).
+    /// Bound on one XML-RPC call (request sent to reply read). The first call to an
+    /// `ssh://` daemon first makes the tunnel, bounded by `connect_timeout` + 2 s.
     pub timeout: Duration,
+    /// Trust and client certificate for `https://` (ignored for other URLs).
+    pub tls: TlsOptions,
+}
+
+impl ServerSettings {
+    /// What the user should know about these settings before any call, one sentence
+    /// each (the CLI prints them on stderr, the MCP server logs them at start):
+    /// basic auth sent in clear text over `http://` to a host that is not loopback,
+    /// and TLS options given for a URL that is not `https://`.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let display = self.endpoint.display();
+        if let Endpoint::Http(url) = &self.endpoint
+            && !endpoint::is_loopback(url)
+            && (self.username.is_some() || self.password.is_some())
+        {
+            out.push(format!(
+                "the username and password go in clear text over http:// to {display}: \
+                 anyone on the network path can read them; use https:// or ssh://"
+            ));
+        }
+        if self.tls.is_set() && !matches!(self.endpoint, Endpoint::Https(_)) {
+            out.push(format!(
+                "the TLS options (CA file, client certificate) apply to https:// URLs only; ignored for {display}"
+            ));
+        }
+        out
+    }
 }
 
 /// Replies larger than this are refused rather than buffered (a runaway reply must
@@ -42,6 +76,10 @@ pub struct Transport {
     display: String,
     auth: Option<(String, Secret)>,
     timeout: Duration,
+    /// The SSH tunnel of an `ssh://` daemon (made on first use).
+    tunnel: Option<Arc<ssh::Tunnel>>,
+    /// The TLS options of an `https://` daemon, for its errors.
+    tls: Option<Arc<TlsOptions>>,
 }
 
 impl Transport {
@@ -49,27 +87,39 @@ impl Transport {
     /// medusa server writes replies in 4 KiB pieces without TCP_NODELAY, and on a
     /// reused connection the client's delayed ACK stalls every reply over 4 KiB by
     /// about 40 ms (docs/supervisord-api.md, "Transport"; `bench/transport.rs` measures it).
-    /// A loopback connect costs ~0.1 ms. Unix sockets have no Nagle: they are pooled.
+    /// A loopback connect costs ~0.1 ms. Unix sockets have no Nagle: they are pooled,
+    /// and so are an ssh tunnel's socket and `https://` connections (a TLS handshake
+    /// costs round trips that a remote daemon makes dearer than the stall).
+    ///
+    /// Errors: [`Error::Tls`] for an `https://` daemon whose CA or client certificate
+    /// file cannot be used (or no system roots), [`Error::Ssh`] when no private
+    /// directory can hold an ssh tunnel's socket.
     pub fn new(settings: &ServerSettings) -> Result<Transport> {
-        Self::with_pooling(settings, settings.endpoint.is_unix())
+        Self::with_pooling(settings, !matches!(settings.endpoint, Endpoint::Http(_)))
     }
 
     /// Like [`Transport::new`], choosing connection reuse explicitly (for benchmarks).
     pub fn with_pooling(settings: &ServerSettings, reuse_connections: bool) -> Result<Transport> {
+        install_default_provider();
         let display = settings.endpoint.display();
+        let https = matches!(settings.endpoint, Endpoint::Https(_));
+        let tls_config = if https {
+            tls::client_config(&settings.tls)
+        } else {
+            tls::unused_config()
+        }
+        .map_err(|detail| Error::Tls {
+            url: display.clone(),
+            detail,
+        })?;
         let builder = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .no_proxy()
             .http1_only()
             .tcp_nodelay(true)
-            .pool_max_idle_per_host(if reuse_connections { 8 } else { 0 });
-        let (builder, base_url) = match &settings.endpoint {
-            Endpoint::Unix(path) => (
-                builder.unix_socket(path.as_path()),
-                Url::parse("http://localhost/").map_err(|e| Error::Invalid(e.to_string()))?,
-            ),
-            Endpoint::Http(url) => (builder, url.clone()),
-        };
+            .pool_max_idle_per_host(if reuse_connections { 8 } else { 0 })
+            .tls_backend_preconfigured(tls_config);
+        let (builder, base_url, tunnel) = Self::route(builder, settings, &display)?;
         let http = builder.build().map_err(|e| Error::Transport {
             url: display.clone(),
             detail: e.to_string(),
@@ -93,6 +143,39 @@ impl Transport {
             display,
             auth,
             timeout: settings.timeout,
+            tunnel,
+            tls: https.then(|| Arc::new(settings.tls.clone())),
+        })
+    }
+
+    /// Where the client's connections go: the unix socket, the URL's host, or an ssh
+    /// tunnel's local socket (the tunnel itself made on first use); and the base URL
+    /// requests are made against.
+    fn route(
+        builder: reqwest::ClientBuilder,
+        settings: &ServerSettings,
+        display: &str,
+    ) -> Result<(reqwest::ClientBuilder, Url, Option<Arc<ssh::Tunnel>>)> {
+        let localhost = || Url::parse("http://localhost/").map_err(|e| Error::Invalid(e.to_string()));
+        Ok(match &settings.endpoint {
+            Endpoint::Unix(path) => (builder.unix_socket(path.as_path()), localhost()?, None),
+            Endpoint::Http(url) | Endpoint::Https(url) => (builder, url.clone(), None),
+            Endpoint::Ssh {
+                user,
+                host,
+                port,
+                socket,
+            } => {
+                let target = ssh::Target {
+                    user: user.clone(),
+                    host: host.clone(),
+                    port: *port,
+                    socket: socket.clone(),
+                };
+                let tunnel = ssh::Tunnel::new(target, display.to_owned(), settings.connect_timeout, None)?;
+                let builder = builder.unix_socket(tunnel.local_socket());
+                (builder, localhost()?, Some(Arc::new(tunnel)))
+            }
         })
     }
 
@@ -129,6 +212,26 @@ impl Transport {
 
     /// Calls one XML-RPC method, bounded by `timeout`.
     pub async fn call_with_timeout(&self, method: &str, params: &[Value], timeout: Duration) -> Result<Value> {
+        if let Some(tunnel) = &self.tunnel {
+            tunnel.ensure().await?;
+        }
+        match self.post(method, params, timeout).await {
+            Err(e) => Err(self.through_tunnel(e).await),
+            ok => ok,
+        }
+    }
+
+    /// A connection failure through an ssh tunnel is the tunnel's ([`Error::Ssh`],
+    /// with what ssh said); other errors, and every error without a tunnel, are
+    /// returned as they are.
+    pub(super) async fn through_tunnel(&self, err: Error) -> Error {
+        match &self.tunnel {
+            Some(t) => t.attribute(err).await,
+            None => err,
+        }
+    }
+
+    async fn post(&self, method: &str, params: &[Value], timeout: Duration) -> Result<Value> {
         let body = encode_call(method, params);
         let mut req = self
             .http
@@ -172,6 +275,16 @@ impl Transport {
     /// ([`Error::Timeout`] past it, e.g. a frozen daemon); the body has no overall
     /// bound: [`Stream::next`] bounds each wait for more bytes.
     pub async fn get_stream(&self, path: &str) -> Result<Stream> {
+        if let Some(tunnel) = &self.tunnel {
+            tunnel.ensure().await?;
+        }
+        match self.open_stream(path).await {
+            Err(e) => Err(self.through_tunnel(e).await),
+            ok => ok,
+        }
+    }
+
+    async fn open_stream(&self, path: &str) -> Result<Stream> {
         let mut url = self.base_url.clone();
         url.set_path(path);
         let mut req = self.http.get(url);
@@ -195,66 +308,5 @@ impl Transport {
             what,
             transport: self.clone(),
         })
-    }
-
-    fn check_status(&self, status: StatusCode, method: &str) -> Result<()> {
-        if status == StatusCode::UNAUTHORIZED {
-            return Err(Error::Unauthorized {
-                url: self.display.clone(),
-                sent_credentials: self.auth.is_some(),
-            });
-        }
-        if !status.is_success() {
-            return Err(Error::HttpStatus {
-                url: self.display.clone(),
-                method: method.to_owned(),
-                status: status.as_u16(),
-            });
-        }
-        Ok(())
-    }
-
-    /// Sorts a reqwest error into what the user can act on.
-    fn classify(&self, err: reqwest::Error, method: &str, timeout: Duration) -> Error {
-        let url = self.display.clone();
-        if err.is_timeout() {
-            return Error::Timeout {
-                url,
-                method: method.to_owned(),
-                secs: timeout.as_secs_f64(),
-            };
-        }
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
-        while let Some(e) = source {
-            if let Some(io) = e.downcast_ref::<std::io::Error>() {
-                match io.kind() {
-                    std::io::ErrorKind::ConnectionRefused => {
-                        return Error::ConnectionRefused { url };
-                    }
-                    std::io::ErrorKind::NotFound => return Error::SocketMissing { url },
-                    std::io::ErrorKind::PermissionDenied => return Error::PermissionDenied { url },
-                    std::io::ErrorKind::TimedOut => {
-                        return Error::Timeout {
-                            url,
-                            method: method.to_owned(),
-                            secs: timeout.as_secs_f64(),
-                        };
-                    }
-                    _ => {}
-                }
-            }
-            source = e.source();
-        }
-        let mut detail = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(e) = source {
-            detail.push_str(": ");
-            detail.push_str(&e.to_string());
-            source = e.source();
-        }
-        Error::Transport {
-            url,
-            detail: redact_url(&detail),
-        }
     }
 }

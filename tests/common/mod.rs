@@ -448,6 +448,9 @@ pub fn bare_cli() -> assert_cmd::Command {
     c.env_remove("SUPERVISOR_SERVER_URL")
         .env_remove("SUPERVISOR_USERNAME")
         .env_remove("SUPERVISOR_PASSWORD")
+        .env_remove("SUPERVISOR_CA_FILE")
+        .env_remove("SUPERVISOR_CLIENT_CERT")
+        .env_remove("SUPERVISOR_CLIENT_KEY")
         .current_dir(std::env::temp_dir())
         .timeout(Duration::from_secs(60));
     c

@@ -72,6 +72,8 @@ fn serve(d: Option<&Daemon>, token: Option<&str>, args: &[&str]) -> Server {
 }
 
 fn serve_with(d: Option<&Daemon>, o: Opts) -> Server {
+    // reqwest has no TLS provider of its own here (see transport::tls).
+    supervisord_mcp::supervisor::transport::install_default_provider();
     let target = d.map_or(NO_DAEMON.to_owned(), |d| d.url(Via::Unix));
     let port = free_port();
     let home = o.home.unwrap_or_else(|| tempfile::tempdir().unwrap());

@@ -38,10 +38,15 @@ pub fn scope(global: &crate::cli::GlobalOpts) -> Result<crate::fleet::Scope> {
     })
 }
 
-/// Resolves the settings (flags, file, environment) into a client; no I/O yet.
+/// Resolves the settings (flags, file, environment) into a client; no I/O yet. The
+/// settings' warnings (a password over plain http to another host, ...) go to stderr
+/// here, once: for a command and for the MCP server at its start alike.
 pub fn connect(global: &crate::cli::GlobalOpts) -> Result<Client> {
     let resolved = settings::resolve(&global.server_args(), &|k| std::env::var(k).ok())?;
     tracing::debug!(url = %resolved.server.endpoint.display(), source = %resolved.url_source, "resolved server");
+    for warning in resolved.server.warnings() {
+        eprintln!("supervisord-mcp: warning: {warning}");
+    }
     let client = Client::new(&resolved.server)?;
     if global.no_host_access {
         return Ok(Client::from_transport(client.transport().clone().without_host_access()));

@@ -46,6 +46,8 @@ pub fn serves(pid: i32, endpoint: &Endpoint) -> bool {
         Endpoint::Http(url) => url
             .port_or_known_default()
             .is_some_and(|port| listening(port).iter().any(|i| held.contains(i))),
+        // A daemon behind a TLS proxy or at the far end of an ssh tunnel is remote.
+        Endpoint::Https(_) | Endpoint::Ssh { .. } => false,
     }
 }
 

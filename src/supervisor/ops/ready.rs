@@ -123,6 +123,7 @@ pub async fn wait_ready(
     } else {
         Vec::new()
     };
+    crate::supervisor::transport::install_default_provider();
     let http = reqwest::Client::builder()
         .no_proxy()
         .build()

@@ -35,7 +35,10 @@ impl Stream {
             Err(_) => Ok(StreamRead::Silent),
             Ok(Ok(Some(bytes))) => Ok(StreamRead::Bytes(bytes.to_vec())),
             Ok(Ok(None)) => Ok(StreamRead::End),
-            Ok(Err(e)) => Err(self.transport.classify(e, &self.what, wait)),
+            Ok(Err(e)) => {
+                let err = self.transport.classify(e, &self.what, wait);
+                Err(self.transport.through_tunnel(err).await)
+            }
         }
     }
 }
