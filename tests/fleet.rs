@@ -1,12 +1,15 @@
-//! The fleet against real daemons: twenty-one supervisords on this machine (unix
+//! The fleet against real daemons: twenty-four supervisords on this machine (unix
 //! sockets and loopback HTTP, some with basic auth), one of them frozen (SIGSTOP), one
-//! killed, one asked with a wrong password, one with a program that will not start.
+//! killed, one asked with a wrong password, one with a program that will not start,
+//! two behind TLS proxies (one certificate names another host), one through ssh.
 //! Every answer names every selected target, sorted, with its result or the stable
 //! kind of its error; the frozen daemon costs its deadline and no more; changes need
 //! an explicit selection; no password appears in any output.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "common/remote.rs"]
+mod remote;
 
 use common::*;
 use std::path::PathBuf;
@@ -45,6 +48,9 @@ struct Fleet {
     file: PathBuf,
     /// Every stdout and stderr the fleet's commands printed.
     seen: std::cell::RefCell<String>,
+    _pki: remote::Pki,
+    _proxies: Vec<remote::Proxy>,
+    ssh: remote::FakeSsh,
 }
 
 /// How each target of the harness is reached.
@@ -57,6 +63,12 @@ enum Kind {
     Frozen,
     Killed,
     Sick,
+    /// Behind a TLS proxy whose certificate the test CA issued for 127.0.0.1.
+    Tls,
+    /// Behind a TLS proxy whose certificate names another host.
+    TlsOtherName,
+    /// Through the fake ssh.
+    Ssh,
 }
 
 fn layout() -> Vec<(String, Kind)> {
@@ -74,6 +86,9 @@ fn layout() -> Vec<(String, Kind)> {
     l.push(("frozen".into(), Kind::Frozen));
     l.push(("killed".into(), Kind::Killed));
     l.push(("sick".into(), Kind::Sick));
+    l.push(("tls-1".into(), Kind::Tls));
+    l.push(("tls-other-name".into(), Kind::TlsOtherName));
+    l.push(("ssh-1".into(), Kind::Ssh));
     l
 }
 
@@ -100,8 +115,23 @@ impl Fleet {
         std::fs::write(&pw_file, format!("{PASSWORD}\n")).expect("write");
         std::fs::set_permissions(&pw_file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
         let mut toml = format!("[defaults]\ntimeout_s = {DEADLINE_S}\nconnect_timeout_s = 1\n\n");
+        let pki = remote::Pki::new("fleet test CA");
+        let mut proxies = Vec::new();
+        let ca = pki.ca_file();
         for ((name, kind), (_, d)) in layout.iter().zip(&daemons) {
             let (url, extra) = match kind {
+                Kind::Tls | Kind::TlsOtherName => {
+                    let host = if matches!(kind, Kind::Tls) {
+                        "127.0.0.1"
+                    } else {
+                        "other.example"
+                    };
+                    let proxy = remote::Proxy::start(&pki.issue(name, &[host]), None, d.port);
+                    let url = proxy.url();
+                    proxies.push(proxy);
+                    (url, format!("ca_file = \"{}\"\ntags = [\"tls\"]\n", ca.display()))
+                }
+                Kind::Ssh => (remote::ssh_url(&d.sock), "tags = [\"ssh\"]\n".to_string()),
                 Kind::Unix => (d.url(Via::Unix), "tags = [\"unix\", \"prod\"]\n".to_string()),
                 Kind::Http | Kind::Frozen | Kind::Killed | Kind::Sick => {
                     (d.url(Via::Http), "tags = [\"http\"]\n".into())
@@ -132,6 +162,9 @@ impl Fleet {
             dir,
             file,
             seen: std::cell::RefCell::new(String::new()),
+            _pki: pki,
+            _proxies: proxies,
+            ssh: remote::FakeSsh::forwarding(),
         };
         for (name, d) in &fleet.daemons {
             if name == "frozen" {
@@ -155,7 +188,9 @@ impl Fleet {
 
     /// Runs the CLI on the fleet; returns its output, keeping what it printed.
     fn run(&self, args: &[&str]) -> std::process::Output {
-        let out = bare_cli()
+        let out = self
+            .ssh
+            .command()
             .arg("--fleet")
             .arg(&self.file)
             .env("FLEET_TEST_PASSWORD", PASSWORD)
@@ -191,7 +226,7 @@ fn kind(e: &serde_json::Value) -> Option<&str> {
 }
 
 #[test]
-fn twenty_one_daemons_one_frozen_one_killed_one_unauthorized() {
+fn twenty_four_daemons_frozen_killed_unauthorized_tls_and_ssh() {
     let f = Fleet::start();
     let all: Vec<String> = {
         let mut v: Vec<String> = layout().into_iter().map(|(n, _)| n).collect();
@@ -222,6 +257,7 @@ fn twenty_one_daemons_one_frozen_one_killed_one_unauthorized() {
             "frozen" => Some("timeout"),
             "killed" => Some("refused"),
             "bad-pass" => Some("unauthorized"),
+            "tls-other-name" => Some("tls"),
             _ => None,
         };
         assert_eq!(kind(e), want, "{name}: {e}");
@@ -233,8 +269,8 @@ fn twenty_one_daemons_one_frozen_one_killed_one_unauthorized() {
             );
         }
     }
-    assert_eq!(v["summary"]["targets"], 21);
-    assert_eq!(v["summary"]["ok"], 18);
+    assert_eq!(v["summary"]["targets"], 24);
+    assert_eq!(v["summary"]["ok"], 20);
     assert_eq!(v["summary"]["failed"]["timeout"], serde_json::json!(["frozen"]));
 
     // The table: a TARGET column, a failed target as its own row, the summary line.
@@ -246,7 +282,9 @@ fn twenty_one_daemons_one_frozen_one_killed_one_unauthorized() {
         "{text}"
     );
     assert!(
-        text.contains("21 targets: 18 ok, 1 refused (killed), 1 timeout (frozen), 1 unauthorized (bad-pass)"),
+        text.contains(
+            "24 targets: 20 ok, 1 refused (killed), 1 timeout (frozen), 1 tls (tls-other-name), 1 unauthorized (bad-pass)"
+        ),
         "{text}"
     );
 
@@ -263,7 +301,7 @@ fn twenty_one_daemons_one_frozen_one_killed_one_unauthorized() {
     assert!(lines.iter().any(|l| l.starts_with("sick/broken FATAL")), "{text}");
     assert!(lines.iter().any(|l| l.starts_with("frozen: ERROR (timeout)")), "{text}");
     assert!(!text.contains("unix-01"), "a healthy target is not listed: {text}");
-    assert_eq!(lines.len(), 5, "{text}");
+    assert_eq!(lines.len(), 6, "{text}");
 
     // Selection: globs, tags, exclusions; a name qualified by its target.
     let out = f.run(&["-t", "unix-*,!unix-01,@auth,!bad-pass", "status", "app", "--json"]);
@@ -302,7 +340,7 @@ fn twenty_one_daemons_one_frozen_one_killed_one_unauthorized() {
     let out = f.run(&["targets", "--json"]);
     let v = json(&out);
     let rows = v["targets"].as_array().expect("targets");
-    assert_eq!(rows.len(), 21);
+    assert_eq!(rows.len(), 24);
     let auth = rows.iter().find(|r| r["target"] == "auth-01").expect("auth-01");
     assert_eq!(auth["auth"], "basic");
     let out = f.run(&["-t", "auth-*,bad-pass,killed", "targets", "check", "--json"]);
@@ -329,6 +367,8 @@ fn twenty_one_daemons_one_frozen_one_killed_one_unauthorized() {
     assert!(!seen.contains(PASSWORD), "the password was printed");
     assert!(!seen.contains(WRONG), "the wrong password was printed");
     drop(seen);
+    // Every ssh tunnel was closed with the command that opened it.
+    f.ssh.assert_nothing_left();
     drop(f);
 }
 
@@ -437,7 +477,8 @@ async fn mcp_checks(f: &Fleet) {
     assert_eq!(kind(&entries(&v)[0].1), Some("unauthorized"));
 
     // Only what is wrong, in a few lines.
-    let r = call(&c, "status", json!({"unhealthy": true}), seen).await;
+    // (ssh-1 is left out: this process has no fake ssh on its PATH.)
+    let r = call(&c, "status", json!({"unhealthy": true, "targets": "!ssh-1"}), seen).await;
     let t = text(&r);
     assert!(
         t.contains("sick/broken FATAL") && t.contains("frozen: ERROR (timeout)"),

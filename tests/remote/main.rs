@@ -6,10 +6,13 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/remote.rs"]
+mod remote;
 mod ssh;
 mod tls;
 
 use common::*;
+use remote::*;
 use std::time::{Duration, Instant};
 
 /// The `error` object of a `--json` command that failed.
