@@ -188,18 +188,22 @@ impl Fleet {
 
     /// Runs the CLI on the fleet; returns its output, keeping what it printed.
     fn run(&self, args: &[&str]) -> std::process::Output {
-        let out = self
-            .ssh
-            .command()
-            .arg("--fleet")
+        self.run_without(args, &[])
+    }
+
+    /// [`Fleet::run`] with the environment variables `unset` unset.
+    fn run_without(&self, args: &[&str], unset: &[&str]) -> std::process::Output {
+        let mut c = self.ssh.command();
+        c.arg("--fleet")
             .arg(&self.file)
             .env("FLEET_TEST_PASSWORD", PASSWORD)
             .env("FLEET_WRONG_PASSWORD", WRONG)
             .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
-            .env_remove(fleet_env())
-            .args(args)
-            .output()
-            .expect("run the CLI");
+            .env_remove(fleet_env());
+        for v in unset {
+            c.env_remove(v);
+        }
+        let out = c.args(args).output().expect("run the CLI");
         let mut seen = self.seen.borrow_mut();
         seen.push_str(&stdout(&out));
         seen.push_str(&stderr(&out));
@@ -312,6 +316,17 @@ fn twenty_four_daemons_frozen_killed_unauthorized_tls_and_ssh() {
     assert_eq!(names, want);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
+    // A target whose password is missing fails alone, and only when selected.
+    let out = f.run_without(&["-t", "auth-01,unix-01", "status", "--json"], &["FLEET_TEST_PASSWORD"]);
+    let got = entries(&json(&out));
+    assert_eq!(kind(&got[0].1), Some("unauthorized"), "{:?}", got[0]);
+    assert!(
+        got[0].1["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("FLEET_TEST_PASSWORD"))
+    );
+    assert_eq!(got[1].1["ok"], true);
+
     // A change on several targets needs an explicit selection, and nothing happens
     // without one.
     let out = f.run(&["start", "idle"]);
@@ -335,6 +350,10 @@ fn twenty_four_daemons_frozen_killed_unauthorized_tls_and_ssh() {
     // Unqualified names on a target that lacks them: that target's own error.
     let out = f.run(&["-t", "unix-01,sick", "status", "broken", "--json"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+
+    // maintail -f across two targets: their lines interleaved, each with its target;
+    // it exits as soon as its reader goes away.
+    follow_two_targets(&f);
 
     // targets: names, redacted URLs, tags, auth kind; check: version or error.
     let out = f.run(&["targets", "--json"]);
@@ -521,4 +540,61 @@ async fn mcp_checks(f: &Fleet) {
         assert_eq!(r.is_error, Some(true), "{bad}: {}", text(&r));
     }
     c.cancel().await.expect("close");
+}
+
+/// `maintail -f` on two targets while each restarts a program: both targets' lines
+/// arrive, prefixed; closing the pipe ends the follow at once, though the logs are idle.
+fn follow_two_targets(f: &Fleet) {
+    use std::io::Read;
+    use std::os::fd::AsFd;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("supervisord-mcp"))
+        .arg("--fleet")
+        .arg(&f.file)
+        .args(["-t", "unix-05,unix-06", "maintail", "-f", "-n", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(f.dir.path().join("follow.err")).expect("create"))
+        .spawn()
+        .expect("spawn");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let flags = nix::fcntl::fcntl(stdout.as_fd(), nix::fcntl::FcntlArg::F_GETFL).expect("flags");
+    let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
+    nix::fcntl::fcntl(stdout.as_fd(), nix::fcntl::FcntlArg::F_SETFL(flags)).expect("nonblocking");
+    std::thread::sleep(Duration::from_millis(500));
+    let out = f.run(&["-t", "unix-05,unix-06", "restart", "app"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut text = String::new();
+    let has_both = |t: &str| {
+        ["unix-05", "unix-06"].iter().all(|target| {
+            t.lines()
+                .any(|l| l.starts_with(&format!("{target} | ")) && l.contains("app"))
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !has_both(&text) && Instant::now() < deadline {
+        let mut buf = [0u8; 4096];
+        match stdout.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    assert!(
+        has_both(&text),
+        "{text}\nstderr: {}",
+        std::fs::read_to_string(f.dir.path().join("follow.err")).unwrap_or_default()
+    );
+    // The reader goes away while the logs are idle: the follow ends by itself.
+    drop(stdout);
+    let started = Instant::now();
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("maintail -f went on after its reader went away");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -80,7 +80,16 @@ where
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = JoinSet::new();
     let mut names = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(items.len());
     for (t, arg) in items {
+        if let Some(e) = t.unusable.clone() {
+            out.push(Outcome {
+                target: t.name.clone(),
+                elapsed: Duration::ZERO,
+                result: Err(e),
+            });
+            continue;
+        }
         let limit = deadline(&t);
         let name = t.name.clone();
         let work = op(t, arg);
@@ -106,7 +115,6 @@ where
         });
         names.insert(task.id(), task_name);
     }
-    let mut out = Vec::with_capacity(set.len());
     while let Some(done) = set.join_next_with_id().await {
         match done {
             Ok((_, o)) => out.push(o),

@@ -2,6 +2,7 @@
 //! and permissions; built from the targets file, or the one implicit target of the
 //! `-s`/`-c`/environment chain when there is no file.
 
+use super::fanout::TargetError;
 use super::file::{Defaults, FleetError, FleetFile, TargetSpec, expand_home, password};
 use super::select::Selectable;
 use crate::supervisor::Client;
@@ -25,6 +26,10 @@ pub struct Target {
     /// Bound on a whole read here (connect, request, reply).
     pub deadline: Duration,
     pub client: Client,
+    /// Why this target cannot be asked, when its own settings are unusable (its
+    /// password is missing: `unauthorized`; its CA or client certificate file is
+    /// unusable: `tls`). Only this target fails, and only when it is selected.
+    pub unusable: Option<TargetError>,
 }
 
 impl Selectable for Target {
@@ -56,6 +61,15 @@ impl Target {
             auth: "none",
             deadline,
             client,
+            unusable: None,
+        }
+    }
+
+    /// The client, when this target can be asked. Errors: why it cannot.
+    pub fn usable(&self) -> Result<&Client, TargetError> {
+        match &self.unusable {
+            Some(e) => Err(e.clone()),
+            None => Ok(&self.client),
         }
     }
 
@@ -74,7 +88,17 @@ impl Target {
     ) -> Result<Target, FleetError> {
         let parsed = Endpoint::parse(&spec.url).map_err(|e| FleetError::Selection(format!("target {name}: {e}")))?;
         let username = spec.username.clone().or(parsed.username);
-        let password = password(name, spec, env, warnings)?.or(parsed.password);
+        let mut unusable = None;
+        let password = match password(name, spec, env, warnings) {
+            Ok(p) => p.or(parsed.password),
+            Err(e) => {
+                unusable = Some(TargetError {
+                    kind: "unauthorized",
+                    message: e.to_string(),
+                });
+                None
+            }
+        };
         let deadline = Duration::from_secs_f64(spec.timeout_s.unwrap_or(defaults.timeout_s));
         let connect = Duration::from_secs_f64(defaults.connect_timeout_s).min(deadline);
         let auth = if username.is_some() || password.is_some() {
@@ -95,7 +119,22 @@ impl Target {
             },
         };
         warnings.extend(settings.warnings().into_iter().map(|w| format!("target {name}: {w}")));
-        let mut client = Client::new(&settings).map_err(|e| FleetError::Selection(format!("target {name}: {e}")))?;
+        let mut client = match Client::new(&settings) {
+            Ok(c) => c,
+            // Unusable TLS files fail this target only; the client without them is
+            // never asked.
+            Err(e) => {
+                unusable.get_or_insert(TargetError {
+                    kind: e.target_kind(),
+                    message: format!("target {name}: {e}"),
+                });
+                let plain = ServerSettings {
+                    tls: TlsOptions::default(),
+                    ..settings
+                };
+                Client::new(&plain).map_err(|e| FleetError::Selection(format!("target {name}: {e}")))?
+            }
+        };
         if common.no_host_access {
             client = Client::from_transport(client.transport().clone().without_host_access());
         }
@@ -107,6 +146,7 @@ impl Target {
             auth,
             deadline,
             client,
+            unusable,
         })
     }
 }

@@ -107,6 +107,12 @@ pub async fn call(
     if let [(t, names)] = planned.as_slice()
         && targets.is_none()
     {
+        if let Err(e) = t.usable() {
+            return Ok(refusal(&FleetError::Selection(format!(
+                "{} ({}): {}",
+                t.name, e.kind, e.message
+            ))));
+        }
         let server = s.for_target(t);
         return def
             .invoke(&server, Some(with_names(&args, names_key, names)), ctx)

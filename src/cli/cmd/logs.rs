@@ -121,7 +121,7 @@ async fn follow_until_interrupted(
 /// Resolves when stdout is a pipe whose read end closed (Linux reports POLLERR on
 /// the write end then). Never resolves for a terminal or a file, which cannot be
 /// polled for that.
-async fn stdout_closed() {
+pub(crate) async fn stdout_closed() {
     use std::os::fd::{AsRawFd, RawFd};
     use tokio::io::Interest;
     use tokio::io::unix::AsyncFd;

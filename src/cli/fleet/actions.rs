@@ -208,7 +208,9 @@ pub async fn one_target(fleet: &Fleet, g: &GlobalOpts, p: Printer, command: Comm
         ))
         .into());
     };
-    let c = &target.client;
+    let c = target
+        .usable()
+        .map_err(|e| FleetError::Selection(format!("{}: {}", target.name, e.message)))?;
     match (command, bare) {
         (Command::Program(crate::cli::ProgramCmd::Add(mut a)), Some(n)) => {
             a.name = n;

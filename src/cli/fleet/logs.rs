@@ -114,45 +114,86 @@ enum Line {
     Failed(String),
 }
 
-fn send(tx: &mpsc::UnboundedSender<Line>, prefix: &str, ev: FollowEvent) -> bool {
+/// Lines waiting for stdout, at most; beyond, lines are counted, not kept, and the
+/// count is said on stderr (memory stays bounded whatever the targets write).
+const QUEUE_LINES: usize = 16_384;
+
+/// Where the followers put their lines, and how many found the queue full.
+#[derive(Clone)]
+struct Queue {
+    tx: mpsc::Sender<Line>,
+    dropped: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+fn send(q: &Queue, prefix: &str, ev: FollowEvent) -> bool {
+    use mpsc::error::TrySendError;
     match ev {
-        FollowEvent::Lines(lines) => lines
-            .into_iter()
-            .all(|l| tx.send(Line::Text(format!("{prefix} | {l}"))).is_ok()),
+        FollowEvent::Lines(lines) => {
+            lines
+                .into_iter()
+                .all(|l| match q.tx.try_send(Line::Text(format!("{prefix} | {l}"))) {
+                    Ok(()) => true,
+                    Err(TrySendError::Full(_)) => {
+                        q.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        true
+                    }
+                    Err(TrySendError::Closed(_)) => false,
+                })
+        }
         FollowEvent::Truncated => true,
     }
 }
 
-/// Follows every target at once until Ctrl-C or until every follower has ended; a
-/// target that fails says so on stderr and the others go on.
+/// Follows every target at once until Ctrl-C, until stdout's reader goes away
+/// (`| head`), or until every follower has ended; a target that fails says so on
+/// stderr and the others go on.
 async fn follow<F, Fut>(planned: Vec<(Target, Vec<String>)>, p: Printer, op: F) -> Result<ExitStatus>
 where
-    F: Fn(Target, Vec<String>, mpsc::UnboundedSender<Line>) -> Fut,
+    F: Fn(Target, Vec<String>, Queue) -> Fut,
     Fut: std::future::Future<Output = crate::supervisor::Result<()>> + Send + 'static,
 {
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = mpsc::channel(QUEUE_LINES);
+    let mut failed = false;
+    let queue = Queue {
+        tx,
+        dropped: Default::default(),
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for (t, names) in planned {
         let name = t.name.clone();
-        let done = tx.clone();
-        let work = op(t, names, tx.clone());
+        if let Err(e) = t.usable() {
+            eprintln!("{name}: ERROR ({}) {}", e.kind, e.message);
+            failed = true;
+            continue;
+        }
+        let done = queue.tx.clone();
+        let work = op(t, names, queue.clone());
         tasks.spawn(async move {
             if let Err(e) = work.await {
-                let _ = done.send(Line::Failed(format!(
-                    "{name}: ERROR ({}) {e}",
-                    crate::fleet::kind_of(&e)
-                )));
+                let _ = done
+                    .send(Line::Failed(format!(
+                        "{name}: ERROR ({}) {e}",
+                        crate::fleet::kind_of(&e)
+                    )))
+                    .await;
             }
         });
     }
-    drop(tx);
-    let mut failed = false;
+    let dropped = queue.dropped.clone();
+    drop(queue);
+    let closed = crate::cli::cmd::logs::stdout_closed();
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(closed, interrupted);
     loop {
         tokio::select! {
             line = rx.recv() => match line {
                 Some(Line::Text(l)) => {
                     if p.lines(&[l]).is_err() {
                         break;
+                    }
+                    let lost = dropped.swap(0, std::sync::atomic::Ordering::Relaxed);
+                    if lost > 0 {
+                        eprintln!("({lost} lines not shown: the output could not keep up)");
                     }
                 }
                 Some(Line::Failed(m)) => {
@@ -161,7 +202,8 @@ where
                 }
                 None => break,
             },
-            _ = tokio::signal::ctrl_c() => break,
+            _ = &mut interrupted => break,
+            () = &mut closed => break,
         }
     }
     tasks.abort_all();
