@@ -4,6 +4,9 @@
 use std::process::ExitCode;
 use supervisord_mcp::cli::exit::{self, ExitStatus};
 use supervisord_mcp::cli::{self, Cli, Command, output::Printer};
+use supervisord_mcp::fleet::{Fleet, Scope};
+use supervisord_mcp::mcp::http::{self, TokenSource};
+use supervisord_mcp::supervisor::Client;
 
 /// How long the process waits, at exit, for cleanups of interrupted operations.
 const CLEANUP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
@@ -55,26 +58,11 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Usage);
     };
     let policy = supervisord_mcp::supervisor::Policy::new(args.read_only, &args.allow)?;
-    // With a targets file, the tools go across its targets; resources and
-    // notifications follow the first selected one.
-    let (client, fleet) = match cli::cmd::scope(&cli.global)? {
-        supervisord_mcp::fleet::Scope::One(c) => (c, None),
-        supervisord_mcp::fleet::Scope::Fleet(f) => {
-            for w in &f.warnings {
-                eprintln!("supervisord-mcp: warning: {w}");
-            }
-            let first = f.selected()?.into_iter().next().map(|t| t.client);
-            match first {
-                Some(c) => (c, Some(f)),
-                None => return Err(supervisord_mcp::fleet::FleetError::Selection("no target selected".into()).into()),
-            }
-        }
-    };
+    let (client, fleet) = daemon_and_fleet(cli)?;
     let Some(addr) = args.http else {
         supervisord_mcp::mcp::serve_stdio(client, policy, cli.global.include_dir.clone(), fleet).await?;
         return Ok(ExitStatus::Success);
     };
-    use supervisord_mcp::mcp::http::{self, TokenSource};
     let (token, source) = http::token::resolve(
         addr,
         args.token_file.as_deref(),
@@ -83,8 +71,50 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<ExitStatus> {
         http::token::default_store(),
     )
     .map_err(http_error)?;
-    // The path of the token, never the token itself.
-    match &source {
+    announce_token(addr, &source);
+    let settings = http::HttpSettings {
+        addr,
+        token,
+        allowed_hosts: args.allow_host.clone(),
+        allowed_origins: args.allow_origin.clone(),
+        max_body_bytes: args.max_body_bytes.get(),
+        max_sessions: args.max_sessions.get(),
+        idle_timeout: args.idle_timeout.duration(),
+        max_connections: http::max_connections(args.max_connections.map(|n| n.get())),
+        read_timeout: args.read_timeout.duration(),
+        shutdown_grace: args.shutdown_grace.duration(),
+        policy,
+        include_dir: cli.global.include_dir.clone(),
+        fleet: fleet.map(std::sync::Arc::new),
+    };
+    http::serve(client, settings).await.map_err(http_error)?;
+    Ok(ExitStatus::Success)
+}
+
+/// The daemon the server talks to, and the fleet when a targets file is configured:
+/// the tools go across its targets; resources and notifications follow the first
+/// selected one. Prints the file's warnings. Errors: no target selected.
+fn daemon_and_fleet(cli: &Cli) -> anyhow::Result<(Client, Option<Fleet>)> {
+    match cli::cmd::scope(&cli.global)? {
+        Scope::One(c) => Ok((c, None)),
+        Scope::Fleet(f) => {
+            for w in &f.warnings {
+                eprintln!("supervisord-mcp: warning: {w}");
+            }
+            let first = f.selected()?.into_iter().next().map(|t| t.client);
+            match first {
+                Some(c) => Ok((c, Some(f))),
+                None => Err(supervisord_mcp::fleet::FleetError::Selection("no target selected".into()).into()),
+            }
+        }
+    }
+}
+
+/// Tells the operator, on stderr, how clients authenticate (the path of the token,
+/// never the token itself), and warns when serving without a token or with a token
+/// file others can read.
+fn announce_token(addr: std::net::SocketAddr, source: &TokenSource) {
+    match source {
         TokenSource::Generated(p) | TokenSource::Reused(p) => eprintln!(
             "supervisord-mcp: clients must send `Authorization: Bearer TOKEN`, TOKEN being the contents of {} ({})",
             p.display(),
@@ -103,23 +133,6 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<ExitStatus> {
         ),
         TokenSource::File(_) | TokenSource::Env => {}
     }
-    let settings = http::HttpSettings {
-        addr,
-        token,
-        allowed_hosts: args.allow_host.clone(),
-        allowed_origins: args.allow_origin.clone(),
-        max_body_bytes: args.max_body_bytes.get(),
-        max_sessions: args.max_sessions.get(),
-        idle_timeout: args.idle_timeout.duration(),
-        max_connections: http::max_connections(args.max_connections.map(|n| n.get())),
-        read_timeout: args.read_timeout.duration(),
-        shutdown_grace: args.shutdown_grace.duration(),
-        policy,
-        include_dir: cli.global.include_dir.clone(),
-        fleet: fleet.map(std::sync::Arc::new),
-    };
-    http::serve(client, settings).await.map_err(http_error)?;
-    Ok(ExitStatus::Success)
 }
 
 /// The HTTP server's startup errors, sorted for the exit status: a missing token or

@@ -12,6 +12,7 @@ pub mod output;
 pub use args::*;
 
 use crate::fleet::Scope;
+use crate::supervisor::Client;
 use anyhow::Result;
 use clap::CommandFactory;
 use cmd::{config, control, info, logs, program, status};
@@ -37,21 +38,9 @@ pub fn parse(command: clap::Command) -> Cli {
 /// `command` is the definition it was parsed with, for `man` and `completions`.
 pub async fn run(cli: Cli, command: clap::Command) -> Result<ExitStatus> {
     let p = Printer { json: cli.global.json };
-    // Commands that need no daemon.
-    match &cli.command {
-        Command::Completions { shell } => {
-            let mut buf = Vec::new();
-            clap_complete::generate(*shell, &mut command.clone(), "supervisord-mcp", &mut buf);
-            std::io::stdout().lock().write_all(&buf)?;
-            return Ok(ExitStatus::Success);
-        }
-        Command::Man => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(command.clone()).render(&mut buf)?;
-            std::io::stdout().lock().write_all(&buf)?;
-            return Ok(ExitStatus::Success);
-        }
-        _ => {}
+    if let Some(doc) = generated(&cli.command, &command)? {
+        std::io::stdout().lock().write_all(&doc)?;
+        return Ok(ExitStatus::Success);
     }
     let client = match cmd::scope(&cli.global)? {
         Scope::Fleet(f) => return fleet::run(&f, &cli.global, p, cli.command).await,
@@ -64,11 +53,30 @@ pub async fn run(cli: Cli, command: clap::Command) -> Result<ExitStatus> {
         ))
         .into());
     }
-    let c = &client;
-    match cli.command {
+    run_one(&client, &cli.global, p, cli.command).await
+}
+
+/// What needs no daemon: the shell completion script or the man page of `command`,
+/// when that is what `cmd` asks for.
+fn generated(cmd: &Command, command: &clap::Command) -> Result<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    match cmd {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut command.clone(), "supervisord-mcp", &mut buf);
+        }
+        Command::Man => clap_mangen::Man::new(command.clone()).render(&mut buf)?,
+        _ => return Ok(None),
+    }
+    Ok(Some(buf))
+}
+
+/// Runs a command against one daemon: each to its module in [`cmd`]; `status
+/// --unhealthy` and `targets` through the fleet code, as a fleet of one.
+async fn run_one(c: &Client, global: &GlobalOpts, p: Printer, command: Command) -> Result<ExitStatus> {
+    match command {
         Command::Status { unhealthy: true, .. } | Command::Targets { .. } => {
-            let one = crate::fleet::Fleet::implicit(client.clone(), cli.global.rpc_timeout.duration());
-            fleet::run(&one, &cli.global, p, cli.command).await
+            let one = crate::fleet::Fleet::implicit(c.clone(), global.rpc_timeout.duration());
+            fleet::run(&one, global, p, command).await
         }
         Command::Status {
             names,
@@ -85,8 +93,8 @@ pub async fn run(cli: Cli, command: clap::Command) -> Result<ExitStatus> {
         Command::Restart { names, wait } => control::cmd_restart(c, p, &names, &wait).await,
         Command::Signal { signal, names, tree } => control::cmd_signal(c, p, &signal, &names, tree).await,
         Command::Wait(args) => control::cmd_wait(c, p, &args).await,
-        Command::Program(cmd) => program::cmd_program(c, p, &cli.global, cmd).await,
-        Command::Run(args) => program::cmd_run(c, p, &cli.global, &args).await,
+        Command::Program(cmd) => program::cmd_program(c, p, global, cmd).await,
+        Command::Run(args) => program::cmd_run(c, p, global, &args).await,
         Command::Logs(args) => logs::cmd_logs(c, p, &args).await,
         Command::Maintail { lines, follow, raw } => logs::cmd_maintail(c, p, lines.get(), follow, raw).await,
         Command::Clear { names } => logs::cmd_clear(c, p, &names).await,

@@ -119,41 +119,14 @@ pub async fn call(
             .await;
     }
     if name == "program" {
-        return Ok(refusal(&FleetError::Selection(format!(
-            "program acts on one target; name it in targets (one of {})",
-            planned
-                .iter()
-                .map(|(t, _)| t.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))));
+        return Ok(refusal(&program_needs_one(&planned)));
     }
     let extra = extra_time(name, &args);
     let outcomes = fan_out(
         planned,
         fleet.concurrency,
         |t| t.deadline + extra,
-        |t, names| {
-            let server = s.for_target(&t);
-            let args = with_names(&args, names_key, &names);
-            let ctx = ctx.clone();
-            async move {
-                TARGET_ERROR
-                    .scope(RefCell::new(None), async move {
-                        let r = def.invoke(&server, Some(args), &ctx).await;
-                        let noted = TARGET_ERROR.with(|c| c.borrow_mut().take());
-                        match (r, noted) {
-                            (Ok(r), None) => Ok(Answer::from(r)),
-                            (Ok(_), Some(e)) => Err(e),
-                            (Err(e), _) => Err(TargetError {
-                                kind: "invalid",
-                                message: e.message.to_string(),
-                            }),
-                        }
-                    })
-                    .await
-            }
-        },
+        |t, names| on_target(s.for_target(&t), def, with_names(&args, names_key, &names), ctx.clone()),
     )
     .await;
     // Arguments that fit no target are the caller's error, as with one daemon.
@@ -164,6 +137,43 @@ pub async fn call(
         return Err(McpError::invalid_params(msg, None));
     }
     Ok(join(&outcomes))
+}
+
+/// Why `program` cannot go to several targets, naming the planned ones.
+fn program_needs_one(planned: &[(Target, Vec<String>)]) -> FleetError {
+    FleetError::Selection(format!(
+        "program acts on one target; name it in targets (one of {})",
+        planned
+            .iter()
+            .map(|(t, _)| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// Runs tool `def` with `args` for one target (`server`): its answer, or its failure
+/// as the handler reported it ([`note_error`]); arguments the tool refuses are kind
+/// `invalid`.
+async fn on_target(
+    server: SupervisorMcp,
+    def: &'static ToolDef,
+    args: JsonObject,
+    ctx: RequestContext<RoleServer>,
+) -> Result<Answer, TargetError> {
+    TARGET_ERROR
+        .scope(RefCell::new(None), async move {
+            let r = def.invoke(&server, Some(args), &ctx).await;
+            let noted = TARGET_ERROR.with(|c| c.borrow_mut().take());
+            match (r, noted) {
+                (Ok(r), None) => Ok(Answer::from(r)),
+                (Ok(_), Some(e)) => Err(e),
+                (Err(e), _) => Err(TargetError {
+                    kind: "invalid",
+                    message: e.message.to_string(),
+                }),
+            }
+        })
+        .await
 }
 
 /// The fleet with this call's selection: `targets` when given (explicit), else the

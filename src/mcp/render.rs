@@ -49,23 +49,13 @@ pub fn metrics(m: &crate::supervisor::host::Metrics) -> String {
 /// Up to this many processes get a line each (with pid); more are grouped by state.
 const DETAILED: usize = 3;
 
+/// The text of a `status` answer: the daemon and the counts by state, who listens on
+/// the port asked for, then the processes (a line each when few or with metrics,
+/// else grouped by state), the next page's offset, and the names that matched
+/// nothing with what to do.
 pub fn status(s: &StatusOut) -> String {
     let mut out = String::new();
-    let d = &s.daemon;
-    let states: Vec<&str> = ORDER
-        .iter()
-        .map(|st| st.name())
-        .filter(|n| s.counts.contains_key(*n))
-        .collect();
-    let counts: Vec<String> = states.iter().map(|n| format!("{} {n}", s.counts[*n])).collect();
-    let _ = writeln!(
-        out,
-        "supervisord {} {}, {} processes: {}",
-        d.version,
-        d.state,
-        s.total,
-        counts.join(", ")
-    );
+    status_headline(&mut out, s);
     for l in &s.listeners {
         let owner = l.supervised.as_deref().unwrap_or("not supervised");
         let _ = writeln!(out, "port {}: pid {} ({owner}) {}", l.port, l.pid, l.command);
@@ -77,32 +67,7 @@ pub fn status(s: &StatusOut) -> String {
     if s.processes.len() <= DETAILED || with_metrics {
         s.processes.iter().for_each(|p| proc_line(&mut out, p));
     } else {
-        // One line per state; processes stopped for the same reason share it:
-        // "STOPPED (Not started): a, b, c".
-        for st in ORDER {
-            let members: Vec<&ProcView> = s.processes.iter().filter(|p| p.state == st).collect();
-            let mut reasons: Vec<&str> = Vec::new();
-            for p in &members {
-                if !reasons.contains(&p.info.as_str()) {
-                    reasons.push(&p.info);
-                }
-            }
-            for reason in reasons {
-                let names: Vec<String> = members
-                    .iter()
-                    .filter(|p| p.info == reason)
-                    .map(|p| match p.uptime_s {
-                        Some(up) => format!("{} {}", p.name, duration(up)),
-                        None => p.name.clone(),
-                    })
-                    .collect();
-                if reason.is_empty() {
-                    let _ = writeln!(out, "{st}: {}", names.join(", "));
-                } else {
-                    let _ = writeln!(out, "{st} ({reason}): {}", names.join(", "));
-                }
-            }
-        }
+        grouped_lines(&mut out, &s.processes);
     }
     if let Some(next) = s.next_offset {
         let _ = writeln!(out, "(more: offset={next})");
@@ -119,6 +84,54 @@ pub fn status(s: &StatusOut) -> String {
         .collect();
     next_lines(&mut out, steps);
     out
+}
+
+/// `supervisord 4.3.0 RUNNING, 12 processes: 10 RUNNING, 2 FATAL`.
+fn status_headline(out: &mut String, s: &StatusOut) {
+    let d = &s.daemon;
+    let states: Vec<&str> = ORDER
+        .iter()
+        .map(|st| st.name())
+        .filter(|n| s.counts.contains_key(*n))
+        .collect();
+    let counts: Vec<String> = states.iter().map(|n| format!("{} {n}", s.counts[*n])).collect();
+    let _ = writeln!(
+        out,
+        "supervisord {} {}, {} processes: {}",
+        d.version,
+        d.state,
+        s.total,
+        counts.join(", ")
+    );
+}
+
+/// One line per state; processes stopped for the same reason share it:
+/// `STOPPED (Not started): a, b, c`; running ones carry their uptime.
+fn grouped_lines(out: &mut String, processes: &[ProcView]) {
+    for st in ORDER {
+        let members: Vec<&ProcView> = processes.iter().filter(|p| p.state == st).collect();
+        let mut reasons: Vec<&str> = Vec::new();
+        for p in &members {
+            if !reasons.contains(&p.info.as_str()) {
+                reasons.push(&p.info);
+            }
+        }
+        for reason in reasons {
+            let names: Vec<String> = members
+                .iter()
+                .filter(|p| p.info == reason)
+                .map(|p| match p.uptime_s {
+                    Some(up) => format!("{} {}", p.name, duration(up)),
+                    None => p.name.clone(),
+                })
+                .collect();
+            if reason.is_empty() {
+                let _ = writeln!(out, "{st}: {}", names.join(", "));
+            } else {
+                let _ = writeln!(out, "{st} ({reason}): {}", names.join(", "));
+            }
+        }
+    }
 }
 
 /// `next:` lines, one per distinct step, at the end of a text.

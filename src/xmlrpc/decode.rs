@@ -15,47 +15,8 @@
 use super::{DecodeError, MAX_DEPTH, Response, Value};
 use quick_xml::Reader;
 use quick_xml::events::Event;
+use scalar::Scalar;
 use std::collections::BTreeMap;
-
-#[derive(Clone, Copy)]
-enum Scalar {
-    String,
-    Int,
-    Bool,
-    Double,
-    DateTime,
-    Base64,
-}
-
-impl Scalar {
-    fn from_tag(tag: &str) -> Option<Scalar> {
-        Some(match tag {
-            "string" => Scalar::String,
-            "int" | "i4" | "i8" => Scalar::Int,
-            "boolean" => Scalar::Bool,
-            "double" => Scalar::Double,
-            "dateTime.iso8601" => Scalar::DateTime,
-            "base64" => Scalar::Base64,
-            _ => return None,
-        })
-    }
-
-    fn parse(self, text: String) -> Result<Value, DecodeError> {
-        let bad = |what: &str, t: &str| DecodeError::Malformed(format!("bad <{what}> value {t:?}"));
-        Ok(match self {
-            Scalar::String => Value::String(text),
-            Scalar::Int => Value::Int(text.trim().parse().map_err(|_| bad("int", &text))?),
-            Scalar::Bool => match text.trim() {
-                "1" | "true" => Value::Bool(true),
-                "0" | "false" => Value::Bool(false),
-                _ => return Err(bad("boolean", &text)),
-            },
-            Scalar::Double => Value::Double(text.trim().parse().map_err(|_| bad("double", &text))?),
-            Scalar::DateTime => Value::DateTime(text),
-            Scalar::Base64 => Value::Base64(text),
-        })
-    }
-}
 
 enum Frame {
     /// `<methodName>` of a call.
@@ -163,70 +124,96 @@ impl Decoder {
         Ok(())
     }
 
+    /// Closes an element: the frame it opened is popped and its content handed to the
+    /// enclosing one. Errors: a closing tag that does not match what is open.
     fn close(&mut self, tag: &str) -> Result<(), DecodeError> {
         match tag {
-            "value" => {
-                let Some(Frame::Value { kind, text, done, .. }) = self.stack.pop() else {
-                    return Err(malformed("</value> without <value>"));
-                };
-                self.depth -= 1;
-                let v = match (done, kind) {
-                    (Some(v), _) => v,
-                    (None, Some(k)) => k.parse(text)?,
-                    (None, None) => Value::String(text),
-                };
-                self.attach(v)?;
-            }
-            "array" | "struct" => {
-                let v = match self.stack.pop() {
-                    Some(Frame::Array(a)) if tag == "array" => Value::Array(a),
-                    Some(Frame::Struct(m)) if tag == "struct" => Value::Struct(m),
-                    _ => return Err(malformed(format!("unexpected </{tag}>"))),
-                };
-                self.set_done(v)?;
-            }
-            "methodName" => {
-                let Some(Frame::MethodName(n)) = self.stack.pop() else {
-                    return Err(malformed("</methodName> without <methodName>"));
-                };
-                self.method = Some(n);
-            }
-            "name" => {
-                let Some(Frame::Name(n)) = self.stack.pop() else {
-                    return Err(malformed("</name> without <name>"));
-                };
-                match self.stack.last_mut() {
-                    Some(Frame::Member { name, .. }) => *name = Some(n),
-                    _ => return Err(malformed("<name> outside <member>")),
-                }
-            }
-            "member" => {
-                let Some(Frame::Member { name, value }) = self.stack.pop() else {
-                    return Err(malformed("</member> without <member>"));
-                };
-                let (Some(name), Some(value)) = (name, value) else {
-                    return Err(malformed("<member> without a name or a value"));
-                };
-                match self.stack.last_mut() {
-                    Some(Frame::Struct(m)) => {
-                        m.insert(name, value);
-                    }
-                    _ => return Err(malformed("<member> outside <struct>")),
-                }
-            }
-            _ => {
-                if let Some(k) = Scalar::from_tag(tag) {
-                    let Some(Frame::Value {
-                        text, done, in_scalar, ..
-                    }) = self.stack.last_mut()
-                    else {
-                        return Err(malformed(format!("</{tag}> outside <value>")));
-                    };
-                    *in_scalar = false;
-                    *done = Some(k.parse(std::mem::take(text))?);
-                }
-            }
+            "value" => self.close_value(),
+            "array" | "struct" => self.close_container(tag),
+            "methodName" => self.close_method_name(),
+            "name" => self.close_name(),
+            "member" => self.close_member(),
+            _ => match Scalar::from_tag(tag) {
+                Some(k) => self.close_scalar(tag, k),
+                None => Ok(()),
+            },
         }
+    }
+
+    /// `</value>`: its content (a container, a typed scalar, or untyped text, which
+    /// is a string) goes to the enclosing array, member or top level.
+    fn close_value(&mut self) -> Result<(), DecodeError> {
+        let Some(Frame::Value { kind, text, done, .. }) = self.stack.pop() else {
+            return Err(malformed("</value> without <value>"));
+        };
+        self.depth -= 1;
+        let v = match (done, kind) {
+            (Some(v), _) => v,
+            (None, Some(k)) => k.parse(text)?,
+            (None, None) => Value::String(text),
+        };
+        self.attach(v)
+    }
+
+    /// `</array>` or `</struct>`: the container becomes its `<value>`'s content.
+    fn close_container(&mut self, tag: &str) -> Result<(), DecodeError> {
+        let v = match self.stack.pop() {
+            Some(Frame::Array(a)) if tag == "array" => Value::Array(a),
+            Some(Frame::Struct(m)) if tag == "struct" => Value::Struct(m),
+            _ => return Err(malformed(format!("unexpected </{tag}>"))),
+        };
+        self.set_done(v)
+    }
+
+    /// `</methodName>`: a call's method name.
+    fn close_method_name(&mut self) -> Result<(), DecodeError> {
+        let Some(Frame::MethodName(n)) = self.stack.pop() else {
+            return Err(malformed("</methodName> without <methodName>"));
+        };
+        self.method = Some(n);
+        Ok(())
+    }
+
+    /// `</name>`: the name of the enclosing `<member>`.
+    fn close_name(&mut self) -> Result<(), DecodeError> {
+        let Some(Frame::Name(n)) = self.stack.pop() else {
+            return Err(malformed("</name> without <name>"));
+        };
+        match self.stack.last_mut() {
+            Some(Frame::Member { name, .. }) => *name = Some(n),
+            _ => return Err(malformed("<name> outside <member>")),
+        }
+        Ok(())
+    }
+
+    /// `</member>`: its name and value go into the enclosing `<struct>`.
+    fn close_member(&mut self) -> Result<(), DecodeError> {
+        let Some(Frame::Member { name, value }) = self.stack.pop() else {
+            return Err(malformed("</member> without <member>"));
+        };
+        let (Some(name), Some(value)) = (name, value) else {
+            return Err(malformed("<member> without a name or a value"));
+        };
+        match self.stack.last_mut() {
+            Some(Frame::Struct(m)) => {
+                m.insert(name, value);
+            }
+            _ => return Err(malformed("<member> outside <struct>")),
+        }
+        Ok(())
+    }
+
+    /// `</int>`, `</string>`…: the text parsed as that type becomes the enclosing
+    /// `<value>`'s content.
+    fn close_scalar(&mut self, tag: &str, k: Scalar) -> Result<(), DecodeError> {
+        let Some(Frame::Value {
+            text, done, in_scalar, ..
+        }) = self.stack.last_mut()
+        else {
+            return Err(malformed(format!("</{tag}> outside <value>")));
+        };
+        *in_scalar = false;
+        *done = Some(k.parse(std::mem::take(text))?);
         Ok(())
     }
 
@@ -378,5 +365,6 @@ fn parse(body: &[u8], root: &str) -> Result<Decoder, DecodeError> {
     Ok(d)
 }
 
+mod scalar;
 #[cfg(test)]
 mod tests;

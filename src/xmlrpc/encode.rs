@@ -132,14 +132,14 @@ mod tests {
 
     #[test]
     fn calls_and_faults_decode_back() -> Result<(), crate::xmlrpc::DecodeError> {
-        use crate::xmlrpc::{Fault, decode_call, decode_response};
+        use crate::xmlrpc::{WireFault, decode_call, decode_response};
         let params = vec![Value::from("web:*"), Value::Bool(true), Value::Int(-7)];
         let (method, got) = decode_call(encode_call("ns.method", &params).as_bytes())?;
         assert_eq!((method.as_str(), got), ("ns.method", params));
         let fault = decode_response(encode_fault(10, "BAD_NAME: x").as_bytes())?;
         assert_eq!(
             fault,
-            Err(Fault {
+            Err(WireFault {
                 code: 10,
                 text: "BAD_NAME: x".into()
             })

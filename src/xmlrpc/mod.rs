@@ -65,13 +65,13 @@ impl Value {
     /// The fault carried by this value when it is a struct whose keys are exactly
     /// `faultCode` (int) and `faultString` (string): how `system.multicall` reports a
     /// failed entry.
-    pub fn as_fault(&self) -> Option<Fault> {
+    pub fn as_fault(&self) -> Option<WireFault> {
         let Value::Struct(m) = self else { return None };
         if m.len() != 2 {
             return None;
         }
         match (m.get("faultCode"), m.get("faultString")) {
-            (Some(Value::Int(code)), Some(Value::String(text))) => Some(Fault {
+            (Some(Value::Int(code)), Some(Value::String(text))) => Some(WireFault {
                 code: *code,
                 text: text.clone(),
             }),
@@ -101,10 +101,12 @@ impl From<bool> for Value {
     }
 }
 
-/// An XML-RPC fault: `faultCode` and `faultString` as the server sent them.
-/// Supervisord's `faultString` is `NAME` or `NAME: detail`.
+/// An XML-RPC fault as it came over the wire: the raw `faultCode` number and
+/// `faultString`, as the server sent them. Supervisord's `faultString` is `NAME` or
+/// `NAME: detail`. The client turns it into a [`crate::supervisor::Fault`] (typed
+/// `FaultCode`, plus the method that failed).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
+pub struct WireFault {
     pub code: i64,
     pub text: String,
 }
@@ -128,4 +130,4 @@ pub enum DecodeError {
 }
 
 /// What a response decodes to: the returned value, or the server's fault.
-pub type Response = Result<Value, Fault>;
+pub type Response = Result<Value, WireFault>;

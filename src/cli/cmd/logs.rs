@@ -19,6 +19,8 @@ struct LogsJson<'a> {
     tail: &'a logs::LogTail,
 }
 
+/// `logs NAME`: the last lines of a process's stdout (or `--stderr`, or `--both`),
+/// filtered when asked, as text or JSON; `-f` follows until interrupted.
 pub async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<ExitStatus> {
     let opts = TailOptions {
         lines: a.lines.get(),
@@ -26,15 +28,7 @@ pub async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<ExitStatus
         raw: a.raw,
     };
     let channel = if a.stderr { Channel::Stderr } else { Channel::Stdout };
-    let filter = LogFilter::from_args(
-        a.grep.as_deref(),
-        a.context.get(),
-        a.level.as_deref(),
-        a.min_level.as_deref(),
-        &a.wheres,
-        a.since.as_deref(),
-    )
-    .map_err(invalid_as_usage)?;
+    let filter = filter_of(a)?;
     if a.follow {
         let fopts = FollowOptions {
             tail: opts,
@@ -58,35 +52,62 @@ pub async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<ExitStatus
             logs::tail_filtered(c, &src, &opts, &filter).await?
         };
         if !p.json {
-            if a.both {
-                p.line(&format!("==> {} {} <==", a.name, ch.name()))?;
-            }
-            p.lines(&t.lines)?;
-            if t.truncated {
-                eprintln!(
-                    "(stopped at {} bytes before finding {} lines; raise --max-bytes for more)",
-                    t.window_bytes,
-                    a.lines.get()
-                );
-            }
+            print_tail(p, a, *ch, &t)?;
         }
         docs.push((*ch, t));
     }
     if p.json {
-        let docs: Vec<LogsJson> = docs
-            .iter()
-            .map(|(ch, t)| LogsJson {
-                name: &a.name,
-                channel: *ch,
-                tail: t,
-            })
-            .collect();
-        match docs.as_slice() {
-            [one] => p.json(one)?,
-            many => p.json(&serde_json::json!({ "logs": many }))?,
-        }
+        print_json(p, &a.name, &docs)?;
     }
     Ok(ExitStatus::Success)
+}
+
+/// The filter the arguments ask for (`--grep`, `--level`, `--where`, `--since`…); a
+/// bad one is a usage error.
+fn filter_of(a: &LogsArgs) -> Result<LogFilter> {
+    LogFilter::from_args(
+        a.grep.as_deref(),
+        a.context.get(),
+        a.level.as_deref(),
+        a.min_level.as_deref(),
+        &a.wheres,
+        a.since.as_deref(),
+    )
+    .map_err(invalid_as_usage)
+}
+
+/// One channel's lines as text (under a `==> NAME CHANNEL <==` header with `--both`),
+/// and on stderr a note when the byte window ran out before the lines asked for.
+fn print_tail(p: Printer, a: &LogsArgs, ch: Channel, t: &logs::LogTail) -> Result<()> {
+    if a.both {
+        p.line(&format!("==> {} {} <==", a.name, ch.name()))?;
+    }
+    p.lines(&t.lines)?;
+    if t.truncated {
+        eprintln!(
+            "(stopped at {} bytes before finding {} lines; raise --max-bytes for more)",
+            t.window_bytes,
+            a.lines.get()
+        );
+    }
+    Ok(())
+}
+
+/// The tails as JSON: one document for one channel, `{"logs": [...]}` for both.
+fn print_json(p: Printer, name: &str, docs: &[(Channel, logs::LogTail)]) -> Result<()> {
+    let docs: Vec<LogsJson> = docs
+        .iter()
+        .map(|(ch, t)| LogsJson {
+            name,
+            channel: *ch,
+            tail: t,
+        })
+        .collect();
+    match docs.as_slice() {
+        [one] => p.json(one)?,
+        many => p.json(&serde_json::json!({ "logs": many }))?,
+    }
+    Ok(())
 }
 
 /// Writes follow output; false (stop) when stdout is gone (e.g. `| head`).

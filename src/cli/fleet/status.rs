@@ -29,6 +29,9 @@ fn counts_text(total: usize, counts: &[(ProcessState, usize)]) -> String {
     format!("{total} processes: {}", parts.join(", "))
 }
 
+/// `status` on each target (its names, or every process), one table with a TARGET
+/// column, then the summary and the counts by state. Exit status as supervisorctl's
+/// (3 when a process is stopped or a name unknown), 4 when a target failed.
 pub async fn status(
     fleet: &Fleet,
     p: Printer,
@@ -42,7 +45,7 @@ pub async fn status(
     } else {
         fleet.plan(names, false)?
     };
-    let (states, _) = (states.to_vec(), ());
+    let states = states.to_vec();
     let outcomes = each(fleet, planned, Duration::ZERO, |t, names| {
         let q = StatusQuery {
             names,
@@ -61,23 +64,7 @@ pub async fn status(
         let extra = serde_json::json!({ "processes": total, "counts": counts });
         p.json(&envelope(&outcomes, extra))?;
     } else {
-        let rows = outcomes.iter().flat_map(|o| match &o.result {
-            Ok(r) => r.processes.iter().map(|s| row(&o.target, s)).collect::<Vec<_>>(),
-            Err(e) => vec![vec![
-                o.target.clone(),
-                "-".into(),
-                e.kind.to_uppercase(),
-                e.message.clone(),
-            ]],
-        });
-        p.table(&["TARGET", "NAME", "STATE", "DESCRIPTION"], rows.collect())?;
-        for o in &outcomes {
-            if let Ok(r) = &o.result {
-                for n in &r.unknown {
-                    eprintln!("{}/{n}: ERROR (BAD_NAME) no such process", o.target);
-                }
-            }
-        }
+        print_status(p, &outcomes)?;
         p.line(&format!(
             "{} · {}",
             Summary::of(&outcomes).line(),
@@ -93,6 +80,29 @@ pub async fn status(
             ExitStatus::Success
         },
     ))
+}
+
+/// The processes of every target as one table (a failed target as one row with its
+/// error), and on stderr each name a target did not know.
+fn print_status(p: Printer, outcomes: &[Outcome<StatusReport>]) -> Result<()> {
+    let rows = outcomes.iter().flat_map(|o| match &o.result {
+        Ok(r) => r.processes.iter().map(|s| row(&o.target, s)).collect::<Vec<_>>(),
+        Err(e) => vec![vec![
+            o.target.clone(),
+            "-".into(),
+            e.kind.to_uppercase(),
+            e.message.clone(),
+        ]],
+    });
+    p.table(&["TARGET", "NAME", "STATE", "DESCRIPTION"], rows.collect())?;
+    for o in outcomes {
+        if let Ok(r) = &o.result {
+            for n in &r.unknown {
+                eprintln!("{}/{n}: ERROR (BAD_NAME) no such process", o.target);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn row(target: &str, s: &ProcessStatus) -> Vec<String> {
@@ -171,41 +181,54 @@ struct Check {
     rtt_ms: f64,
 }
 
+/// `targets`: the targets of the file, the selected ones marked; with `check`, each
+/// selected target asked for its version, with the round trip time.
 pub async fn targets(fleet: &Fleet, p: Printer, check: bool) -> Result<ExitStatus> {
+    if check {
+        check_targets(fleet, p).await
+    } else {
+        list_targets(fleet, p)
+    }
+}
+
+/// Every target of the file (`*` after the selected ones), from the file alone.
+fn list_targets(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
     let selected: Vec<String> = fleet.selected()?.into_iter().map(|t| t.name).collect();
-    if !check {
-        let rows: Vec<TargetRow> = fleet
-            .targets
+    let rows: Vec<TargetRow> = fleet
+        .targets
+        .iter()
+        .map(|t| TargetRow {
+            target: &t.name,
+            url: &t.url,
+            tags: &t.tags,
+            auth: t.auth,
+            read_only: t.read_only,
+            selected: selected.contains(&t.name),
+        })
+        .collect();
+    if p.json {
+        p.json(&serde_json::json!({ "targets": rows }))?;
+    } else {
+        let table = rows
             .iter()
-            .map(|t| TargetRow {
-                target: &t.name,
-                url: &t.url,
-                tags: &t.tags,
-                auth: t.auth,
-                read_only: t.read_only,
-                selected: selected.contains(&t.name),
+            .map(|r| {
+                let mark = if r.selected { "*" } else { "" };
+                vec![
+                    format!("{}{mark}", r.target),
+                    r.url.to_owned(),
+                    r.tags.join(","),
+                    r.auth.to_owned(),
+                    if r.read_only { "read-only" } else { "" }.to_owned(),
+                ]
             })
             .collect();
-        if p.json {
-            p.json(&serde_json::json!({ "targets": rows }))?;
-        } else {
-            let table = rows
-                .iter()
-                .map(|r| {
-                    let mark = if r.selected { "*" } else { "" };
-                    vec![
-                        format!("{}{mark}", r.target),
-                        r.url.to_owned(),
-                        r.tags.join(","),
-                        r.auth.to_owned(),
-                        if r.read_only { "read-only" } else { "" }.to_owned(),
-                    ]
-                })
-                .collect();
-            p.table(&["TARGET", "URL", "TAGS", "AUTH", ""], table)?;
-        }
-        return Ok(ExitStatus::Success);
+        p.table(&["TARGET", "URL", "TAGS", "AUTH", ""], table)?;
     }
+    Ok(ExitStatus::Success)
+}
+
+/// `targets check`: `getSupervisorVersion` on each selected target, timed.
+async fn check_targets(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
     let outcomes = each(fleet, every(fleet)?, Duration::ZERO, |t, _| async move {
         let started = Instant::now();
         let version = t.client.get_supervisor_version().await?;

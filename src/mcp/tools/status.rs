@@ -7,7 +7,7 @@ use crate::mcp::server::{SupervisorMcp, answer, failure};
 use crate::supervisor::ProcessState;
 use crate::supervisor::bounds::Count;
 use crate::supervisor::host;
-use crate::supervisor::ops::status::{self, ProcessStatus, StatusQuery};
+use crate::supervisor::ops::status::{self, ProcessStatus, StatusQuery, StatusReport};
 use rmcp::ErrorData as McpError;
 use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
@@ -123,16 +123,7 @@ async fn call(
     _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
 ) -> Result<CallToolResult, McpError> {
     if a.unhealthy {
-        return match status::health(&s.client).await {
-            Ok(h) => {
-                let out = HealthOut {
-                    unhealthy: h.unhealthy,
-                    daemon_state: h.daemon,
-                };
-                answer(render::health(out.daemon_state, &out.unhealthy), &out, false)
-            }
-            Err(e) => Ok(failure(&e)),
-        };
+        return health(s).await;
     }
     let query = StatusQuery {
         names: a.names,
@@ -145,27 +136,50 @@ async fn call(
         Ok(r) => r,
         Err(e) => return Ok(failure(&e)),
     };
+    let limit = a.limit.map_or(DEFAULT_LIMIT, Count::get);
+    let out = status_out(report, a.offset, limit, a.port.is_some());
+    let is_error = !out.unknown.is_empty();
+    answer(render::status(&out), &out, is_error)
+}
+
+/// `status` with `unhealthy`: only what is wrong ([`status::health`]).
+async fn health(s: &SupervisorMcp) -> Result<CallToolResult, McpError> {
+    match status::health(&s.client).await {
+        Ok(h) => {
+            let out = HealthOut {
+                unhealthy: h.unhealthy,
+                daemon_state: h.daemon,
+            };
+            answer(render::health(out.daemon_state, &out.unhealthy), &out, false)
+        }
+        Err(e) => Ok(failure(&e)),
+    }
+}
+
+/// The answer for `report`: the counts over every process, one page of them (`limit`
+/// from `offset`) with the next page's offset, and a note when metrics or the port
+/// (`port_asked`) are missing because the daemon is not on this host.
+fn status_out(report: StatusReport, offset: usize, limit: usize, port_asked: bool) -> StatusOut {
     let counts: BTreeMap<String, usize> = report
         .counts()
         .into_iter()
         .map(|(s, n)| (s.name().to_owned(), n))
         .collect();
     let total = report.processes.len();
-    let limit = a.limit.map_or(DEFAULT_LIMIT, Count::get);
     let processes: Vec<ProcView> = report
         .processes
         .into_iter()
-        .skip(a.offset)
+        .skip(offset)
         .take(limit)
         .map(ProcView::from)
         .collect();
-    let end = a.offset + processes.len();
+    let end = offset + processes.len();
     let note = report.remote.then(|| {
-        let what = if a.port.is_some() { "port" } else { "metrics" };
+        let what = if port_asked { "port" } else { "metrics" };
         format!("{what}: {}", host::NOT_LOCAL)
     });
     let daemon = report.daemon.unwrap_or_default();
-    let out = StatusOut {
+    StatusOut {
         daemon: DaemonView {
             version: daemon.supervisor_version,
             state: daemon.state,
@@ -180,9 +194,7 @@ async fn call(
         did_you_mean: report.did_you_mean,
         listeners: report.listeners.unwrap_or_default(),
         note,
-    };
-    let is_error = !out.unknown.is_empty();
-    answer(render::status(&out), &out, is_error)
+    }
 }
 
 impl From<ProcessStatus> for ProcView {

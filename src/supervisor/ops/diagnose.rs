@@ -266,6 +266,23 @@ impl Diagnosis {
     /// The diagnosis as a few lines of text, for people and for a model's context.
     pub fn summary(&self) -> String {
         let mut out = String::new();
+        self.write_headline(&mut out);
+        if let Some(c) = &self.config {
+            write_config(&mut out, c);
+        }
+        for (label, lines) in [("stderr", &self.stderr), ("stdout", &self.stdout)] {
+            write_log(&mut out, label, lines);
+        }
+        self.write_host(&mut out);
+        if let Some(n) = &self.note {
+            let _ = writeln!(out, "{n}");
+        }
+        out
+    }
+
+    /// The first line: name and state, why (spawnerr or description), exit status, how
+    /// it ended, and when it started and for how long it ran.
+    fn write_headline(&self, out: &mut String) {
         let _ = write!(out, "{} {}", self.name, self.state);
         if !self.spawnerr.is_empty() {
             let _ = write!(
@@ -292,31 +309,11 @@ impl Diagnosis {
             _ => out.push_str("; never started"),
         }
         out.push('\n');
-        if let Some(c) = &self.config {
-            let _ = writeln!(out, "command: {}", c.command);
-            let dir = c.directory.as_deref().map(|d| format!("dir {d}; ")).unwrap_or_default();
-            let restart = c
-                .autorestart
-                .as_deref()
-                .map(|a| format!(" autorestart {a};"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{dir}autostart {};{restart} startsecs {}; startretries {}; stopwaitsecs {}",
-                c.autostart, c.startsecs, c.startretries, c.stopwaitsecs
-            );
-        }
-        for (label, lines) in [("stderr", &self.stderr), ("stdout", &self.stdout)] {
-            if lines.is_empty() {
-                let _ = writeln!(out, "{label}: (empty)");
-            } else {
-                let _ = writeln!(out, "{label}:");
-                // Identical consecutive lines (a crash loop) once, with a count.
-                for l in super::lines::folded(lines) {
-                    let _ = writeln!(out, "  {l}");
-                }
-            }
-        }
+    }
+
+    /// What only the daemon's own host tells: who holds the ports the program
+    /// mentions, and its CPU and memory.
+    fn write_host(&self, out: &mut String) {
         for l in &self.ports {
             let owner = l.supervised.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
             let _ = writeln!(out, "port {} held by pid {}{owner}: {}", l.port, l.pid, l.command);
@@ -330,10 +327,36 @@ impl Diagnosis {
                 m.children
             );
         }
-        if let Some(n) = &self.note {
-            let _ = writeln!(out, "{n}");
+    }
+}
+
+/// Two lines of configuration: the command, then directory, autostart, autorestart
+/// and the start and stop timings.
+fn write_config(out: &mut String, c: &ProgramConfig) {
+    let _ = writeln!(out, "command: {}", c.command);
+    let dir = c.directory.as_deref().map(|d| format!("dir {d}; ")).unwrap_or_default();
+    let restart = c
+        .autorestart
+        .as_deref()
+        .map(|a| format!(" autorestart {a};"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{dir}autostart {};{restart} startsecs {}; startretries {}; stopwaitsecs {}",
+        c.autostart, c.startsecs, c.startretries, c.stopwaitsecs
+    );
+}
+
+/// A log's last lines under its `label` (or `(empty)`), indented; identical
+/// consecutive lines (a crash loop) once, with a count.
+fn write_log(out: &mut String, label: &str, lines: &[String]) {
+    if lines.is_empty() {
+        let _ = writeln!(out, "{label}: (empty)");
+    } else {
+        let _ = writeln!(out, "{label}:");
+        for l in super::lines::folded(lines) {
+            let _ = writeln!(out, "  {l}");
         }
-        out
     }
 }
 

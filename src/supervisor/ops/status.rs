@@ -6,7 +6,7 @@ use super::info::{DaemonInfo, DaemonSlots};
 use super::names::{self, Selection, select};
 use crate::supervisor::Client;
 use crate::supervisor::client::methods::GetAllProcessInfo;
-use crate::supervisor::client::multicall::Batch;
+use crate::supervisor::client::multicall::{Batch, Replies};
 use crate::supervisor::error::Result;
 use crate::supervisor::host::{self, Listener};
 use crate::supervisor::types::{ProcessInfo, ProcessState, SupervisorState};
@@ -139,63 +139,85 @@ pub struct StatusQuery {
 pub async fn query(client: &Client, q: &StatusQuery) -> Result<StatusReport> {
     let mut batch = Batch::new();
     let daemon_slots = q.daemon.then(|| DaemonSlots::add(&mut batch));
-    let mut listeners = None;
-    let mut remote = false;
     let (mut report, mut replies) = match q.port {
-        Some(port) => {
-            let every = batch.add(GetAllProcessInfo {});
-            let mut replies = client.multicall(batch).await?;
-            let all = replies.take(every)?;
-            let report = match host::port_listeners(client, &all, port).await? {
-                // Nothing supervised listens there: no process (no names mean all).
-                Some(owners) if owners.supervised.is_empty() => {
-                    listeners = Some(owners.listeners);
-                    StatusReport::default()
-                }
-                Some(owners) => {
-                    listeners = Some(owners.listeners);
-                    report(select(&all, &owners.supervised), &q.states)
-                }
-                None => {
-                    remote = true;
-                    report(select(&all, &q.names), &q.states)
-                }
-            };
-            (report, replies)
-        }
-        None => {
-            let names = if q.names.is_empty() {
-                vec!["all".to_owned()]
-            } else {
-                q.names.clone()
-            };
-            let (sel, replies) = names::lookup(client, &names, batch).await?;
-            (report(sel, &q.states), replies)
-        }
+        Some(port) => select_by_port(client, batch, port, q).await?,
+        None => select_by_names(client, batch, q).await?,
     };
     if let Some(slots) = daemon_slots {
         report.daemon = Some(slots.take(client, &mut replies)?);
     }
-    // Exited before `startsecs`: supervisord kept no exit status, but logged it.
-    if report.processes.iter().any(ProcessStatus::exit_status_unknown) {
-        let logged = exits::logged_exits(client).await;
-        for p in report.processes.iter_mut().filter(|p| p.exit_status_unknown()) {
-            let name = p.name.rsplit(':').next().unwrap_or(&p.name);
-            if let Some(code) = logged.get(name).and_then(|e| e.status) {
-                p.exitstatus = code;
-            }
-        }
-    }
+    fill_logged_exits(client, &mut report).await;
     if q.metrics {
-        let pids: Vec<i64> = report.processes.iter().map(|s| s.pid).collect();
-        match host::process_metrics(client, &pids).await? {
-            Some(mut m) => report.processes.iter_mut().for_each(|s| s.metrics = m.remove(&s.pid)),
-            None => remote = true,
+        add_metrics(client, &mut report).await?;
+    }
+    Ok(report)
+}
+
+/// The supervised processes that listen on `port`, with every listener there (sent
+/// with `batch`, one `getAllProcessInfo`). When the daemon is not on this host, the
+/// processes `q.names` selects, marked remote.
+async fn select_by_port(
+    client: &Client,
+    mut batch: Batch,
+    port: u16,
+    q: &StatusQuery,
+) -> Result<(StatusReport, Replies)> {
+    let every = batch.add(GetAllProcessInfo {});
+    let mut replies = client.multicall(batch).await?;
+    let all = replies.take(every)?;
+    let report = match host::port_listeners(client, &all, port).await? {
+        // Nothing supervised listens there: no process (no names mean all).
+        Some(owners) if owners.supervised.is_empty() => StatusReport {
+            listeners: Some(owners.listeners),
+            ..StatusReport::default()
+        },
+        Some(owners) => StatusReport {
+            listeners: Some(owners.listeners),
+            ..report(select(&all, &owners.supervised), &q.states)
+        },
+        None => StatusReport {
+            remote: true,
+            ..report(select(&all, &q.names), &q.states)
+        },
+    };
+    Ok((report, replies))
+}
+
+/// The processes `q.names` selects (every one when empty), sent with `batch`.
+async fn select_by_names(client: &Client, batch: Batch, q: &StatusQuery) -> Result<(StatusReport, Replies)> {
+    let names = if q.names.is_empty() {
+        vec!["all".to_owned()]
+    } else {
+        q.names.clone()
+    };
+    let (sel, replies) = names::lookup(client, &names, batch).await?;
+    Ok((report(sel, &q.states), replies))
+}
+
+/// Exited before `startsecs`: supervisord kept no exit status, but logged it. Fills
+/// it in from the daemon's log, when it can be read.
+async fn fill_logged_exits(client: &Client, report: &mut StatusReport) {
+    if !report.processes.iter().any(ProcessStatus::exit_status_unknown) {
+        return;
+    }
+    let logged = exits::logged_exits(client).await;
+    for p in report.processes.iter_mut().filter(|p| p.exit_status_unknown()) {
+        let name = p.name.rsplit(':').next().unwrap_or(&p.name);
+        if let Some(code) = logged.get(name).and_then(|e| e.status) {
+            p.exitstatus = code;
         }
     }
-    report.listeners = listeners;
-    report.remote = remote;
-    Ok(report)
+}
+
+/// CPU, memory and children of each process tree from /proc; marks the report
+/// remote when the daemon is not on this host.
+async fn add_metrics(client: &Client, report: &mut StatusReport) -> Result<()> {
+    let pids: Vec<i64> = report.processes.iter().map(|s| s.pid).collect();
+    match host::process_metrics(client, &pids).await? {
+        Some(mut m) => report.processes.iter_mut().for_each(|s| s.metrics = m.remove(&s.pid)),
+        None => report.remote = true,
+    }
+    Ok(())
 }
 
 /// The report of a selection, kept to `states` (empty: any).

@@ -1,7 +1,7 @@
 //! Decoder tests: real replies (fixtures), quirks, garbage and hostile nesting.
 
 use super::*;
-use crate::xmlrpc::{Fault, MAX_DEPTH};
+use crate::xmlrpc::{MAX_DEPTH, WireFault};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/fixtures/xmlrpc/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -38,7 +38,7 @@ fn real_fault_is_decoded_with_code_and_text() {
     let fault = decode_response(&fixture("fault_bad_name.xml"));
     assert_eq!(
         fault,
-        Ok(Err(Fault {
+        Ok(Err(WireFault {
             code: 10,
             text: "BAD_NAME: nope".into()
         }))
@@ -74,7 +74,7 @@ fn multicall_results_are_unwrapped_values_or_fault_structs() {
     assert_eq!(items[0], Value::from("3.0"));
     assert_eq!(
         items[1].as_fault(),
-        Some(Fault {
+        Some(WireFault {
             code: 10,
             text: "BAD_NAME: nope".into()
         })

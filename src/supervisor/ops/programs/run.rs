@@ -73,7 +73,7 @@ impl Undo for Transient {
 /// Errors: a value that cannot be written ([`Error::Invalid`]), past
 /// [`super::MAX_PROGRAMS`], daemon errors.
 pub async fn run(client: &Client, dir: &IncludeDir, req: &RunRequest) -> Result<RunResult> {
-    let name = free_name(dir);
+    let name = free_name(dir)?;
     let [out_log, err_log] = [".out.log", ".err.log"].map(|ext| dir.dir.join(format!(".{name}{ext}")));
     let spec = ProgramSpec::new(
         name.clone(),
@@ -116,16 +116,17 @@ pub async fn run(client: &Client, dir: &IncludeDir, req: &RunRequest) -> Result<
     Ok(r)
 }
 
-/// A `run-XXXXXXXX` name with no file yet.
-fn free_name(dir: &IncludeDir) -> String {
+/// A `run-XXXXXXXX` name with no file yet. The name is random, so that no other
+/// local user can guess it and plant its program file or log files first.
+fn free_name(dir: &IncludeDir) -> Result<String> {
     let mut name = String::new();
     for _ in 0..8 {
-        name = format!("run-{:08x}", rand_id());
+        name = format!("run-{:08x}", random_id()?);
         if !dir.file_for(&name).exists() {
             break;
         }
     }
-    name
+    Ok(name)
 }
 
 async fn run_added(client: &Client, name: &str, timeout: Duration, lines: usize) -> Result<RunResult> {
@@ -189,16 +190,10 @@ async fn run_added(client: &Client, name: &str, timeout: Duration, lines: usize)
     })
 }
 
-/// A random id for transient program names (no extra dependency: time, pid and a
-/// counter).
-fn rand_id() -> u32 {
-    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    nanos ^ std::process::id().rotate_left(16) ^ n.wrapping_mul(0x9e37_79b9)
+/// 32 bits from the system's random source (`getrandom`). Errors: no randomness
+/// ([`Error::Invalid`]).
+fn random_id() -> Result<u32> {
+    getrandom::u32().map_err(|e| invalid(format!("no randomness from the system: {e}")))
 }
 
 /// A one-line summary of a run, for people and agents.
