@@ -3,7 +3,8 @@
 //! - Idempotent: already running (start) or already stopped (stop) is success, and
 //!   says so.
 //! - Restart works from any state: it stops what runs, waits for a stopped state
-//!   (starting a STOPPING process makes the daemon answer HTTP 500), then starts.
+//!   (a STOPPING process cannot be started: supervisord does nothing while its pid
+//!   lives, and answers HTTP 500 just after), then starts.
 //! - The daemon is asked with `wait=false` (batched in one `system.multicall`) and we
 //!   poll ourselves ([`super::poll`]): each call stays short while the whole wait is
 //!   bounded by [`WaitOptions::timeout`], however long `startsecs`/`stopwaitsecs` are.
