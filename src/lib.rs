@@ -7,9 +7,20 @@
 //!   client of the whole `supervisor.*`/`system.*` API, and the operations built on it
 //!   (idempotent start/stop, restart from any state, line-bounded logs, follow, update).
 //! - [`config`]: settings resolved once, before any work, the way supervisorctl does it.
+//! - [`fleet`]: many daemons: the targets file, the selection grammar, names qualified
+//!   by target, and the parallel fan-out with one deadline per target.
 //! - [`cli`]: the command line; parses, calls the core, renders.
-//! - [`mcp`]: the MCP server for agents (stdio); parses, calls the core, renders.
+//! - [`mcp`]: the MCP server for agents (stdio or HTTP); parses, calls the core, renders.
 //!   The two front ends never import each other; `main.rs` picks one.
+//!
+//! What a library user calls: [`supervisor::Client`] (built from
+//! [`supervisor::ServerSettings`], or from a URL with [`supervisor::Endpoint::parse`]),
+//! the operations of [`supervisor::ops`] on it (`control::start`/`stop`/`restart`,
+//! `status::query`, `logs::tail`/`follow`, `wait::wait`, `diagnose::diagnose`,
+//! `programs`, `update`), [`fleet::resolve`] and [`fleet::fan_out`] for many daemons,
+//! [`mcp::SupervisorMcp`] to serve MCP, and the codec of [`xmlrpc`]. Errors are
+//! [`supervisor::Error`]. Everything else (the typed methods and multicall of the
+//! client, the polling engine, caches, the front ends' renderers) is crate-private.
 
 pub mod cli;
 pub mod config;

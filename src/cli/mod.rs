@@ -6,7 +6,7 @@ mod args;
 pub mod cmd;
 pub mod exit;
 mod fleet;
-pub mod hint;
+pub(crate) mod hint;
 pub mod output;
 
 pub use args::*;

@@ -8,7 +8,7 @@
 
 pub mod fanout;
 pub mod file;
-pub mod names;
+pub(crate) mod names;
 pub mod report;
 pub mod select;
 pub mod target;

@@ -2,19 +2,19 @@
 //! API, and the operations built on it. Both front ends (CLI, MCP) call into here and
 //! nothing here knows about them.
 
-pub mod bounds;
+pub(crate) mod bounds;
 pub mod cleanup;
 pub mod client;
-pub mod conffile;
-pub mod config_cache;
-pub mod error;
+pub(crate) mod conffile;
+pub(crate) mod config_cache;
+pub(crate) mod error;
 #[cfg(test)]
 pub(crate) mod fake;
 pub mod host;
 pub mod ops;
-pub mod policy;
+pub(crate) mod policy;
 pub mod transport;
-pub mod types;
+pub(crate) mod types;
 
 pub use client::Client;
 pub use error::{Error, Fault, FaultCode, NextStep, Result};

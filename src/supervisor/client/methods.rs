@@ -86,15 +86,6 @@ fn config_diff(method: &str, v: Value) -> Result<ConfigDiff> {
     }
 }
 
-/// `system.methodSignature` answers `[[return, params...]]` (or, on some servers, the
-/// inner list itself).
-fn signature(method: &str, v: Value) -> Result<Vec<String>> {
-    match v {
-        Value::Array(mut a) if matches!(a.first(), Some(Value::Array(_))) => decode_json(method, a.swap_remove(0)),
-        v => decode_json(method, v),
-    }
-}
-
 macro_rules! methods {
     ($(
         $(#[$doc:meta])*
@@ -134,10 +125,6 @@ methods! {
     GetPid {} => "supervisor.getPID" -> i64;
     /// `supervisor.readLog(offset, length)`: bytes of the main log.
     ReadLog { offset: i64, length: i64 } => "supervisor.readLog" -> String;
-    /// `supervisor.clearLog`: empties the main log.
-    ClearLog {} => "supervisor.clearLog" -> bool, with accepted;
-    /// `supervisor.shutdown`.
-    Shutdown {} => "supervisor.shutdown" -> bool, with accepted;
     /// `supervisor.restart`: restarts the daemon in place.
     Restart {} => "supervisor.restart" -> bool, with accepted;
     /// `supervisor.reloadConfig`: the group diff; applies nothing.
@@ -154,36 +141,16 @@ methods! {
     GetAllProcessInfo {} => "supervisor.getAllProcessInfo" -> Vec<ProcessInfo>;
     /// `supervisor.startProcess(namespec, wait)`.
     StartProcess { name: String, wait: bool } => "supervisor.startProcess" -> bool, with accepted;
-    /// `supervisor.startProcessGroup(group, wait)`: running members are skipped.
-    StartProcessGroup { name: String, wait: bool } => "supervisor.startProcessGroup" -> Vec<BulkResult>;
-    /// `supervisor.startAllProcesses(wait)`.
-    StartAllProcesses { wait: bool } => "supervisor.startAllProcesses" -> Vec<BulkResult>;
     /// `supervisor.stopProcess(namespec, wait)`.
     StopProcess { name: String, wait: bool } => "supervisor.stopProcess" -> bool, with accepted;
     /// `supervisor.stopProcessGroup(group, wait)`.
     StopProcessGroup { name: String, wait: bool } => "supervisor.stopProcessGroup" -> Vec<BulkResult>;
-    /// `supervisor.stopAllProcesses(wait)`.
-    StopAllProcesses { wait: bool } => "supervisor.stopAllProcesses" -> Vec<BulkResult>;
     /// `supervisor.signalProcess(namespec, signal)`.
     SignalProcess { name: String, signal: String } => "supervisor.signalProcess" -> bool, with accepted;
-    /// `supervisor.signalProcessGroup(group, signal)`.
-    SignalProcessGroup { name: String, signal: String } => "supervisor.signalProcessGroup" -> Vec<BulkResult>;
-    /// `supervisor.signalAllProcesses(signal)`.
-    SignalAllProcesses { signal: String } => "supervisor.signalAllProcesses" -> Vec<BulkResult>;
     /// `supervisor.sendProcessStdin(namespec, chars)`: UTF-8 text only.
     SendProcessStdin { name: String, chars: String } => "supervisor.sendProcessStdin" -> bool, with accepted;
-    /// `supervisor.sendRemoteCommEvent(type, data)`.
-    SendRemoteCommEvent { kind: String, data: String } => "supervisor.sendRemoteCommEvent" -> bool, with accepted;
     /// `supervisor.clearProcessLogs(namespec)`: empties both logs of a process.
     ClearProcessLogs { name: String } => "supervisor.clearProcessLogs" -> bool, with accepted;
-    /// `supervisor.clearAllProcessLogs`.
-    ClearAllProcessLogs {} => "supervisor.clearAllProcessLogs" -> Vec<BulkResult>;
-    /// `system.listMethods`: every method name, plugins included.
-    ListMethods {} => "system.listMethods" -> Vec<String>;
-    /// `system.methodHelp(name)`: the method's docstring.
-    MethodHelp { name: String } => "system.methodHelp" -> String;
-    /// `system.methodSignature(name)`: `[return type, param types...]`.
-    MethodSignature { name: String } => "system.methodSignature" -> Vec<String>, with signature;
 }
 
 /// `supervisor.readProcessStdoutLog`/`readProcessStderrLog(namespec, offset, length)`.

@@ -3,8 +3,8 @@
 //! name is written) and the typed `system.multicall` of [`multicall`]. No policy here
 //! (no idempotency, no waiting): that is [`super::ops`].
 
-pub mod methods;
-pub mod multicall;
+pub(crate) mod methods;
+pub(crate) mod multicall;
 
 use super::config_cache;
 use super::error::{Fault, Result};

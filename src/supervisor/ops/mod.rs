@@ -4,12 +4,12 @@
 
 pub mod control;
 pub mod diagnose;
-pub mod exits;
+pub(crate) mod exits;
 pub mod info;
-pub mod lines;
+pub(crate) mod lines;
 pub mod logs;
-pub mod names;
-pub mod poll;
+pub(crate) mod names;
+pub(crate) mod poll;
 pub mod programs;
 pub mod ready;
 pub mod status;

@@ -4,7 +4,7 @@
 
 mod suggest;
 
-pub use suggest::{explain, no_such_process, suggest};
+pub use suggest::{explain, suggest};
 
 use crate::supervisor::Client;
 use crate::supervisor::client::methods::{GetAllProcessInfo, GetProcessInfo};
