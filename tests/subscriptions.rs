@@ -347,28 +347,14 @@ async fn http_sessions_share_one_watcher_that_stops_when_they_go() {
 async fn a_vanished_session_leaves_the_watcher_idle() {
     let d = Daemon::start();
     let w = Watcher::new(client(&d));
-    let server = SupervisorMcp::new(client(&d)).with_watcher(w.clone());
-    let (a, b) = tokio::io::duplex(1 << 20);
-    tokio::spawn(async move {
-        if let Ok(s) = server.serve(a).await {
-            let _ = s.waiting().await;
-        }
-    });
-    let c: Mcp = Recorder::default().serve(b).await.unwrap();
+    let c = in_process(&d, &w, ClientLifecycleMode::Initialize).await;
     c.subscribe(SubscribeRequestParams::new(SLEEPER)).await.unwrap();
     assert!(w.stats().polling);
     c.cancel().await.unwrap();
     eventually(10, "the session's subscriber to go", || w.stats().subscribers == 0).await;
     eventually(5, "the watcher to stop polling", || !w.stats().polling).await;
     // 2026-07-28, one resource: per-process probes only, no getAllProcessInfo.
-    let server = SupervisorMcp::new(client(&d)).with_watcher(w.clone());
-    let (a, b) = tokio::io::duplex(1 << 20);
-    tokio::spawn(async move {
-        if let Ok(s) = server.serve(a).await {
-            let _ = s.waiting().await;
-        }
-    });
-    let c = Recorder::default().serve_with_lifecycle(b, modern()).await.unwrap();
+    let c = in_process(&d, &w, modern()).await;
     let lists = w.stats().list_polls;
     let mut sub = c
         .listen(SubscriptionFilter::builder().resource_subscription(SLEEPER).build())
@@ -392,14 +378,7 @@ async fn wait_sends_at_most_one_progress_notification_a_second() {
         "[program:slowready]\ncommand=sh -c 'sleep 3; echo ready; exec sleep 100000'\nautostart=false\n\
          stdout_logfile=%(here)s/slowready.out.log\n",
     );
-    let server = SupervisorMcp::new(client(&d));
-    let (a, b) = tokio::io::duplex(1 << 20);
-    tokio::spawn(async move {
-        if let Ok(s) = server.serve(a).await {
-            let _ = s.waiting().await;
-        }
-    });
-    let c: Mcp = Recorder::default().serve(b).await.unwrap();
+    let c = in_process(&d, &Watcher::new(client(&d)), ClientLifecycleMode::Initialize).await;
     call(
         &c,
         "control",
@@ -426,4 +405,96 @@ async fn wait_sends_at_most_one_progress_notification_a_second() {
     let last = progress.last().unwrap().message.clone().unwrap();
     let (done, of) = last.split_once(' ').unwrap().0.split_once('/').unwrap();
     assert_eq!(done, of, "{progress:?}");
+}
+
+/// Hostile subscriptions are bounded: a URI that names no resource is refused (or
+/// left out of a listen's acknowledgment), at most 100 per session or listen.
+#[tokio::test]
+#[allow(deprecated)]
+async fn subscriptions_are_bounded() {
+    let d = Daemon::start();
+    let w = Watcher::new(client(&d));
+    let old: Mcp = in_process(&d, &w, ClientLifecycleMode::Initialize).await;
+    for bad in [
+        "file:///etc/passwd",
+        "supervisor://process/",
+        "supervisor://process/a/b/c",
+    ] {
+        assert!(old.subscribe(SubscribeRequestParams::new(bad)).await.is_err(), "{bad}");
+    }
+    let long = format!("supervisor://process/{}", "x".repeat(300));
+    assert!(old.subscribe(SubscribeRequestParams::new(long.clone())).await.is_err());
+    for i in 0..100 {
+        let uri = format!("supervisor://process/p{i}");
+        old.subscribe(SubscribeRequestParams::new(uri)).await.unwrap();
+    }
+    let e = old
+        .subscribe(SubscribeRequestParams::new("supervisor://process/one_too_many"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("at most 100"), "{e}");
+    // The same URIs again are no new subscriptions.
+    old.subscribe(SubscribeRequestParams::new("supervisor://process/p0"))
+        .await
+        .unwrap();
+    assert_eq!(w.stats().watched_uris, 100);
+    // A listen: what names nothing is dropped, and at most 100 are acknowledged.
+    let new: Mcp = in_process(&d, &w, modern()).await;
+    let mut asked: Vec<String> = (0..150).map(|i| format!("supervisor://process/q{i}")).collect();
+    asked.insert(0, "file:///etc/shadow".into());
+    asked.insert(1, long);
+    let sub = new
+        .listen(
+            SubscriptionFilter::builder()
+                .resource_subscriptions(asked.clone())
+                .build(),
+        )
+        .await
+        .unwrap();
+    let acked = sub.acknowledged().resource_subscriptions.clone().unwrap();
+    assert_eq!(acked, asked[2..102].to_vec());
+    eventually(5, "the listen's URIs watched", || w.stats().watched_uris == 200).await;
+}
+
+async fn in_process(d: &Daemon, w: &Watcher, lifecycle: ClientLifecycleMode) -> Mcp {
+    let server = SupervisorMcp::new(client(d)).with_watcher(w.clone());
+    let (a, b) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(s) = server.serve(a).await {
+            let _ = s.waiting().await;
+        }
+    });
+    Recorder::default().serve_with_lifecycle(b, lifecycle).await.unwrap()
+}
+
+/// SIGTERM ends an open `subscriptions/listen` gracefully (its final result), so
+/// the bridge exits at once instead of waiting out its 30 s grace for it.
+#[tokio::test]
+async fn sigterm_ends_a_listen_gracefully() {
+    let d = Daemon::start();
+    let mut s = http_server(&d);
+    let c = over_http(&s.url, Some(TOKEN), modern()).await;
+    let mut sub = c
+        .listen(SubscriptionFilter::builder().resource_subscription(SLEEPER).build())
+        .await
+        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(s.child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(10), sub.next())
+        .await
+        .expect("the listen ends");
+    assert!(matches!(end, Ok(None)), "{end:?}");
+    assert!(
+        matches!(sub.end(), Some(rmcp::service::SubscriptionEnd::Graceful(_))),
+        "{:?}",
+        sub.end()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the bridge did not exit within 10 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

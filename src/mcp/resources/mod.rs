@@ -15,6 +15,8 @@
 //! small `system.multicall` a second whatever the number of processes, and a second
 //! of latency is well within what an agent notices.
 
+mod mailbox;
+mod poll;
 mod probe;
 pub mod read;
 pub mod subscribe;

@@ -14,11 +14,14 @@
 //! - The polling task runs only while something is watched, and stops when the last
 //!   subscriber goes (its registration is dropped or closed).
 
-use super::probe::{self, Seen, fingerprint};
-use super::uri::{Target, parse_uri};
+pub use super::mailbox::Event;
+use super::mailbox::Mailbox;
+use super::poll::run;
+use super::probe::{self, Seen};
+use super::uri::parse_uri;
 use crate::supervisor::{Client, ProcessInfo, Result};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -33,15 +36,6 @@ pub const LIST_INTERVAL: Duration = Duration::from_secs(10);
 pub const MAX_URIS_PER_SUBSCRIBER: usize = 100;
 /// Most distinct URIs watched at once, all subscribers together (bounds the poll).
 pub const MAX_WATCHED_URIS: usize = 1000;
-
-/// A change a subscriber is told about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// The resource at this URI changed (state, pid, exit status; a log's size).
-    Updated(String),
-    /// Processes came or went.
-    ListChanged,
-}
 
 /// Why URIs could not be watched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,34 +72,34 @@ pub struct Watcher {
 }
 
 #[derive(Debug)]
-struct Inner {
-    client: Client,
-    state: Mutex<State>,
-    wake: Notify,
-    closing: CancellationToken,
+pub(super) struct Inner {
+    pub(super) client: Client,
+    pub(super) state: Mutex<State>,
+    pub(super) wake: Notify,
+    pub(super) closing: CancellationToken,
 }
 
 #[derive(Debug, Default)]
-struct State {
-    next_id: u64,
-    subs: HashMap<u64, Sub>,
-    polling: bool,
+pub(super) struct State {
+    pub(super) next_id: u64,
+    pub(super) subs: HashMap<u64, Sub>,
+    pub(super) polling: bool,
     /// The last look at each watched URI.
-    seen: HashMap<String, Seen>,
-    listing: Option<Listing>,
-    list_tried: Option<Instant>,
+    pub(super) seen: HashMap<String, Seen>,
+    pub(super) listing: Option<Listing>,
+    pub(super) list_tried: Option<Instant>,
     /// Set by [`Watcher::refresh_list`]: the list must be read again.
-    list_stale: bool,
-    probes: u64,
-    list_polls: u64,
+    pub(super) list_stale: bool,
+    pub(super) probes: u64,
+    pub(super) list_polls: u64,
 }
 
 impl State {
-    fn watched(&self) -> BTreeSet<String> {
+    pub(super) fn watched(&self) -> BTreeSet<String> {
         self.subs.values().flat_map(|s| s.uris.iter().cloned()).collect()
     }
 
-    fn deliver(&self, changed: &[String], list_changed: bool) {
+    pub(super) fn deliver(&self, changed: &[String], list_changed: bool) {
         for sub in self.subs.values() {
             for uri in changed.iter().filter(|u| sub.uris.contains(*u)) {
                 sub.mailbox.push(Event::Updated(uri.clone()));
@@ -118,55 +112,16 @@ impl State {
 }
 
 #[derive(Debug)]
-struct Listing {
-    names: Vec<String>,
-    at: Instant,
+pub(super) struct Listing {
+    pub(super) names: Vec<String>,
+    pub(super) at: Instant,
 }
 
 #[derive(Debug)]
-struct Sub {
-    uris: BTreeSet<String>,
-    list_changed: bool,
+pub(super) struct Sub {
+    pub(super) uris: BTreeSet<String>,
+    pub(super) list_changed: bool,
     mailbox: Arc<Mailbox>,
-}
-
-/// A subscriber's pending events: each at most once, so it stays bounded by what
-/// the subscriber watches, however slow its client.
-#[derive(Debug, Default)]
-struct Mailbox {
-    pending: Mutex<Vec<Event>>,
-    ready: Notify,
-    closed: AtomicBool,
-}
-
-impl Mailbox {
-    fn push(&self, e: Event) {
-        let mut p = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        if !p.contains(&e) {
-            p.push(e);
-        }
-        drop(p);
-        self.ready.notify_one();
-    }
-
-    fn close(&self) {
-        self.closed.store(true, Ordering::SeqCst);
-        self.ready.notify_one();
-    }
-
-    /// Waits for events; `None` once closed. Cancel-safe.
-    async fn take(&self) -> Option<Vec<Event>> {
-        loop {
-            let p = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
-            if !p.is_empty() {
-                return Some(p);
-            }
-            if self.closed.load(Ordering::SeqCst) {
-                return None;
-            }
-            self.ready.notified().await;
-        }
-    }
 }
 
 impl Watcher {
@@ -384,42 +339,13 @@ impl Drop for Registration {
     }
 }
 
-/// What one tick polls.
-struct Plan {
-    uris: Vec<String>,
-    list: bool,
-}
-
 impl Inner {
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// What to poll now; `None` (and the task marked stopped) when nothing is
-    /// watched. Forgets the last looks at URIs no one watches any more.
-    fn plan(&self) -> Option<Plan> {
-        let mut st = self.lock();
-        let watched = st.watched();
-        st.seen.retain(|u, _| watched.contains(u));
-        let wants_list = st.subs.values().any(|s| s.list_changed);
-        if (watched.is_empty() && !wants_list) || self.closing.is_cancelled() {
-            st.polling = false;
-            return None;
-        }
-        let due = st.list_stale || st.list_tried.is_none_or(|t| t.elapsed() >= LIST_INTERVAL);
-        let list = wants_list && due;
-        if list {
-            st.list_tried = Some(Instant::now());
-            st.list_stale = false;
-        }
-        Some(Plan {
-            uris: watched.into_iter().collect(),
-            list,
-        })
-    }
-
     /// Keeps the new list; whether it differs from the one known before.
-    fn update_listing(&self, names: Vec<String>) -> bool {
+    pub(super) fn update_listing(&self, names: Vec<String>) -> bool {
         let mut st = self.lock();
         let changed = st.listing.as_ref().is_some_and(|l| l.names != names);
         st.listing = Some(Listing {
@@ -428,74 +354,54 @@ impl Inner {
         });
         changed
     }
-
-    /// One tick: the list when due (which also gives the subscribed processes), then
-    /// one multicall for the rest; changes go to the subscribers' mailboxes.
-    async fn poll(&self, plan: Plan) {
-        let mut seen = HashMap::new();
-        let mut list_changed = false;
-        let mut processes_seen = false;
-        if plan.list {
-            self.lock().list_polls += 1;
-            if let Ok(all) = self.client.get_all_process_info().await {
-                list_changed = self.update_listing(all.iter().map(ProcessInfo::namespec).collect());
-                seen.extend(from_list(&plan.uris, &all));
-                processes_seen = true;
-            }
-        }
-        let rest: Vec<String> = plan
-            .uris
-            .into_iter()
-            .filter(|u| !(processes_seen && matches!(parse_uri(u), Some(Target::Process(_)))))
-            .collect();
-        if !rest.is_empty() {
-            self.lock().probes += 1;
-            if let Ok(s) = probe::probe(&self.client, &rest).await {
-                seen.extend(s);
-            }
-        }
-        let mut st = self.lock();
-        let mut changed = Vec::new();
-        for (uri, v) in seen {
-            if !st.subs.values().any(|s| s.uris.contains(&uri)) {
-                continue; // unsubscribed while we looked
-            }
-            if st.seen.insert(uri.clone(), v).is_some_and(|old| old != v) {
-                changed.push(uri);
-            }
-        }
-        st.deliver(&changed, list_changed);
-    }
 }
 
-/// The subscribed processes' last looks, taken from a full list: a process is
-/// found by its namespec or as `group:name`; one not listed is unknown.
-fn from_list(uris: &[String], all: &[ProcessInfo]) -> Vec<(String, Seen)> {
-    let mut by_name: HashMap<String, &ProcessInfo> = HashMap::new();
-    for p in all {
-        by_name.insert(p.namespec(), p);
-        by_name.insert(format!("{}:{}", p.group, p.name), p);
-    }
-    uris.iter()
-        .filter_map(|u| match parse_uri(u) {
-            Some(Target::Process(n)) => Some((
-                u.clone(),
-                by_name.get(&n).map_or(Seen::Process(None), |p| fingerprint(p)),
-            )),
-            _ => None,
-        })
-        .collect()
-}
+#[cfg(test)]
+mod tests {
+    use super::super::uri::PREFIX;
+    use super::*;
+    use crate::supervisor::{Endpoint, ServerSettings};
 
-/// The polling task: a tick, then [`WATCH_INTERVAL`] of sleep (cut short by
-/// [`Watcher::refresh_list`]), until nothing is watched or the watcher is closed.
-async fn run(inner: Arc<Inner>) {
-    while let Some(plan) = inner.plan() {
-        inner.poll(plan).await;
-        tokio::select! {
-            () = tokio::time::sleep(WATCH_INTERVAL) => {}
-            () = inner.wake.notified() => {}
-            () = inner.closing.cancelled() => {}
+    fn nowhere() -> Client {
+        let p = Endpoint::parse("unix:///nonexistent/supervisor.sock").unwrap_or_else(|_| unreachable!());
+        let settings = ServerSettings {
+            endpoint: p.endpoint,
+            username: None,
+            password: None,
+            connect_timeout: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+        };
+        Client::new(&settings).unwrap_or_else(|_| unreachable!())
+    }
+
+    fn uris(prefix: &str, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{PREFIX}{prefix}{i}")).collect()
+    }
+
+    #[tokio::test]
+    async fn watching_is_capped_per_subscriber_and_in_all() {
+        let w = Watcher::new(nowhere());
+        let mut asked = uris("a", 150);
+        asked.insert(0, "file:///etc/passwd".into());
+        asked.push(asked[1].clone());
+        assert_eq!(w.admit(&asked), uris("a", 100));
+        let mut regs = Vec::new();
+        for g in 0..10 {
+            let r = w.register(false);
+            assert_eq!(r.add(&uris(&format!("g{g}_"), 100)).await, Ok(()));
+            regs.push(r);
         }
+        assert_eq!(w.stats().watched_uris, MAX_WATCHED_URIS);
+        assert!(w.admit(&uris("new", 5)).is_empty(), "no room for new URIs");
+        assert_eq!(w.admit(&uris("g0_", 5)), uris("g0_", 5), "watched ones are free");
+        let r = w.register(false);
+        assert_eq!(r.add(&uris("new", 1)).await, Err(WatchError::Full));
+        assert_eq!(r.add(&uris("g0_", 101)).await, Err(WatchError::TooMany));
+        drop(regs);
+        assert_eq!(w.stats().watched_uris, 0);
+        assert_eq!(w.stats().subscribers, 1);
+        assert_eq!(r.add(&uris("new", 1)).await, Ok(()));
+        r.close();
+        assert_eq!(r.add(&uris("new", 1)).await, Err(WatchError::Closed));
     }
 }
