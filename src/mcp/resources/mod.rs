@@ -8,7 +8,7 @@
 //!   plus unsolicited `notifications/resources/list_changed` (2025-11-25 and older).
 //! - One [`Watcher`] per daemon serves every session and listener ([`watcher`]): it
 //!   polls only what is subscribed, once a second, and the process list every 10 s
-//!   (or at once after this server's own `program`/`reload` calls).
+//!   or more (at once after this server's own `program`/`reload` calls).
 //!
 //! Why polling rather than an event listener installed in the daemon: it needs no
 //! write access to the daemon's configuration, works with a remote daemon, costs one

@@ -1,10 +1,11 @@
 //! The watcher's polling task: each tick, what is due (the process list every
-//! [`LIST_INTERVAL`], subscribed URIs every [`WATCH_INTERVAL`]), compared with the
-//! last look, changes handed to the subscribers that watch them.
+//! [`LIST_INTERVAL`](super::watcher::LIST_INTERVAL) or longer, subscribed URIs every
+//! [`WATCH_INTERVAL`]), compared with the last look, changes handed to the
+//! subscribers that watch them.
 
 use super::probe::{self, Seen, fingerprint};
 use super::uri::{Target, parse_uri};
-use super::watcher::{Inner, LIST_INTERVAL, WATCH_INTERVAL};
+use super::watcher::{Inner, WATCH_INTERVAL};
 use crate::supervisor::ProcessInfo;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ impl Inner {
             st.polling = false;
             return None;
         }
-        let due = st.list_stale || st.list_tried.is_none_or(|t| t.elapsed() >= LIST_INTERVAL);
+        let due = st.list_stale || st.list_tried.is_none_or(|t| t.elapsed() >= st.list_every);
         let list = wants_list && due;
         if list {
             st.list_tried = Some(Instant::now());
@@ -46,13 +47,12 @@ impl Inner {
         let mut seen = HashMap::new();
         let mut list_changed = false;
         let mut processes_seen = false;
-        if plan.list {
-            self.lock().list_polls += 1;
-            if let Ok(all) = self.client.get_all_process_info().await {
-                list_changed = self.update_listing(all.iter().map(ProcessInfo::namespec).collect());
-                seen.extend(from_list(&plan.uris, &all));
-                processes_seen = true;
-            }
+        if plan.list
+            && let Ok(all) = self.list_all().await
+        {
+            list_changed = self.update_listing(all.iter().map(ProcessInfo::namespec).collect());
+            seen.extend(from_list(&plan.uris, &all));
+            processes_seen = true;
         }
         let rest: Vec<String> = plan
             .uris

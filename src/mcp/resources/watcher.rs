@@ -9,8 +9,10 @@
 //!   processes it runs.
 //! - Every [`LIST_INTERVAL`] (10 s) while someone wants list changes, or at once after
 //!   [`Watcher::refresh_list`] (this server's own `program`/`reload` calls), one
-//!   `getAllProcessInfo` to see processes come or go. `resources/list` reuses that list
-//!   while it is fresh ([`Watcher::processes`]).
+//!   `getAllProcessInfo` to see processes come or go; spaced further apart when that
+//!   call is slow (many processes, a busy daemon), so it keeps the daemon busy 5% of
+//!   the time at most ([`LIST_COST_FACTOR`]). `resources/list` reuses that list while it is fresh
+//!   ([`Watcher::processes`]).
 //! - The polling task runs only while something is watched, and stops when the last
 //!   subscriber goes (its registration is dropped or closed).
 
@@ -29,9 +31,21 @@ use tokio_util::sync::CancellationToken;
 
 /// How often subscribed processes and logs are polled.
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
-/// How often the process list is polled while someone wants list changes; also how
-/// long `resources/list` may reuse it.
+/// How often, at most, the process list is polled while someone wants list
+/// changes; also how long `resources/list` may reuse it.
 pub const LIST_INTERVAL: Duration = Duration::from_secs(10);
+/// The list poll waits this many times as long as the last `getAllProcessInfo`
+/// took, when that is longer than [`LIST_INTERVAL`] (the call takes over 0.5 s), so
+/// it keeps the daemon busy 5% of the time at most: supervisord's reply costs it
+/// time in proportion to the number of processes squared (it sends 4 KiB per turn
+/// of a loop over every process), about 0.15 s of CPU at 310 processes and 12 s at
+/// 3,000.
+pub const LIST_COST_FACTOR: u32 = 20;
+/// The longest wait between two list polls (reached from a call of 15 s).
+pub const LIST_INTERVAL_MAX: Duration = Duration::from_secs(300);
+/// The longest a subscription waits for its first look at a new URI (a frozen
+/// daemon); the polling task takes it later then.
+const FIRST_LOOK_TIMEOUT: Duration = Duration::from_secs(2);
 /// Most URIs one subscriber (a session, or one `subscriptions/listen`) may watch.
 pub const MAX_URIS_PER_SUBSCRIBER: usize = 100;
 /// Most distinct URIs watched at once, all subscribers together (bounds the poll).
@@ -88,6 +102,8 @@ pub(super) struct State {
     pub(super) seen: HashMap<String, Seen>,
     pub(super) listing: Option<Listing>,
     pub(super) list_tried: Option<Instant>,
+    /// The wait between list polls: [`LIST_INTERVAL`], or longer for a slow list.
+    pub(super) list_every: Duration,
     /// Set by [`Watcher::refresh_list`]: the list must be read again.
     pub(super) list_stale: bool,
     pub(super) probes: u64,
@@ -130,7 +146,10 @@ impl Watcher {
         Watcher {
             inner: Arc::new(Inner {
                 client,
-                state: Mutex::new(State::default()),
+                state: Mutex::new(State {
+                    list_every: LIST_INTERVAL,
+                    ..State::default()
+                }),
                 wake: Notify::new(),
                 closing: CancellationToken::new(),
             }),
@@ -214,8 +233,7 @@ impl Watcher {
             }
             st.list_stale = false;
         }
-        let all = self.inner.client.get_all_process_info().await?;
-        self.lock().list_polls += 1;
+        let all = self.inner.list_all().await?;
         let names = all.iter().map(ProcessInfo::namespec).collect::<Vec<_>>();
         let changed = self.inner.update_listing(names.clone());
         self.lock().deliver(&[], changed);
@@ -270,8 +288,8 @@ pub struct Registration {
 
 impl Registration {
     /// Watches `uris` too (URIs that name nothing are the caller's to refuse). The
-    /// first look at a URI no one watched yet is taken before this returns, so a
-    /// change made right after is seen. Errors: over a cap, or closed.
+    /// first look at a URI no one watched yet is taken before this returns (within
+    /// 2 s), so a change made right after is seen. Errors: over a cap, or closed.
     pub async fn add(&self, uris: &[String]) -> std::result::Result<(), WatchError> {
         let first_looks = {
             let mut st = self.watcher.lock();
@@ -296,8 +314,9 @@ impl Registration {
                 .collect();
             first
         };
+        let first = probe::probe(&self.watcher.inner.client, &first_looks);
         if !first_looks.is_empty()
-            && let Ok(seen) = probe::probe(&self.watcher.inner.client, &first_looks).await
+            && let Ok(Ok(seen)) = tokio::time::timeout(FIRST_LOOK_TIMEOUT, first).await
         {
             let mut st = self.watcher.lock();
             for (uri, v) in seen {
@@ -344,6 +363,17 @@ impl Inner {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// `getAllProcessInfo`, its duration setting the wait before the next list poll
+    /// (a call that timed out counts the time it took: the daemon was busy with it).
+    pub(super) async fn list_all(&self) -> Result<Vec<ProcessInfo>> {
+        let started = Instant::now();
+        let all = self.client.get_all_process_info().await;
+        let mut st = self.lock();
+        st.list_polls += 1;
+        st.list_every = list_wait(started.elapsed());
+        all
+    }
+
     /// Keeps the new list; whether it differs from the one known before.
     pub(super) fn update_listing(&self, names: Vec<String>) -> bool {
         let mut st = self.lock();
@@ -356,52 +386,13 @@ impl Inner {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::uri::PREFIX;
-    use super::*;
-    use crate::supervisor::{Endpoint, ServerSettings};
-
-    fn nowhere() -> Client {
-        let p = Endpoint::parse("unix:///nonexistent/supervisor.sock").unwrap_or_else(|_| unreachable!());
-        let settings = ServerSettings {
-            endpoint: p.endpoint,
-            username: None,
-            password: None,
-            connect_timeout: Duration::from_secs(1),
-            timeout: Duration::from_secs(1),
-        };
-        Client::new(&settings).unwrap_or_else(|_| unreachable!())
-    }
-
-    fn uris(prefix: &str, n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("{PREFIX}{prefix}{i}")).collect()
-    }
-
-    #[tokio::test]
-    async fn watching_is_capped_per_subscriber_and_in_all() {
-        let w = Watcher::new(nowhere());
-        let mut asked = uris("a", 150);
-        asked.insert(0, "file:///etc/passwd".into());
-        asked.push(asked[1].clone());
-        assert_eq!(w.admit(&asked), uris("a", 100));
-        let mut regs = Vec::new();
-        for g in 0..10 {
-            let r = w.register(false);
-            assert_eq!(r.add(&uris(&format!("g{g}_"), 100)).await, Ok(()));
-            regs.push(r);
-        }
-        assert_eq!(w.stats().watched_uris, MAX_WATCHED_URIS);
-        assert!(w.admit(&uris("new", 5)).is_empty(), "no room for new URIs");
-        assert_eq!(w.admit(&uris("g0_", 5)), uris("g0_", 5), "watched ones are free");
-        let r = w.register(false);
-        assert_eq!(r.add(&uris("new", 1)).await, Err(WatchError::Full));
-        assert_eq!(r.add(&uris("g0_", 101)).await, Err(WatchError::TooMany));
-        drop(regs);
-        assert_eq!(w.stats().watched_uris, 0);
-        assert_eq!(w.stats().subscribers, 1);
-        assert_eq!(r.add(&uris("new", 1)).await, Ok(()));
-        r.close();
-        assert_eq!(r.add(&uris("new", 1)).await, Err(WatchError::Closed));
-    }
+/// The wait before the next list poll after one that took `took`: [`LIST_COST_FACTOR`]
+/// times as long, and within [`LIST_INTERVAL`]..=[`LIST_INTERVAL_MAX`].
+pub(super) fn list_wait(took: Duration) -> Duration {
+    took.saturating_mul(LIST_COST_FACTOR)
+        .clamp(LIST_INTERVAL, LIST_INTERVAL_MAX)
 }
+
+#[cfg(test)]
+#[path = "watcher_tests.rs"]
+mod tests;
