@@ -7,11 +7,12 @@
 # With --with-peer, the Python supervisord-mcp (PyPI, with mcp<2 as its MCP server
 # needs) is installed into .venv-peer and measured too (over HTTP: it has no unix
 # socket support); it is also measured whenever .venv-peer exists.
-# Installs what it needs (scripts/setup.sh, hyperfine from Debian's packages) and
-# builds the release binary.
+# Installs what it needs (scripts/setup.sh --test, hyperfine from Debian's packages)
+# and builds the release binary. Stops its daemon and every process it started on
+# exit (scripts/stop-daemon.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --test
 if [ "${1:-}" = "--with-peer" ] && [ ! -x .venv-peer/bin/supervisord-mcp ]; then
   python3 -m venv .venv-peer
   .venv-peer/bin/pip install --quiet --disable-pip-version-check supervisord-mcp 'mcp<2'
@@ -26,7 +27,7 @@ cargo build --release --quiet
 BIN=$PWD/target/release/supervisord-mcp
 CTL=$PWD/.venv/bin/supervisorctl
 T=$(mktemp -d)
-trap '"$CTL" -s "unix://$T/s.sock" shutdown >/dev/null 2>&1 || true; sleep 1; rm -rf "$T"' EXIT
+trap 'scripts/stop-daemon.sh "$T/s.sock" "$T/d.pid"; rm -rf "$T"' EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$T/conf.d"
 {
@@ -36,7 +37,7 @@ mkdir -p "$T/conf.d"
   printf '[include]\nfiles=%%(here)s/conf.d/*.conf\n'
   for i in $(seq -w 0 9); do printf '[program:p%s]\ncommand=sleep 100000\nstdout_logfile=%%(here)s/p%s.log\n' "$i" "$i"; done
 } > "$T/s.conf"
-.venv/bin/supervisord -c "$T/s.conf"
+.venv/bin/supervisord -c "$T/s.conf" >"$T/supervisord.out" 2>&1
 sleep 2
 head -c 1024 /dev/urandom | base64 -w 100 | head -c 1024 > "$T/p00.log"; echo >> "$T/p00.log"
 truncate -s 1G "$T/p01.log"; for i in $(seq 1 40); do echo "big log line $i" >> "$T/p01.log"; done

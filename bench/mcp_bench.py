@@ -7,12 +7,13 @@ server's stdio pipes (no SDK overhead):
   - per-call latency of the main tools, beside the XML-RPC round trip of the same
     data over the same unix socket (the floor);
   - the server's resident memory after the calls;
-  - tokens (o200k, ../shared/tools/count_tokens.py) of what the model sees: the
-    tools/list, the status text for 10 and 310 processes, 20 log lines against the
-    same 20 raw lines.
+  - tokens (o200k, tiktoken, through tests/py/tokens.py) of what the model sees:
+    the tools/list, the status text for 10 and 310 processes, 20 log lines against
+    the same 20 raw lines.
+It stops its daemon and every process that daemon started before it exits.
 
 Run: .venv/bin/python bench/mcp_bench.py [--bin target/release/supervisord-mcp]
-(scripts/setup.sh installs what it needs; build with cargo build --release).
+(scripts/setup.sh --test installs what it needs; build with cargo build --release).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -29,12 +31,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COUNT_TOKENS = ROOT.parent / "shared" / "tools" / "count_tokens.py"
-
-
-def tokens(text: str) -> int:
-    out = subprocess.run([sys.executable, str(COUNT_TOKENS)], input=text.encode(), capture_output=True, check=True)
-    return int(out.stdout.split()[0])
+sys.path.insert(0, str(ROOT / "tests" / "py"))
+from tokens import count as tokens  # noqa: E402
 
 
 def free_port() -> int:
@@ -61,13 +59,53 @@ def start_daemon(tmp: Path, port: int) -> subprocess.Popen:
         "[include]\nfiles=%(here)s/conf.d/*.conf\n\n" + progs
     )
     sup = ROOT / ".venv" / "bin" / "supervisord"
-    p = subprocess.Popen([str(sup), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen([str(sup), "-c", str(conf)], stdin=subprocess.DEVNULL,
+                         stdout=open(tmp / "supervisord.out", "w"), stderr=subprocess.STDOUT)
     for _ in range(200):
         if (tmp / "s.sock").exists():
             break
         time.sleep(0.05)
     time.sleep(1.5)  # autostart programs reach RUNNING (startsecs=1)
     return p
+
+
+def kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def started_by(sock: str) -> list[int]:
+    """Every live process whose environment names the daemon's socket: supervisord sets
+    SUPERVISOR_SERVER_URL for each program, and their children inherit it."""
+    marker = f"SUPERVISOR_SERVER_URL=unix://{sock}".encode()
+    found = []
+    for p in Path("/proc").iterdir():
+        try:
+            if p.name.isdigit() and marker in (p / "environ").read_bytes().split(b"\0"):
+                found.append(int(p.name))
+        except OSError:
+            pass
+    return found
+
+
+def stop_daemon(daemon: subprocess.Popen, sock: str) -> None:
+    """Stops the daemon and every process it started. supervisord's own shutdown stops
+    one group per one-second tick (minutes with 310 groups), and a kill before it ends
+    orphans the programs still running. Once it has taken the TERM in (a moment) it
+    restarts nothing, so its programs are killed at once, then swept once more."""
+    daemon.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    for pid in started_by(sock):
+        kill(pid)
+    try:
+        daemon.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+        daemon.wait()
+    for pid in started_by(sock):
+        kill(pid)
 
 
 def xmlrpc(sock_path: str, body: bytes) -> bytes:
@@ -249,12 +287,7 @@ def main() -> int:
         fig["server_rss_310_kb"], fig["server_hwm_310_kb"] = s.rss_kb()
         s.close()
     finally:
-        daemon.terminate()
-        try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
+        stop_daemon(daemon, sock)
         shutil.rmtree(tmp, ignore_errors=True)
 
     m = lambda k: fig[k]["median_ms"]

@@ -13,14 +13,19 @@ if [ ! -x "$C/node_modules/.bin/conformance" ]; then
 fi
 cargo build --quiet
 T=$(mktemp -d)
+MCP=""
+cleanup() {
+  if [ -n "$MCP" ]; then kill "$MCP" 2>/dev/null || true; wait "$MCP" 2>/dev/null || true; fi
+  scripts/stop-daemon.sh "$T/s.sock" "$T/d.pid"
+  rm -rf "$T"
+}
+trap cleanup EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf '[unix_http_server]\nfile=%%(here)s/s.sock\n[supervisord]\nlogfile=%%(here)s/d.log\npidfile=%%(here)s/d.pid\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n[program:sleeper]\ncommand=sleep 100000\n' > "$T/s.conf"
-.venv/bin/supervisord -c "$T/s.conf"
+.venv/bin/supervisord -c "$T/s.conf" >"$T/supervisord.out" 2>&1
 # The suite sends no bearer token: serve this throwaway loopback bridge without one.
 target/debug/supervisord-mcp -s "unix://$T/s.sock" mcp --http "127.0.0.1:$PORT" --dangerously-serve-without-token 2>"$T/mcp.log" &
 MCP=$!
-cleanup() { kill "$MCP" 2>/dev/null || true; .venv/bin/supervisorctl -s "unix://$T/s.sock" shutdown >/dev/null 2>&1 || true; sleep 1; rm -rf "$T"; }
-trap cleanup EXIT
 for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$PORT),1)" 2>/dev/null && break; sleep 0.1; done
 # The suite's own summary ends in "Total: N passed, M failed", counting the scenarios
 # that cannot apply as failures; keep it in a file and say what it means here.

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo build --release --quiet
+# The first release build takes minutes: cargo shows its progress.
+cargo build --release
 BIN=target/release/supervisord-mcp
 mkdir -p run/programs
 if ! .venv/bin/supervisorctl -c supervisord.conf.example pid >/dev/null 2>&1; then

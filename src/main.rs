@@ -55,9 +55,23 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Usage);
     };
     let policy = supervisord_mcp::supervisor::Policy::new(args.read_only, &args.allow)?;
-    let client = cli::cmd::connect(&cli.global)?;
+    // With a targets file, the tools go across its targets; resources and
+    // notifications follow the first selected one.
+    let (client, fleet) = match cli::cmd::scope(&cli.global)? {
+        supervisord_mcp::fleet::Scope::One(c) => (c, None),
+        supervisord_mcp::fleet::Scope::Fleet(f) => {
+            for w in &f.warnings {
+                eprintln!("supervisord-mcp: warning: {w}");
+            }
+            let first = f.selected()?.into_iter().next().map(|t| t.client);
+            match first {
+                Some(c) => (c, Some(f)),
+                None => return Err(supervisord_mcp::fleet::FleetError::Selection("no target selected".into()).into()),
+            }
+        }
+    };
     let Some(addr) = args.http else {
-        supervisord_mcp::mcp::serve_stdio(client, policy, cli.global.include_dir.clone()).await?;
+        supervisord_mcp::mcp::serve_stdio(client, policy, cli.global.include_dir.clone(), fleet).await?;
         return Ok(ExitStatus::Success);
     };
     use supervisord_mcp::mcp::http::{self, TokenSource};
@@ -102,6 +116,7 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<ExitStatus> {
         shutdown_grace: args.shutdown_grace.duration(),
         policy,
         include_dir: cli.global.include_dir.clone(),
+        fleet: fleet.map(std::sync::Arc::new),
     };
     http::serve(client, settings).await.map_err(http_error)?;
     Ok(ExitStatus::Success)

@@ -681,7 +681,7 @@ fn unreachable_daemon_errors_say_what_to_do() {
     assert_eq!(o.status.code(), Some(4));
     // Bad URLs and files: exit 2.
     for args in [
-        vec!["-s", "https://127.0.0.1:9001", "status"],
+        vec!["-s", "ssh://-oProxyCommand=x/s.sock", "status"],
         vec!["-s", "ftp://x", "info"],
         vec!["-c", "/nonexistent.conf", "info"],
     ] {
@@ -746,7 +746,7 @@ fn webapp_daemon() -> (Daemon, u16) {
         "[program:webapp]\ncommand=sh -c 'sleep 1; exec python3 -u -m http.server {port} --bind 127.0.0.1'\n\
          autostart=false\nstartsecs=0\nstdout_logfile=%(here)s/webapp.out.log\nstderr_logfile=%(here)s/webapp.err.log\n\n\
          [program:webapp2]\ncommand=python3 -u -m http.server --bind 127.0.0.1 {port}\n\
-         autostart=false\nstartsecs=1\nstartretries=0\nstdout_logfile=%(here)s/webapp2.out.log\nstderr_logfile=%(here)s/webapp2.err.log\n\n\
+         autostart=false\nstartsecs=5\nstartretries=0\nstdout_logfile=%(here)s/webapp2.out.log\nstderr_logfile=%(here)s/webapp2.err.log\n\n\
          [program:family]\ncommand=sh -c 'sleep 100000 & sleep 100000 & wait'\nautostart=false\nautorestart=false\n\
          stdout_logfile=%(here)s/family.out.log\nstderr_logfile=%(here)s/family.err.log\n"
     );
@@ -992,12 +992,18 @@ fn metrics_and_tree_signals_when_the_daemon_is_local() {
         .filter_map(|t| t.parse().ok())
         .filter(|p| *p > 3)
         .collect();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    for pid in pids {
-        // Gone, or a zombie waiting for a reaper (PID 1 in a container may not reap).
+    // Gone, or a zombie waiting for a reaper (PID 1 in a container may not reap).
+    let gone = |pid: u32| {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
-        assert!(stat.is_empty() || state == Some('Z'), "pid {pid} survived: {stat}");
+        stat.is_empty() || state == Some('Z')
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pids.iter().all(|p| gone(*p)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for pid in pids {
+        assert!(gone(pid), "pid {pid} survived");
     }
 }
 
@@ -1012,18 +1018,19 @@ fn without_an_include_directory_the_error_says_how_to_configure_one() {
          [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n",
     )
     .unwrap();
-    let mut child = std::process::Command::new(supervisord_bin())
-        .arg("-c")
-        .arg(&conf)
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if sock.exists() {
+    let mut child = supervisord_command(&conf).spawn().unwrap();
+    // Until the daemon answers (its socket exists a moment before it does).
+    let url = format!("unix://{}", sock.display());
+    for _ in 0..200 {
+        if bare_cli()
+            .args(["-s", &url, "pid"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let o = bare_cli()
         .args([
             "-s",
@@ -1119,7 +1126,8 @@ fn a_deleted_socket_and_a_restart_mid_call_give_clear_errors() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
+    // Once the start is under way (STARTING, for startsecs=3), restart the daemon.
+    d.wait_for(10, "slowstart to be starting", |_| d.state("slowstart") == "STARTING");
     let restart = std::process::Command::new(supervisord_bin().with_file_name("supervisorctl"))
         .args(["-s", &d.url(Via::Unix), "reload"])
         .output();
@@ -1155,4 +1163,55 @@ fn a_deleted_socket_and_a_restart_mid_call_give_clear_errors() {
     d.cli(Via::Unix).args(["start", "web:web_a"]).assert().code(7);
     // HTTP still works.
     d.cli(Via::Http).args(["status", "sleeper"]).assert().code(0);
+}
+
+/// `diagnose` keeps the daemon's configuration between runs (getAllConfigInfo costs
+/// the daemon ~0.5 ms a process), in a private file, and never answers from it once
+/// another client has changed the program.
+#[test]
+fn diagnose_keeps_the_configuration_until_another_client_changes_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = Daemon::start();
+    let write = |cmd: &str| {
+        std::fs::write(
+            d.path("conf.d/cached.conf"),
+            format!("[program:cached]\ncommand={cmd}\nstartsecs=0\n"),
+        )
+        .expect("write")
+    };
+    write("sleep 100000");
+    let o = d.supervisorctl(&["update"]);
+    assert!(o.status.success(), "{} {}", stdout(&o), stderr(&o));
+    let command = || {
+        let out = d
+            .cli(Via::Unix)
+            .args(["diagnose", "cached", "--json"])
+            .output()
+            .expect("run");
+        json(&out)["config"]["command"].as_str().unwrap_or_default().to_string()
+    };
+    let rpc_ready = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !stdout(&d.cli(Via::Unix).args(["status", "cached"]).output().expect("run")).contains("RUNNING") {
+        assert!(std::time::Instant::now() < rpc_ready, "cached never ran");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The start and the fetch must fall in different seconds of the daemon's clock.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(command(), "sleep 100000");
+    let files: Vec<_> = std::fs::read_dir(d.path("cache/supervisord-mcp/config"))
+        .expect("a cache directory")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&files[0]), 0o600);
+    assert_eq!(mode(&d.path("cache/supervisord-mcp/config")), 0o700);
+    // What the file says is what is answered (no getAllConfigInfo).
+    let kept = std::fs::read_to_string(&files[0]).expect("read");
+    std::fs::write(&files[0], kept.replace("sleep 100000", "sleep 123")).expect("write");
+    assert_eq!(command(), "sleep 123", "answered from the cache");
+    // Another client replaces the program: the cache must not answer for it.
+    write("sleep 100001");
+    assert!(d.supervisorctl(&["update"]).status.success());
+    assert_eq!(command(), "sleep 100001");
 }

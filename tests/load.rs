@@ -20,6 +20,7 @@ async fn two_hundred_concurrent_mcp_calls() {
         password: None,
         connect_timeout: Duration::from_secs(10),
         timeout: Duration::from_secs(30),
+        tls: Default::default(),
     };
     let server = SupervisorMcp::new(Client::new(&settings).unwrap());
     let (a, b) = tokio::io::duplex(1 << 22);

@@ -44,6 +44,7 @@ fn settings(url: &str, timeout: Duration) -> ServerSettings {
         password: None,
         connect_timeout: timeout,
         timeout,
+        tls: Default::default(),
     }
 }
 

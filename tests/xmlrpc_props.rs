@@ -1,11 +1,11 @@
 //! Properties of the codec: what is encoded decodes to the same value (strings
-//! byte-exact, control characters and `\r` included), and no input makes the decoder
-//! panic.
+//! byte-exact, control characters and `\r` included), no input makes the decoder
+//! panic, and nesting is accepted up to `MAX_DEPTH` levels and refused past it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::prelude::*;
 use std::collections::BTreeMap;
-use supervisord_mcp::xmlrpc::{Value, decode_response, encode_response};
+use supervisord_mcp::xmlrpc::{DecodeError, MAX_DEPTH, Value, decode_response, encode_response};
 
 fn value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -24,8 +24,36 @@ fn value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A value `depth` levels deep: arrays and structs (one member) as `kinds` says, level
+/// by level, around an int.
+fn nested(depth: usize, kinds: &[bool]) -> Value {
+    let mut v = Value::Int(1);
+    for level in 1..depth {
+        v = if kinds[level % kinds.len()] {
+            Value::Struct(BTreeMap::from([("m".to_owned(), v)]))
+        } else {
+            Value::Array(vec![v])
+        };
+    }
+    v
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn nesting_up_to_max_depth_decodes_and_deeper_is_refused(
+        depth in 1usize..(3 * MAX_DEPTH),
+        kinds in prop::collection::vec(any::<bool>(), 1..8),
+    ) {
+        let v = nested(depth, &kinds);
+        let decoded = decode_response(encode_response(&v).as_bytes());
+        if depth <= MAX_DEPTH {
+            prop_assert_eq!(decoded, Ok(Ok(v)));
+        } else {
+            prop_assert_eq!(decoded, Err(DecodeError::TooDeep { limit: MAX_DEPTH }));
+        }
+    }
 
     #[test]
     fn what_is_encoded_decodes_to_the_same_value(v in value()) {

@@ -49,8 +49,10 @@ pub struct GlobalOpts {
     /// (default: supervisorctl's search path: ./supervisord.conf, /etc/supervisord.conf, ...)
     #[arg(short = 'c', long, global = true, value_name = "FILE")]
     pub configuration: Option<PathBuf>,
-    /// Server URL: unix:///path/to/supervisor.sock or http://host:port
-    /// [env: SUPERVISOR_SERVER_URL]
+    /// Server URL: unix:///path/to/supervisor.sock, http://host:port,
+    /// https://host:port (a TLS proxy in front of supervisord) or
+    /// ssh://[user@]host[:port]/path/to/supervisor.sock (a tunnel made with the
+    /// system's ssh, keys or agent only) [env: SUPERVISOR_SERVER_URL]
     #[arg(short = 's', long, visible_alias = "server-url", global = true, value_name = "URL")]
     pub serverurl: Option<String>,
     /// Username for the server [env: SUPERVISOR_USERNAME]
@@ -60,16 +62,47 @@ pub struct GlobalOpts {
     /// arguments are visible to other users in `ps`)
     #[arg(short = 'p', long, global = true, hide_env_values = true)]
     pub password: Option<String>,
+    /// https:// only: a PEM file of the CA certificate(s) to trust instead of the
+    /// system's roots [env: SUPERVISOR_CA_FILE]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// https:// only: a PEM file of the client certificate chain to present (with
+    /// --client-key) [env: SUPERVISOR_CLIENT_CERT]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub client_cert: Option<PathBuf>,
+    /// https:// only: a PEM file of the client certificate's private key
+    /// [env: SUPERVISOR_CLIENT_KEY]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub client_key: Option<PathBuf>,
     /// Seconds to wait for each reply from the daemon (more than 0, at most a day)
     #[arg(long, global = true, value_name = "SECS", default_value = "10", value_parser = positive_seconds)]
     pub rpc_timeout: Seconds,
     /// Print JSON (one document on stdout) instead of tables
     #[arg(long, global = true)]
     pub json: bool,
+    /// Targets of the targets file: names, globs (web-*), tags (@prod), all, and
+    /// exclusions (!db-1), comma-separated
+    #[arg(
+        short = 't',
+        long = "target",
+        global = true,
+        value_name = "SEL",
+        env = "SUPERVISORD_MCP_TARGET"
+    )]
+    pub target: Option<String>,
+    /// The targets file (TOML; default: SUPERVISORD_MCP_FLEET,
+    /// $XDG_CONFIG_HOME/supervisord-mcp/fleet.toml, /etc/supervisord-mcp/fleet.toml)
+    #[arg(long, global = true, value_name = "FILE", env = "SUPERVISORD_MCP_FLEET")]
+    pub fleet: Option<PathBuf>,
     /// Directory for program files (`program add`, `run`); it must be read by the
     /// daemon's [include] files (default: found from a local daemon's own config)
     #[arg(long, global = true, value_name = "DIR", env = "SUPERVISORD_MCP_INCLUDE_DIR")]
     pub include_dir: Option<PathBuf>,
+    /// Treat the daemon as remote even on a unix socket or loopback: read nothing
+    /// from this host's /proc or disk for it (log files, metrics, ports, include dir),
+    /// only its API. For a daemon in another container that shares the pid namespace
+    #[arg(long, global = true, env = "SUPERVISORD_MCP_NO_HOST_ACCESS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_host_access: bool,
 }
 
 /// Options of commands that start or stop processes.
@@ -98,6 +131,15 @@ pub enum Command {
         /// Only the process that listens on this TCP port (local daemon)
         #[arg(long, value_name = "PORT")]
         port: Option<u16>,
+        /// Only what is wrong: processes FATAL, BACKOFF, UNKNOWN or EXITED non-zero,
+        /// daemons not RUNNING, targets that could not be asked
+        #[arg(long, conflicts_with_all = ["names", "states", "metrics", "port"])]
+        unhealthy: bool,
+    },
+    /// List the targets of the targets file (`targets check`: ask each one)
+    Targets {
+        #[command(subcommand)]
+        check: Option<TargetsCmd>,
     },
     /// Why a process is not running, in one call: state and timing, exit status,
     /// spawnerr, the last stderr and stdout lines, its configuration, and who holds
@@ -239,6 +281,13 @@ pub struct WaitCmdArgs {
     pub timeout: Seconds,
 }
 
+/// `targets check`.
+#[derive(Debug, Subcommand)]
+pub enum TargetsCmd {
+    /// Ask each selected target for its version, and time the round trip
+    Check,
+}
+
 /// `program add|remove`.
 #[derive(Debug, Subcommand)]
 pub enum ProgramCmd {
@@ -364,14 +413,27 @@ pub struct McpArgs {
     pub dangerously_serve_without_token: bool,
 }
 
+/// `--max-bytes`: a byte count of at least [`MIN_MAX_BYTES`](crate::supervisor::ops::logs::MIN_MAX_BYTES).
+fn parse_max_bytes(s: &str) -> Result<u64, String> {
+    let min = crate::supervisor::ops::logs::MIN_MAX_BYTES;
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= min => Ok(n),
+        Ok(n) => Err(format!(
+            "{n} bytes is too small to find lines in: use at least {min} (the default is {})",
+            crate::supervisor::ops::logs::DEFAULT_MAX_BYTES
+        )),
+        Err(_) => Err(format!("{s:?} is not a byte count: use a whole number such as 65536")),
+    }
+}
+
 /// `logs NAME [--lines N] [--stderr] [-f]`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// Process namespec (name or group:name)
     pub name: String,
-    /// Number of lines (lines, not bytes)
-    #[arg(short = 'n', long, default_value_t = 20)]
-    pub lines: usize,
+    /// Number of lines (lines, not bytes; 1 to 100000)
+    #[arg(short = 'n', long, default_value = "20")]
+    pub lines: Count<1, 100_000>,
     /// Read stderr instead of stdout
     #[arg(long, conflicts_with = "both")]
     pub stderr: bool,
@@ -384,15 +446,15 @@ pub struct LogsArgs {
     /// Keep ANSI escapes, `\r` and control characters as written
     #[arg(long)]
     pub raw: bool,
-    /// Most bytes to read to find the lines
-    #[arg(long, value_name = "BYTES", default_value_t = crate::supervisor::ops::logs::DEFAULT_MAX_BYTES)]
+    /// Most bytes to read to find the lines (at least 1024)
+    #[arg(long, value_name = "BYTES", default_value_t = crate::supervisor::ops::logs::DEFAULT_MAX_BYTES, value_parser = parse_max_bytes)]
     pub max_bytes: u64,
     /// Only lines matching this regex
     #[arg(long, value_name = "REGEX")]
     pub grep: Option<String>,
-    /// Lines of context around --grep matches
-    #[arg(short = 'C', long, default_value_t = 0)]
-    pub context: usize,
+    /// Lines of context around --grep matches (0 to 1000)
+    #[arg(short = 'C', long, default_value = "0")]
+    pub context: Count<0, 1000>,
     /// Only lines of this level or above: debug, info, warn, error, fatal (JSON fields
     /// of pino, bunyan, winston, structlog; or a level word in plain text)
     #[arg(long, value_name = "LEVEL")]
@@ -419,6 +481,11 @@ impl GlobalOpts {
             username: self.username.clone(),
             password: self.password.clone().map(crate::supervisor::Secret::new),
             timeout: Some(self.rpc_timeout.duration()),
+            tls: crate::supervisor::transport::TlsOptions {
+                ca_file: self.ca_file.clone(),
+                client_cert: self.client_cert.clone(),
+                client_key: self.client_key.clone(),
+            },
         }
     }
 }
@@ -449,7 +516,7 @@ mod tests {
         let Command::Logs(a) = cli.command else {
             panic!("not logs")
         };
-        assert!(a.stderr && a.lines == 5);
+        assert!(a.stderr && a.lines.get() == 5);
         let cli = Cli::try_parse_from(["x", "-c", "s.conf", "-s", "unix:///s", "start", "web:*", "all"])?;
         assert!(matches!(cli.command, Command::Start { ref names, .. } if names.len() == 2));
         assert!(Cli::try_parse_from(["x", "start"]).is_err());

@@ -107,6 +107,9 @@ pub fn help() -> String {
 /// The exit status for an error that stopped a command (`status` maps every failure
 /// to ask the daemon to 4, as LSB wants).
 pub fn for_error(err: &anyhow::Error, is_status: bool) -> ExitStatus {
+    if err.downcast_ref::<crate::fleet::FleetError>().is_some() {
+        return ExitStatus::Usage;
+    }
     if let Some(e) = err.downcast_ref::<ConfigError>() {
         return match e {
             ConfigError::Server(s) => for_core(s, is_status),

@@ -5,11 +5,13 @@
 mod args;
 pub mod cmd;
 pub mod exit;
+mod fleet;
 pub mod hint;
 pub mod output;
 
 pub use args::*;
 
+use crate::fleet::Scope;
 use anyhow::Result;
 use clap::CommandFactory;
 use cmd::{config, control, info, logs, program, status};
@@ -51,14 +53,29 @@ pub async fn run(cli: Cli, command: clap::Command) -> Result<ExitStatus> {
         }
         _ => {}
     }
-    let client = cmd::connect(&cli.global)?;
+    let client = match cmd::scope(&cli.global)? {
+        Scope::Fleet(f) => return fleet::run(&f, &cli.global, p, cli.command).await,
+        Scope::One(client) => client,
+    };
+    if let Some(name) = qualified_name(&cli.command) {
+        return Err(crate::fleet::FleetError::Selection(format!(
+            "{name}: a name qualified by a target needs a targets file (--fleet FILE or {})",
+            crate::fleet::file::ENV_FLEET
+        ))
+        .into());
+    }
     let c = &client;
     match cli.command {
+        Command::Status { unhealthy: true, .. } | Command::Targets { .. } => {
+            let one = crate::fleet::Fleet::implicit(client.clone(), cli.global.rpc_timeout.duration());
+            fleet::run(&one, &cli.global, p, cli.command).await
+        }
         Command::Status {
             names,
             states,
             metrics,
             port,
+            unhealthy: false,
         } => status::cmd_status(c, p, &names, &states, metrics, port).await,
         Command::ListProcesses { states } => status::cmd_status(c, p, &[], &states, false, None).await,
         Command::Pid { names } => status::cmd_pid(c, p, &names).await,
@@ -84,4 +101,22 @@ pub async fn run(cli: Cli, command: clap::Command) -> Result<ExitStatus> {
         // Served by main.rs (the MCP front end is not the CLI's to start).
         Command::Completions { .. } | Command::Man | Command::Mcp(_) => Ok(ExitStatus::Success),
     }
+}
+
+/// The first name qualified by a target (`TARGET/name`) among a command's names.
+fn qualified_name(command: &Command) -> Option<String> {
+    let names: Vec<&String> = match command {
+        Command::Status { names, .. }
+        | Command::Start { names, .. }
+        | Command::Stop { names, .. }
+        | Command::Restart { names, .. }
+        | Command::Signal { names, .. }
+        | Command::Pid { names }
+        | Command::Clear { names } => names.iter().collect(),
+        Command::Wait(a) => a.names.iter().collect(),
+        Command::Diagnose { name, .. } => vec![name],
+        Command::Logs(a) => vec![&a.name],
+        _ => Vec::new(),
+    };
+    names.into_iter().find(|n| n.contains('/')).cloned()
 }

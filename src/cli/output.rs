@@ -8,7 +8,7 @@ use crate::supervisor::ops::lines::folded;
 use crate::supervisor::ops::status::StatusReport;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use serde::Serialize;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 /// `name: ERROR (FAULT) message`, with "did you mean" for a name that matched nothing.
 fn failed_line(r: &ProcessResult) -> String {
@@ -35,11 +35,29 @@ fn state_color(s: ProcessState) -> Color {
     }
 }
 
+/// A table for a terminal (borders, fitted to its width), or, when stdout is a pipe
+/// or a file, plain columns that `grep`, `awk` and `cut` read (as supervisorctl's).
 fn table() -> Table {
     let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    if io::stdout().is_terminal() {
+        t.load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
+            .set_content_arrangement(ContentArrangement::Dynamic);
+    } else {
+        t.load_style(presets::NOTHING)
+            .set_content_arrangement(ContentArrangement::Disabled);
+    }
     t
+}
+
+/// The table's text: for plain columns, without the cells' outer padding.
+fn render(t: &Table) -> String {
+    if io::stdout().is_terminal() {
+        return t.to_string();
+    }
+    t.lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(&l).trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Printer {
@@ -107,7 +125,7 @@ impl Printer {
             row.push(Cell::new(&p.description));
             t.add_row(row);
         }
-        self.line(&t.to_string())
+        self.line(&render(&t))
     }
 
     /// The names a report did not find, one line each on stderr, with "did you mean".
@@ -164,7 +182,7 @@ impl Printer {
         for r in rows {
             t.add_row(r);
         }
-        self.line(&t.to_string())
+        self.line(&render(&t))
     }
 
     /// Prints an error that stopped the command: `supervisord-mcp: error: …` and a
@@ -178,7 +196,13 @@ impl Printer {
         });
         let hint = core
             .and_then(crate::supervisor::Error::next_step)
-            .map(|s| super::hint::hint(&s));
+            .map(|s| super::hint::hint(&s))
+            .or_else(|| match err.downcast_ref::<crate::fleet::FleetError>() {
+                Some(crate::fleet::FleetError::NotExplicit { targets }) => {
+                    Some(format!("-t {} (or TARGET/name)", targets.join(",")))
+                }
+                _ => None,
+            });
         if self.json {
             let doc = serde_json::json!({
                 "error": {

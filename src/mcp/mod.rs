@@ -2,6 +2,7 @@
 //! (rmcp). It parses arguments, calls `supervisor::ops`, renders; nothing here knows
 //! the command line. stdout carries only JSON-RPC; diagnostics go to stderr.
 
+pub mod fleet;
 pub mod help;
 pub mod http;
 pub mod render;
@@ -12,6 +13,9 @@ pub mod tools;
 
 pub use server::SupervisorMcp;
 
+#[cfg(test)]
+mod tests;
+
 use crate::supervisor::{Client, Policy};
 use rmcp::ServiceExt;
 
@@ -21,9 +25,11 @@ pub async fn serve_stdio(
     client: Client,
     policy: Policy,
     include_dir: Option<std::path::PathBuf>,
+    fleet: Option<crate::fleet::Fleet>,
 ) -> std::io::Result<()> {
     let service = SupervisorMcp::with_policy(client, policy)
         .with_include_dir(include_dir)
+        .with_fleet(fleet.map(std::sync::Arc::new))
         .serve(rmcp::transport::stdio())
         .await
         .map_err(std::io::Error::other)?;

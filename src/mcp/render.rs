@@ -262,6 +262,24 @@ pub fn next_step(step: &NextStep) -> String {
     }
 }
 
+/// `status` with `unhealthy`: `all healthy`, or one line per thing wrong
+/// (`supervisord RESTARTING`, `api FATAL Exited too quickly`).
+pub fn health(
+    daemon: Option<crate::supervisor::types::SupervisorState>,
+    wrong: &[crate::supervisor::ops::status::Unhealthy],
+) -> String {
+    let mut lines: Vec<String> = daemon.map(|d| format!("supervisord {d}")).into_iter().collect();
+    lines.extend(
+        wrong
+            .iter()
+            .map(|u| format!("{} {} {}", u.name, u.state, u.info).trim_end().to_owned()),
+    );
+    if lines.is_empty() {
+        return "all healthy".into();
+    }
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

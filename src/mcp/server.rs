@@ -7,6 +7,7 @@
 use super::render;
 use super::resources;
 use super::tools::{self, ResultsOut};
+use crate::fleet::{Fleet, Target};
 use crate::supervisor::ops::control::ProcessResult;
 use crate::supervisor::{Client, Error, Policy};
 use rmcp::model::{
@@ -30,6 +31,8 @@ pub struct SupervisorMcp {
     pub(crate) client: Client,
     pub(crate) policy: Arc<Policy>,
     pub(crate) include_dir: Option<Arc<std::path::PathBuf>>,
+    /// The targets file's targets, when one is configured.
+    pub(crate) fleet: Option<Arc<Fleet>>,
     watcher: resources::Watcher,
     legacy: resources::LegacySubscriptions,
 }
@@ -48,6 +51,7 @@ impl SupervisorMcp {
             client,
             policy: Arc::new(policy),
             include_dir: None,
+            fleet: None,
             legacy: resources::LegacySubscriptions::default(),
         }
     }
@@ -57,6 +61,28 @@ impl SupervisorMcp {
     pub fn with_watcher(mut self, watcher: resources::Watcher) -> SupervisorMcp {
         self.watcher = watcher;
         self
+    }
+
+    /// A server across the targets of a targets file: its tools take `targets`.
+    /// Resources and notifications are those of the first selected target.
+    pub fn with_fleet(mut self, fleet: Option<Arc<Fleet>>) -> SupervisorMcp {
+        self.fleet = fleet;
+        self
+    }
+
+    /// This server as seen from one target of its fleet: that target's client, the
+    /// permissions that apply there (`--allow` patterns qualified by target), the
+    /// include directory found from that daemon (not `--include-dir`). Its resources
+    /// and notifications stay the session's (those of the first selected target).
+    pub(crate) fn for_target(&self, t: &Target) -> SupervisorMcp {
+        SupervisorMcp {
+            client: t.client.clone(),
+            policy: Arc::new(self.policy.for_target(&t.name, &t.tags)),
+            include_dir: None,
+            fleet: None,
+            watcher: self.watcher.clone(),
+            legacy: self.legacy.clone(),
+        }
     }
 
     /// Where `program` writes program files (default: found from a local daemon's
@@ -82,6 +108,7 @@ pub(crate) fn answer<T: Serialize>(text: String, value: &T, is_error: bool) -> R
 
 /// A failure the agent can act on: `KIND: message` and what to do next.
 pub(crate) fn failure(e: &Error) -> CallToolResult {
+    super::fleet::note_error(e);
     let mut text = match e {
         // The daemon's text already starts with the fault's name: "BAD_NAME: nope".
         Error::Fault(f) if f.text.starts_with(&e.kind()) => f.text.clone(),
@@ -152,7 +179,7 @@ impl ServerHandler for SupervisorMcp {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let list = tools::offered(self.policy.read_only).map(|t| t.tool.clone()).collect();
+        let list = tools::listed(self.policy.read_only, self.fleet.as_deref());
         Ok(ListToolsResult::with_all_items(list))
     }
 
@@ -252,9 +279,9 @@ impl ServerHandler for SupervisorMcp {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        tools::offered(self.policy.read_only)
-            .find(|t| t.tool.name == name)
-            .map(|t| t.tool.clone())
+        tools::listed(self.policy.read_only, self.fleet.as_deref())
+            .into_iter()
+            .find(|t| t.name == name)
     }
 
     async fn call_tool(

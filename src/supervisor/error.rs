@@ -140,6 +140,19 @@ pub enum Error {
     HttpStatus { url: String, method: String, status: u16 },
     #[error("cannot reach {url}: {detail}")]
     Transport { url: String, detail: String },
+    /// TLS with an `https://` daemon failed: its certificate is not trusted or not
+    /// for that name, the handshake was refused (a client certificate missing or
+    /// rejected), or a CA or client certificate file cannot be used. `detail` says
+    /// which, and which roots were trusted.
+    #[error("TLS with {url} failed: {detail}")]
+    Tls { url: String, detail: String },
+    /// The SSH tunnel to an `ssh://` daemon could not be made or died. `detail`
+    /// carries ssh's own message (bounded, control characters removed).
+    #[error("SSH tunnel to {url} failed: {detail}")]
+    Ssh { url: String, detail: String },
+    /// Something answered, but not in HTTP (e.g. `http://` to a TLS port).
+    #[error("{url} did not answer in HTTP: {detail}")]
+    NotHttp { url: String, detail: String },
     #[error("bad response from {url} for {method}: {source}")]
     Decode {
         url: String,
@@ -187,10 +200,12 @@ impl Error {
                 "UNREACHABLE".into()
             }
             Error::PermissionDenied { .. } => "PERMISSION_DENIED".into(),
+            Error::Tls { .. } => "TLS".into(),
+            Error::Ssh { .. } => "SSH".into(),
             Error::Unauthorized { .. } => "UNAUTHORIZED".into(),
             Error::Timeout { .. } => "TIMEOUT".into(),
             Error::HttpStatus { status, .. } => format!("HTTP_{status}"),
-            Error::Decode { .. } | Error::Shape { .. } => "BAD_REPLY".into(),
+            Error::Decode { .. } | Error::Shape { .. } | Error::NotHttp { .. } => "BAD_REPLY".into(),
             Error::BadUrl { .. } | Error::Invalid(_) | Error::Usage(_) => "INVALID".into(),
             Error::Refused(_) => "REFUSED".into(),
         }
@@ -206,7 +221,41 @@ impl Error {
                 | Error::PermissionDenied { .. }
                 | Error::Timeout { .. }
                 | Error::Transport { .. }
+                | Error::Tls { .. }
+                | Error::Ssh { .. }
         )
+    }
+
+    /// The stable kind of a target's failure, one of exactly these words (the fleet
+    /// reports them; scripts may match on them):
+    /// - `timeout`: no reply within the deadline (a frozen daemon included);
+    /// - `refused`: the connection was refused;
+    /// - `unreachable`: socket missing, permission denied on it, no route, DNS;
+    /// - `unauthorized`: HTTP 401;
+    /// - `tls`: any certificate or handshake failure (a CA not trusted, a certificate
+    ///   for another host name, a client certificate missing or rejected), or an
+    ///   unusable CA or client certificate file;
+    /// - `ssh`: the SSH tunnel could not be made or died, or a connection through
+    ///   it failed (ssh's own words in the message);
+    /// - `protocol`: a reply that is not HTTP or XML-RPC, or is not of the method's
+    ///   shape, or an unexpected HTTP status;
+    /// - `fault`: the daemon answered with a fault (a name it does not know included);
+    /// - `refused_here`: this tool refused the request (read-only, a name not allowed);
+    /// - `invalid`: the request or the target's settings are wrong (bad arguments, a
+    ///   server URL that cannot name a daemon).
+    pub fn target_kind(&self) -> &'static str {
+        match self {
+            Error::Timeout { .. } => "timeout",
+            Error::ConnectionRefused { .. } => "refused",
+            Error::SocketMissing { .. } | Error::PermissionDenied { .. } | Error::Transport { .. } => "unreachable",
+            Error::Unauthorized { .. } => "unauthorized",
+            Error::Tls { .. } => "tls",
+            Error::Ssh { .. } => "ssh",
+            Error::HttpStatus { .. } | Error::Decode { .. } | Error::Shape { .. } | Error::NotHttp { .. } => "protocol",
+            Error::Fault(_) | Error::NoSuchProcess { .. } => "fault",
+            Error::Refused(_) => "refused_here",
+            Error::BadUrl { .. } | Error::Invalid(_) | Error::Usage(_) => "invalid",
+        }
     }
 
     /// What to do next, as data; each front end says it in its own words.
@@ -231,7 +280,7 @@ impl Error {
                 suggestion: suggestion.clone(),
             },
             Error::Refused(_) => NextStep::AskOperator,
-            Error::Decode { .. } => NextStep::CheckRpcPath,
+            Error::Decode { .. } | Error::NotHttp { .. } => NextStep::CheckRpcPath,
             _ => return None,
         })
     }
@@ -313,6 +362,47 @@ mod tests {
             assert!(!name.starts_with("FAULT_"), "{code} has no name");
         }
         assert_eq!(FaultCode::from_code(-32500).name(), "FAULT_-32500");
+    }
+
+    #[test]
+    fn target_kinds_are_stable_words() {
+        let url = || "https://h:1".to_owned();
+        let detail = || "d".to_owned();
+        for (e, kind) in [
+            (
+                Error::Tls {
+                    url: url(),
+                    detail: detail(),
+                },
+                "tls",
+            ),
+            (
+                Error::Ssh {
+                    url: url(),
+                    detail: detail(),
+                },
+                "ssh",
+            ),
+            (
+                Error::NotHttp {
+                    url: url(),
+                    detail: detail(),
+                },
+                "protocol",
+            ),
+            (Error::ConnectionRefused { url: url() }, "refused"),
+            (
+                Error::Transport {
+                    url: url(),
+                    detail: detail(),
+                },
+                "unreachable",
+            ),
+            (Error::Refused("read-only".into()), "refused_here"),
+            (Error::Usage("x".into()), "invalid"),
+        ] {
+            assert_eq!(e.target_kind(), kind, "{e}");
+        }
     }
 
     #[test]

@@ -5,7 +5,11 @@
 pub mod bounds;
 pub mod cleanup;
 pub mod client;
+pub mod conffile;
+pub mod config_cache;
 pub mod error;
+#[cfg(test)]
+pub(crate) mod fake;
 pub mod host;
 pub mod ops;
 pub mod policy;

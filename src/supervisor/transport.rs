@@ -1,137 +1,24 @@
-//! The one way bytes reach the daemon: HTTP/1.1 over TCP or over its unix socket,
-//! through one reqwest client, with basic auth, a connect timeout and a per-call
-//! timeout. Knows XML-RPC only as "POST a body, decode the reply".
+//! The one way bytes reach the daemon: HTTP/1.1 over TCP, over TLS (`https://`),
+//! over its unix socket, or over an SSH tunnel to its unix socket on another host
+//! (`ssh://`), through one reqwest client, with basic auth, a connect timeout and a
+//! per-call timeout. Knows XML-RPC only as "POST a body, decode the reply", and
+//! streams as bytes read with a bound on each wait.
+
+mod classify;
+mod endpoint;
+mod ssh;
+mod stream;
+pub mod tls;
+
+pub use endpoint::{Endpoint, ParsedServerUrl, Secret, redact_url};
+pub use stream::{Stream, StreamRead};
+pub use tls::{TlsOptions, install_default_provider};
 
 use super::error::{Error, Fault, FaultCode, Result};
 use crate::xmlrpc::{Value, decode_response, encode_call};
-use reqwest::StatusCode;
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
-
-/// A secret (the daemon's password) whose `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-    /// The secret itself: only for the `Authorization` header.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("(redacted)")
-    }
-}
-
-/// Where the daemon listens: `http://host:port[/path]` or `unix:///path/to.sock`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
-    /// An HTTP base URL, without credentials.
-    Http(Url),
-    /// The path of the daemon's unix socket.
-    Unix(PathBuf),
-}
-
-/// A parsed server URL: the endpoint, plus any `user:password@` found in it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ParsedServerUrl {
-    pub endpoint: Endpoint,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-}
-
-impl Endpoint {
-    /// Parses a supervisorctl-style server URL. Credentials embedded in an HTTP URL
-    /// are taken out (so that they are never displayed) and returned beside it.
-    ///
-    /// Errors: anything that is not `http://` or `unix://` (https is refused: the
-    /// daemon has no TLS, see supervisord-api.md §1.1).
-    pub fn parse(raw: &str) -> Result<ParsedServerUrl> {
-        let bad = |detail: &str| Error::BadUrl {
-            url: redact_url(raw),
-            detail: detail.to_owned(),
-        };
-        if let Some(path) = raw.strip_prefix("unix://") {
-            if path.is_empty() {
-                return Err(bad("no socket path after unix://"));
-            }
-            return Ok(ParsedServerUrl {
-                endpoint: Endpoint::Unix(PathBuf::from(path)),
-                username: None,
-                password: None,
-            });
-        }
-        let mut url = Url::parse(raw)
-            .map_err(|e| bad(&format!("{e}; use http://host:port or unix:///path/to/supervisor.sock")))?;
-        match url.scheme() {
-            "http" => {}
-            "https" => {
-                return Err(bad(
-                    "supervisord serves no TLS; use http:// (behind a TLS proxy, point at the proxy's plain side)",
-                ));
-            }
-            _ => {
-                return Err(bad("use http://host:port or unix:///path/to/supervisor.sock"));
-            }
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(bad("no host"));
-        }
-        let username = (!url.username().is_empty()).then(|| percent_decode(url.username()));
-        let password = url.password().map(|p| Secret::new(percent_decode(p)));
-        let _ = url.set_username("");
-        let _ = url.set_password(None);
-        Ok(ParsedServerUrl {
-            endpoint: Endpoint::Http(url),
-            username,
-            password,
-        })
-    }
-
-    /// The URL as shown to people: never with credentials.
-    pub fn display(&self) -> String {
-        match self {
-            Endpoint::Http(u) => u.as_str().trim_end_matches('/').to_owned(),
-            Endpoint::Unix(p) => format!("unix://{}", p.display()),
-        }
-    }
-
-    pub fn is_unix(&self) -> bool {
-        matches!(self, Endpoint::Unix(_))
-    }
-
-    /// True when the daemon is on this host: a unix socket, or a loopback address.
-    /// Local-only features (reading rotated log files) use this; they never guess.
-    pub fn is_local(&self) -> bool {
-        match self {
-            Endpoint::Unix(_) => true,
-            Endpoint::Http(u) => match u.host() {
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            },
-        }
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
-}
-
-/// Removes `user:password@` from a URL-like string, for error messages.
-pub fn redact_url(raw: &str) -> String {
-    match (raw.find("://"), raw.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}{}", &raw[..s + 3], &raw[at + 1..]),
-        _ => raw.to_owned(),
-    }
-}
 
 /// How to talk to the daemon: resolved once from flags, environment and config.
 #[derive(Debug, Clone)]
@@ -141,8 +28,37 @@ pub struct ServerSettings {
     pub password: Option<Secret>,
     /// Bound on establishing a connection.
     pub connect_timeout: Duration,
-    /// Bound on one XML-RPC call (request sent to reply read).
+    /// Bound on one XML-RPC call (request sent to reply read). The first call to an
+    /// `ssh://` daemon first makes the tunnel, bounded by `connect_timeout` + 2 s.
     pub timeout: Duration,
+    /// Trust and client certificate for `https://` (ignored for other URLs).
+    pub tls: TlsOptions,
+}
+
+impl ServerSettings {
+    /// What the user should know about these settings before any call, one sentence
+    /// each (the CLI prints them on stderr, the MCP server logs them at start):
+    /// basic auth sent in clear text over `http://` to a host that is not loopback,
+    /// and TLS options given for a URL that is not `https://`.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let display = self.endpoint.display();
+        if let Endpoint::Http(url) = &self.endpoint
+            && !endpoint::is_loopback(url)
+            && (self.username.is_some() || self.password.is_some())
+        {
+            out.push(format!(
+                "the username and password go in clear text over http:// to {display}: \
+                 anyone on the network path can read them; use https:// or ssh://"
+            ));
+        }
+        if self.tls.is_set() && !matches!(self.endpoint, Endpoint::Https(_)) {
+            out.push(format!(
+                "the TLS options (CA file, client certificate) apply to https:// URLs only; ignored for {display}"
+            ));
+        }
+        out
+    }
 }
 
 /// Replies larger than this are refused rather than buffered (a runaway reply must
@@ -160,34 +76,50 @@ pub struct Transport {
     display: String,
     auth: Option<(String, Secret)>,
     timeout: Duration,
+    /// The SSH tunnel of an `ssh://` daemon (made on first use).
+    tunnel: Option<Arc<ssh::Tunnel>>,
+    /// The TLS options of an `https://` daemon, for its errors.
+    tls: Option<Arc<TlsOptions>>,
 }
 
 impl Transport {
     /// Builds the client. Over TCP every call uses a fresh connection: the daemon's
     /// medusa server writes replies in 4 KiB pieces without TCP_NODELAY, and on a
     /// reused connection the client's delayed ACK stalls every reply over 4 KiB by
-    /// about 40 ms (python-peer-baseline.md §4.4; `benches/transport.rs` measures it).
-    /// A loopback connect costs ~0.1 ms. Unix sockets have no Nagle: they are pooled.
+    /// about 40 ms (docs/supervisord-api.md, "Transport"; `bench/transport.rs` measures it).
+    /// A loopback connect costs ~0.1 ms. Unix sockets have no Nagle: they are pooled,
+    /// and so are an ssh tunnel's socket and `https://` connections (a TLS handshake
+    /// costs round trips that a remote daemon makes dearer than the stall).
+    ///
+    /// Errors: [`Error::Tls`] for an `https://` daemon whose CA or client certificate
+    /// file cannot be used (or no system roots), [`Error::Ssh`] when no private
+    /// directory can hold an ssh tunnel's socket.
     pub fn new(settings: &ServerSettings) -> Result<Transport> {
-        Self::with_pooling(settings, settings.endpoint.is_unix())
+        Self::with_pooling(settings, !matches!(settings.endpoint, Endpoint::Http(_)))
     }
 
     /// Like [`Transport::new`], choosing connection reuse explicitly (for benchmarks).
     pub fn with_pooling(settings: &ServerSettings, reuse_connections: bool) -> Result<Transport> {
+        install_default_provider();
         let display = settings.endpoint.display();
+        let https = matches!(settings.endpoint, Endpoint::Https(_));
+        let tls_config = if https {
+            tls::client_config(&settings.tls)
+        } else {
+            tls::unused_config()
+        }
+        .map_err(|detail| Error::Tls {
+            url: display.clone(),
+            detail,
+        })?;
         let builder = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .no_proxy()
             .http1_only()
             .tcp_nodelay(true)
-            .pool_max_idle_per_host(if reuse_connections { 8 } else { 0 });
-        let (builder, base_url) = match &settings.endpoint {
-            Endpoint::Unix(path) => (
-                builder.unix_socket(path.as_path()),
-                Url::parse("http://localhost/").map_err(|e| Error::Invalid(e.to_string()))?,
-            ),
-            Endpoint::Http(url) => (builder, url.clone()),
-        };
+            .pool_max_idle_per_host(if reuse_connections { 8 } else { 0 })
+            .tls_backend_preconfigured(tls_config);
+        let (builder, base_url, tunnel) = Self::route(builder, settings, &display)?;
         let http = builder.build().map_err(|e| Error::Transport {
             url: display.clone(),
             detail: e.to_string(),
@@ -211,6 +143,39 @@ impl Transport {
             display,
             auth,
             timeout: settings.timeout,
+            tunnel,
+            tls: https.then(|| Arc::new(settings.tls.clone())),
+        })
+    }
+
+    /// Where the client's connections go: the unix socket, the URL's host, or an ssh
+    /// tunnel's local socket (the tunnel itself made on first use); and the base URL
+    /// requests are made against.
+    fn route(
+        builder: reqwest::ClientBuilder,
+        settings: &ServerSettings,
+        display: &str,
+    ) -> Result<(reqwest::ClientBuilder, Url, Option<Arc<ssh::Tunnel>>)> {
+        let localhost = || Url::parse("http://localhost/").map_err(|e| Error::Invalid(e.to_string()));
+        Ok(match &settings.endpoint {
+            Endpoint::Unix(path) => (builder.unix_socket(path.as_path()), localhost()?, None),
+            Endpoint::Http(url) | Endpoint::Https(url) => (builder, url.clone(), None),
+            Endpoint::Ssh {
+                user,
+                host,
+                port,
+                socket,
+            } => {
+                let target = ssh::Target {
+                    user: user.clone(),
+                    host: host.clone(),
+                    port: *port,
+                    socket: socket.clone(),
+                };
+                let tunnel = ssh::Tunnel::new(target, display.to_owned(), settings.connect_timeout, None)?;
+                let builder = builder.unix_socket(tunnel.local_socket());
+                (builder, localhost()?, Some(Arc::new(tunnel)))
+            }
         })
     }
 
@@ -219,9 +184,18 @@ impl Transport {
         &self.display
     }
 
-    /// True when the daemon runs on this host (see [`Endpoint::is_local`]).
+    /// True when the daemon runs on this host (see [`Endpoint::is_local`]), unless
+    /// host access was turned off ([`Transport::without_host_access`]).
     pub fn is_local(&self) -> bool {
         self.local
+    }
+
+    /// Treats the daemon as remote whatever its URL (`--no-host-access`): nothing is
+    /// read from this host's /proc or disk on its behalf, everything goes through
+    /// its API. For a daemon in another container that shares this pid namespace.
+    pub fn without_host_access(mut self) -> Transport {
+        self.local = false;
+        self
     }
 
     /// The default per-call timeout.
@@ -238,6 +212,26 @@ impl Transport {
 
     /// Calls one XML-RPC method, bounded by `timeout`.
     pub async fn call_with_timeout(&self, method: &str, params: &[Value], timeout: Duration) -> Result<Value> {
+        if let Some(tunnel) = &self.tunnel {
+            tunnel.ensure().await?;
+        }
+        match self.post(method, params, timeout).await {
+            Err(e) => Err(self.through_tunnel(e).await),
+            ok => ok,
+        }
+    }
+
+    /// A connection failure through an ssh tunnel is the tunnel's ([`Error::Ssh`],
+    /// with what ssh said); other errors, and every error without a tunnel, are
+    /// returned as they are.
+    pub(super) async fn through_tunnel(&self, err: Error) -> Error {
+        match &self.tunnel {
+            Some(t) => t.attribute(err).await,
+            None => err,
+        }
+    }
+
+    async fn post(&self, method: &str, params: &[Value], timeout: Duration) -> Result<Value> {
         let body = encode_call(method, params);
         let mut req = self
             .http
@@ -275,10 +269,22 @@ impl Transport {
         }
     }
 
-    /// Opens a streaming GET (for `/logtail/...` and `/mainlogtail`), with no overall
-    /// timeout: the caller reads chunks until it stops. HTTP/1.1, so the daemon sends
-    /// chunks as they come (HTTP/1.0 would buffer 64 KiB first).
-    pub async fn get_stream(&self, path: &str) -> Result<reqwest::Response> {
+    /// Opens a streaming GET (for `/logtail/...` and `/mainlogtail`). HTTP/1.1, so the
+    /// daemon sends chunks as they come (HTTP/1.0 would buffer 64 KiB first).
+    /// Connecting and the response headers are bounded by the call timeout
+    /// ([`Error::Timeout`] past it, e.g. a frozen daemon); the body has no overall
+    /// bound: [`Stream::next`] bounds each wait for more bytes.
+    pub async fn get_stream(&self, path: &str) -> Result<Stream> {
+        if let Some(tunnel) = &self.tunnel {
+            tunnel.ensure().await?;
+        }
+        match self.open_stream(path).await {
+            Err(e) => Err(self.through_tunnel(e).await),
+            ok => ok,
+        }
+    }
+
+    async fn open_stream(&self, path: &str) -> Result<Stream> {
         let mut url = self.base_url.clone();
         url.set_path(path);
         let mut req = self.http.get(url);
@@ -286,116 +292,21 @@ impl Transport {
             req = req.basic_auth(user, Some(pass.expose()));
         }
         let what = format!("GET {path}");
-        let resp = req.send().await.map_err(|e| self.classify(e, &what, self.timeout))?;
-        self.check_status(resp.status(), &what)?;
-        Ok(resp)
-    }
-
-    fn check_status(&self, status: StatusCode, method: &str) -> Result<()> {
-        if status == StatusCode::UNAUTHORIZED {
-            return Err(Error::Unauthorized {
-                url: self.display.clone(),
-                sent_credentials: self.auth.is_some(),
-            });
-        }
-        if !status.is_success() {
-            return Err(Error::HttpStatus {
-                url: self.display.clone(),
-                method: method.to_owned(),
-                status: status.as_u16(),
-            });
-        }
-        Ok(())
-    }
-
-    /// Sorts a reqwest error into what the user can act on.
-    fn classify(&self, err: reqwest::Error, method: &str, timeout: Duration) -> Error {
-        let url = self.display.clone();
-        if err.is_timeout() {
-            return Error::Timeout {
-                url,
-                method: method.to_owned(),
-                secs: timeout.as_secs_f64(),
-            };
-        }
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
-        while let Some(e) = source {
-            if let Some(io) = e.downcast_ref::<std::io::Error>() {
-                match io.kind() {
-                    std::io::ErrorKind::ConnectionRefused => {
-                        return Error::ConnectionRefused { url };
-                    }
-                    std::io::ErrorKind::NotFound => return Error::SocketMissing { url },
-                    std::io::ErrorKind::PermissionDenied => return Error::PermissionDenied { url },
-                    std::io::ErrorKind::TimedOut => {
-                        return Error::Timeout {
-                            url,
-                            method: method.to_owned(),
-                            secs: timeout.as_secs_f64(),
-                        };
-                    }
-                    _ => {}
-                }
+        let resp = match tokio::time::timeout(self.timeout, req.send()).await {
+            Ok(sent) => sent.map_err(|e| self.classify(e, &what, self.timeout))?,
+            Err(_) => {
+                return Err(Error::Timeout {
+                    url: self.display.clone(),
+                    method: what,
+                    secs: self.timeout.as_secs_f64(),
+                });
             }
-            source = e.source();
-        }
-        let mut detail = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(e) = source {
-            detail.push_str(": ");
-            detail.push_str(&e.to_string());
-            source = e.source();
-        }
-        Error::Transport {
-            url,
-            detail: redact_url(&detail),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_both_schemes_and_takes_credentials_out() -> Result<()> {
-        let p = Endpoint::parse("unix:///tmp/s.sock")?;
-        assert_eq!(p.endpoint, Endpoint::Unix("/tmp/s.sock".into()));
-        let p = Endpoint::parse("http://admin:s%3Acret@127.0.0.1:9001/RPC2")?;
-        assert_eq!(p.username.as_deref(), Some("admin"));
-        assert_eq!(p.password.as_ref().map(Secret::expose), Some("s:cret"));
-        assert_eq!(p.endpoint.display(), "http://127.0.0.1:9001/RPC2");
-        assert!(!format!("{:?}", Secret::new("hunter2")).contains("hunter2"));
-        Ok(())
-    }
-
-    #[test]
-    fn refuses_what_supervisord_cannot_serve() {
-        for bad in ["https://h:1", "ftp://h", "notaurl", "unix://", "http://u:pw@"] {
-            let err = Endpoint::parse(bad).unwrap_err().to_string();
-            assert!(!err.contains("pw"), "{err}");
-        }
-    }
-
-    #[test]
-    fn only_sockets_and_loopback_are_local() -> Result<()> {
-        for (url, local) in [
-            ("unix:///run/s.sock", true),
-            ("http://127.0.0.1:9001", true),
-            ("http://127.3.2.1:9001", true),
-            ("http://localhost:9001", true),
-            ("http://[::1]:9001", true),
-            ("http://10.0.0.5:9001", false),
-            ("http://supervisor.example:9001", false),
-        ] {
-            assert_eq!(Endpoint::parse(url)?.endpoint.is_local(), local, "{url}");
-        }
-        Ok(())
-    }
-
-    #[test]
-    fn redacts_credentials_in_text() {
-        assert_eq!(redact_url("error for http://u:p@h:1/x"), "error for http://h:1/x");
-        assert_eq!(redact_url("http://h:1"), "http://h:1");
+        };
+        self.check_status(resp.status(), &what)?;
+        Ok(Stream {
+            resp,
+            what,
+            transport: self.clone(),
+        })
     }
 }

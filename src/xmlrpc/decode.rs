@@ -3,10 +3,16 @@
 //! quick-xml is used as a tokenizer only. Text is taken with `into_inner()`, never
 //! `xml10_content()` (which turns `\r\n` into `\n` and would corrupt log bytes and the
 //! byte offsets computed from them). Control characters are not rejected.
+//!
+//! Nesting is bounded: a reply whose `<value>`s nest deeper than [`MAX_DEPTH`] is
+//! refused with [`DecodeError::TooDeep`] as soon as the first level too many opens.
+//! The decoder itself keeps its open elements on a heap stack (no recursion), and
+//! because no decoded [`Value`] is deeper than [`MAX_DEPTH`], every later recursion
+//! over one (its `Drop`, `Clone`, `PartialEq`, [`Value::into_json`], encoding, and
+//! serde's conversion of the JSON) is bounded by it too: a hostile peer cannot
+//! overflow the stack.
 
-#[cfg(test)]
-use super::Fault;
-use super::{DecodeError, Response, Value};
+use super::{DecodeError, MAX_DEPTH, Response, Value};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use std::collections::BTreeMap;
@@ -52,6 +58,8 @@ impl Scalar {
 }
 
 enum Frame {
+    /// `<methodName>` of a call.
+    MethodName(String),
     Value {
         kind: Option<Scalar>,
         text: String,
@@ -78,9 +86,18 @@ impl Frame {
     }
 }
 
+/// The most open elements a response can have: a value [`MAX_DEPTH`] deep has at most
+/// three per level (`<value><struct><member>`) and a `<name>`.
+const MAX_FRAMES: usize = 3 * MAX_DEPTH + 1;
+
 struct Decoder {
     stack: Vec<Frame>,
-    result: Option<Value>,
+    /// Open `<value>` elements (frames of kind `Frame::Value` on `stack`).
+    depth: usize,
+    /// Top-level values: a response's one result, or a call's parameters.
+    values: Vec<Value>,
+    /// A call's `<methodName>`.
+    method: Option<String>,
     fault: bool,
 }
 
@@ -92,7 +109,7 @@ impl Decoder {
     /// Appends text to whatever is capturing it (a `<name>`, a scalar, an untyped value).
     fn text(&mut self, s: &str) {
         match self.stack.last_mut() {
-            Some(Frame::Name(n)) => n.push_str(s),
+            Some(Frame::Name(n) | Frame::MethodName(n)) => n.push_str(s),
             Some(Frame::Value {
                 kind,
                 text,
@@ -103,16 +120,30 @@ impl Decoder {
         }
     }
 
+    /// Opens a frame. Errors: a `<value>` past [`MAX_DEPTH`], or more open elements
+    /// than a value [`MAX_DEPTH`] deep can have (`<array>` in `<array>`…, which would
+    /// only cost memory).
+    fn push(&mut self, frame: Frame) -> Result<(), DecodeError> {
+        let is_value = matches!(frame, Frame::Value { .. });
+        if self.stack.len() >= MAX_FRAMES || (is_value && self.depth >= MAX_DEPTH) {
+            return Err(DecodeError::TooDeep { limit: MAX_DEPTH });
+        }
+        self.depth += usize::from(is_value);
+        self.stack.push(frame);
+        Ok(())
+    }
+
     fn open(&mut self, tag: &str) -> Result<(), DecodeError> {
         match tag {
-            "value" => self.stack.push(Frame::value()),
-            "array" => self.stack.push(Frame::Array(Vec::new())),
-            "struct" => self.stack.push(Frame::Struct(BTreeMap::new())),
-            "member" => self.stack.push(Frame::Member {
+            "value" => self.push(Frame::value())?,
+            "array" => self.push(Frame::Array(Vec::new()))?,
+            "struct" => self.push(Frame::Struct(BTreeMap::new()))?,
+            "member" => self.push(Frame::Member {
                 name: None,
                 value: None,
-            }),
-            "name" => self.stack.push(Frame::Name(String::new())),
+            })?,
+            "name" => self.push(Frame::Name(String::new()))?,
+            "methodName" if self.stack.is_empty() => self.push(Frame::MethodName(String::new()))?,
             "fault" => self.fault = true,
             _ => {
                 if let Some(k) = Scalar::from_tag(tag) {
@@ -138,6 +169,7 @@ impl Decoder {
                 let Some(Frame::Value { kind, text, done, .. }) = self.stack.pop() else {
                     return Err(malformed("</value> without <value>"));
                 };
+                self.depth -= 1;
                 let v = match (done, kind) {
                     (Some(v), _) => v,
                     (None, Some(k)) => k.parse(text)?,
@@ -152,6 +184,12 @@ impl Decoder {
                     _ => return Err(malformed(format!("unexpected </{tag}>"))),
                 };
                 self.set_done(v)?;
+            }
+            "methodName" => {
+                let Some(Frame::MethodName(n)) = self.stack.pop() else {
+                    return Err(malformed("</methodName> without <methodName>"));
+                };
+                self.method = Some(n);
             }
             "name" => {
                 let Some(Frame::Name(n)) = self.stack.pop() else {
@@ -195,6 +233,8 @@ impl Decoder {
     /// An empty element `<x/>`.
     fn empty(&mut self, tag: &str) -> Result<(), DecodeError> {
         match tag {
+            // A level of its own, like `<value></value>`.
+            "value" if self.depth >= MAX_DEPTH => Err(DecodeError::TooDeep { limit: MAX_DEPTH }),
             "value" => self.attach(Value::String(String::new())),
             "nil" => self.set_done(Value::Nil),
             "array" => self.set_done(Value::Array(Vec::new())),
@@ -232,11 +272,7 @@ impl Decoder {
         match self.stack.last_mut() {
             Some(Frame::Array(a)) => a.push(v),
             Some(Frame::Member { value, .. }) => *value = Some(v),
-            None => {
-                if self.result.is_none() {
-                    self.result = Some(v);
-                }
-            }
+            None => self.values.push(v),
             Some(_) => return Err(malformed("<value> in an unexpected place")),
         }
         Ok(())
@@ -257,9 +293,31 @@ fn named_entity(name: &str) -> Option<&'static str> {
 /// Decodes a `<methodResponse>` body.
 ///
 /// Returns `Ok(Ok(value))` for a result, `Ok(Err(fault))` for a `<fault>`, and
-/// `Err(DecodeError)` when the body is not an XML-RPC response (truncated, HTML, …).
+/// `Err(DecodeError)` when the body is not an XML-RPC response (truncated, HTML, ...).
 /// Bytes that are not UTF-8 (never sent by Supervisord) are replaced by U+FFFD.
+/// `<value>`s nested deeper than [`MAX_DEPTH`] give [`DecodeError::TooDeep`].
 pub fn decode_response(body: &[u8]) -> Result<Response, DecodeError> {
+    let d = parse(body, "methodResponse")?;
+    let value = d.values.into_iter().next().ok_or(DecodeError::Empty)?;
+    if d.fault {
+        let fault = value
+            .as_fault()
+            .ok_or_else(|| malformed("<fault> without faultCode and faultString"))?;
+        return Ok(Err(fault));
+    }
+    Ok(Ok(value))
+}
+
+/// Decodes a `<methodCall>` body into its method name and parameters (for servers:
+/// the fake daemons of tests). Same leniency and bounds as [`decode_response`].
+pub fn decode_call(body: &[u8]) -> Result<(String, Vec<Value>), DecodeError> {
+    let d = parse(body, "methodCall")?;
+    let method = d.method.ok_or_else(|| malformed("a call without <methodName>"))?;
+    Ok((method, d.values))
+}
+
+/// Reads a whole body whose root element is `root`.
+fn parse(body: &[u8], root: &str) -> Result<Decoder, DecodeError> {
     let text = String::from_utf8_lossy(body);
     let mut reader = Reader::from_str(&text);
     let config = reader.config_mut();
@@ -267,10 +325,12 @@ pub fn decode_response(body: &[u8]) -> Result<Response, DecodeError> {
     config.check_end_names = false;
     let mut d = Decoder {
         stack: Vec::new(),
-        result: None,
+        depth: 0,
+        values: Vec::new(),
+        method: None,
         fault: false,
     };
-    let mut saw_response = false;
+    let mut saw_root = false;
     loop {
         let event = reader
             .read_event()
@@ -279,8 +339,8 @@ pub fn decode_response(body: &[u8]) -> Result<Response, DecodeError> {
             Event::Start(e) => {
                 let name = e.name();
                 let tag = name.as_ref();
-                if tag == "methodResponse" {
-                    saw_response = true;
+                if tag == root {
+                    saw_root = true;
                 }
                 d.open(tag)?;
             }
@@ -309,165 +369,14 @@ pub fn decode_response(body: &[u8]) -> Result<Response, DecodeError> {
             _ => {}
         }
     }
-    if !saw_response {
-        return Err(malformed("not an XML-RPC response (no <methodResponse>)"));
+    if !saw_root {
+        return Err(malformed(format!("not an XML-RPC {root} (no <{root}>)")));
     }
     if !d.stack.is_empty() {
-        return Err(malformed("response ended inside an element (truncated?)"));
+        return Err(malformed("the body ended inside an element (truncated?)"));
     }
-    let value = d.result.ok_or(DecodeError::Empty)?;
-    if d.fault {
-        let fault = value
-            .as_fault()
-            .ok_or_else(|| malformed("<fault> without faultCode and faultString"))?;
-        return Ok(Err(fault));
-    }
-    Ok(Ok(value))
+    Ok(d)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = format!("{}/fixtures/xmlrpc/{name}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
-
-    fn decoded(body: &[u8]) -> Value {
-        match decode_response(body) {
-            Ok(Ok(v)) => v,
-            other => panic!("not a value: {other:?}"),
-        }
-    }
-
-    fn ok(name: &str) -> Value {
-        decoded(&fixture(name))
-    }
-
-    #[test]
-    fn real_get_all_process_info() {
-        let Value::Array(procs) = ok("getAllProcessInfo.xml") else {
-            panic!("not an array")
-        };
-        assert_eq!(procs.len(), 7);
-        let Value::Struct(first) = &procs[0] else {
-            panic!("not a struct")
-        };
-        assert_eq!(first.get("name"), Some(&Value::from("colors")));
-        assert_eq!(first.get("state"), Some(&Value::Int(20)));
-        assert_eq!(first.get("spawnerr"), Some(&Value::from("")));
-    }
-
-    #[test]
-    fn real_fault_is_decoded_with_code_and_text() {
-        let fault = decode_response(&fixture("fault_bad_name.xml"));
-        assert_eq!(
-            fault,
-            Ok(Err(Fault {
-                code: 10,
-                text: "BAD_NAME: nope".into()
-            }))
-        );
-    }
-
-    #[test]
-    fn control_characters_and_carriage_returns_are_kept_byte_exact() {
-        // Supervisord sends ESC, NUL and \r raw (not well-formed XML); we keep them.
-        let Value::String(s) = ok("readLog_controls.xml") else {
-            panic!("not a string")
-        };
-        assert_eq!(
-            s,
-            "line one\r\nprogress 10%\rprogress 100%\nnul\0byte & <tag>\n\x1b[1mbold\x1b[0m\n"
-        );
-    }
-
-    #[test]
-    fn ansi_and_multibyte_log_text() {
-        let Value::String(s) = ok("readLog_ansi.xml") else {
-            panic!("not a string")
-        };
-        assert!(s.starts_with("\x1b[32mINFO\x1b[0m request 1 served in 1 ms — ok é\n"));
-        assert_eq!(s.len(), 300, "300 bytes were asked for, 300 bytes came back");
-    }
-
-    #[test]
-    fn multicall_results_are_unwrapped_values_or_fault_structs() {
-        let Value::Array(items) = ok("multicall.xml") else {
-            panic!("not an array")
-        };
-        assert_eq!(items[0], Value::from("3.0"));
-        assert_eq!(
-            items[1].as_fault(),
-            Some(Fault {
-                code: 10,
-                text: "BAD_NAME: nope".into()
-            })
-        );
-    }
-
-    #[test]
-    fn reload_config_is_nested_one_level_deeper() {
-        let Value::Array(outer) = ok("reloadConfig.xml") else {
-            panic!("not an array")
-        };
-        let Value::Array(inner) = &outer[0] else {
-            panic!("not nested")
-        };
-        assert_eq!(inner.len(), 3);
-    }
-
-    #[test]
-    fn tail_returns_string_offset_overflow() {
-        let Value::Array(items) = ok("tailLog.xml") else {
-            panic!("not an array")
-        };
-        assert!(matches!(items[..], [Value::String(_), Value::Int(_), Value::Bool(_)]));
-    }
-
-    #[test]
-    fn untyped_values_entities_and_empty_elements() {
-        let body = b"<?xml version='1.0'?><methodResponse><params><param><value><array><data>\
-            <value>plain &amp; &#233;&#x41; &lt;x&gt;</value><value><string/></value><value/>\
-            <value><i4>7</i4></value><value><i8>3000000000</i8></value><value><nil/></value>\
-            <value><boolean>0</boolean></value><value><double>1.5</double></value>\
-            <value><struct></struct></value></data></array></value></param></params></methodResponse>";
-        let Value::Array(items) = decoded(body) else { panic!() };
-        assert_eq!(
-            items,
-            vec![
-                Value::from("plain & éA <x>"),
-                Value::from(""),
-                Value::from(""),
-                Value::Int(7),
-                Value::Int(3_000_000_000),
-                Value::Nil,
-                Value::Bool(false),
-                Value::Double(1.5),
-                Value::Struct(BTreeMap::new()),
-            ]
-        );
-    }
-
-    #[test]
-    fn whitespace_inside_strings_is_significant() {
-        let body = b"<methodResponse><params><param><value><string>  two\n\n</string></value></param></params></methodResponse>";
-        assert_eq!(decoded(body), Value::from("  two\n\n"));
-    }
-
-    #[test]
-    fn garbage_is_an_error_not_a_panic() {
-        for body in [
-            &fixture("http500_split_utf8.html")[..],
-            b"",
-            b"<methodResponse><params><param><value><string>cut off",
-            b"<methodResponse><params><param><value><int>x</int></value></param></params></methodResponse>",
-            b"<methodResponse><fault><value><string>no struct</string></value></fault></methodResponse>",
-            b"<methodResponse></member></methodResponse>",
-            b"\xff\xfe<<<>>>",
-        ] {
-            assert!(decode_response(body).is_err(), "{:?}", String::from_utf8_lossy(body));
-        }
-    }
-}
+mod tests;

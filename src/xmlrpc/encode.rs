@@ -30,6 +30,18 @@ pub fn encode_response(value: &Value) -> String {
     out
 }
 
+/// Encodes a `<methodResponse>` carrying a fault, as a server would (for fake servers
+/// in tests).
+pub fn encode_fault(code: i64, text: &str) -> String {
+    let mut m = std::collections::BTreeMap::new();
+    m.insert("faultCode".to_owned(), Value::Int(code));
+    m.insert("faultString".to_owned(), Value::String(text.to_owned()));
+    let mut out = String::from("<?xml version='1.0'?>\n<methodResponse>\n<fault>\n");
+    encode_value(&mut out, &Value::Struct(m));
+    out.push_str("\n</fault>\n</methodResponse>\n");
+    out
+}
+
 fn encode_value(out: &mut String, v: &Value) {
     out.push_str("<value>");
     match v {
@@ -100,12 +112,12 @@ mod tests {
     #[test]
     fn encodes_supervisord_types() {
         let body = encode_call(
-            "supervisor.startProcess",
+            "ns.method",
             &[Value::from("a&b<c>"), Value::Bool(false), Value::Int(-1600)],
         );
         assert_eq!(
             body,
-            "<?xml version=\"1.0\"?>\n<methodCall><methodName>supervisor.startProcess</methodName>\
+            "<?xml version=\"1.0\"?>\n<methodCall><methodName>ns.method</methodName>\
              <params><param><value><string>a&amp;b&lt;c&gt;</string></value></param>\
              <param><value><boolean>0</boolean></value></param>\
              <param><value><int>-1600</int></value></param></params></methodCall>\n"
@@ -114,7 +126,24 @@ mod tests {
 
     #[test]
     fn offsets_beyond_i32_are_sent_as_digits() {
-        let body = encode_call("supervisor.readLog", &[Value::Int(3_000_000_000), Value::Int(5)]);
+        let body = encode_call("ns.read", &[Value::Int(3_000_000_000), Value::Int(5)]);
         assert!(body.contains("<int>3000000000</int>"));
+    }
+
+    #[test]
+    fn calls_and_faults_decode_back() -> Result<(), crate::xmlrpc::DecodeError> {
+        use crate::xmlrpc::{Fault, decode_call, decode_response};
+        let params = vec![Value::from("web:*"), Value::Bool(true), Value::Int(-7)];
+        let (method, got) = decode_call(encode_call("ns.method", &params).as_bytes())?;
+        assert_eq!((method.as_str(), got), ("ns.method", params));
+        let fault = decode_response(encode_fault(10, "BAD_NAME: x").as_bytes())?;
+        assert_eq!(
+            fault,
+            Err(Fault {
+                code: 10,
+                text: "BAD_NAME: x".into()
+            })
+        );
+        Ok(())
     }
 }

@@ -1,19 +1,24 @@
 //! The XML-RPC codec: encodes calls, decodes responses. No I/O, and nothing about
 //! Supervisord beyond its wire quirks.
 //!
-//! Why our own (see `../shared/reference/supervisord-api.md` §1.9, §2.3, §2.4):
+//! Why our own (see docs/supervisord-api.md, "Values"):
 //! Supervisord writes control characters (ANSI ESC, NUL) raw into `<string>`, so its
 //! responses are not well-formed XML 1.0, and it sends `\r` that a conforming parser
 //! would normalise away. This decoder is lenient on purpose: strings come back
 //! byte-exact (no trimming, no end-of-line normalisation, no character validation).
 //! Requests use only `<int>`, `<boolean>1|0</boolean>`, `<string>`, `<array>` and
 //! `<struct>`, which is all the daemon needs.
+//!
+//! Hostile replies are bounded: the decoder refuses `<value>`s nested deeper than
+//! [`MAX_DEPTH`], so no recursion over a decoded [`Value`] (drop, clone, compare,
+//! [`Value::into_json`], encoding, rendering) can be driven deep by the peer. Its size
+//! is bounded by the transport (`MAX_REPLY_BYTES`).
 
 mod decode;
 mod encode;
 
-pub use decode::decode_response;
-pub use encode::{encode_call, encode_response};
+pub use decode::{decode_call, decode_response};
+pub use encode::{encode_call, encode_fault, encode_response};
 
 use std::collections::BTreeMap;
 
@@ -104,6 +109,12 @@ pub struct Fault {
     pub text: String,
 }
 
+/// The deepest nesting of `<value>` elements a response may have (the outermost
+/// value is level 1). Supervisord's deepest reply (`reloadConfig`) has 4 levels;
+/// anything deeper than this is refused, so that no recursion over a decoded
+/// [`Value`] can exhaust the stack.
+pub const MAX_DEPTH: usize = 64;
+
 /// Why a response could not be decoded.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DecodeError {
@@ -111,6 +122,9 @@ pub enum DecodeError {
     Malformed(String),
     #[error("XML-RPC response has no value")]
     Empty,
+    /// `<value>`s nested deeper than [`MAX_DEPTH`]: refused before decoding further.
+    #[error("XML-RPC response nests values deeper than {limit} levels; refused")]
+    TooDeep { limit: usize },
 }
 
 /// What a response decodes to: the returned value, or the server's fault.

@@ -1,8 +1,12 @@
 //! A real supervisord for tests: started in a temp dir on a unix socket and on
-//! loopback HTTP (optionally with basic auth), stopped on drop. If supervisord cannot
+//! loopback HTTP (optionally with basic auth), stopped on drop with every process it
+//! started, and silent (its output goes to files in its dir). If supervisord cannot
 //! be found the test fails with the command that installs it; it never skips.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -117,6 +121,37 @@ pub fn supervisord_bin() -> PathBuf {
     );
 }
 
+/// supervisord run on `conf`, its stdout and stderr in files beside `conf`
+/// (`supervisord.stdout`, `supervisord.stderr`), so none of its lines reach the test
+/// output. For a daemon a test configures itself; [`Daemon`] is the usual way.
+pub fn supervisord_command(conf: &Path) -> Command {
+    let file = |name: &str| std::fs::File::create(conf.with_file_name(name)).expect("create a log file");
+    let mut c = Command::new(supervisord_bin());
+    c.arg("-c")
+        .arg(conf)
+        .stdin(Stdio::null())
+        .stdout(file("supervisord.stdout"))
+        .stderr(file("supervisord.stderr"));
+    c
+}
+
+/// The Python of the repo's .venv, where `scripts/setup.sh --test` installs the MCP
+/// Python SDK, jsonschema and tiktoken.
+pub fn python() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/setup.sh --test (installs the MCP Python SDK)",
+        p.display()
+    );
+    p
+}
+
+/// A script of `tests/py/` (the MCP probe and its helpers).
+pub fn py_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py").join(name)
+}
+
 fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     l.local_addr().expect("local addr").port()
@@ -150,6 +185,12 @@ impl Daemon {
 
     /// Starts supervisord with the standard programs plus `extra` config text.
     pub fn start_with(auth: bool, extra: &str) -> Daemon {
+        Self::start_programs(auth, PROGRAMS, extra)
+    }
+
+    /// Starts supervisord with only the `programs` given (config text): a light daemon,
+    /// for tests that run many.
+    pub fn start_programs(auth: bool, programs: &str, extra: &str) -> Daemon {
         let bin = supervisord_bin();
         let dir = tempfile::tempdir().expect("tempdir");
         let sock = dir.path().join("supervisor.sock");
@@ -166,17 +207,12 @@ impl Daemon {
              childlogdir=%(here)s\nnodaemon=true\nloglevel=info\n\n\
              [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n\n\
              [include]\nfiles=%(here)s/conf.d/*.conf\n\
-             {PROGRAMS}\n{extra}\n"
+             {programs}\n{extra}\n"
         );
         std::fs::create_dir_all(dir.path().join("conf.d")).expect("conf.d");
         let conf_path = dir.path().join("supervisord.conf");
         std::fs::write(&conf_path, conf).expect("write conf");
-        let child = Command::new(&bin)
-            .arg("-c")
-            .arg(&conf_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        let child = supervisord_command(&conf_path)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
         let mut d = Daemon {
@@ -209,6 +245,19 @@ impl Daemon {
         }
     }
 
+    /// supervisorctl (beside supervisord) against this daemon's socket: another
+    /// client, whose changes this tool learns only from the daemon.
+    pub fn supervisorctl(&self, args: &[&str]) -> std::process::Output {
+        let conf = self.path("supervisorctl.conf");
+        std::fs::write(&conf, format!("[supervisorctl]\nserverurl={}\n", self.url(Via::Unix))).expect("write");
+        let mut c = Command::new(supervisord_bin().with_file_name("supervisorctl"));
+        c.arg("-c").arg(conf);
+        if self.auth {
+            c.args(["-u", USER, "-p", PASSWORD]);
+        }
+        c.args(args).output().expect("run supervisorctl")
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -231,7 +280,7 @@ impl Daemon {
     /// The CLI, pointed at this daemon (with credentials when it needs them).
     pub fn cli(&self, via: Via) -> assert_cmd::Command {
         let mut c = bare_cli();
-        c.args(["-s", &self.url(via)]);
+        c.args(["-s", &self.url(via)]).env("XDG_CACHE_HOME", self.path("cache"));
         if self.auth {
             c.env("SUPERVISOR_USERNAME", USER).env("SUPERVISOR_PASSWORD", PASSWORD);
         }
@@ -296,24 +345,100 @@ impl Daemon {
 }
 
 impl Drop for Daemon {
+    /// Stops supervisord and every process it started. Once supervisord has taken a
+    /// TERM in (its log says so) it starts nothing more, so its processes are killed
+    /// at once instead of waiting for its own shutdown, which stops one group per
+    /// one-second tick and takes minutes with hundreds of groups: cut short by a
+    /// timeout, that would orphan them (supervisord makes each child a process-group
+    /// leader, so they do not die with it). A last sweep kills what survived anyway.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-CONT", &self.child.id().to_string()])
-            .status();
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        // supervisord stops one group per tick (about a second each): a dozen groups
-        // take over 10 s, and a SIGKILL before that would orphan their processes.
-        let deadline = Instant::now() + Duration::from_secs(40);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+        let pid = Pid::from_raw(self.child.id() as i32);
+        let log = self.path("supervisord.log");
+        let logged = std::fs::metadata(&log).map_or(0, |m| m.len() as usize);
+        let _ = kill(pid, Signal::SIGCONT);
+        let _ = kill(pid, Signal::SIGTERM);
+        let taken_in = || {
+            std::fs::read(&log)
+                .map(|b| {
+                    String::from_utf8_lossy(b.get(logged..).unwrap_or_default()).contains("indicating exit request")
+                })
+                .unwrap_or(false)
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut exited = false;
+        while !taken_in() && Instant::now() < deadline {
+            exited = matches!(self.child.try_wait(), Ok(Some(_)));
+            if exited {
+                break;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // Once reaped, its pid may be reused: then by environment only.
+        kill_all(&started_by((!exited).then(|| self.child.id()), &self.sock));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !matches!(self.child.try_wait(), Ok(Some(_))) {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The daemon is gone and its pid may be reused: by environment only.
+        kill_all(&started_by(None, &self.sock));
+    }
+}
+
+/// Every live process the supervisord listening on `sock` started, directly or not:
+/// every process whose environment names its socket (supervisord sets
+/// `SUPERVISOR_SERVER_URL` for each child, and their children inherit it), which
+/// finds them even once orphaned, and, given the daemon's pid while it runs, its
+/// descendants by parent pid (a program may clear its environment).
+pub fn started_by(daemon_pid: Option<u32>, sock: &Path) -> Vec<i32> {
+    let marker = format!("SUPERVISOR_SERVER_URL=unix://{}", sock.display());
+    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    let mut found = Vec::new();
+    let pids = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok());
+    for pid in pids {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        let mut fields = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace();
+        let (Some(state), Some(Ok(ppid))) = (fields.next(), fields.next().map(str::parse::<i32>)) else {
+            continue;
+        };
+        if state == "Z" || state == "X" {
+            continue;
+        }
+        children.entry(ppid).or_default().push(pid);
+        let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        if env.split(|b| *b == 0).any(|v| v == marker.as_bytes()) {
+            found.push(pid);
+        }
+    }
+    let daemon = daemon_pid.map_or(-1, |p| p as i32);
+    let mut todo = vec![daemon];
+    while let Some(p) = todo.pop() {
+        for &c in children.get(&p).into_iter().flatten() {
+            if !found.contains(&c) {
+                found.push(c);
+            }
+            todo.push(c);
+        }
+    }
+    let me = std::process::id() as i32;
+    found.retain(|&p| p != me && p != daemon);
+    found
+}
+
+fn kill_all(pids: &[i32]) {
+    for &p in pids {
+        let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
     }
 }
 
@@ -323,6 +448,9 @@ pub fn bare_cli() -> assert_cmd::Command {
     c.env_remove("SUPERVISOR_SERVER_URL")
         .env_remove("SUPERVISOR_USERNAME")
         .env_remove("SUPERVISOR_PASSWORD")
+        .env_remove("SUPERVISOR_CA_FILE")
+        .env_remove("SUPERVISOR_CLIENT_CERT")
+        .env_remove("SUPERVISOR_CLIENT_KEY")
         .current_dir(std::env::temp_dir())
         .timeout(Duration::from_secs(60));
     c

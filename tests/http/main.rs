@@ -1,7 +1,7 @@
 //! MCP over Streamable HTTP, against the real binary and a real supervisord: each
 //! security rule has a test that fails if the rule breaks (token, sessions, slow
 //! clients, TCP_NODELAY, shutdown, unknown paths), and the official Python SDK
-//! (mcp_probe.py --http) finds no error.
+//! (tests/py/mcp_probe.py --http) finds no error.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../common/mod.rs"]
@@ -16,7 +16,6 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -73,6 +72,8 @@ fn serve(d: Option<&Daemon>, token: Option<&str>, args: &[&str]) -> Server {
 }
 
 fn serve_with(d: Option<&Daemon>, o: Opts) -> Server {
+    // reqwest has no TLS provider of its own here (see transport::tls).
+    supervisord_mcp::supervisor::transport::install_default_provider();
     let target = d.map_or(NO_DAEMON.to_owned(), |d| d.url(Via::Unix));
     let port = free_port();
     let home = o.home.unwrap_or_else(|| tempfile::tempdir().unwrap());
@@ -236,16 +237,9 @@ async fn other_paths_answer_404_without_a_bearer_challenge() {
 #[test]
 fn official_python_sdk_over_http_finds_no_error_and_read_only_applies() {
     let d = Daemon::start();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let probe = root.join("../shared/tools/mcp_probe.py");
-    let python = root.join(".venv/bin/python");
-    assert!(
-        probe.is_file() && python.is_file(),
-        "needs ../shared/tools/mcp_probe.py and scripts/setup.sh"
-    );
     for (extra, tools) in [(vec![], 7), (vec!["--read-only"], 4)] {
         let s = serve(Some(&d), Some(TOKEN), &extra);
-        let out = probe_http(&python, &probe, &s.url);
+        let out = probe_http(&s.url);
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
         assert!(
             out.status.success(),
@@ -258,10 +252,11 @@ fn official_python_sdk_over_http_finds_no_error_and_read_only_applies() {
     }
 }
 
-fn probe_http(python: &Path, probe: &Path, url: &str) -> std::process::Output {
-    Command::new(python)
-        .arg(probe)
-        .args(["--strict", "--http", &format!("{url}/mcp")])
+/// The project's probe (tests/py/mcp_probe.py) over HTTP, with the test token.
+fn probe_http(url: &str) -> std::process::Output {
+    Command::new(python())
+        .arg(py_script("mcp_probe.py"))
+        .args(["--http", &format!("{url}/mcp")])
         .args(["--header", &format!("Authorization: Bearer {TOKEN}")])
         .args(["--call", "status", "{}"])
         .args(["--call", "logs", r#"{"name":"fast","lines":5}"#])

@@ -45,3 +45,41 @@ async fn a_call_longer_than_the_grace_is_cancelled() {
     let (_, body) = waiting.await.unwrap();
     assert!(!body.contains(r#""outcome":"reached""#), "{body}");
 }
+
+/// #9.5: a one-shot `program run` cut off by SIGTERM past the grace leaves nothing
+/// behind: no transient program in the daemon, no file, no logs in the include dir.
+#[tokio::test]
+async fn a_run_cancelled_at_shutdown_removes_its_program_file_and_logs() {
+    let d = Daemon::start();
+    let mut s = serve(Some(&d), Some(TOKEN), &["--shutdown-grace", "1"]);
+    let sid = session(&s.url).await;
+    let args = serde_json::json!({"name":"program","arguments":{"action":"run","command":"sleep 100","timeout_s":60}});
+    let url = s.url.clone();
+    let running = tokio::spawn(async move { call(&url, &sid, "tools/call", args).await });
+    // Until the transient program runs.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !d
+        .cli(Via::Unix)
+        .args(["status", "--json"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("\"run-"))
+        .unwrap_or(false)
+    {
+        assert!(Instant::now() < deadline, "the run never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    s.term();
+    assert_eq!(s.exit_within(30), Some(0));
+    let _ = running.await;
+    let status = d.cli(Via::Unix).args(["status", "--json"]).output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&status.stdout).contains("\"run-"),
+        "the transient program is still registered"
+    );
+    let left: Vec<String> = std::fs::read_dir(d.path("conf.d"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "left in the include dir: {left:?}");
+}

@@ -70,6 +70,7 @@ fn client(d: &Daemon) -> Client {
         password: None,
         connect_timeout: Duration::from_secs(10),
         timeout: Duration::from_secs(30),
+        tls: Default::default(),
     })
     .unwrap()
 }

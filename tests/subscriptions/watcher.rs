@@ -64,6 +64,7 @@ async fn http_app(d: &Daemon) -> (String, Watcher, tokio_util::sync::Cancellatio
         shutdown_grace: Duration::from_secs(1),
         policy: Default::default(),
         include_dir: None,
+        fleet: None,
     };
     let watcher = Watcher::new(client(d));
     let ct = tokio_util::sync::CancellationToken::new();

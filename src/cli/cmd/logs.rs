@@ -21,14 +21,14 @@ struct LogsJson<'a> {
 
 pub async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<ExitStatus> {
     let opts = TailOptions {
-        lines: a.lines,
+        lines: a.lines.get(),
         max_bytes: a.max_bytes,
         raw: a.raw,
     };
     let channel = if a.stderr { Channel::Stderr } else { Channel::Stdout };
     let filter = LogFilter::from_args(
         a.grep.as_deref(),
-        a.context,
+        a.context.get(),
         a.level.as_deref(),
         a.min_level.as_deref(),
         &a.wheres,
@@ -65,7 +65,8 @@ pub async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<ExitStatus
             if t.truncated {
                 eprintln!(
                     "(stopped at {} bytes before finding {} lines; raise --max-bytes for more)",
-                    t.window_bytes, a.lines
+                    t.window_bytes,
+                    a.lines.get()
                 );
             }
         }
@@ -105,12 +106,43 @@ fn emit(p: Printer, ev: FollowEvent) -> bool {
     }
 }
 
+/// Runs a follow until it ends, Ctrl-C, or stdout's reader goes away (`| head`):
+/// at once, not when the next line would fail to be written.
 async fn follow_until_interrupted(
     follow: impl std::future::Future<Output = crate::supervisor::Result<()>>,
 ) -> Result<ExitStatus> {
     tokio::select! {
         r = follow => { r?; Ok(ExitStatus::Success) }
         _ = tokio::signal::ctrl_c() => Ok(ExitStatus::Success),
+        _ = stdout_closed() => Ok(ExitStatus::Success),
+    }
+}
+
+/// Resolves when stdout is a pipe whose read end closed (Linux reports POLLERR on
+/// the write end then). Never resolves for a terminal or a file, which cannot be
+/// polled for that.
+async fn stdout_closed() {
+    use std::os::fd::{AsRawFd, RawFd};
+    use tokio::io::Interest;
+    use tokio::io::unix::AsyncFd;
+    /// fd 1, borrowed: never closed here.
+    struct Stdout;
+    impl AsRawFd for Stdout {
+        fn as_raw_fd(&self) -> RawFd {
+            1
+        }
+    }
+    // SAFETY: fd 1 stays open, on the same file description, for the whole life of
+    // the process (nothing here closes or replaces stdout), so for this AsyncFd's too.
+    let Ok(fd) = (unsafe { AsyncFd::register_with_interest(Stdout, Interest::ERROR) }) else {
+        return std::future::pending().await;
+    };
+    loop {
+        match fd.ready(Interest::ERROR).await {
+            Ok(guard) if guard.ready().is_error() => return,
+            Ok(mut guard) => guard.clear_ready(),
+            Err(_) => return std::future::pending().await,
+        }
     }
 }
 

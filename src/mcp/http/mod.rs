@@ -61,6 +61,8 @@ pub struct HttpSettings {
     pub shutdown_grace: Duration,
     pub policy: Policy,
     pub include_dir: Option<PathBuf>,
+    /// The targets of a targets file, when one is configured (see [`crate::mcp::fleet`]).
+    pub fleet: Option<Arc<crate::fleet::Fleet>>,
 }
 
 /// Why the HTTP server refuses to start or stops. `NoToken` and `TokenFile` are bad
@@ -122,11 +124,12 @@ pub fn app_with_watcher(watcher: Watcher, s: &HttpSettings, sessions_ct: Cancell
         .with_allowed_origins(origins.clone())
         .with_max_request_body_bytes(s.max_body_bytes)
         .with_cancellation_token(sessions_ct);
-    let (c, policy, include_dir) = (client.clone(), s.policy.clone(), s.include_dir.clone());
+    let (c, policy, include_dir, fleet) = (client.clone(), s.policy.clone(), s.include_dir.clone(), s.fleet.clone());
     let service = StreamableHttpService::new(
         move || {
             Ok(SupervisorMcp::with_policy(c.clone(), policy.clone())
                 .with_include_dir(include_dir.clone())
+                .with_fleet(fleet.clone())
                 .with_watcher(watcher.clone()))
         },
         Arc::new(sessions::CappedSessions::new(s.max_sessions, s.idle_timeout)),

@@ -12,6 +12,7 @@ fn nowhere() -> Client {
         password: None,
         connect_timeout: Duration::from_secs(1),
         timeout: Duration::from_secs(1),
+        tls: Default::default(),
     };
     Client::new(&settings).unwrap_or_else(|_| unreachable!())
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<DiagnoseArgs, crate::supervisor::ops::diagnose::Diagnosis>(
         "diagnose",
-        "Why a process is not running, in one call: state, timing, exit status, spawnerr, stderr/stdout tails, config, who holds its ports.",
+        "Why a process is not running: state, timing, exit status, spawnerr, stderr/stdout tails, config, port owners.",
         reads(),
         |s, a, ctx| Box::pin(call(s, a, ctx)),
     )

@@ -19,7 +19,7 @@ const MAX_LINES: usize = 5000;
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<LogsArgs, LogsOut>(
         "logs",
-        "Last N lines of a process's stdout/stderr or supervisord's log; pass the returned cursor back for only new lines.",
+        "Last N lines of a process's stdout/stderr or supervisord's log; pass cursor back for new lines only.",
         reads(),
         |s, a, ctx| Box::pin(call(s, a, ctx)),
     )
@@ -42,7 +42,7 @@ pub struct LogsArgs {
     pub grep: Option<String>,
     /// Lines around grep matches
     pub context: Option<usize>,
-    /// Lowest level: debug, info, warn, error, fatal (JSON or text)
+    /// Lowest level: debug..fatal (JSON or text)
     pub min_level: Option<String>,
     /// Exactly this level
     pub level: Option<String>,

@@ -63,6 +63,17 @@ impl ToolDef {
         ToolDef { tool, handler }
     }
 
+    /// Runs the tool's handler with raw arguments (parsed here, `invalid_params` when
+    /// they do not fit).
+    pub(crate) fn invoke<'a>(
+        &'a self,
+        s: &'a SupervisorMcp,
+        args: Option<JsonObject>,
+        ctx: &'a RequestContext<RoleServer>,
+    ) -> Reply<'a> {
+        (self.handler)(s, args, ctx)
+    }
+
     /// True for tools that change nothing (offered under `--read-only`).
     pub fn is_read_only(&self) -> bool {
         self.tool.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true)
@@ -100,20 +111,41 @@ pub fn names(read_only: bool) -> Vec<&'static str> {
 
 /// Runs one tool call; an unknown tool is `invalid_params`. A tool that is not
 /// offered (a change on a read-only server) still runs its handler, where the
-/// policy refuses it with a `REFUSED` result the agent can read.
+/// policy refuses it with a `REFUSED` result the agent can read. With a targets
+/// file, the call goes across the fleet ([`super::fleet`]); without one, a
+/// `targets` argument is `invalid_params`.
 pub async fn call(
     s: &SupervisorMcp,
     name: &str,
     args: Option<JsonObject>,
     ctx: &RequestContext<RoleServer>,
 ) -> Result<CallToolResult, McpError> {
-    match TOOLS.iter().find(|t| t.tool.name == name) {
-        Some(t) => (t.handler)(s, args, ctx).await,
-        None => Err(McpError::invalid_params(
+    let Some(def) = TOOLS.iter().find(|t| t.tool.name == name) else {
+        return Err(McpError::invalid_params(
             format!("unknown tool {name:?}; the tools are {}", names(false).join(", ")),
+            None,
+        ));
+    };
+    let mut args = args.unwrap_or_default();
+    let targets = super::fleet::take_targets(&mut args)?;
+    match (&s.fleet, targets) {
+        (Some(f), t) => super::fleet::call(s, f, def, args, t, ctx).await,
+        (None, None) => def.invoke(s, Some(args), ctx).await,
+        (None, Some(_)) => Err(McpError::invalid_params(
+            "targets: this server reaches one supervisord (no targets file); leave targets out",
             None,
         )),
     }
+}
+
+/// The tools as listed: with a targets file, each takes `targets`.
+pub fn listed(read_only: bool, fleet: Option<&crate::fleet::Fleet>) -> Vec<Tool> {
+    offered(read_only)
+        .map(|t| match fleet {
+            Some(f) => super::fleet::with_targets(&t.tool, &f.selection),
+            None => t.tool.clone(),
+        })
+        .collect()
 }
 
 /// Per-process results (`control`, `wait`).

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<ProgramArgs, ProgramOut>(
         "program",
-        "add (or change) a program and start it; remove one added so; run a command to completion (exit status, output) as a transient program.",
+        "add (or change) a program and start it; remove one added so; run a command to completion (exit status, output).",
         changes(),
         |s, a, ctx| Box::pin(call(s, a, ctx)),
     )

@@ -21,7 +21,7 @@ const DEFAULT_LIMIT: usize = 100;
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<StatusArgs, StatusOut>(
         "status",
-        "supervisord's state and version, and its processes: state, pid, uptime, why stopped; CPU/memory; who listens on a port. Filters, paging.",
+        "supervisord and its processes: state, pid, uptime, why stopped; CPU/memory; port owners. Filters, paging.",
         reads(),
         |s, a, ctx| Box::pin(call(s, a, ctx)),
     )
@@ -39,13 +39,25 @@ pub struct StatusArgs {
     /// Paging offset
     #[serde(default)]
     pub offset: usize,
-    /// Most to list (default 100)
+    /// Page size (default 100)
     pub limit: Option<Count<1, 10_000>>,
     /// CPU/RSS/children per process tree (local)
     #[serde(default)]
     pub metrics: bool,
     /// Only who listens on this port (local)
     pub port: Option<u16>,
+    /// Only what is wrong
+    #[serde(default)]
+    pub unhealthy: bool,
+}
+
+/// `status` with `unhealthy`: what is wrong, nothing else.
+#[derive(Debug, Serialize)]
+struct HealthOut {
+    unhealthy: Vec<status::Unhealthy>,
+    /// The daemon's state, when not RUNNING.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    daemon_state: Option<crate::supervisor::types::SupervisorState>,
 }
 
 /// One process in `status`.
@@ -110,6 +122,18 @@ async fn call(
     a: StatusArgs,
     _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
 ) -> Result<CallToolResult, McpError> {
+    if a.unhealthy {
+        return match status::health(&s.client).await {
+            Ok(h) => {
+                let out = HealthOut {
+                    unhealthy: h.unhealthy,
+                    daemon_state: h.daemon,
+                };
+                answer(render::health(out.daemon_state, &out.unhealthy), &out, false)
+            }
+            Err(e) => Ok(failure(&e)),
+        };
+    }
     let query = StatusQuery {
         names: a.names,
         states: a.state,

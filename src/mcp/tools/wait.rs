@@ -27,7 +27,7 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<WaitArgs, ResultsOut>(
         "wait",
-        "Wait until processes reach a state, or one is ready (url, port or log pattern), with progress; fails fast, with stderr, if it dies.",
+        "Wait for a state, or readiness (url, port, log pattern), with progress; fails fast with stderr if it dies.",
         reads(),
         |s, a, ctx| Box::pin(call(s, a, ctx)),
     )

@@ -8,6 +8,19 @@ use crate::xmlrpc::Value;
 use serde::de::DeserializeOwned;
 
 /// One XML-RPC method call, typed.
+/// Whether a call of method `name` changes what the daemon runs (its processes'
+/// configuration): what is kept of it ([`crate::supervisor::config_cache`]) is
+/// dropped before such a call.
+pub fn changes_config(name: &str) -> bool {
+    matches!(
+        name,
+        "supervisor.reloadConfig"
+            | "supervisor.addProcessGroup"
+            | "supervisor.removeProcessGroup"
+            | "supervisor.restart"
+    )
+}
+
 pub trait Method {
     /// What the reply decodes to.
     type Output;

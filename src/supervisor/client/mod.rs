@@ -6,6 +6,7 @@
 pub mod methods;
 pub mod multicall;
 
+use super::config_cache;
 use super::error::{Fault, Result};
 use super::transport::{ServerSettings, Transport};
 use super::types::{BulkResult, Channel, ConfigDiff, ConfigInfo, DaemonState, ProcessInfo};
@@ -50,6 +51,9 @@ impl Client {
     /// Calls one method, the reply bounded by `timeout` (deferred calls such as
     /// `startProcess` with `wait` answer only when done).
     pub async fn call_with_timeout<M: Method>(&self, method: M, timeout: Duration) -> Result<M::Output> {
+        if changes_config(method.name()) {
+            config_cache::forget(self.display_url());
+        }
         let v = self
             .transport
             .call_with_timeout(method.name(), &method.params(), timeout)
@@ -62,6 +66,9 @@ impl Client {
     pub async fn multicall(&self, batch: Batch) -> Result<Replies> {
         if batch.is_empty() {
             return batch.replies(crate::xmlrpc::Value::Array(Vec::new()));
+        }
+        if batch.names().any(changes_config) {
+            config_cache::forget(self.display_url());
         }
         let v = self.transport.call(MULTICALL, &[batch.param()]).await?;
         batch.replies(v)

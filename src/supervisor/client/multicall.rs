@@ -36,6 +36,11 @@ impl Batch {
         }
     }
 
+    /// The names of the methods in the batch, in order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.calls.iter().map(|(name, _)| *name)
+    }
+
     pub fn len(&self) -> usize {
         self.calls.len()
     }

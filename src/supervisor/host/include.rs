@@ -1,6 +1,6 @@
 //! Where program files go: a directory the daemon's `[include]` reads, configured,
-//! or found from a daemon on this host (`getPID` -> `/proc/PID/cmdline` -> `-c FILE`
-//! -> `[include] files`).
+//! or found from a daemon on this host (its configuration file, see
+//! [`super::daemonconf`] -> `[include] files`).
 
 use crate::supervisor::Client;
 use crate::supervisor::error::{Error, Result};
@@ -47,36 +47,7 @@ pub async fn include_dir(client: &Client, configured: Option<&Path>) -> Result<I
             "{NO_INCLUDE} (the daemon is remote, so its configuration cannot be read)"
         )));
     };
-    let args = procfs::process::Process::new(local.daemon_pid)
-        .and_then(|p| p.cmdline())
-        .map_err(|e| invalid(format!("cannot read supervisord's command line: {e}")))?;
-    let mut conf = None;
-    for (i, a) in args.iter().enumerate() {
-        if a == "-c" || a == "--configuration" {
-            conf = args.get(i + 1).cloned();
-        } else if let Some(v) = a.strip_prefix("--configuration=") {
-            conf = Some(v.to_owned());
-        }
-    }
-    let conf = conf
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/etc/supervisord.conf"));
-    // A relative -c is relative to the daemon's working directory.
-    let conf = if conf.is_relative() {
-        std::fs::read_link(format!("/proc/{}/cwd", local.daemon_pid))
-            .map(|cwd| cwd.join(&conf))
-            .unwrap_or(conf)
-    } else {
-        conf
-    };
-    let text = std::fs::read_to_string(&conf).map_err(|e| invalid(format!("cannot read {}: {e}", conf.display())))?;
-    let mut defaults = configparser::ini::Ini::new().defaults();
-    defaults.enable_inline_comments = false;
-    defaults.multiline = true;
-    let mut ini = configparser::ini::Ini::new_from_defaults(defaults);
-    ini.read(text)
-        .map_err(|e| invalid(format!("{}: {e}", conf.display())))?;
-    let here = conf.parent().map(Path::to_path_buf).unwrap_or_default();
+    let super::daemonconf::DaemonConfig { path: conf, here, ini } = super::daemonconf::read(&local)?;
     let files = ini
         .get("include", "files")
         .unwrap_or_default()

@@ -1,11 +1,13 @@
 //! What only works when the daemon runs on this host, read from /proc and the local
 //! disk: process trees, CPU and memory, who listens on a port, signals to a whole
-//! tree, the rotated log backup, the include directory. [`LocalHost::detect`]
+//! tree, log files, the daemon's configuration and include directory. [`LocalHost::detect`]
 //! decides, and never guesses: a remote daemon gets [`NOT_LOCAL`] instead of numbers
 //! about some other machine's pids.
 
+pub mod daemonconf;
 pub mod include;
 pub mod logfile;
+pub mod owner;
 mod ports;
 mod procs;
 mod signal;
@@ -29,17 +31,25 @@ pub struct LocalHost {
 }
 
 impl LocalHost {
-    /// Local when the server URL is a unix socket or loopback, and the daemon's pid
-    /// (`getPID`) is a supervisord process in this host's /proc.
+    /// Local when the server URL is a unix socket or loopback (and host access is not
+    /// turned off: `--no-host-access`), and the daemon's pid (`getPID`) is a
+    /// supervisord process in this host's /proc.
     pub async fn detect(client: &Client) -> Result<Option<LocalHost>> {
         if !client.transport().is_local() {
             return Ok(None);
         }
-        let pid = i32::try_from(client.get_pid().await?).unwrap_or(0);
+        Ok(Self::from_pid(client.get_pid().await?))
+    }
+
+    /// The daemon on this host whose `getPID` is `pid`: `None` unless that pid is a
+    /// supervisord process in our /proc. Only for a client whose transport
+    /// [`is_local`](crate::supervisor::transport::Transport::is_local).
+    pub fn from_pid(pid: i64) -> Option<LocalHost> {
+        let pid = i32::try_from(pid).ok().filter(|p| *p > 0)?;
         let is_supervisord = Process::new(pid)
             .and_then(|p| p.cmdline())
             .is_ok_and(|args| args.iter().take(3).any(|a| a.contains("supervisord")));
-        Ok(is_supervisord.then_some(LocalHost { daemon_pid: pid }))
+        is_supervisord.then_some(LocalHost { daemon_pid: pid })
     }
 
     /// Like [`LocalHost::detect`], as an error for a remote daemon.

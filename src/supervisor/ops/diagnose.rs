@@ -5,8 +5,8 @@
 
 use super::logs::{self, LogSource, TailOptions};
 use crate::supervisor::Client;
-use crate::supervisor::client::methods::{GetAllConfigInfo, GetAllProcessInfo, GetProcessInfo};
-use crate::supervisor::client::multicall::Batch;
+use crate::supervisor::client::methods::GetProcessInfo;
+use crate::supervisor::config_cache;
 use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::host::{self, Listener, LocalHost, Metrics};
 use crate::supervisor::types::{Channel, ConfigInfo, ProcessInfo, ProcessState};
@@ -120,71 +120,42 @@ pub fn mentioned_ports(texts: &[&str]) -> Vec<u16> {
     out
 }
 
+/// CPU is sampled over this interval, while the logs are read.
+const METRICS_SAMPLE: Duration = Duration::from_millis(100);
+
 /// Diagnoses one process (`name` or `group:name`), with the last `lines` lines of
-/// stderr (and half as many of stdout). Errors: BAD_NAME, transport errors.
+/// stderr (and half as many of stdout). Costs the daemon
+/// `getProcessInfo`, `getAllConfigInfo` (only when what was kept of it may be stale:
+/// [`config_cache`]) and two log reads; every process's info
+/// only when a port it names is held (to say by which program), and the main log's
+/// end only for an exit before `startsecs`. Errors: BAD_NAME (with the closest name),
+/// transport errors.
 pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagnosis> {
-    let mut batch = Batch::new();
-    let one = batch.add(GetProcessInfo { name: name.into() });
-    let configs = batch.add(GetAllConfigInfo {});
-    let every = batch.add(GetAllProcessInfo {});
-    let mut replies = client.multicall(batch).await?;
-    let info: ProcessInfo = match replies.take(one) {
-        Ok(info) => info,
-        Err(e) => return Err(super::names::explain(client, name, e).await),
-    };
-    let configs: Vec<ConfigInfo> = replies.take(configs)?;
-    let all: Vec<ProcessInfo> = replies.take(every)?;
+    let (info, config) = fetch(client, name).await?;
     let ns = info.namespec();
-    let tail = |n: usize| TailOptions {
-        lines: n,
-        max_bytes: 256 * 1024,
-        raw: false,
-    };
-    let read = |ch: Channel, n: usize| {
-        let src = LogSource::process(&ns, ch);
-        async move {
-            match logs::tail(client, &src, &tail(n)).await {
-                Ok(t) => Ok(t.lines),
-                Err(Error::Fault(f)) if f.code == FaultCode::NoFile => Ok(Vec::new()),
-                Err(e) => Err(e),
-            }
+    let local = LocalHost::detect(client).await?.is_some();
+    let pid = i32::try_from(info.pid).unwrap_or(0);
+    // The CPU sample runs while the logs are read.
+    let sample = async {
+        if local && pid > 0 {
+            host::metrics(&[pid], METRICS_SAMPLE).await.remove(&pid)
+        } else {
+            None
         }
     };
-    let stderr = read(Channel::Stderr, lines).await?;
-    let stdout = read(Channel::Stdout, lines.div_ceil(2)).await?;
-    let config = configs
-        .into_iter()
-        .find(|c| c.namespec() == ns)
-        .map(ProgramConfig::from);
+    let (tails, metrics, logged) = tokio::join!(
+        tails(client, &ns, lines),
+        sample,
+        super::exits::logged_exit(client, &info)
+    );
+    let (stderr, stdout) = tails?;
+    let (ports, note) = if local {
+        (held_ports(client, &stderr, &stdout, config.as_ref()).await?, None)
+    } else {
+        (Vec::new(), Some(format!("ports and metrics: {}", host::NOT_LOCAL)))
+    };
     let state = info.state();
-    let (mut ports, mut metrics, mut note) = (Vec::new(), None, None);
-    match LocalHost::detect(client).await? {
-        Some(_) => {
-            let texts: Vec<&str> = stderr.iter().chain(stdout.iter()).map(String::as_str).collect();
-            let mut wanted = mentioned_ports(&texts);
-            if let Some(c) = &config {
-                wanted.extend(
-                    command_ports(&c.command)
-                        .into_iter()
-                        .filter(|p| !wanted.contains(p))
-                        .collect::<Vec<_>>(),
-                );
-            }
-            let supervised: HashMap<i32, String> = all
-                .iter()
-                .filter(|p| p.pid > 0)
-                .map(|p| (i32::try_from(p.pid).unwrap_or(0), p.namespec()))
-                .collect();
-            ports = host::listeners(&wanted, &supervised);
-            if info.pid > 0 {
-                let pid = i32::try_from(info.pid).unwrap_or(0);
-                metrics = host::metrics(&[pid], Duration::from_millis(200)).await.remove(&pid);
-            }
-        }
-        None => note = Some(format!("ports and metrics: {}", host::NOT_LOCAL)),
-    }
     let started = info.start > 0;
-    let logged = super::exits::logged_exit(client, &info).await;
     let exitstatus = match &logged {
         Some(e) => e.status,
         None => (info.exitstatus != 0 || matches!(state, ProcessState::Exited | ProcessState::Stopped) && started)
@@ -209,6 +180,78 @@ pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagn
         metrics,
         note,
     })
+}
+
+/// The process, then its configuration: kept from an earlier `getAllConfigInfo` when
+/// that provably still holds ([`config_cache`]), else fetched (and kept).
+async fn fetch(client: &Client, name: &str) -> Result<(ProcessInfo, Option<ProgramConfig>)> {
+    let info = match client.call(GetProcessInfo { name: name.into() }).await {
+        Ok(info) => info,
+        Err(e) => return Err(super::names::explain(client, name, e).await),
+    };
+    let ns = info.namespec();
+    let url = client.display_url();
+    let config = match config_cache::lookup(url, &ns, info.start, info.now) {
+        Some(c) => Some(c),
+        None => {
+            let configs = client.get_all_config_info().await?;
+            config_cache::store(url, info.now, &configs);
+            configs.into_iter().find(|c| c.namespec() == ns)
+        }
+    };
+    Ok((info, config.map(ProgramConfig::from)))
+}
+
+/// The last `lines` lines of stderr and half as many of stdout (a missing log is empty).
+async fn tails(client: &Client, ns: &str, lines: usize) -> Result<(Vec<String>, Vec<String>)> {
+    let read = |ch: Channel, n: usize| {
+        let src = LogSource::process(ns, ch);
+        let opts = TailOptions {
+            lines: n,
+            max_bytes: 256 * 1024,
+            raw: false,
+        };
+        async move {
+            match logs::tail(client, &src, &opts).await {
+                Ok(t) => Ok(t.lines),
+                Err(Error::Fault(f)) if f.code == FaultCode::NoFile => Ok(Vec::new()),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    let (stderr, stdout) = tokio::join!(read(Channel::Stderr, lines), read(Channel::Stdout, lines.div_ceil(2)));
+    Ok((stderr?, stdout?))
+}
+
+/// Who holds the ports the program names in its command or its logs (daemon on this
+/// host); every process's info is asked for only when one is held, to say by which
+/// supervised program.
+async fn held_ports(
+    client: &Client,
+    stderr: &[String],
+    stdout: &[String],
+    config: Option<&ProgramConfig>,
+) -> Result<Vec<Listener>> {
+    let texts: Vec<&str> = stderr.iter().chain(stdout).map(String::as_str).collect();
+    let mut wanted = mentioned_ports(&texts);
+    if let Some(c) = config {
+        for p in command_ports(&c.command) {
+            if !wanted.contains(&p) {
+                wanted.push(p);
+            }
+        }
+    }
+    if wanted.is_empty() || host::listeners(&wanted, &HashMap::new()).is_empty() {
+        return Ok(Vec::new());
+    }
+    let supervised: HashMap<i32, String> = client
+        .get_all_process_info()
+        .await?
+        .iter()
+        .filter(|p| p.pid > 0)
+        .map(|p| (i32::try_from(p.pid).unwrap_or(0), p.namespec()))
+        .collect();
+    Ok(host::listeners(&wanted, &supervised))
 }
 
 fn ago(secs: i64) -> String {

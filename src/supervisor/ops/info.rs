@@ -1,12 +1,10 @@
 //! The daemon's identity and state, in one round trip (`system.multicall`).
 
 use crate::supervisor::client::Client;
-use crate::supervisor::client::methods::{
-    GetAllProcessInfo, GetApiVersion, GetIdentification, GetPid, GetState, GetSupervisorVersion,
-};
-use crate::supervisor::client::multicall::Batch;
+use crate::supervisor::client::methods::{GetApiVersion, GetIdentification, GetPid, GetState, GetSupervisorVersion};
+use crate::supervisor::client::multicall::{Batch, Replies, Slot};
 use crate::supervisor::error::Result;
-use crate::supervisor::types::{ProcessInfo, SupervisorState};
+use crate::supervisor::types::SupervisorState;
 use serde::Serialize;
 
 /// What `info` shows. `server_url` never carries credentials.
@@ -23,36 +21,42 @@ pub struct DaemonInfo {
 /// Reads `getAPIVersion`, `getSupervisorVersion`, `getIdentification`, `getState`
 /// and `getPID` in one `system.multicall`.
 pub async fn info(client: &Client) -> Result<DaemonInfo> {
-    Ok(fetch(client, false).await?.0)
-}
-
-/// The daemon's info and every process's info, in one `system.multicall`.
-pub async fn overview(client: &Client) -> Result<(DaemonInfo, Vec<ProcessInfo>)> {
-    fetch(client, true).await
-}
-
-async fn fetch(client: &Client, with_processes: bool) -> Result<(DaemonInfo, Vec<ProcessInfo>)> {
     let mut batch = Batch::new();
-    let api = batch.add(GetApiVersion {});
-    let version = batch.add(GetSupervisorVersion {});
-    let ident = batch.add(GetIdentification {});
-    let state = batch.add(GetState {});
-    let pid = batch.add(GetPid {});
-    let all = with_processes.then(|| batch.add(GetAllProcessInfo {}));
-    let mut r = client.multicall(batch).await?;
-    let (api_version, supervisor_version) = (r.take(api)?, r.take(version)?);
-    let (identification, state, pid) = (r.take(ident)?, r.take(state)?, r.take(pid)?);
-    let processes = match all {
-        Some(slot) => r.take(slot)?,
-        None => Vec::new(),
-    };
-    let info = DaemonInfo {
-        server_url: client.display_url().to_owned(),
-        api_version,
-        supervisor_version,
-        identification,
-        state: SupervisorState::from_code(state.statecode),
-        pid,
-    };
-    Ok((info, processes))
+    let slots = DaemonSlots::add(&mut batch);
+    let mut replies = client.multicall(batch).await?;
+    slots.take(client, &mut replies)
+}
+
+/// The daemon-info calls added to a batch, to be taken from its replies: so that
+/// another operation asks for them in its own round trip.
+pub struct DaemonSlots {
+    api: Slot<GetApiVersion>,
+    version: Slot<GetSupervisorVersion>,
+    ident: Slot<GetIdentification>,
+    state: Slot<GetState>,
+    pid: Slot<GetPid>,
+}
+
+impl DaemonSlots {
+    pub fn add(batch: &mut Batch) -> DaemonSlots {
+        DaemonSlots {
+            api: batch.add(GetApiVersion {}),
+            version: batch.add(GetSupervisorVersion {}),
+            ident: batch.add(GetIdentification {}),
+            state: batch.add(GetState {}),
+            pid: batch.add(GetPid {}),
+        }
+    }
+
+    /// The daemon's info from the batch's replies. Errors: a call's fault.
+    pub fn take(self, client: &Client, r: &mut Replies) -> Result<DaemonInfo> {
+        Ok(DaemonInfo {
+            server_url: client.display_url().to_owned(),
+            api_version: r.take(self.api)?,
+            supervisor_version: r.take(self.version)?,
+            identification: r.take(self.ident)?,
+            state: SupervisorState::from_code(r.take(self.state)?.statecode),
+            pid: r.take(self.pid)?,
+        })
+    }
 }

@@ -7,6 +7,7 @@ use super::control::{Failure, Outcome, ProcessResult, WaitProgress, failure_deta
 use super::logs::{self, LogSource, TailOptions};
 use crate::supervisor::Client;
 use crate::supervisor::error::{Error, FaultCode, Result};
+use crate::supervisor::transport::redact_url;
 use crate::supervisor::types::{Channel, ProcessState};
 use std::time::{Duration, Instant};
 
@@ -53,8 +54,11 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
 /// Between two rounds of checks.
 const POLL: Duration = super::wait::POLL;
 
+/// Probes `url`; what it says is shown without the URL's credentials.
 async fn url_ok(http: &reqwest::Client, url: &str, expect: Option<u16>) -> std::result::Result<(), String> {
-    match http.get(url).timeout(PROBE_TIMEOUT).send().await {
+    let answer = http.get(url).timeout(PROBE_TIMEOUT).send().await;
+    let url = redact_url(url);
+    match answer {
         Ok(resp) => {
             let code = resp.status().as_u16();
             let good = match expect {
@@ -69,7 +73,7 @@ async fn url_ok(http: &reqwest::Client, url: &str, expect: Option<u16>) -> std::
         }
         Err(e) if e.is_timeout() => Err(format!("{url} did not answer within {} ms", PROBE_TIMEOUT.as_millis())),
         Err(e) if e.is_connect() => Err(format!("{url}: connection refused")),
-        Err(e) => Err(format!("{url}: {e}")),
+        Err(e) => Err(format!("{url}: {}", redact_url(&e.to_string()))),
     }
 }
 
@@ -119,6 +123,7 @@ pub async fn wait_ready(
     } else {
         Vec::new()
     };
+    crate::supervisor::transport::install_default_provider();
     let http = reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -230,5 +235,60 @@ pub async fn wait_ready(
             return Ok(r);
         }
         tokio::time::sleep(POLL.min(deadline - now)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervisor::fake::{FakeDaemon, Model};
+
+    fn append(d: &FakeDaemon, name: &str, line: &str) {
+        d.model()
+            .logs
+            .entry((name.to_owned(), Channel::Stdout))
+            .or_default()
+            .extend_from_slice(line.as_bytes());
+    }
+
+    #[tokio::test]
+    async fn ready_when_a_line_written_after_the_call_matches() {
+        let d = FakeDaemon::start(Model::recorded()).await;
+        append(&d, "colors", "listening on :8000 (an old line)\n");
+        let check = ReadyCheck::new(None, None, None, Some("listening on")).unwrap_or_default();
+        let model = d.model.clone();
+        let writer = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            if let Ok(mut m) = model.lock() {
+                m.logs
+                    .entry(("colors".to_owned(), Channel::Stdout))
+                    .or_default()
+                    .extend_from_slice(b"booting\nlistening on :8000\n");
+            }
+        });
+        let r = wait_ready(&d.client(), "colors", &check, Duration::from_secs(5), |_| {}).await;
+        let _ = writer.await;
+        let r = r.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.outcome, Outcome::Reached, "{r:?}");
+        assert!(r.message.contains("(log: listening on :8000)"), "{}", r.message);
+    }
+
+    #[tokio::test]
+    async fn a_process_that_is_not_running_fails_at_once_and_a_typo_is_named() {
+        let d = FakeDaemon::start(Model::recorded()).await;
+        let check = ReadyCheck::new(None, None, Some("1".into()), None).unwrap_or_default();
+        let r = wait_ready(&d.client(), "crasher", &check, Duration::from_secs(30), |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (r.outcome, r.fault),
+            (Outcome::Failed, Some(FaultCode::AbnormalTermination))
+        );
+        let r = wait_ready(&d.client(), "colours", &check, Duration::from_secs(30), |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.outcome, Outcome::NoSuchProcess);
+        assert_eq!(r.did_you_mean.as_deref(), Some("colors"));
+        assert!(ReadyCheck::new(None, None, None, Some("(")).is_err());
     }
 }

@@ -2,12 +2,14 @@
 //! daemon's info, CPU/memory and port listeners when asked.
 
 use super::exits;
-use super::info::{self, DaemonInfo};
-use super::names::select;
+use super::info::{DaemonInfo, DaemonSlots};
+use super::names::{self, Selection, select};
 use crate::supervisor::Client;
+use crate::supervisor::client::methods::GetAllProcessInfo;
+use crate::supervisor::client::multicall::Batch;
 use crate::supervisor::error::Result;
 use crate::supervisor::host::{self, Listener};
-use crate::supervisor::types::{ProcessInfo, ProcessState};
+use crate::supervisor::types::{ProcessInfo, ProcessState, SupervisorState};
 use serde::Serialize;
 
 /// One process as the front ends show it. `name` is the full namespec.
@@ -129,34 +131,51 @@ pub struct StatusQuery {
     pub daemon: bool,
 }
 
-/// Status of the processes `query` selects: `getAllProcessInfo` (with the daemon's
-/// info in the same `system.multicall` when asked), then /proc for ports and metrics
-/// when the daemon is on this host.
+/// Status of the processes `query` selects, with the least daemon work: named
+/// processes cost one `getProcessInfo` each, groups and `all` one `getAllProcessInfo`
+/// ([`names::lookup`]), the daemon's info riding in the same `system.multicall`;
+/// then /proc for ports and metrics when the daemon is on this host. Who listens on a
+/// port needs every process (their pids).
 pub async fn query(client: &Client, q: &StatusQuery) -> Result<StatusReport> {
-    let (daemon, all) = if q.daemon {
-        let (d, all) = info::overview(client).await?;
-        (Some(d), all)
-    } else {
-        (None, client.get_all_process_info().await?)
-    };
-    let mut names = q.names.clone();
+    let mut batch = Batch::new();
+    let daemon_slots = q.daemon.then(|| DaemonSlots::add(&mut batch));
     let mut listeners = None;
     let mut remote = false;
-    if let Some(port) = q.port {
-        match host::port_listeners(client, &all, port).await? {
-            Some(owners) => {
-                names = owners.supervised;
-                listeners = Some(owners.listeners);
-            }
-            None => remote = true,
+    let (mut report, mut replies) = match q.port {
+        Some(port) => {
+            let every = batch.add(GetAllProcessInfo {});
+            let mut replies = client.multicall(batch).await?;
+            let all = replies.take(every)?;
+            let report = match host::port_listeners(client, &all, port).await? {
+                // Nothing supervised listens there: no process (no names mean all).
+                Some(owners) if owners.supervised.is_empty() => {
+                    listeners = Some(owners.listeners);
+                    StatusReport::default()
+                }
+                Some(owners) => {
+                    listeners = Some(owners.listeners);
+                    report(select(&all, &owners.supervised), &q.states)
+                }
+                None => {
+                    remote = true;
+                    report(select(&all, &q.names), &q.states)
+                }
+            };
+            (report, replies)
         }
-    }
-    let mut report = if listeners.is_some() && names.is_empty() {
-        // Nothing supervised listens there: no process (no names would mean all).
-        StatusReport::default()
-    } else {
-        select_status(&all, &names, &q.states)
+        None => {
+            let names = if q.names.is_empty() {
+                vec!["all".to_owned()]
+            } else {
+                q.names.clone()
+            };
+            let (sel, replies) = names::lookup(client, &names, batch).await?;
+            (report(sel, &q.states), replies)
+        }
     };
+    if let Some(slots) = daemon_slots {
+        report.daemon = Some(slots.take(client, &mut replies)?);
+    }
     // Exited before `startsecs`: supervisord kept no exit status, but logged it.
     if report.processes.iter().any(ProcessStatus::exit_status_unknown) {
         let logged = exits::logged_exits(client).await;
@@ -174,37 +193,107 @@ pub async fn query(client: &Client, q: &StatusQuery) -> Result<StatusReport> {
             None => remote = true,
         }
     }
-    report.daemon = daemon;
     report.listeners = listeners;
     report.remote = remote;
     Ok(report)
 }
 
-/// Status of the named processes (all when `names` is empty), from one
-/// `getAllProcessInfo` call.
-pub async fn status(client: &Client, names: &[String]) -> Result<StatusReport> {
-    let all = client.get_all_process_info().await?;
-    Ok(select_status(&all, names, &[]))
-}
-
-/// The status report for `names` in `states` (empty: any), out of every process's info.
-pub fn select_status(all: &[ProcessInfo], names: &[String], states: &[ProcessState]) -> StatusReport {
-    // Reading only: no names means every process (selection itself never does).
-    let sel = if names.is_empty() {
-        select(all, &["all".to_owned()])
-    } else {
-        select(all, names)
-    };
-    let processes = sel
-        .processes
-        .iter()
-        .filter(|p| states.is_empty() || states.contains(&p.state()))
-        .map(ProcessStatus::from)
-        .collect();
+/// The report of a selection, kept to `states` (empty: any).
+fn report(sel: Selection, states: &[ProcessState]) -> StatusReport {
     StatusReport {
-        processes,
+        processes: sel
+            .processes
+            .iter()
+            .filter(|p| states.is_empty() || states.contains(&p.state()))
+            .map(ProcessStatus::from)
+            .collect(),
         did_you_mean: sel.suggestions.into_iter().collect(),
         unknown: sel.unknown,
         ..StatusReport::default()
     }
+}
+
+/// Status of the named processes (every one when `names` is empty), with the least
+/// daemon work ([`names::lookup`]).
+pub async fn status(client: &Client, names: &[String]) -> Result<StatusReport> {
+    let names = if names.is_empty() {
+        vec!["all".to_owned()]
+    } else {
+        names.to_vec()
+    };
+    let (sel, _) = names::lookup(client, &names, Batch::new()).await?;
+    Ok(report(sel, &[]))
+}
+
+/// What is wrong on one daemon: its own state when not RUNNING, and its processes
+/// that are FATAL, BACKOFF, UNKNOWN, or EXITED with a non-zero status. Empty when all
+/// is well.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Health {
+    /// The daemon's state, when not RUNNING.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daemon: Option<SupervisorState>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unhealthy: Vec<Unhealthy>,
+}
+
+impl Health {
+    pub fn is_healthy(&self) -> bool {
+        self.daemon.is_none() && self.unhealthy.is_empty()
+    }
+}
+
+/// A process that is not well.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Unhealthy {
+    /// Full namespec.
+    pub name: String,
+    pub state: ProcessState,
+    /// Why: the spawn error, or the exit status.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub info: String,
+}
+
+/// True for a process that is not well: FATAL, BACKOFF, UNKNOWN, or EXITED with a
+/// non-zero status (STOPPED is a choice, not a fault).
+pub fn is_unhealthy(p: &ProcessStatus) -> bool {
+    match p.state {
+        ProcessState::Fatal | ProcessState::Backoff | ProcessState::Unknown => true,
+        ProcessState::Exited => p.exitstatus != 0,
+        _ => false,
+    }
+}
+
+/// What is wrong on the daemon, in one `system.multicall` (its state and every
+/// process).
+pub async fn health(client: &Client) -> Result<Health> {
+    let q = StatusQuery {
+        daemon: true,
+        ..StatusQuery::default()
+    };
+    let report = query(client, &q).await?;
+    let state = report.daemon.map(|d| d.state).unwrap_or_default();
+    Ok(Health {
+        daemon: (state != SupervisorState::Running).then_some(state),
+        unhealthy: report
+            .processes
+            .iter()
+            .filter(|p| is_unhealthy(p))
+            .map(|p| Unhealthy {
+                name: p.name.clone(),
+                state: p.state,
+                info: match p.state {
+                    ProcessState::Exited => format!("exit {}", p.exitstatus),
+                    _ => {
+                        let why = p.description.trim_end_matches(" (process log may have details)");
+                        if p.exitstatus != 0 {
+                            format!("{why}, exit {}", p.exitstatus)
+                        } else {
+                            why.to_owned()
+                        }
+                    }
+                },
+            })
+            .collect(),
+    })
 }

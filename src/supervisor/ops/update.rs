@@ -241,3 +241,63 @@ fn group_failed(g: &str, code: FaultCode, text: String) -> GroupResult {
         fault: Some(code),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervisor::fake::{FakeDaemon, Model};
+
+    #[tokio::test]
+    async fn update_applies_the_diff_as_supervisorctl_does() {
+        let mut m = Model::recorded();
+        m.diff = ConfigDiff {
+            added: vec!["new".into()],
+            changed: vec!["web".into()],
+            removed: vec!["old".into()],
+        };
+        let d = FakeDaemon::start(m).await;
+        let r = update(&d.client(), &[], false, STOP_TIMEOUT).await;
+        let r = r.unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.all_applied());
+        let changes: Vec<(&str, Change)> = r.changes.iter().map(|c| (c.group.as_str(), c.change)).collect();
+        assert_eq!(
+            changes,
+            [
+                ("old", Change::Removed),
+                ("web", Change::Changed),
+                ("new", Change::Added)
+            ]
+        );
+        assert_eq!(
+            d.model().trace(),
+            [
+                "reloadConfig()",
+                "stopProcessGroup(old)",
+                "removeProcessGroup(old)",
+                "stopProcessGroup(web)",
+                "removeProcessGroup(web)",
+                "addProcessGroup(web)",
+                "addProcessGroup(new)",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_or_a_filtered_update_changes_nothing_else() {
+        let mut m = Model::recorded();
+        m.diff = ConfigDiff {
+            added: vec!["new".into(), "other".into()],
+            ..ConfigDiff::default()
+        };
+        let d = FakeDaemon::start(m).await;
+        let r = update(&d.client(), &[], true, STOP_TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.dry_run && r.changes.iter().all(|c| !c.applied));
+        let r = update(&d.client(), &["other".into()], false, STOP_TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.changes.len(), 1);
+        assert_eq!(d.model().calls_of("supervisor.addProcessGroup"), ["other"]);
+    }
+}

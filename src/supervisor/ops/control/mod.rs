@@ -49,3 +49,6 @@ impl Default for WaitOptions {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,6 @@
 //! Incremental reads for agents: the complete lines written after a byte cursor.
 
-use super::read::{read_range, size};
+use super::reader::Reader;
 use super::tail::display_line;
 use super::{LogSource, TailOptions};
 use crate::supervisor::Client;
@@ -36,7 +36,8 @@ pub async fn read_since(
     opts: &TailOptions,
     filter: &super::filter::LogFilter,
 ) -> Result<LogChunk> {
-    let size = size(client, src).await?;
+    let reader = Reader::open(client, src).await?;
+    let size = reader.size().await?;
     let (start, reset) = if size < cursor { (0, true) } else { (cursor, false) };
     let want = (size - start).min(opts.max_bytes.max(1));
     if want == 0 {
@@ -47,7 +48,7 @@ pub async fn read_since(
             more: false,
         });
     }
-    let read = read_range(client, src, start, want).await?;
+    let read = reader.read_forward(start, want, opts.lines).await?;
     let bytes = &read.bytes;
     let mut consumed = 0usize;
     let mut lines = Vec::new();
@@ -68,7 +69,8 @@ pub async fn read_since(
     }
     let cursor = start + read.covered_by_prefix(consumed);
     Ok(LogChunk {
-        more: size > cursor && bytes[consumed..].contains(&b'\n'),
+        // More: complete lines left over, or bytes not read yet.
+        more: size > cursor && (bytes[consumed..].contains(&b'\n') || start + read.covered < size),
         lines,
         cursor,
         reset,

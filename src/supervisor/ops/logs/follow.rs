@@ -1,14 +1,17 @@
-//! `logs -f`: a byte cursor over `read*Log`, with a size probe every poll; a size
-//! below the cursor means rotation or truncation and the cursor restarts at 0. For
-//! the main log, which has no size probe, [`follow_stream`] reads the daemon's
-//! `/mainlogtail` HTTP/1.1 stream.
+//! `logs -f`: a byte cursor over the log, looked at every poll
+//! ([`super::follow_poll`]: the file on this host, or the daemon without a size
+//! probe); a log that shrank below the cursor was rotated or truncated and reading
+//! restarts at 0. For the main log, which has no size probe, [`follow_stream`] reads
+//! the daemon's `/mainlogtail` HTTP/1.1 stream.
 
-use super::read::{read_range, size};
+use super::follow_poll::Poller;
+use super::read::lossy;
+use super::reader::Reader;
 use super::tail::{display_line, filtered_tail_ending_at, split_lines};
 use super::{LogSource, TailOptions};
 use crate::supervisor::Client;
-use crate::supervisor::error::{Error, Result};
-use crate::supervisor::host::logfile::rotated_rest;
+use crate::supervisor::error::Result;
+use crate::supervisor::transport::StreamRead;
 use crate::supervisor::types::Channel;
 use std::time::Duration;
 
@@ -33,18 +36,15 @@ pub enum FollowEvent {
     Truncated,
 }
 
-/// Largest read while following (bytes); a burst larger than this is read in pieces.
-const FOLLOW_CHUNK: u64 = 1024 * 1024;
-
 /// Follows a process log: first the last `opts.tail.lines` lines, then every new
 /// complete line, until `sink` returns false or an error occurs. A partial last line
 /// is held until its newline arrives. When the log shrinks (rotation, `clear`,
-/// truncation) reading restarts at 0, so no line is repeated. Lines written to the
-/// old file between the last poll and a rotation are recovered from the fresh
-/// `LOG.1` backup when the daemon is on this host; supervisord offers no way to read
-/// them remotely (its own `/logtail` drops them too), so a remote follow can miss
-/// them. A log rotated twice within one poll, or rotated and regrown past the cursor,
-/// is not detected.
+/// truncation) reading restarts at 0, so no line is repeated. When the daemon is on
+/// this host the file is read directly: after a rotation the rest of the old file is
+/// read first, so nothing is lost. Remotely, supervisord offers no way to read the
+/// lines written between the last poll and a rotation (its own `/logtail` drops them
+/// too), and a log rotated and regrown past the cursor within one poll is not seen.
+/// Logs over 2 GiB cost the daemon no failed call (and no traceback in its log).
 pub async fn follow(
     client: &Client,
     name: &str,
@@ -53,63 +53,24 @@ pub async fn follow(
     mut sink: impl FnMut(FollowEvent) -> bool,
 ) -> Result<()> {
     let src = LogSource::process(name, channel);
-    let local_log = if client.transport().is_local() {
-        let info = client.get_process_info(name).await?;
-        let path = match channel {
-            Channel::Stdout => info.stdout_logfile,
-            Channel::Stderr => info.stderr_logfile,
-        };
-        (!path.is_empty()).then(|| std::path::PathBuf::from(path))
-    } else {
-        None
-    };
-    let mut cursor = size(client, &src).await?;
-    let mut last_poll = std::time::SystemTime::now();
-    let history = filtered_tail_ending_at(client, &src, &opts.tail, &opts.filter, cursor).await?;
+    let mut reader = Reader::open(client, &src).await?;
+    let cursor = reader.size().await?;
+    let history = filtered_tail_ending_at(&mut reader, &opts.tail, &opts.filter, cursor).await?;
     if !history.lines.is_empty() && !sink(FollowEvent::Lines(history.lines)) {
         return Ok(());
     }
-    let mut partial: Vec<u8> = Vec::new();
+    let mut poller = Poller::new(reader, cursor, opts.tail.raw, opts.filter.clone());
     loop {
         tokio::time::sleep(opts.poll).await;
-        let now = size(client, &src).await?;
-        let polled_at = std::time::SystemTime::now();
-        if now < cursor {
-            if let Some(rest) = local_log.as_deref().and_then(|p| rotated_rest(p, cursor, last_poll)) {
-                partial.extend_from_slice(&rest);
-                let lines: Vec<String> = split_lines(&partial, false)
-                    .into_iter()
-                    .map(|l| display_line(l, opts.tail.raw))
-                    .collect();
-                if !lines.is_empty() && !sink(FollowEvent::Lines(lines)) {
+        loop {
+            let (events, more) = poller.poll().await?;
+            for ev in events {
+                if !sink(ev) {
                     return Ok(());
                 }
             }
-            cursor = 0;
-            partial.clear();
-            if !sink(FollowEvent::Truncated) {
-                return Ok(());
-            }
-        }
-        last_poll = polled_at;
-        while now > cursor {
-            let read = read_range(client, &src, cursor, (now - cursor).min(FOLLOW_CHUNK)).await?;
-            if read.covered == 0 {
+            if !more {
                 break;
-            }
-            cursor += read.covered;
-            partial.extend_from_slice(&read.bytes);
-            if let Some(last_nl) = partial.iter().rposition(|b| *b == b'\n') {
-                let rest = partial.split_off(last_nl + 1);
-                let lines: Vec<String> = split_lines(&partial, false)
-                    .into_iter()
-                    .map(|l| display_line(l, opts.tail.raw))
-                    .filter(|l| opts.filter.keeps(l))
-                    .collect();
-                partial = rest;
-                if !lines.is_empty() && !sink(FollowEvent::Lines(lines)) {
-                    return Ok(());
-                }
             }
         }
     }
@@ -117,27 +78,39 @@ pub async fn follow(
 
 /// Follows a raw HTTP stream (`/mainlogtail`, or `/logtail/NAME/CHANNEL`): the daemon
 /// first sends the last 1 KiB, then new bytes as they come. Bytes are passed through
-/// line by line; the first (probably partial) line is dropped. Ends when `sink`
+/// line by line (bytes that are not UTF-8 as U+FFFD, one a byte); the first
+/// (probably partial) line is dropped. Ends when `sink`
 /// returns false or the daemon closes the stream.
+///
+/// Bounded by the call timeout T (`--rpc-timeout`): connecting and the response
+/// headers within T; after T of silence the daemon is asked `supervisor.getState`
+/// (bounded by T): an answer means a quiet log (following goes on), no answer is a
+/// dead or frozen daemon, [`Error::Timeout`](crate::supervisor::Error::Timeout). So a dead peer is detected within 2 T.
 pub async fn follow_stream(
     client: &Client,
     path: &str,
     raw: bool,
     mut sink: impl FnMut(FollowEvent) -> bool,
 ) -> Result<()> {
-    let mut resp = client.transport().get_stream(path).await?;
+    let silence = client.transport().timeout();
+    let mut stream = client.transport().get_stream(path).await?;
     let mut partial: Vec<u8> = Vec::new();
     let mut first = true;
     loop {
-        let chunk = resp.chunk().await.map_err(|e| Error::Transport {
-            url: client.display_url().to_owned(),
-            detail: e.to_string(),
-        })?;
-        let Some(chunk) = chunk else { return Ok(()) };
+        let chunk = match stream.next(silence).await? {
+            StreamRead::Bytes(chunk) => chunk,
+            StreamRead::End => return Ok(()),
+            StreamRead::Silent => {
+                client.get_state().await?;
+                continue;
+            }
+        };
         partial.extend_from_slice(&chunk);
         if let Some(last_nl) = partial.iter().rposition(|b| *b == b'\n') {
             let rest = partial.split_off(last_nl + 1);
-            let mut lines: Vec<String> = split_lines(&partial, false)
+            // Each byte that does not start a character is one U+FFFD, as elsewhere.
+            let text = lossy(&partial).bytes;
+            let mut lines: Vec<String> = split_lines(&text, false)
                 .into_iter()
                 .map(|l| display_line(l, raw))
                 .collect();

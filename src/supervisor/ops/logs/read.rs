@@ -1,31 +1,68 @@
-//! Reading byte ranges of a log exactly. The daemon decodes each window as strict
-//! UTF-8 and answers HTTP 500 when a window splits a multibyte character or holds
-//! bytes that are not UTF-8 (docs/supervisord-api.md). [`read_range`] walks such a
-//! window with a cursor: it shortens reads that end mid-character and replaces a
-//! truly invalid byte with U+FFFD, so the text is right and nothing else is lost.
+//! Reading byte ranges of a log from supervisord, exactly. The daemon decodes each
+//! window as strict UTF-8, and a window that splits a multibyte character or holds
+//! bytes that are not UTF-8 fails (docs/supervisord-api.md). Every read goes through
+//! `system.multicall`, where such a failure is a fault of its own entry (a bare call
+//! answers HTTP 500 and makes the daemon write a traceback into its own log), so many
+//! windows can be tried in one round trip: [`super::narrow`] decides which.
 
 use super::LogSource;
+use super::narrow::{Narrower, Reply, Req};
 use crate::supervisor::Client;
-use crate::supervisor::error::{Error, Result};
+use crate::supervisor::client::methods::{Method, ReadLog, ReadProcessLog, TailProcessLog};
+use crate::supervisor::error::{Error, FaultCode, Result};
+use crate::xmlrpc::Value;
 
-/// Bound on daemon calls for one lossy range read (a log that is all binary).
-const MAX_CALLS_PER_RANGE: usize = 4096;
+/// Most reads in one `system.multicall` (the daemon runs them one after the other,
+/// about 50 µs each).
+const MAX_PER_CALL: usize = 1024;
+/// Most reads to resolve one window that is not UTF-8 (about a second of the daemon's time).
+const MAX_READS_PER_WINDOW: usize = 16_384;
+/// Most rounds to resolve one window.
+const MAX_ROUNDS_PER_WINDOW: usize = 64;
+/// `tail*Log` fails (HTTP 500, and a traceback in the daemon's log) for logs this
+/// large or larger: their size does not fit an XML-RPC int.
+pub(super) const TAIL_LIMIT: u64 = 1 << 31;
 
-fn is_http_500(e: &Error) -> bool {
-    matches!(e, Error::HttpStatus { status: 500, .. })
+/// One read of a log, as a method of the multicall.
+#[derive(Debug, Clone)]
+enum LogRead {
+    Process(ReadProcessLog),
+    Main(ReadLog),
 }
 
-/// Reads `length` bytes at `offset` (`offset < 0`: the last `|offset|` bytes).
-/// `Ok(None)` when the daemon could not decode the window (HTTP 500).
-pub(super) async fn read_raw(client: &Client, src: &LogSource, offset: i64, length: i64) -> Result<Option<Vec<u8>>> {
-    let r = match src {
-        LogSource::Process { name, channel } => client.read_process_log(name, *channel, offset, length).await,
-        LogSource::Main => client.read_log(offset, length).await,
-    };
-    match r {
-        Ok(s) => Ok(Some(s.into_bytes())),
-        Err(e) if is_http_500(&e) => Ok(None),
-        Err(e) => Err(e),
+impl LogRead {
+    fn new(src: &LogSource, offset: i64, length: i64) -> LogRead {
+        match src {
+            LogSource::Process { name, channel } => LogRead::Process(ReadProcessLog {
+                name: name.clone(),
+                channel: *channel,
+                offset,
+                length,
+            }),
+            LogSource::Main => LogRead::Main(ReadLog { offset, length }),
+        }
+    }
+}
+
+impl Method for LogRead {
+    type Output = String;
+    fn name(&self) -> &'static str {
+        match self {
+            LogRead::Process(m) => m.name(),
+            LogRead::Main(m) => m.name(),
+        }
+    }
+    fn params(&self) -> Vec<Value> {
+        match self {
+            LogRead::Process(m) => m.params(),
+            LogRead::Main(m) => m.params(),
+        }
+    }
+    fn decode(&self, v: Value) -> Result<String> {
+        match self {
+            LogRead::Process(m) => m.decode(v),
+            LogRead::Main(m) => m.decode(v),
+        }
     }
 }
 
@@ -33,96 +70,187 @@ pub(super) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// The log's size in bytes. Process logs: `tail*Log(name, 0, 0)`, one call; over
-/// 2 GiB (where that call fails with HTTP 500) and for the main log: found by
-/// probing single-byte reads (about 2·log2(size) calls).
-pub async fn size(client: &Client, src: &LogSource) -> Result<u64> {
+/// Reads windows `(offset, length)` (a negative offset with length 0: the last
+/// `|offset|` bytes), [`MAX_PER_CALL`] to a round trip. Each is its text, or
+/// [`Reply::Undecodable`] when the daemon could not decode it.
+/// Errors: the transport's, and the daemon's faults other than a decoding failure
+/// (BAD_NAME, NO_FILE...).
+pub(super) async fn read_many(client: &Client, src: &LogSource, windows: &[(i64, i64)]) -> Result<Vec<Reply>> {
+    let mut out = Vec::with_capacity(windows.len());
+    for chunk in windows.chunks(MAX_PER_CALL) {
+        let replies = client
+            .call_each(chunk.iter().map(|&(o, l)| LogRead::new(src, o, l)))
+            .await?;
+        for r in replies {
+            out.push(match r {
+                Ok(text) => Reply::Text(text),
+                // `as_string(bytes)` raised UnicodeDecodeError; supervisord turns its
+                // args[0] ('utf-8') into a fault name it does not have (AttributeError).
+                Err(f) if f.code == FaultCode::Failed && f.text.to_ascii_lowercase().contains("utf-8") => {
+                    Reply::Undecodable
+                }
+                Err(f) => return Err(Error::Fault(f)),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Reads one window; `None` when the daemon could not decode it.
+pub(super) async fn read_one(client: &Client, src: &LogSource, offset: i64, length: i64) -> Result<Option<String>> {
+    Ok(match read_many(client, src, &[(offset, length)]).await?.pop() {
+        Some(Reply::Text(t)) => Some(t),
+        _ => None,
+    })
+}
+
+/// The log's size in bytes, from the daemon. Process logs: `tail*Log(name, 0, 0)`,
+/// after a 1-byte read at 2 GiB - 1 says the log is smaller than 2 GiB (past it,
+/// `tail*Log` fails with HTTP 500). Otherwise, and for the main log: found by
+/// probing 1-byte reads, 15 to a round trip.
+/// `past_tail_limit`: whether there is a byte at 2 GiB - 1, when already known.
+pub(super) async fn size(client: &Client, src: &LogSource, past_tail_limit: Option<bool>) -> Result<u64> {
+    let mut lo = None;
     if let LogSource::Process { name, channel } = src {
-        match client.tail_process_log(name, *channel, 0, 0).await {
-            Ok((_, size, _)) => return Ok(u64::try_from(size).unwrap_or(0)),
-            Err(e) if is_http_500(&e) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    // exists(off): a byte is there (a 500 means a byte that is not UTF-8 on its own).
-    async fn exists(client: &Client, src: &LogSource, off: u64) -> Result<bool> {
-        Ok(read_raw(client, src, to_i64(off), 1)
-            .await?
-            .is_none_or(|b| !b.is_empty()))
-    }
-    if !exists(client, src, 0).await? {
-        return Ok(0);
-    }
-    let mut lo = 0u64; // exists
-    let mut hi = 1u64;
-    while exists(client, src, hi).await? {
-        lo = hi;
-        hi = hi.saturating_mul(2);
-        if hi == u64::MAX {
-            break;
-        }
-    }
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if exists(client, src, mid).await? {
-            lo = mid;
+        let past = match past_tail_limit {
+            Some(p) => p,
+            None => exists_at(client, src, &[TAIL_LIMIT - 1]).await?[0],
+        };
+        if past {
+            lo = Some(TAIL_LIMIT - 1);
         } else {
-            hi = mid;
+            let (_, size, _) = client
+                .call(TailProcessLog {
+                    name: name.clone(),
+                    channel: *channel,
+                    offset: 0,
+                    length: 0,
+                })
+                .await?;
+            return Ok(u64::try_from(size).unwrap_or(0));
+        }
+    }
+    probe_size(client, src, lo).await
+}
+
+/// Whether a byte exists at each offset (a 1-byte read that is not empty, or that
+/// does not decode: a byte that is not UTF-8 on its own).
+async fn exists_at(client: &Client, src: &LogSource, offsets: &[u64]) -> Result<Vec<bool>> {
+    let windows: Vec<(i64, i64)> = offsets.iter().map(|&o| (to_i64(o), 1)).collect();
+    Ok(read_many(client, src, &windows)
+        .await?
+        .into_iter()
+        .map(|r| !matches!(r, Reply::Text(t) if t.is_empty()))
+        .collect())
+}
+
+/// The size by probing: powers of two first (one round trip), then 16-way splits of
+/// the interval where the last byte is. `known` is an offset known to hold a byte.
+/// Offsets stop at 1 TiB past it: the daemon's seek fails (FAILED) past the largest
+/// file its filesystem allows (16 TiB on ext4).
+async fn probe_size(client: &Client, src: &LogSource, known: Option<u64>) -> Result<u64> {
+    let from = known.unwrap_or(0);
+    let offsets: Vec<u64> = std::iter::once(from)
+        .chain((0..=40).map(|k| from + (1u64 << k)))
+        .collect();
+    let there = exists_at(client, src, &offsets).await?;
+    let Some(last) = there.iter().rposition(|b| *b) else {
+        return Ok(0);
+    };
+    let lo = offsets[last];
+    let (mut lo, mut hi) = (lo, offsets.get(last + 1).copied().unwrap_or(lo + (1 << 40)));
+    while hi - lo > 1 {
+        let step = (hi - lo).div_ceil(16);
+        let probes: Vec<u64> = (1..16)
+            .filter_map(|i| lo.checked_add(i * step))
+            .filter(|p| *p < hi)
+            .collect();
+        let there = exists_at(client, src, &probes).await?;
+        for (p, ok) in probes.iter().zip(there) {
+            if ok {
+                lo = *p;
+            } else {
+                hi = *p;
+                break;
+            }
         }
     }
     Ok(lo + 1)
 }
 
-/// Reads bytes `[offset, offset + length)` exactly, whatever they hold: reads that
-/// end inside a multibyte character are shortened, and a byte that is not UTF-8 is
-/// replaced by U+FFFD (EF BF BD). Stops early at the end of the file.
-pub async fn read_range(client: &Client, src: &LogSource, offset: u64, length: u64) -> Result<RangeRead> {
-    let end = offset.saturating_add(length);
-    let mut out = Vec::with_capacity(usize::try_from(length.min(1 << 20)).unwrap_or(0));
-    let mut replaced = Vec::new();
-    let mut p = offset;
-    let mut chunk = length.max(1);
-    let mut calls = 0usize;
-    'outer: while p < end {
-        let want = chunk.min(end - p);
-        // Try `want`, then up to 3 bytes shorter (a character split at the end).
-        for cut in 0..4u64.min(want) {
-            calls += 1;
-            if calls > MAX_CALLS_PER_RANGE {
-                return Err(Error::Invalid(format!(
-                    "the log at bytes {offset}..{end} is mostly not text (binary data); read it on the daemon's host"
-                )));
-            }
-            if let Some(bytes) = read_raw(client, src, to_i64(p), to_i64(want - cut)).await? {
-                // The reply is the window re-encoded: its length is the bytes covered.
-                let got = bytes.len() as u64;
-                p += got;
-                out.extend_from_slice(&bytes);
-                if got < want - cut {
-                    break 'outer; // end of file
-                }
-                chunk = chunk.saturating_mul(2).max(4);
-                continue 'outer;
-            }
-        }
-        if want > 4 {
-            chunk = want / 2; // a bad byte inside: narrow down
-        } else {
-            replaced.push(out.len());
-            out.extend_from_slice("\u{FFFD}".as_bytes()); // every length failed: byte p is not UTF-8
-            p += 1;
-            chunk = 4;
-        }
-    }
-    Ok(RangeRead {
-        bytes: out,
-        covered: p - offset,
-        replaced,
-    })
+/// Runs a [`Narrower`] to the end, bounded by [`MAX_READS_PER_WINDOW`] and
+/// [`MAX_ROUNDS_PER_WINDOW`]. Errors: the bounds (a log that is mostly binary), the
+/// transport's and the daemon's.
+pub(super) async fn narrow(client: &Client, src: &LogSource, n: &mut Narrower) -> Result<RangeRead> {
+    try_narrow(client, src, n).await?.ok_or_else(|| too_costly(n))
 }
 
-/// What [`read_range`] read.
-#[derive(Debug, Clone, PartialEq)]
+/// The error for a window that would cost the daemon too many reads.
+pub(super) fn too_costly(n: &Narrower) -> Error {
+    Error::Invalid(format!(
+        "the log at bytes {}..{} is mostly not text (binary data): supervisord can only send it \
+         a few bytes at a time; read it on the daemon's host",
+        n.start(),
+        n.end()
+    ))
+}
+
+/// Like [`narrow`]; `None` when the bounds were reached.
+pub(super) async fn try_narrow(client: &Client, src: &LogSource, n: &mut Narrower) -> Result<Option<RangeRead>> {
+    let (mut reads, mut rounds) = (0usize, 0usize);
+    let shape = |detail| Error::Shape {
+        method: "system.multicall".into(),
+        detail,
+    };
+    loop {
+        let batch: Vec<Req> = n.next_batch();
+        if batch.is_empty() {
+            break;
+        }
+        reads += batch.len();
+        rounds += 1;
+        if reads > MAX_READS_PER_WINDOW || rounds > MAX_ROUNDS_PER_WINDOW {
+            return Ok(None);
+        }
+        let windows: Vec<(i64, i64)> = batch.iter().map(|r| (to_i64(r.offset), to_i64(r.len))).collect();
+        let started = std::time::Instant::now();
+        let replies = read_many(client, src, &windows).await?;
+        tracing::debug!(
+            round = rounds,
+            reads = batch.len(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "narrowing a window that is not UTF-8"
+        );
+        n.feed(&replies).map_err(shape)?;
+    }
+    n.finish().map(Some).map_err(shape)
+}
+
+/// Reads bytes `[offset, offset + length)` exactly, whatever they hold: a byte that
+/// does not start a valid character within the range is replaced by U+FFFD
+/// (EF BF BD). Stops early at the end of the file. From the daemon: one read when the
+/// range decodes, else a few rounds of narrower ones ([`super::narrow`]).
+pub(super) async fn daemon_range(client: &Client, src: &LogSource, offset: u64, length: u64) -> Result<RangeRead> {
+    if length == 0 {
+        return Ok(RangeRead::default());
+    }
+    if let Some(t) = read_one(client, src, to_i64(offset), to_i64(length)).await? {
+        return Ok(RangeRead {
+            covered: t.len() as u64,
+            bytes: t.into_bytes(),
+            replaced: Vec::new(),
+        });
+    }
+    narrow(
+        client,
+        src,
+        &mut Narrower::new(offset, offset.saturating_add(length), true),
+    )
+    .await
+}
+
+/// What a range read gives.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RangeRead {
     /// The text, UTF-8; invalid bytes replaced by U+FFFD.
     pub bytes: Vec<u8>,
@@ -137,5 +265,24 @@ impl RangeRead {
     pub fn covered_by_prefix(&self, n: usize) -> u64 {
         let inserted = self.replaced.iter().filter(|&&at| at < n).count();
         (n - inserted * 2) as u64
+    }
+}
+
+/// Bytes as read from a file, as a [`RangeRead`]: each byte that does not start a
+/// valid character is replaced by U+FFFD, as the daemon path does.
+pub(super) fn lossy(raw: &[u8]) -> RangeRead {
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut replaced = Vec::new();
+    for chunk in raw.utf8_chunks() {
+        bytes.extend_from_slice(chunk.valid().as_bytes());
+        for _ in chunk.invalid() {
+            replaced.push(bytes.len());
+            bytes.extend_from_slice("\u{FFFD}".as_bytes());
+        }
+    }
+    RangeRead {
+        bytes,
+        covered: raw.len() as u64,
+        replaced,
     }
 }

@@ -3,13 +3,13 @@
 //! 1 KB log costs, and the daemon never builds a big reply. Display text strips ANSI
 //! escapes and resolves `\r` overwrites unless asked to keep the bytes.
 
-use super::read::{read_range, read_raw, size, to_i64};
+use super::reader::{Last, Reader};
 use super::{LogSource, TailOptions};
 use crate::supervisor::Client;
 use crate::supervisor::error::Result;
 use serde::Serialize;
 
-/// The first window: 64 bytes a line, at least 4 KiB.
+/// The first window: 64 bytes a line, at least 4 KiB (never more than the cap).
 const MIN_WINDOW: u64 = 4096;
 
 /// The last lines of a log.
@@ -26,19 +26,9 @@ pub struct LogTail {
     pub window_bytes: u64,
 }
 
-/// Reads the last `window` bytes with one negative-offset call when the window
-/// decodes (the common case: no size needed, works past 2 GiB), shifting the
-/// window start by up to 3 bytes past a split character.
-/// Returns the bytes, and whether they start at the beginning of the file.
-async fn read_last(client: &Client, src: &LogSource, window: u64) -> Result<Option<(Vec<u8>, bool)>> {
-    for shift in 0..4u64.min(window) {
-        let w = window - shift;
-        if let Some(bytes) = read_raw(client, src, -to_i64(w), 0).await? {
-            let at_start = (bytes.len() as u64) < w;
-            return Ok(Some((bytes, at_start)));
-        }
-    }
-    Ok(None)
+/// The first window for `lines` lines under the cap `cap` (bytes).
+fn first_window(lines: usize, cap: u64) -> u64 {
+    (lines as u64).saturating_mul(64).max(MIN_WINDOW).min(cap)
 }
 
 /// The last `opts.lines` lines of a log. A last line without its newline (still
@@ -46,77 +36,109 @@ async fn read_last(client: &Client, src: &LogSource, window: u64) -> Result<Opti
 /// Errors: BAD_NAME, NO_FILE (no such log, or stderr redirected to stdout), and the
 /// transport's errors.
 pub async fn tail(client: &Client, src: &LogSource, opts: &TailOptions) -> Result<LogTail> {
-    tail_ending_at(client, src, opts, None).await
+    let mut r = Reader::open(client, src).await?;
+    let end = match r.host() {
+        Some(_) => Some(r.size().await?),
+        None => None,
+    };
+    tail_ending_at(&mut r, opts, end).await
 }
 
 /// Like [`tail`], and [`LogTail::end_offset`] is always set (the log's size, probed
 /// first: one extra call for a process log), so it can serve as a cursor for
 /// [`read_since`].
 pub async fn tail_at_end(client: &Client, src: &LogSource, opts: &TailOptions) -> Result<LogTail> {
-    let end = size(client, src).await?;
-    tail_ending_at(client, src, opts, Some(end)).await
+    let mut r = Reader::open(client, src).await?;
+    let end = r.size().await?;
+    tail_ending_at(&mut r, opts, Some(end)).await
 }
 
-/// Like [`tail_at_end`], keeping only the lines that pass `filter`: scans back up
-/// to `opts.max_bytes` and returns the last `opts.lines` lines that pass (with
-/// `grep` context). `truncated` then means older lines were not scanned.
+/// Like [`tail_at_end`], keeping only the lines that pass `filter`: scans back, in
+/// windows that grow, until `opts.lines` lines pass (with their `grep` context) or
+/// `opts.max_bytes` are scanned, and returns the last `opts.lines` of them.
+/// `truncated` then means older lines were not scanned.
 pub async fn tail_filtered(
     client: &Client,
     src: &LogSource,
     opts: &TailOptions,
     filter: &super::filter::LogFilter,
 ) -> Result<LogTail> {
-    let end = size(client, src).await?;
-    filtered_tail_ending_at(client, src, opts, filter, end).await
+    let mut r = Reader::open(client, src).await?;
+    let end = r.size().await?;
+    filtered_tail_ending_at(&mut r, opts, filter, end).await
 }
 
 /// The last `opts.lines` lines ending at byte `end` that pass `filter` (all lines
 /// when it is empty), scanning back up to `opts.max_bytes`.
 pub(super) async fn filtered_tail_ending_at(
-    client: &Client,
-    src: &LogSource,
+    r: &mut Reader<'_>,
     opts: &TailOptions,
     filter: &super::filter::LogFilter,
     end: u64,
 ) -> Result<LogTail> {
     if filter.is_empty() {
-        return tail_ending_at(client, src, opts, Some(end)).await;
+        return tail_ending_at(r, opts, Some(end)).await;
     }
-    let scan = TailOptions {
-        lines: usize::MAX,
-        ..opts.clone()
-    };
-    let mut t = tail_ending_at(client, src, &scan, Some(end)).await?;
-    let kept = filter.apply(&t.lines);
-    t.truncated = t.window_bytes >= opts.max_bytes;
-    t.lines = kept.into_iter().rev().take(opts.lines).rev().collect();
-    Ok(t)
+    let cap = opts.max_bytes.max(1);
+    let mut window = first_window(opts.lines, cap);
+    loop {
+        let back = r.read_back(end, window, opts.lines, false).await?;
+        let (read, start) = (back.read, back.start);
+        let at_start = start == 0;
+        let lines: Vec<String> = split_lines(&read.bytes, !at_start)
+            .into_iter()
+            .map(|l| display_line(l, opts.raw))
+            .collect();
+        let hits: Vec<usize> = (0..lines.len()).filter(|&i| filter.keeps(&lines[i])).collect();
+        // Enough: `opts.lines` hits, the first of them with its context in the window.
+        let enough = hits.len() >= opts.lines
+            && hits
+                .len()
+                .checked_sub(opts.lines)
+                .is_some_and(|k| hits[k] >= filter.context);
+        let scanned = end - start;
+        if enough || at_start || scanned >= cap || !back.complete {
+            let kept = filter.apply(&lines);
+            return Ok(LogTail {
+                truncated: !enough && !at_start,
+                lines: kept.into_iter().rev().take(opts.lines).rev().collect(),
+                end_offset: Some(end),
+                window_bytes: read.bytes.len() as u64,
+            });
+        }
+        window = scanned.saturating_mul(4).min(cap);
+    }
 }
 
 /// Like [`tail`], for the lines that end at byte `end` (the size just probed), so a
 /// follow can go on from exactly there.
-async fn tail_ending_at(client: &Client, src: &LogSource, opts: &TailOptions, end: Option<u64>) -> Result<LogTail> {
+async fn tail_ending_at(r: &mut Reader<'_>, opts: &TailOptions, end: Option<u64>) -> Result<LogTail> {
     let cap = opts.max_bytes.max(1);
-    let mut window = (opts.lines as u64).saturating_mul(64).clamp(MIN_WINDOW, cap);
+    let mut window = first_window(opts.lines, cap);
     let mut size = end;
+    let mut known_bad = false;
     loop {
-        let (bytes, at_start) = match size {
-            None => match read_last(client, src, window).await? {
-                Some(r) => r,
-                None => {
+        let (bytes, at_start, scanned) = match size {
+            None => match r.read_last(window).await? {
+                Last::Text(bytes, at_start) => (bytes, at_start, window),
+                Last::Undecodable => {
                     // Not UTF-8 near the end: switch to exact offsets.
-                    size = Some(self::size(client, src).await?);
+                    size = Some(r.size().await?);
+                    known_bad = true;
                     continue;
                 }
             },
             Some(s) => {
-                let w = window.min(s);
-                (read_range(client, src, s - w, w).await?.bytes, w == s)
+                let back = r.read_back(s, window, opts.lines, known_bad).await?;
+                known_bad = false;
+                // Widening that costs the daemon too much counts as the cap.
+                let scanned = if back.complete { s - back.start } else { cap };
+                (back.read.bytes, back.start == 0, scanned)
             }
         };
         let window_bytes = bytes.len() as u64;
         let lines = split_lines(&bytes, !at_start);
-        let cap_hit = window >= cap;
+        let cap_hit = scanned >= cap;
         if lines.len() >= opts.lines || at_start || cap_hit {
             let skip = lines.len().saturating_sub(opts.lines);
             return Ok(LogTail {
@@ -130,7 +152,7 @@ async fn tail_ending_at(client: &Client, src: &LogSource, opts: &TailOptions, en
                 window_bytes,
             });
         }
-        window = window.saturating_mul(4).min(cap);
+        window = scanned.saturating_mul(4).min(cap);
     }
 }
 

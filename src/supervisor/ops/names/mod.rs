@@ -1,22 +1,88 @@
 //! Namespec selection: `name`, `group:name`, `group:*` (or `group:`), a bare group
-//! name, and `all`, resolved against `getAllProcessInfo` in one place.
+//! name, and `all`, resolved in one place, with the least daemon work: named
+//! processes one by one, groups and `all` from `getAllProcessInfo`.
+
+mod suggest;
+
+pub use suggest::{explain, no_such_process, suggest};
 
 use crate::supervisor::Client;
+use crate::supervisor::client::methods::{GetAllProcessInfo, GetProcessInfo};
+use crate::supervisor::client::multicall::{Batch, Replies};
 use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::types::ProcessInfo;
 use std::collections::{HashMap, HashSet};
 
 /// The processes an operation that changes them acts on: `names` resolved against
-/// the daemon. Errors: [`Error::Usage`] for an empty list (acting on every process
-/// needs the explicit name `all`), and the daemon's errors.
+/// the daemon with the least work ([`lookup`]). Errors: [`Error::Usage`] for an
+/// empty list (acting on every process needs the explicit name `all`), and the
+/// daemon's errors.
 pub async fn resolve(client: &Client, names: &[String]) -> Result<Selection> {
     if names.is_empty() {
         return Err(Error::Usage(
             "no process named: name the processes (name, group:name, group:*), or `all` for every one".into(),
         ));
     }
-    let all = client.get_all_process_info().await?;
-    Ok(select(&all, names))
+    Ok(lookup(client, names, Batch::new()).await?.0)
+}
+
+/// True when every name names one process (`name` or `group:name`): they can be
+/// looked up one by one. `all`, `group:*` and `group:` select groups.
+pub fn one_by_one(names: &[String]) -> bool {
+    !names.is_empty()
+        && names
+            .iter()
+            .all(|n| n != "all" && !n.ends_with(':') && !n.ends_with(":*"))
+}
+
+/// Resolves `names` with the least daemon work, running `batch` (the caller's other
+/// calls) in the same `system.multicall`: names of processes cost one
+/// `getProcessInfo` each; `all` and groups fetch every process (`getAllProcessInfo`),
+/// as does, afterwards, a bare name the daemon does not know as a process (it may be
+/// a group; or it matched nothing, and the closest known name is wanted). Returns the
+/// selection, in the daemon's order (group, then name), and the batch's replies.
+pub async fn lookup(client: &Client, names: &[String], mut batch: Batch) -> Result<(Selection, Replies)> {
+    if !one_by_one(names) {
+        let every = batch.add(GetAllProcessInfo {});
+        let mut replies = client.multicall(batch).await?;
+        let all = replies.take(every)?;
+        return Ok((select(&all, names), replies));
+    }
+    let mut wanted: Vec<&String> = Vec::new();
+    for n in names {
+        if !wanted.contains(&n) {
+            wanted.push(n);
+        }
+    }
+    let slots: Vec<_> = wanted
+        .iter()
+        .map(|n| batch.add(GetProcessInfo { name: (*n).clone() }))
+        .collect();
+    let mut replies = client.multicall(batch).await?;
+    let mut sel = Selection::default();
+    let mut missing = Vec::new();
+    for (name, slot) in wanted.into_iter().zip(slots) {
+        match replies.take_each(slot)? {
+            Ok(p) => {
+                sel.explicit.insert(p.namespec());
+                sel.processes.push(p);
+            }
+            Err(f) if f.code == FaultCode::BadName => missing.push(name.clone()),
+            Err(f) => return Err(Error::Fault(f)),
+        }
+    }
+    if !missing.is_empty() {
+        let all = client.get_all_process_info().await?;
+        let more = select(&all, &missing);
+        sel.explicit.extend(more.explicit);
+        sel.processes.extend(more.processes);
+        sel.unknown = more.unknown;
+        sel.suggestions = more.suggestions;
+    }
+    sel.processes
+        .sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
+    sel.processes.dedup_by(|a, b| a.group == b.group && a.name == b.name);
+    Ok((sel, replies))
 }
 
 /// The processes a list of names selects, in the daemon's order, without duplicates.
@@ -35,51 +101,6 @@ impl Selection {
     /// The closest known name to an unknown one, if any is close.
     pub fn suggestion(&self, unknown: &str) -> Option<String> {
         self.suggestions.get(unknown).cloned()
-    }
-}
-
-/// The known name closest to `name` (namespecs, `group:*` forms and bare group names),
-/// when it is close enough to be a typo: at most a third of the name's characters
-/// differ (and at least one may).
-pub fn suggest(all: &[ProcessInfo], name: &str) -> Option<String> {
-    let mut known: Vec<String> = all.iter().map(ProcessInfo::namespec).collect();
-    for p in all {
-        if p.group != p.name {
-            let g = format!("{}:*", p.group);
-            if !known.contains(&g) {
-                known.push(g);
-                known.push(p.group.clone());
-            }
-        }
-    }
-    let limit = (name.chars().count() / 3).max(1);
-    known
-        .into_iter()
-        .map(|k| (strsim::damerau_levenshtein(name, &k), k))
-        .filter(|(d, _)| *d <= limit)
-        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)))
-        .map(|(_, k)| k)
-}
-
-/// The error for a name the daemon does not know, with the closest known name
-/// (one `getAllProcessInfo`, on this error path only).
-pub async fn no_such_process(client: &Client, name: &str) -> Error {
-    let suggestion = match client.get_all_process_info().await {
-        Ok(all) => suggest(&all, name),
-        Err(_) => None,
-    };
-    Error::NoSuchProcess {
-        name: name.to_owned(),
-        suggestion,
-    }
-}
-
-/// `e`, with a BAD_NAME fault about `name` turned into [`Error::NoSuchProcess`] (with
-/// its suggestion); any other error as it is.
-pub async fn explain(client: &Client, name: &str, e: Error) -> Error {
-    match &e {
-        Error::Fault(f) if f.code == FaultCode::BadName => no_such_process(client, name).await,
-        _ => e,
     }
 }
 
@@ -181,5 +202,57 @@ mod tests {
         assert_eq!(suggest(&all, "nothing_like_it"), None);
         let sel = select(&all, &["crashr".to_owned()]);
         assert_eq!(sel.suggestion("crashr").as_deref(), Some("crasher"));
+    }
+
+    /// What each form of name costs the daemon, and what it selects (issue #12.1).
+    #[tokio::test]
+    async fn names_cost_what_they_name() {
+        use crate::supervisor::fake::{FakeDaemon, Model};
+        let d = FakeDaemon::start(Model::recorded()).await;
+        let c = d.client();
+        let cases: [(&[&str], &[&str], usize, usize); 7] = [
+            // names, selected, getProcessInfo calls, getAllProcessInfo calls
+            (&["ticker"], &["ticker"], 1, 0),
+            (&["web:web_b", "colors"], &["colors", "web:web_b"], 2, 0),
+            (&["web:*"], &["web:web_a", "web:web_b"], 0, 1),
+            (&["web:"], &["web:web_a", "web:web_b"], 0, 1),
+            // A bare group name: not a process, so looked up among the groups.
+            (&["worker"], &["worker:worker_00", "worker:worker_01"], 1, 1),
+            (
+                &["all"],
+                &[
+                    "colors",
+                    "crasher",
+                    "ticker",
+                    "web:web_a",
+                    "web:web_b",
+                    "worker:worker_00",
+                    "worker:worker_01",
+                ],
+                0,
+                1,
+            ),
+            // Unknown: looked up, then every process for "did you mean".
+            (&["tickr"], &[], 1, 1),
+        ];
+        for (names, selected, one, every) in cases {
+            d.model().calls.clear();
+            let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+            let sel = resolve(&c, &names).await.unwrap_or_default();
+            let got: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
+            assert_eq!(got, selected, "{names:?}");
+            let m = d.model();
+            assert_eq!(m.count("supervisor.getProcessInfo"), one, "{names:?}: {:?}", m.trace());
+            assert_eq!(
+                m.count("supervisor.getAllProcessInfo"),
+                every,
+                "{names:?}: {:?}",
+                m.trace()
+            );
+        }
+        d.model().calls.clear();
+        let sel = resolve(&c, &["tickr".to_owned()]).await.unwrap_or_default();
+        assert_eq!(sel.unknown, ["tickr"]);
+        assert_eq!(sel.suggestion("tickr").as_deref(), Some("ticker"));
     }
 }

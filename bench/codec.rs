@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the XML-RPC decoder (criterion; prints MB/s): the reply of
 //! getAllProcessInfo for 10, 300 and 3,000 processes, and a 1 MB log string with
-//! ANSI escapes and multibyte characters. Run: `cargo bench --bench codec`.
+//! ANSI escapes and multibyte characters; and how fast a hostile reply nested 100,000
+//! deep (3.8 MB) is refused. Run: `cargo bench --bench codec`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -45,6 +46,15 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(body.len() as u64));
     g.bench_function("1 MB log string", |b| {
         b.iter(|| decode_response(black_box(body.as_bytes())).unwrap())
+    });
+    let depth = 100_000;
+    let mut deep = String::from("<?xml version='1.0'?><methodResponse><params><param>");
+    deep.push_str(&"<value><array><data>".repeat(depth));
+    deep.push_str(&"</data></array></value>".repeat(depth));
+    deep.push_str("</param></params></methodResponse>");
+    g.throughput(Throughput::Bytes(deep.len() as u64));
+    g.bench_function("100,000-deep reply (refused at 64 levels)", |b| {
+        b.iter(|| decode_response(black_box(deep.as_bytes())).unwrap_err())
     });
     g.finish();
 }

@@ -21,6 +21,7 @@ fn settings(url: &str) -> ServerSettings {
         password: None,
         connect_timeout: Duration::from_secs(5),
         timeout: Duration::from_secs(10),
+        tls: Default::default(),
     }
 }
 

@@ -1,0 +1,173 @@
+//! Logs across targets: the last lines of each target's log, one section each; with
+//! `-f`, every target followed at once, the lines interleaved as they come, each
+//! prefixed with its target.
+
+use super::{each, envelope, every, failed_lines, or_failed};
+use crate::cli::LogsArgs;
+use crate::cli::exit::ExitStatus;
+use crate::cli::output::Printer;
+use crate::fleet::{Fleet, Summary, Target};
+use crate::supervisor::Channel;
+use crate::supervisor::ops::logs::filter::LogFilter;
+use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, LogTail, TailOptions};
+use anyhow::Result;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+pub async fn logs(fleet: &Fleet, p: Printer, a: &LogsArgs) -> Result<ExitStatus> {
+    let planned = fleet.plan(std::slice::from_ref(&a.name), false)?;
+    let channel = if a.stderr { Channel::Stderr } else { Channel::Stdout };
+    let opts = TailOptions {
+        lines: a.lines.get(),
+        max_bytes: a.max_bytes,
+        raw: a.raw,
+    };
+    let filter = LogFilter::from_args(
+        a.grep.as_deref(),
+        a.context.get(),
+        a.level.as_deref(),
+        a.min_level.as_deref(),
+        &a.wheres,
+        a.since.as_deref(),
+    )?;
+    if a.follow {
+        let fopts = FollowOptions {
+            tail: opts,
+            poll: Duration::from_millis(200),
+            filter,
+        };
+        return follow(planned, p, move |t, names, tx| {
+            let fopts = fopts.clone();
+            async move {
+                let name = names.first().cloned().unwrap_or_default();
+                let prefix = format!("{}/{name}", t.name);
+                logs::follow(&t.client, &name, channel, &fopts, |ev| send(&tx, &prefix, ev)).await
+            }
+        })
+        .await;
+    }
+    let outcomes = each(fleet, planned, Duration::ZERO, |t, names| {
+        let (opts, filter) = (opts.clone(), filter.clone());
+        async move {
+            let name = names.first().cloned().unwrap_or_default();
+            let src = LogSource::process(&name, channel);
+            let tail = if filter.is_empty() {
+                logs::tail(&t.client, &src, &opts).await?
+            } else {
+                logs::tail_filtered(&t.client, &src, &opts, &filter).await?
+            };
+            Ok((name, tail))
+        }
+    })
+    .await;
+    print_sections(p, &outcomes, channel.name())
+}
+
+pub async fn maintail(fleet: &Fleet, p: Printer, lines: usize, follow_it: bool, raw: bool) -> Result<ExitStatus> {
+    let planned = every(fleet)?;
+    if follow_it {
+        return follow(planned, p, move |t, _, tx| async move {
+            let prefix = t.name.clone();
+            logs::follow_stream(&t.client, "/mainlogtail", raw, |ev| send(&tx, &prefix, ev)).await
+        })
+        .await;
+    }
+    let opts = TailOptions {
+        lines,
+        raw,
+        ..TailOptions::default()
+    };
+    let outcomes = each(fleet, planned, Duration::ZERO, |t, _| {
+        let opts = opts.clone();
+        async move { Ok((String::new(), logs::tail(&t.client, &LogSource::Main, &opts).await?)) }
+    })
+    .await;
+    print_sections(p, &outcomes, "supervisord")
+}
+
+/// `==> target/name stdout <==` and the lines, per target; failed targets; summary.
+fn print_sections(p: Printer, outcomes: &[crate::fleet::Outcome<(String, LogTail)>], what: &str) -> Result<ExitStatus> {
+    if p.json {
+        p.json(&envelope(outcomes, serde_json::json!({})))?;
+        return Ok(or_failed(outcomes, ExitStatus::Success));
+    }
+    for o in outcomes {
+        if let Ok((name, t)) = &o.result {
+            let who = if name.is_empty() {
+                o.target.clone()
+            } else {
+                format!("{}/{name}", o.target)
+            };
+            p.line(&format!("==> {who} {what} <=="))?;
+            p.lines(&t.lines)?;
+        }
+    }
+    let mut tail = failed_lines(outcomes);
+    tail.push(Summary::of(outcomes).line());
+    p.lines(&tail)?;
+    Ok(or_failed(outcomes, ExitStatus::Success))
+}
+
+/// A line for the printer, or a target's end.
+enum Line {
+    Text(String),
+    Failed(String),
+}
+
+fn send(tx: &mpsc::UnboundedSender<Line>, prefix: &str, ev: FollowEvent) -> bool {
+    match ev {
+        FollowEvent::Lines(lines) => lines
+            .into_iter()
+            .all(|l| tx.send(Line::Text(format!("{prefix} | {l}"))).is_ok()),
+        FollowEvent::Truncated => true,
+    }
+}
+
+/// Follows every target at once until Ctrl-C or until every follower has ended; a
+/// target that fails says so on stderr and the others go on.
+async fn follow<F, Fut>(planned: Vec<(Target, Vec<String>)>, p: Printer, op: F) -> Result<ExitStatus>
+where
+    F: Fn(Target, Vec<String>, mpsc::UnboundedSender<Line>) -> Fut,
+    Fut: std::future::Future<Output = crate::supervisor::Result<()>> + Send + 'static,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (t, names) in planned {
+        let name = t.name.clone();
+        let done = tx.clone();
+        let work = op(t, names, tx.clone());
+        tasks.spawn(async move {
+            if let Err(e) = work.await {
+                let _ = done.send(Line::Failed(format!(
+                    "{name}: ERROR ({}) {e}",
+                    crate::fleet::kind_of(&e)
+                )));
+            }
+        });
+    }
+    drop(tx);
+    let mut failed = false;
+    loop {
+        tokio::select! {
+            line = rx.recv() => match line {
+                Some(Line::Text(l)) => {
+                    if p.lines(&[l]).is_err() {
+                        break;
+                    }
+                }
+                Some(Line::Failed(m)) => {
+                    failed = true;
+                    eprintln!("{m}");
+                }
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    tasks.abort_all();
+    Ok(if failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}

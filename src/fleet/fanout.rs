@@ -1,0 +1,188 @@
+//! One operation on many targets: asked in parallel, at most `concurrency` at a time,
+//! each within its own deadline covering connect, request and reply (a frozen daemon
+//! accepts connections and never answers: only a deadline on the whole call catches
+//! it). One dead, frozen or misconfigured target never delays or hides the others:
+//! every target has an outcome, sorted by target name, never by who finished first.
+
+use super::target::Target;
+use crate::supervisor::Error;
+use serde::Serialize;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Why a target gave no result, in a stable kind: `timeout`, `refused`,
+/// `unreachable`, `unauthorized`, `tls`, `ssh`, `protocol`, `fault`, or `refused_here`
+/// (this tool refused: a read-only target, a name not allowed).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TargetError {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl TargetError {
+    pub fn from_error(e: &Error) -> TargetError {
+        TargetError {
+            kind: kind_of(e),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What an operation on one target may fail with: the core's error, or a failure
+/// already sorted (a front end that captured it).
+pub trait Failure {
+    fn into_target_error(self) -> TargetError;
+}
+
+impl Failure for Error {
+    fn into_target_error(self) -> TargetError {
+        TargetError::from_error(&self)
+    }
+}
+
+impl Failure for TargetError {
+    fn into_target_error(self) -> TargetError {
+        self
+    }
+}
+
+/// The stable kind of a target's failure ([`Error::target_kind`]).
+pub fn kind_of(e: &Error) -> &'static str {
+    e.target_kind()
+}
+
+/// What one target gave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome<T> {
+    pub target: String,
+    pub elapsed: Duration,
+    pub result: Result<T, TargetError>,
+}
+
+/// Runs `op` on every target with its argument (its names, say; each target has its
+/// own client), at most `concurrency` at a time, each bounded by `deadline(target)`.
+/// One outcome per target, sorted by name.
+pub async fn fan_out<A, T, E, F, Fut>(
+    items: Vec<(Target, A)>,
+    concurrency: usize,
+    deadline: impl Fn(&Target) -> Duration,
+    op: F,
+) -> Vec<Outcome<T>>
+where
+    T: Send + 'static,
+    E: Failure + Send + 'static,
+    F: Fn(Target, A) -> Fut,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+{
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut set = JoinSet::new();
+    let mut names = std::collections::HashMap::new();
+    for (t, arg) in items {
+        let limit = deadline(&t);
+        let name = t.name.clone();
+        let work = op(t, arg);
+        let permits = permits.clone();
+        let task_name = name.clone();
+        let task = set.spawn(async move {
+            // The deadline counts from when the target's turn comes.
+            let _permit = permits.acquire_owned().await;
+            let started = Instant::now();
+            let result = match tokio::time::timeout(limit, work).await {
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(e)) => Err(e.into_target_error()),
+                Err(_) => Err(TargetError {
+                    kind: "timeout",
+                    message: format!("no reply in {:.1} s", limit.as_secs_f64()),
+                }),
+            };
+            Outcome {
+                target: name,
+                elapsed: started.elapsed(),
+                result,
+            }
+        });
+        names.insert(task.id(), task_name);
+    }
+    let mut out = Vec::with_capacity(set.len());
+    while let Some(done) = set.join_next_with_id().await {
+        match done {
+            Ok((_, o)) => out.push(o),
+            // A task that panicked still gets its row: no target is ever hidden.
+            Err(e) => out.push(Outcome {
+                target: names.remove(&e.id()).unwrap_or_default(),
+                elapsed: Duration::ZERO,
+                result: Err(TargetError {
+                    kind: "protocol",
+                    message: "internal error while asking this target".into(),
+                }),
+            }),
+        }
+    }
+    out.sort_by(|a, b| a.target.cmp(&b.target));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervisor::fake::{FakeDaemon, Model};
+
+    fn target(name: &str, client: crate::supervisor::Client) -> Target {
+        let mut t = Target::implicit(client, Duration::from_millis(500));
+        t.name = name.to_owned();
+        t
+    }
+
+    #[tokio::test]
+    async fn a_frozen_target_costs_its_deadline_and_hides_no_other() {
+        let d = FakeDaemon::start(Model::recorded()).await;
+        // A server that accepts and never answers.
+        let frozen = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let addr = frozen.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let _hold = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = frozen.accept().await {
+                held.push(s);
+            }
+        });
+        let settings = crate::supervisor::ServerSettings {
+            endpoint: crate::supervisor::Endpoint::parse(&format!("http://{addr}"))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .endpoint,
+            username: None,
+            password: None,
+            connect_timeout: Duration::from_secs(1),
+            timeout: Duration::from_secs(30),
+            tls: Default::default(),
+        };
+        let frozen_client = crate::supervisor::Client::new(&settings).unwrap_or_else(|e| panic!("{e}"));
+        let targets = vec![
+            target("zz-ok", d.client()),
+            target("aa-frozen", frozen_client),
+            target("mm-ok", d.client()),
+        ];
+        let started = Instant::now();
+        let items = targets.into_iter().map(|t| (t, ())).collect();
+        let out = fan_out(
+            items,
+            32,
+            |t| t.deadline,
+            |t, ()| async move { t.client.get_all_process_info().await },
+        )
+        .await;
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            started.elapsed()
+        );
+        let names: Vec<&str> = out.iter().map(|o| o.target.as_str()).collect();
+        assert_eq!(names, ["aa-frozen", "mm-ok", "zz-ok"]);
+        assert_eq!(out[0].result.as_ref().err().map(|e| e.kind), Some("timeout"));
+        assert_eq!(out[1].result.as_ref().map(Vec::len), Ok(7));
+    }
+}

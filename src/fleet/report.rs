@@ -1,0 +1,107 @@
+//! What a fleet call says about the fleet as a whole: how many targets answered, which
+//! failed and why (`20 targets: 18 ok, 1 timeout (db-2), 1 unauthorized (edge-1)`),
+//! the same words for people and agents.
+
+use super::fanout::Outcome;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The targets of a call, by outcome.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct Summary {
+    pub targets: usize,
+    pub ok: usize,
+    /// The targets that failed, by kind of failure.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl Summary {
+    pub fn of<T>(outcomes: &[Outcome<T>]) -> Summary {
+        let mut s = Summary {
+            targets: outcomes.len(),
+            ..Summary::default()
+        };
+        for o in outcomes {
+            match &o.result {
+                Ok(_) => s.ok += 1,
+                Err(e) => s.failed.entry(e.kind).or_default().push(o.target.clone()),
+            }
+        }
+        s
+    }
+
+    /// True when every target failed (an agent's call is then an error).
+    pub fn all_failed(&self) -> bool {
+        self.ok == 0 && self.targets > 0
+    }
+
+    /// `20 targets: 18 ok, 1 timeout (db-2), 1 unauthorized (edge-1)`.
+    pub fn line(&self) -> String {
+        let mut parts = vec![format!("{} ok", self.ok)];
+        for (kind, names) in &self.failed {
+            parts.push(format!("{} {kind} ({})", names.len(), names.join(", ")));
+        }
+        let noun = if self.targets == 1 { "target" } else { "targets" };
+        format!("{} {noun}: {}", self.targets, parts.join(", "))
+    }
+}
+
+/// One target's entry in `--json`.
+#[derive(Serialize)]
+struct Entry<'a, T> {
+    target: &'a str,
+    ok: bool,
+    elapsed_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'a T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a super::TargetError>,
+}
+
+/// The document of a fleet call (CLI `--json`, MCP structuredContent): a summary (plus `extra` fields) and one
+/// entry per target, sorted by name.
+pub fn envelope<T: Serialize>(outcomes: &[Outcome<T>], extra: serde_json::Value) -> serde_json::Value {
+    let targets: Vec<Entry<T>> = outcomes
+        .iter()
+        .map(|o| Entry {
+            target: &o.target,
+            ok: o.result.is_ok(),
+            elapsed_ms: u64::try_from(o.elapsed.as_millis()).unwrap_or(u64::MAX),
+            result: o.result.as_ref().ok(),
+            error: o.result.as_ref().err(),
+        })
+        .collect();
+    let mut summary = serde_json::to_value(Summary::of(outcomes)).unwrap_or_default();
+    if let (Some(s), serde_json::Value::Object(more)) = (summary.as_object_mut(), extra) {
+        s.extend(more);
+    }
+    serde_json::json!({ "summary": summary, "targets": targets })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::TargetError;
+    use std::time::Duration;
+
+    #[test]
+    fn says_which_failed_and_why() {
+        let o = |t: &str, r: Result<(), (&'static str, &str)>| Outcome {
+            target: t.into(),
+            elapsed: Duration::ZERO,
+            result: r.map_err(|(kind, m)| TargetError {
+                kind,
+                message: m.into(),
+            }),
+        };
+        let s = Summary::of(&[
+            o("a", Ok(())),
+            o("db-2", Err(("timeout", "no reply in 5.0 s"))),
+            o("edge-1", Err(("unauthorized", "401"))),
+            o("z", Ok(())),
+        ]);
+        assert_eq!(s.line(), "4 targets: 2 ok, 1 timeout (db-2), 1 unauthorized (edge-1)");
+        assert!(!s.all_failed());
+    }
+}
