@@ -13,10 +13,10 @@ use crate::supervisor::{Client, Error, Policy};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, Resource, ResourceTemplate, ServerCapabilities, ServerConfig, SubscribeRequestParams, Tool,
-    UnsubscribeRequestParams,
+    ReadResourceResult, Resource, ResourceTemplate, ServerCapabilities, ServerConfig, SubscribeRequestParams,
+    SubscriptionFilter, Tool, UnsubscribeRequestParams,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde::Serialize;
 use std::sync::Arc;
@@ -24,7 +24,8 @@ use std::sync::Arc;
 const INSTRUCTIONS: &str = "Controls processes of a Supervisord daemon. Names are namespecs: name, group:name, group:*, all; every name returned can be passed back.";
 
 /// The server: a Supervisord client, the agent's permissions and subscriptions,
-/// shared by all the session's requests.
+/// shared by all the session's requests. Its resource [`resources::Watcher`] may be
+/// shared with other sessions of the same daemon ([`Self::with_watcher`]).
 #[derive(Clone)]
 pub struct SupervisorMcp {
     pub(crate) client: Client,
@@ -32,7 +33,8 @@ pub struct SupervisorMcp {
     pub(crate) include_dir: Option<Arc<std::path::PathBuf>>,
     /// The targets file's targets, when one is configured.
     pub(crate) fleet: Option<Arc<Fleet>>,
-    subscriptions: resources::Subscriptions,
+    watcher: resources::Watcher,
+    legacy: resources::LegacySubscriptions,
 }
 
 impl SupervisorMcp {
@@ -45,12 +47,20 @@ impl SupervisorMcp {
     /// nothing are offered.
     pub fn with_policy(client: Client, policy: Policy) -> SupervisorMcp {
         SupervisorMcp {
+            watcher: resources::Watcher::new(client.clone()),
             client,
             policy: Arc::new(policy),
             include_dir: None,
             fleet: None,
-            subscriptions: resources::Subscriptions::default(),
+            legacy: resources::LegacySubscriptions::default(),
         }
+    }
+
+    /// Uses `watcher` (of the same daemon) for resource notifications, so that
+    /// sessions share one: the HTTP server gives every session the same.
+    pub fn with_watcher(mut self, watcher: resources::Watcher) -> SupervisorMcp {
+        self.watcher = watcher;
+        self
     }
 
     /// A server across the targets of a targets file: its tools take `targets`.
@@ -62,14 +72,16 @@ impl SupervisorMcp {
 
     /// This server as seen from one target of its fleet: that target's client, the
     /// permissions that apply there (`--allow` patterns qualified by target), the
-    /// include directory found from that daemon (not `--include-dir`).
+    /// include directory found from that daemon (not `--include-dir`). Its resources
+    /// and notifications stay the session's (those of the first selected target).
     pub(crate) fn for_target(&self, t: &Target) -> SupervisorMcp {
         SupervisorMcp {
             client: t.client.clone(),
             policy: Arc::new(self.policy.for_target(&t.name, &t.tags)),
             include_dir: None,
             fleet: None,
-            subscriptions: self.subscriptions.clone(),
+            watcher: self.watcher.clone(),
+            legacy: self.legacy.clone(),
         }
     }
 
@@ -176,15 +188,14 @@ impl ServerHandler for SupervisorMcp {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        let all = self
-            .client
-            .get_all_process_info()
+        let names = self
+            .watcher
+            .processes()
             .await
             .map_err(|e| McpError::internal_error(e.to_string(), None))?;
-        let list = all
-            .iter()
-            .map(|p| {
-                let ns = p.namespec();
+        let list = names
+            .into_iter()
+            .map(|ns| {
                 Resource::new(resources::process_uri(&ns), ns.clone())
                     .with_description(format!("{ns}: state, pid, exit status (JSON); subscribe for changes"))
                     .with_mime_type("application/json")
@@ -217,6 +228,9 @@ impl ServerHandler for SupervisorMcp {
         }
     }
 
+    /// `resources/subscribe` (2025-11-25 and older): the session watches `uri` too.
+    /// Errors: a URI that names no resource; over the caps (100 per session, 1000 in
+    /// all).
     #[allow(deprecated)]
     async fn subscribe(
         &self,
@@ -229,19 +243,39 @@ impl ServerHandler for SupervisorMcp {
                 None,
             ));
         }
-        self.subscriptions.add(&request.uri);
-        self.subscriptions.watch(self.client.clone(), context.peer.clone());
-        Ok(())
+        let session = self.legacy.session(&self.watcher, &context.peer);
+        session
+            .add(std::slice::from_ref(&request.uri))
+            .await
+            .map_err(|e| McpError::invalid_params(e.to_string(), None))
     }
 
+    /// `resources/unsubscribe` (2025-11-25 and older).
     #[allow(deprecated)]
     async fn unsubscribe(
         &self,
         request: UnsubscribeRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        self.subscriptions.remove(&request.uri);
+        if let Some(session) = self.legacy.current() {
+            session.remove(&request.uri);
+        }
         Ok(())
+    }
+
+    /// A 2025-11-25 session starts: it is told of list changes from now on (the
+    /// `listChanged` capability needs no subscription there).
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.legacy.session(&self.watcher, &context.peer);
+    }
+
+    /// `subscriptions/listen` (2026-07-28): list changes and resource URIs only.
+    fn accepted_subscription_filter(&self, requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
+        Some(resources::accepted_filter(&self.watcher, requested))
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        resources::listen(&self.watcher, context).await
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -259,9 +293,15 @@ impl ServerHandler for SupervisorMcp {
         tracing::debug!(tool = %name, "call");
         // A cancelled request (notifications/cancelled, the HTTP bridge's shutdown
         // grace) drops the call here, so what it started is undone by its own cleanup.
-        tokio::select! {
+        let r = tokio::select! {
             r = tools::call(self, &name, request.arguments, &context) => r.map(Into::into),
             () = context.ct.cancelled() => Err(McpError::internal_error("the call was cancelled", None)),
+        };
+        // Processes may have come or gone: resource subscribers learn it now, not
+        // at the watcher's next list poll.
+        if matches!(name.as_str(), "program" | "reload") {
+            self.watcher.refresh_list();
         }
+        r
     }
 }

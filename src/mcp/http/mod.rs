@@ -22,6 +22,7 @@ mod sessions;
 pub mod token;
 
 use super::SupervisorMcp;
+use super::resources::Watcher;
 use crate::supervisor::{Client, Policy, Secret};
 use axum::Router;
 use axum::http::StatusCode;
@@ -105,6 +106,14 @@ async fn not_found() -> (StatusCode, &'static str) {
 /// Builds the app: `/mcp` behind the guard, `/health`, 404 elsewhere. Cancelling
 /// `sessions_ct` ends every session and stream.
 pub fn app(client: Client, s: &HttpSettings, sessions_ct: CancellationToken) -> Router {
+    app_with_watcher(Watcher::new(client), s, sessions_ct)
+}
+
+/// [`app`] with the daemon's resource watcher given: every MCP session and every
+/// stateless request (a 2026-07-28 `subscriptions/listen`) gets a server sharing
+/// this one watcher, so the daemon is polled once for all of them.
+pub fn app_with_watcher(watcher: Watcher, s: &HttpSettings, sessions_ct: CancellationToken) -> Router {
+    let client = watcher.client().clone();
     let mut hosts = loopback_hosts();
     hosts.extend(s.allowed_hosts.iter().cloned());
     let mut origins = loopback_origins();
@@ -120,7 +129,8 @@ pub fn app(client: Client, s: &HttpSettings, sessions_ct: CancellationToken) -> 
         move || {
             Ok(SupervisorMcp::with_policy(c.clone(), policy.clone())
                 .with_include_dir(include_dir.clone())
-                .with_fleet(fleet.clone()))
+                .with_fleet(fleet.clone())
+                .with_watcher(watcher.clone()))
         },
         Arc::new(sessions::CappedSessions::new(s.max_sessions, s.idle_timeout)),
         config,
@@ -157,13 +167,17 @@ pub async fn serve(client: Client, s: HttpSettings) -> Result<(), HttpError> {
             detail: e.to_string(),
         })?;
     let sessions_ct = CancellationToken::new();
-    let router = app(client, &s, sessions_ct.clone());
+    let watcher = Watcher::new(client);
+    let router = app_with_watcher(watcher.clone(), &s, sessions_ct.clone());
     let (stop, hard) = (CancellationToken::new(), CancellationToken::new());
     tokio::spawn(on_signals(stop.clone(), hard.clone()));
     let trimmer = tokio::spawn(memory::trim_loop(Duration::from_secs(2)));
     tracing::info!(addr = %s.addr, auth = s.token.is_some(), max_connections = s.max_connections, "serving MCP over HTTP at /mcp");
     let conns = conn::Conns::new(s.max_connections, s.read_timeout);
     conns.accept(listener, router, stop, hard.clone()).await;
+    // Subscription streams never end on their own: end them now, gracefully, so
+    // they do not hold the shutdown for the whole grace period.
+    watcher.close();
     let busy = conns.len();
     if busy > 0 {
         tracing::info!(

@@ -9,10 +9,19 @@ use crate::supervisor::ops::control;
 use crate::supervisor::ops::ready::ReadyCheck;
 use crate::supervisor::ops::wait::{self, WaitFor};
 use rmcp::ErrorData as McpError;
+use rmcp::RoleServer;
 use rmcp::model::CallToolResult;
-use rmcp::model::ProgressNotificationParam;
+use rmcp::model::{ProgressNotificationParam, ProgressToken};
+use rmcp::service::Peer;
 use schemars::JsonSchema;
 use serde::Deserialize;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Instant;
+
+/// At most one progress notification per this interval (the wait polls 10 times a
+/// second).
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// The tool: its name, description, schemas and annotations, and its handler.
 pub(super) fn def() -> ToolDef {
@@ -76,20 +85,11 @@ async fn call(
         timeout: a.timeout_s.map_or(wait::DEFAULT_TIMEOUT, Seconds::duration),
     };
     // Progress notifications go out from a task, so that polling never waits on the client.
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<control::WaitProgress>();
-    let forwarder = ctx.meta.get_progress_token().map(|token| {
-        let peer = ctx.peer.clone();
-        tokio::spawn(async move {
-            while let Some(p) = rx.recv().await {
-                let param = ProgressNotificationParam::new(token.clone(), p.elapsed.as_secs_f64())
-                    .with_total(p.timeout.as_secs_f64())
-                    .with_message(format!("{}/{} checks passed", p.settled, p.total));
-                if peer.notify_progress(param).await.is_err() {
-                    break;
-                }
-            }
-        })
-    });
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<control::WaitProgress>();
+    let forwarder = ctx
+        .meta
+        .get_progress_token()
+        .map(|token| tokio::spawn(forward_progress(ctx.peer.clone(), token, rx)));
     let r = wait::wait(&s.client, &w, |p| {
         let _ = tx.send(p.clone());
     })
@@ -101,5 +101,48 @@ async fn call(
     match r {
         Ok(rs) => results(rs),
         Err(e) => tool_error(e),
+    }
+}
+
+/// Sends the wait's progress to the client: the first report at once, then at most
+/// one per [`PROGRESS_EVERY`] (the latest one held back meanwhile), and the last
+/// report when the wait ends if it was held back. Stops when the client is gone.
+async fn forward_progress(
+    peer: Peer<RoleServer>,
+    token: ProgressToken,
+    mut rx: UnboundedReceiver<control::WaitProgress>,
+) {
+    let send = |p: control::WaitProgress| {
+        let param = ProgressNotificationParam::new(token.clone(), p.elapsed.as_secs_f64())
+            .with_total(p.timeout.as_secs_f64())
+            .with_message(format!("{}/{} checks passed", p.settled, p.total));
+        let peer = peer.clone();
+        async move { peer.notify_progress(param).await.is_ok() }
+    };
+    let mut next_slot: Option<Instant> = None;
+    let mut held: Option<control::WaitProgress> = None;
+    loop {
+        let slot = next_slot.unwrap_or_else(Instant::now);
+        let due = tokio::select! {
+            p = rx.recv() => match p {
+                Some(p) if Instant::now() >= slot => Some(p),
+                Some(p) => {
+                    held = Some(p);
+                    None
+                }
+                None => break,
+            },
+            () = tokio::time::sleep_until(slot), if held.is_some() => held.take(),
+        };
+        if let Some(p) = due {
+            held = None;
+            if !send(p).await {
+                return;
+            }
+            next_slot = Some(Instant::now() + PROGRESS_EVERY);
+        }
+    }
+    if let Some(p) = held {
+        send(p).await;
     }
 }
