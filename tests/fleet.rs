@@ -539,6 +539,32 @@ async fn mcp_checks(f: &Fleet) {
         let r = call(&c, "status", json!({"targets": bad}), seen).await;
         assert_eq!(r.is_error, Some(true), "{bad}: {}", text(&r));
     }
+    // Resources: the targets (no credential), a process of a named target.
+    let listed = c.list_all_resources().await.expect("resources");
+    assert!(listed.iter().any(|r| r.uri == "supervisor://targets"));
+    let read = |uri: &str| {
+        let uri = uri.to_owned();
+        let c = &c;
+        async move {
+            let r = c
+                .read_resource(rmcp::model::ReadResourceRequestParams::new(uri))
+                .await
+                .expect("read");
+            match &r.contents[0] {
+                rmcp::model::ResourceContents::TextResourceContents { uri, text, .. } => (uri.clone(), text.clone()),
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    let (_, text) = read("supervisor://targets").await;
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(v["targets"].as_array().map(Vec::len), Some(24));
+    seen.borrow_mut().push_str(&text);
+    let (uri, text) = read("supervisor://process/http-04/idle").await;
+    assert_eq!(uri, "supervisor://process/http-04/idle");
+    assert!(text.contains("RUNNING"), "{text}");
+    let (_, text) = read("supervisor://process/http-06/idle").await;
+    assert!(text.contains("STOPPED"), "{text}");
     c.cancel().await.expect("close");
 }
 

@@ -358,3 +358,35 @@ async fn unhealthy(fleet: &Fleet) -> Result<CallToolResult, McpError> {
     r.structured_content = Some(serde_json::json!({ "summary": summary, "targets": wrong }));
     Ok(r)
 }
+
+/// The resource listing the targets (names, URLs without credentials, tags, auth).
+pub const TARGETS_URI: &str = "supervisor://targets";
+
+/// The `supervisor://targets` resource: every target of the file, as `targets` lists
+/// them (never a credential).
+pub fn targets_resource(fleet: &Fleet) -> rmcp::model::ResourceContents {
+    let rows: Vec<Value> = fleet
+        .targets
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "target": t.name, "url": t.url, "tags": t.tags, "auth": t.auth, "read_only": t.read_only
+            })
+        })
+        .collect();
+    rmcp::model::ResourceContents::TextResourceContents {
+        uri: TARGETS_URI.into(),
+        mime_type: Some("application/json".into()),
+        text: serde_json::json!({ "targets": rows }).to_string(),
+        meta: None,
+    }
+}
+
+/// A resource URI qualified by target, `supervisor://process/TARGET/NAME[/stream]`:
+/// the target (a configured name, exactly) and the URI as that daemon's own.
+pub fn qualified_resource<'a>(fleet: &'a Fleet, uri: &str) -> Option<(&'a Target, String)> {
+    let rest = uri.strip_prefix(super::resources::PREFIX)?;
+    let (name, local) = rest.split_once('/')?;
+    let t = fleet.targets.iter().find(|t| t.name == name)?;
+    (!local.is_empty()).then(|| (t, format!("{}{local}", super::resources::PREFIX)))
+}

@@ -155,6 +155,30 @@ fn resource_error(e: &Error, uri: &str) -> McpError {
     }
 }
 
+/// The contents, under the URI the client asked for (a target-qualified one).
+fn with_uri(c: rmcp::model::ResourceContents, asked: &str) -> rmcp::model::ResourceContents {
+    use rmcp::model::ResourceContents::{BlobResourceContents, TextResourceContents};
+    match c {
+        TextResourceContents {
+            mime_type, text, meta, ..
+        } => TextResourceContents {
+            uri: asked.to_owned(),
+            mime_type,
+            text,
+            meta,
+        },
+        BlobResourceContents {
+            mime_type, blob, meta, ..
+        } => BlobResourceContents {
+            uri: asked.to_owned(),
+            mime_type,
+            blob,
+            meta,
+        },
+        other => other,
+    }
+}
+
 /// Per-process results, `isError` when any failed.
 pub(crate) fn results(rs: Vec<ProcessResult>) -> Result<CallToolResult, McpError> {
     let failed = rs.iter().any(|r| !r.outcome.is_success());
@@ -193,7 +217,7 @@ impl ServerHandler for SupervisorMcp {
             .processes()
             .await
             .map_err(|e| McpError::internal_error(e.to_string(), None))?;
-        let list = names
+        let mut list: Vec<Resource> = names
             .into_iter()
             .map(|ns| {
                 Resource::new(resources::process_uri(&ns), ns.clone())
@@ -201,6 +225,14 @@ impl ServerHandler for SupervisorMcp {
                     .with_mime_type("application/json")
             })
             .collect();
+        if self.fleet.is_some() {
+            list.insert(
+                0,
+                Resource::new(super::fleet::TARGETS_URI, "targets")
+                    .with_description("The targets: name, URL, tags, auth kind (JSON)")
+                    .with_mime_type("application/json"),
+            );
+        }
         Ok(ListResourcesResult::with_all_items(list))
     }
 
@@ -209,12 +241,22 @@ impl ServerHandler for SupervisorMcp {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
-        Ok(ListResourceTemplatesResult::with_all_items(vec![
+        let mut list = vec![
             ResourceTemplate::new(format!("{}{{name}}", resources::PREFIX), "process")
                 .with_description("A process's state, pid and exit status (JSON)"),
             ResourceTemplate::new(format!("{}{{name}}/{{stream}}", resources::PREFIX), "process log")
                 .with_description("Last 50 lines of a process's stdout or stderr"),
-        ]))
+        ];
+        if self.fleet.is_some() {
+            list.push(
+                ResourceTemplate::new(
+                    format!("{}{{target}}/{{name}}", resources::PREFIX),
+                    "process on a target",
+                )
+                .with_description("A process of one target (also {target}/{name}/{stream})"),
+            );
+        }
+        Ok(ListResourceTemplatesResult::with_all_items(list))
     }
 
     async fn read_resource(
@@ -222,6 +264,20 @@ impl ServerHandler for SupervisorMcp {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
+        if let Some(fleet) = &self.fleet {
+            if request.uri == super::fleet::TARGETS_URI {
+                return Ok(ReadResourceResult::new(vec![super::fleet::targets_resource(fleet)]).into());
+            }
+            if let Some((t, local)) = super::fleet::qualified_resource(fleet, &request.uri) {
+                let client = t
+                    .usable()
+                    .map_err(|e| McpError::internal_error(format!("{}: {}", t.name, e.message), None))?;
+                return match resources::read(client, &local).await {
+                    Ok(c) => Ok(ReadResourceResult::new(vec![with_uri(c, &request.uri)]).into()),
+                    Err(e) => Err(resource_error(&e, &request.uri)),
+                };
+            }
+        }
         match resources::read(&self.client, &request.uri).await {
             Ok(c) => Ok(ReadResourceResult::new(vec![c]).into()),
             Err(e) => Err(resource_error(&e, &request.uri)),

@@ -15,6 +15,11 @@ struct Proc {
     rss_pages: u64,
 }
 
+/// [`Snapshot::take`] on a blocking thread (empty if that thread cannot run).
+async fn snapshot() -> Snapshot {
+    tokio::task::spawn_blocking(Snapshot::take).await.unwrap_or_default()
+}
+
 /// Every process on the host at one instant.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -93,11 +98,13 @@ pub struct Metrics {
     pub children: usize,
 }
 
-/// Samples the trees of `pids` twice, `interval` apart.
+/// Samples the trees of `pids` twice, `interval` apart. The reads of /proc (every
+/// process of the host, a few ms) run off the async runtime, so the caller's other
+/// requests go on meanwhile.
 pub async fn metrics(pids: &[i32], interval: Duration) -> HashMap<i32, Metrics> {
-    let first = Snapshot::take();
+    let first = snapshot().await;
     tokio::time::sleep(interval).await;
-    let second = Snapshot::take();
+    let second = snapshot().await;
     let secs = match (first.at, second.at) {
         (Some(a), Some(b)) => b.duration_since(a).as_secs_f64().max(0.001),
         _ => interval.as_secs_f64(),

@@ -131,7 +131,7 @@ const METRICS_SAMPLE: Duration = Duration::from_millis(100);
 /// end only for an exit before `startsecs`. Errors: BAD_NAME (with the closest name),
 /// transport errors.
 pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagnosis> {
-    let (info, config) = fetch(client, name).await?;
+    let (info, config, config_timed_out) = fetch(client, name).await?;
     let ns = info.namespec();
     let local = LocalHost::detect(client).await?.is_some();
     let pid = i32::try_from(info.pid).unwrap_or(0);
@@ -149,11 +149,15 @@ pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagn
         super::exits::logged_exit(client, &info)
     );
     let (stderr, stdout) = tails?;
-    let (ports, note) = if local {
+    let (ports, mut note) = if local {
         (held_ports(client, &stderr, &stdout, config.as_ref()).await?, None)
     } else {
         (Vec::new(), Some(format!("ports and metrics: {}", host::NOT_LOCAL)))
     };
+    if config_timed_out {
+        let missing = "configuration: the daemon did not list it in time (getAllConfigInfo; raise --rpc-timeout)";
+        note = Some(note.map_or(missing.to_owned(), |n| format!("{n}; {missing}")));
+    }
     let state = info.state();
     let started = info.start > 0;
     let exitstatus = match &logged {
@@ -184,22 +188,32 @@ pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagn
 
 /// The process, then its configuration: kept from an earlier `getAllConfigInfo` when
 /// that provably still holds ([`config_cache`]), else fetched (and kept).
-async fn fetch(client: &Client, name: &str) -> Result<(ProcessInfo, Option<ProgramConfig>)> {
+async fn fetch(client: &Client, name: &str) -> Result<(ProcessInfo, Option<ProgramConfig>, bool)> {
     let info = match client.call(GetProcessInfo { name: name.into() }).await {
         Ok(info) => info,
         Err(e) => return Err(super::names::explain(client, name, e).await),
     };
     let ns = info.namespec();
     let url = client.display_url();
+    let mut timed_out = false;
     let config = match config_cache::lookup(url, &ns, info.start, info.now) {
         Some(c) => Some(c),
-        None => {
-            let configs = client.get_all_config_info().await?;
-            config_cache::store(url, info.now, &configs);
-            configs.into_iter().find(|c| c.namespec() == ns)
-        }
+        None => match client.get_all_config_info().await {
+            Ok(configs) => {
+                config_cache::store(url, info.now, &configs);
+                configs.into_iter().find(|c| c.namespec() == ns)
+            }
+            // Too big to answer in time (thousands of processes): the rest of the
+            // diagnosis is still worth having.
+            Err(e @ Error::Timeout { .. }) => {
+                tracing::debug!(error = %e, "no configuration");
+                timed_out = true;
+                None
+            }
+            Err(e) => return Err(e),
+        },
     };
-    Ok((info, config.map(ProgramConfig::from)))
+    Ok((info, config.map(ProgramConfig::from), timed_out))
 }
 
 /// The last `lines` lines of stderr and half as many of stdout (a missing log is empty).
