@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end comparison, one run, one daemon (10 processes, then 310, then 3,000).
-#   bench/compare.sh [status] [per-process] [mcp] [--with-peer]   (no section: all three)
+#   bench/compare.sh [status] [per-process] [mcp] [fleet] [--with-peer]   (no section: all four)
 # status: supervisord-mcp against supervisorctl and the raw XML-RPC floor (curl POST
 #   of getAllProcessInfo), over the unix socket and HTTP, with 10 and with 310
 #   processes; `logs --lines 20` on a 1 KiB and a 1 GiB log.
@@ -13,6 +13,8 @@
 #   SDK) against the same calls over one persistent connection.
 # mcp: bench/mcp_bench.py (MCP spawn, per-call latency, memory, tokens; its own
 #   daemon; bench/mcp_bench.json).
+# fleet: bench/fleet.sh (its own 21 daemons): `status` across 20 against one, with a
+#   frozen one among them, and the tokens of `status --unhealthy` (bench/fleet.json).
 # Prints tables of medians and ratios and writes bench/compare.json (the sections
 # run replace theirs, the others are kept). With --with-peer, the Python
 # supervisord-mcp (PyPI, with mcp<2 as its MCP server needs) is installed into
@@ -26,12 +28,12 @@ cd "$(dirname "$0")/.."
 SECTIONS=" " WITH_PEER=
 for a in "$@"; do
   case $a in
-    status | per-process | mcp) SECTIONS+="$a " ;;
+    status | per-process | mcp | fleet) SECTIONS+="$a " ;;
     --with-peer) WITH_PEER=1 ;;
-    *) echo "usage: bench/compare.sh [status] [per-process] [mcp] [--with-peer]" >&2; exit 2 ;;
+    *) echo "usage: bench/compare.sh [status] [per-process] [mcp] [fleet] [--with-peer]" >&2; exit 2 ;;
   esac
 done
-[ "$SECTIONS" = " " ] && SECTIONS=" status per-process mcp "
+[ "$SECTIONS" = " " ] && SECTIONS=" status per-process mcp fleet "
 want() { [[ $SECTIONS == *" $1 "* ]]; }
 scripts/setup.sh --test
 if [ -n "$WITH_PEER" ] && [ ! -x .venv-peer/bin/supervisord-mcp ]; then
@@ -176,4 +178,9 @@ if want mcp; then
   else
     "$PY" bench/mcp_bench.py --json bench/mcp_bench.json
   fi
+fi
+if want fleet; then
+  echo
+  echo "The fleet (bench/fleet.sh: 20 daemons against one, a frozen one, tokens of status --unhealthy):"
+  bench/fleet.sh "$BIN"
 fi
