@@ -132,6 +132,8 @@ fn http_server(d: &Daemon) -> HttpServer {
 }
 
 async fn over_http(url: &str, token: Option<&str>, lifecycle: ClientLifecycleMode) -> Mcp {
+    // rmcp's HTTP client is reqwest, built with the TLS provider this crate installs.
+    supervisord_mcp::supervisor::transport::install_default_provider();
     let mut cfg = StreamableHttpClientTransportConfig::with_uri(url.to_owned());
     if let Some(t) = token {
         cfg = cfg.auth_header(t);
