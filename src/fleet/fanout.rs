@@ -7,6 +7,7 @@
 use super::target::Target;
 use crate::supervisor::Error;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,7 +80,7 @@ where
 {
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = JoinSet::new();
-    let mut names = std::collections::HashMap::new();
+    let mut names = HashMap::new();
     let mut out = Vec::with_capacity(items.len());
     for (t, arg) in items {
         if let Some(e) = t.unusable.clone() {
@@ -93,32 +94,48 @@ where
         let limit = deadline(&t);
         let name = t.name.clone();
         let work = op(t, arg);
-        let permits = permits.clone();
-        let task_name = name.clone();
-        let task = set.spawn(async move {
-            // The deadline counts from when the target's turn comes.
-            let _permit = permits.acquire_owned().await;
-            let started = Instant::now();
-            let result = match tokio::time::timeout(limit, work).await {
-                Ok(Ok(v)) => Ok(v),
-                Ok(Err(e)) => Err(e.into_target_error()),
-                Err(_) => Err(TargetError {
-                    kind: "timeout",
-                    message: format!("no reply in {:.1} s", limit.as_secs_f64()),
-                }),
-            };
-            Outcome {
-                target: name,
-                elapsed: started.elapsed(),
-                result,
-            }
-        });
-        names.insert(task.id(), task_name);
+        let task = set.spawn(ask_one(name.clone(), limit, permits.clone(), work));
+        names.insert(task.id(), name);
     }
+    join_all(set, names, &mut out).await;
+    out.sort_by(|a, b| a.target.cmp(&b.target));
+    out
+}
+
+/// Asks one target: waits for its turn (a permit), then runs `work` within `limit`,
+/// counted from when the turn comes.
+async fn ask_one<T, E, Fut>(name: String, limit: Duration, permits: Arc<Semaphore>, work: Fut) -> Outcome<T>
+where
+    E: Failure,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let _permit = permits.acquire_owned().await;
+    let started = Instant::now();
+    let result = match tokio::time::timeout(limit, work).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.into_target_error()),
+        Err(_) => Err(TargetError {
+            kind: "timeout",
+            message: format!("no reply in {:.1} s", limit.as_secs_f64()),
+        }),
+    };
+    Outcome {
+        target: name,
+        elapsed: started.elapsed(),
+        result,
+    }
+}
+
+/// Adds the outcome of every task of `set` to `out`, as they finish. A task that
+/// panicked still gets its row (named from `names`): no target is ever hidden.
+async fn join_all<T: 'static>(
+    mut set: JoinSet<Outcome<T>>,
+    mut names: HashMap<tokio::task::Id, String>,
+    out: &mut Vec<Outcome<T>>,
+) {
     while let Some(done) = set.join_next_with_id().await {
         match done {
             Ok((_, o)) => out.push(o),
-            // A task that panicked still gets its row: no target is ever hidden.
             Err(e) => out.push(Outcome {
                 target: names.remove(&e.id()).unwrap_or_default(),
                 elapsed: Duration::ZERO,
@@ -129,8 +146,6 @@ where
             }),
         }
     }
-    out.sort_by(|a, b| a.target.cmp(&b.target));
-    out
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@
 use super::fanout::TargetError;
 use super::file::{Defaults, FleetError, FleetFile, TargetSpec, expand_home, password};
 use super::select::Selectable;
-use crate::supervisor::Client;
 use crate::supervisor::transport::{Endpoint, ServerSettings, TlsOptions};
+use crate::supervisor::{Client, Secret};
 use std::time::Duration;
 
 /// The name of the implicit target (no targets file).
@@ -88,17 +88,7 @@ impl Target {
     ) -> Result<Target, FleetError> {
         let parsed = Endpoint::parse(&spec.url).map_err(|e| FleetError::Selection(format!("target {name}: {e}")))?;
         let username = spec.username.clone().or(parsed.username);
-        let mut unusable = None;
-        let password = match password(name, spec, env, warnings) {
-            Ok(p) => p.or(parsed.password),
-            Err(e) => {
-                unusable = Some(TargetError {
-                    kind: "unauthorized",
-                    message: e.to_string(),
-                });
-                None
-            }
-        };
+        let (password, mut unusable) = target_password(name, spec, env, warnings, parsed.password);
         let deadline = Duration::from_secs_f64(spec.timeout_s.unwrap_or(defaults.timeout_s));
         let connect = Duration::from_secs_f64(defaults.connect_timeout_s).min(deadline);
         let auth = if username.is_some() || password.is_some() {
@@ -112,32 +102,10 @@ impl Target {
             password,
             connect_timeout: connect,
             timeout: common.rpc_timeout.min(deadline),
-            tls: TlsOptions {
-                ca_file: spec.ca_file.as_deref().map(|p| expand_home(p, env)),
-                client_cert: spec.client_cert.as_deref().map(|p| expand_home(p, env)),
-                client_key: spec.client_key.as_deref().map(|p| expand_home(p, env)),
-            },
+            tls: tls_options(spec, env),
         };
         warnings.extend(settings.warnings().into_iter().map(|w| format!("target {name}: {w}")));
-        let mut client = match Client::new(&settings) {
-            Ok(c) => c,
-            // Unusable TLS files fail this target only; the client without them is
-            // never asked.
-            Err(e) => {
-                unusable.get_or_insert(TargetError {
-                    kind: e.target_kind(),
-                    message: format!("target {name}: {e}"),
-                });
-                let plain = ServerSettings {
-                    tls: TlsOptions::default(),
-                    ..settings
-                };
-                Client::new(&plain).map_err(|e| FleetError::Selection(format!("target {name}: {e}")))?
-            }
-        };
-        if common.no_host_access {
-            client = Client::from_transport(client.transport().clone().without_host_access());
-        }
+        let client = client_for(name, settings, common, &mut unusable)?;
         Ok(Target {
             name: name.to_owned(),
             tags: spec.tags.clone(),
@@ -149,6 +117,67 @@ impl Target {
             unusable,
         })
     }
+}
+
+/// The password of a target: its own (environment or file), else the one in its URL.
+/// A password that cannot be read makes this target `unauthorized` (the second
+/// value), not the whole call fail.
+fn target_password(
+    name: &str,
+    spec: &TargetSpec,
+    env: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
+    from_url: Option<Secret>,
+) -> (Option<Secret>, Option<TargetError>) {
+    match password(name, spec, env, warnings) {
+        Ok(p) => (p.or(from_url), None),
+        Err(e) => (
+            None,
+            Some(TargetError {
+                kind: "unauthorized",
+                message: e.to_string(),
+            }),
+        ),
+    }
+}
+
+/// The target's TLS files, `~` expanded.
+fn tls_options(spec: &TargetSpec, env: &dyn Fn(&str) -> Option<String>) -> TlsOptions {
+    TlsOptions {
+        ca_file: spec.ca_file.as_deref().map(|p| expand_home(p, env)),
+        client_cert: spec.client_cert.as_deref().map(|p| expand_home(p, env)),
+        client_key: spec.client_key.as_deref().map(|p| expand_home(p, env)),
+    }
+}
+
+/// The client of `settings`, remote-only with `--no-host-access`. Unusable TLS files
+/// fail this target only: the reason goes to `unusable` (unless it holds one already)
+/// and the client without them is never asked. Errors: a client that cannot be built
+/// even without TLS files.
+fn client_for(
+    name: &str,
+    settings: ServerSettings,
+    common: &Common,
+    unusable: &mut Option<TargetError>,
+) -> Result<Client, FleetError> {
+    let client = match Client::new(&settings) {
+        Ok(c) => c,
+        Err(e) => {
+            unusable.get_or_insert(TargetError {
+                kind: e.target_kind(),
+                message: format!("target {name}: {e}"),
+            });
+            let plain = ServerSettings {
+                tls: TlsOptions::default(),
+                ..settings
+            };
+            Client::new(&plain).map_err(|e| FleetError::Selection(format!("target {name}: {e}")))?
+        }
+    };
+    if common.no_host_access {
+        return Ok(Client::from_transport(client.transport().clone().without_host_access()));
+    }
+    Ok(client)
 }
 
 /// Every target of a targets file, sorted by name.

@@ -1,124 +1,13 @@
-//! The core's one error type: what went wrong talking to Supervisord, and what to do.
+//! The core's one error type: what went wrong talking to Supervisord. The daemon's
+//! faults are in `fault`, what to do next in `next_step`.
+
+mod fault;
+mod next_step;
+
+pub use fault::{Fault, FaultCode};
+pub use next_step::NextStep;
 
 use crate::xmlrpc::DecodeError;
-use std::fmt;
-
-/// A Supervisord fault code (`supervisor/xmlrpc.py::Faults`), or an unknown one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(into = "String")]
-pub enum FaultCode {
-    UnknownMethod,
-    IncorrectParameters,
-    BadArguments,
-    SignatureUnsupported,
-    ShutdownState,
-    BadName,
-    BadSignal,
-    NoFile,
-    NotExecutable,
-    Failed,
-    AbnormalTermination,
-    SpawnError,
-    AlreadyStarted,
-    NotRunning,
-    Success,
-    AlreadyAdded,
-    StillRunning,
-    CantReread,
-    Other(i64),
-}
-
-impl FaultCode {
-    /// Maps a numeric `faultCode` to its name.
-    pub fn from_code(code: i64) -> FaultCode {
-        use FaultCode::*;
-        match code {
-            1 => UnknownMethod,
-            2 => IncorrectParameters,
-            3 => BadArguments,
-            4 => SignatureUnsupported,
-            6 => ShutdownState,
-            10 => BadName,
-            11 => BadSignal,
-            20 => NoFile,
-            21 => NotExecutable,
-            30 => Failed,
-            40 => AbnormalTermination,
-            50 => SpawnError,
-            60 => AlreadyStarted,
-            70 => NotRunning,
-            80 => Success,
-            90 => AlreadyAdded,
-            91 => StillRunning,
-            92 => CantReread,
-            other => Other(other),
-        }
-    }
-
-    /// The name Supervisord uses, e.g. `BAD_NAME`.
-    pub fn name(self) -> String {
-        use FaultCode::*;
-        match self {
-            UnknownMethod => "UNKNOWN_METHOD",
-            IncorrectParameters => "INCORRECT_PARAMETERS",
-            BadArguments => "BAD_ARGUMENTS",
-            SignatureUnsupported => "SIGNATURE_UNSUPPORTED",
-            ShutdownState => "SHUTDOWN_STATE",
-            BadName => "BAD_NAME",
-            BadSignal => "BAD_SIGNAL",
-            NoFile => "NO_FILE",
-            NotExecutable => "NOT_EXECUTABLE",
-            Failed => "FAILED",
-            AbnormalTermination => "ABNORMAL_TERMINATION",
-            SpawnError => "SPAWN_ERROR",
-            AlreadyStarted => "ALREADY_STARTED",
-            NotRunning => "NOT_RUNNING",
-            Success => "SUCCESS",
-            AlreadyAdded => "ALREADY_ADDED",
-            StillRunning => "STILL_RUNNING",
-            CantReread => "CANT_REREAD",
-            Other(code) => return format!("FAULT_{code}"),
-        }
-        .to_owned()
-    }
-
-    /// Faults that mean "the program is dead": supervisorctl's `DEAD_PROGRAM_FAULTS`
-    /// (exit status 7).
-    pub fn is_dead_program(self) -> bool {
-        matches!(
-            self,
-            FaultCode::SpawnError | FaultCode::AbnormalTermination | FaultCode::NotRunning
-        )
-    }
-}
-
-impl From<FaultCode> for String {
-    fn from(c: FaultCode) -> String {
-        c.name()
-    }
-}
-
-impl fmt::Display for FaultCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())
-    }
-}
-
-/// A fault returned by the daemon for one call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
-    pub code: FaultCode,
-    /// The daemon's `faultString`, e.g. `BAD_NAME: nope`.
-    pub text: String,
-    /// The XML-RPC method that failed, e.g. `supervisor.startProcess`.
-    pub method: String,
-}
-
-impl fmt::Display for Fault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.text, self.method)
-    }
-}
 
 /// Everything that can go wrong between us and the daemon.
 ///
@@ -257,96 +146,6 @@ impl Error {
             Error::BadUrl { .. } | Error::Invalid(_) | Error::Usage(_) => "invalid",
         }
     }
-
-    /// What to do next, as data; each front end says it in its own words.
-    pub fn next_step(&self) -> Option<NextStep> {
-        Some(match self {
-            Error::ConnectionRefused { .. } => NextStep::CheckServerUrl,
-            Error::SocketMissing { .. } => NextStep::CheckSocketPath,
-            Error::PermissionDenied { .. } => NextStep::CheckSocketPermissions,
-            Error::Unauthorized {
-                sent_credentials: false,
-                ..
-            } => NextStep::GiveCredentials,
-            Error::Unauthorized { .. } => NextStep::CheckCredentials,
-            Error::Timeout { .. } => NextStep::RaiseRpcTimeout,
-            Error::HttpStatus {
-                status: 400 | 404 | 405,
-                ..
-            } => NextStep::CheckRpcPath,
-            Error::HttpStatus { status: 500, .. } => NextStep::ReadMainLog,
-            Error::Fault(f) => return NextStep::for_fault(f.code, None),
-            Error::NoSuchProcess { suggestion, .. } => NextStep::ListNames {
-                suggestion: suggestion.clone(),
-            },
-            Error::Refused(_) => NextStep::AskOperator,
-            Error::Decode { .. } | Error::NotHttp { .. } => NextStep::CheckRpcPath,
-            _ => return None,
-        })
-    }
-}
-
-/// What the user, or the agent, can do next: typed, so that each front end renders
-/// it in its own words (a flag or a command for people, a tool and its arguments for
-/// agents, who have no flags).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NextStep {
-    /// Nothing answers at the server URL: is supervisord running, is the URL right?
-    CheckServerUrl,
-    /// The socket file does not exist: is supervisord running, is the path right?
-    CheckSocketPath,
-    /// The socket refuses this user.
-    CheckSocketPermissions,
-    /// The daemon wants a username and password and none was sent.
-    GiveCredentials,
-    /// The username or password was rejected.
-    CheckCredentials,
-    /// No reply in time: the daemon may be frozen, or slow enough to need more time.
-    RaiseRpcTimeout,
-    /// This address answers, but not as supervisord's XML-RPC (`/RPC2`).
-    CheckRpcPath,
-    /// The daemon failed internally: its own log says why.
-    ReadMainLog,
-    /// A name matched nothing: list the valid names; `suggestion` is the closest one.
-    ListNames { suggestion: Option<String> },
-    /// The signal is not one the daemon knows.
-    UseSignalName,
-    /// The program's command or log file does not exist.
-    CheckCommand,
-    /// The program's command is not executable.
-    CheckExecutable,
-    /// The program exited while starting: its stderr says why.
-    ReadStderr { name: Option<String> },
-    /// The daemon is shutting down or restarting.
-    RetryLater,
-    /// The daemon's configuration file has an error.
-    FixConfigFile,
-    /// A group cannot be removed while its processes run.
-    StopGroupFirst,
-    /// The daemon's XML-RPC interface lacks the method.
-    EnableRpcInterface,
-    /// This server's operator does not allow the change.
-    AskOperator,
-}
-
-impl NextStep {
-    /// The next step after a fault; `name` is the process concerned, when known.
-    pub fn for_fault(code: FaultCode, name: Option<&str>) -> Option<NextStep> {
-        Some(match code {
-            FaultCode::BadName => NextStep::ListNames { suggestion: None },
-            FaultCode::BadSignal => NextStep::UseSignalName,
-            FaultCode::NoFile => NextStep::CheckCommand,
-            FaultCode::NotExecutable => NextStep::CheckExecutable,
-            FaultCode::SpawnError | FaultCode::AbnormalTermination => NextStep::ReadStderr {
-                name: name.map(str::to_owned),
-            },
-            FaultCode::ShutdownState => NextStep::RetryLater,
-            FaultCode::CantReread => NextStep::FixConfigFile,
-            FaultCode::StillRunning => NextStep::StopGroupFirst,
-            FaultCode::UnknownMethod => NextStep::EnableRpcInterface,
-            _ => return None,
-        })
-    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -354,15 +153,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fault_names_round_trip_codes() {
-        for code in [1, 2, 3, 4, 6, 10, 11, 20, 21, 30, 40, 50, 60, 70, 80, 90, 91, 92] {
-            let name = FaultCode::from_code(code).name();
-            assert!(!name.starts_with("FAULT_"), "{code} has no name");
-        }
-        assert_eq!(FaultCode::from_code(-32500).name(), "FAULT_-32500");
-    }
 
     #[test]
     fn target_kinds_are_stable_words() {

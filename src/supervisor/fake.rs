@@ -4,15 +4,18 @@
 //! supervisord's does (start, stop, a crash before `startsecs`, logs, reloads). It
 //! counts every call, so a test can say how much daemon work an operation costs.
 //! Behaviour that only a real daemon shows is tested against one, in `tests/`.
+//! This module is the daemon's model and its answers; the recorded processes are
+//! seeded in `seed`, the HTTP server is in `server`.
 
-use crate::supervisor::client::methods::decode_json;
-use crate::supervisor::transport::{Endpoint, ServerSettings};
+mod seed;
+mod server;
+
+pub use server::FakeDaemon;
+
+use crate::supervisor::FaultCode;
 use crate::supervisor::types::{Channel, ConfigDiff, ConfigInfo, ProcessInfo, ProcessState};
-use crate::supervisor::{Client, FaultCode};
-use crate::xmlrpc::{Value, decode_call, decode_response, encode_fault, encode_response};
+use crate::xmlrpc::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 /// What a program does when started.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,39 +54,7 @@ fn fault(code: FaultCode, text: impl Into<String>) -> Failure {
     Failure::Fault(code, text.into())
 }
 
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/fixtures/xmlrpc/{name}", env!("CARGO_MANIFEST_DIR"));
-    match std::fs::read(&path).map(|b| decode_response(&b)) {
-        Ok(Ok(Ok(v))) => v,
-        other => panic!("fixture {path}: {other:?}"),
-    }
-}
-
 impl Model {
-    /// The seven processes a real daemon answered (fixtures/xmlrpc/getAllProcessInfo.xml:
-    /// colors, ticker, worker:worker_00/01 RUNNING; crasher FATAL; web:web_a/b STOPPED),
-    /// with their configuration; every program runs when started, but `crasher`.
-    pub fn recorded() -> Model {
-        let processes: Vec<ProcessInfo> =
-            decode_json("fixture", fixture("getAllProcessInfo.xml")).unwrap_or_else(|e| panic!("{e}"));
-        let configs: Vec<ConfigInfo> =
-            decode_json("fixture", fixture("getAllConfigInfo.xml")).unwrap_or_else(|e| panic!("{e}"));
-        let mut m = Model {
-            processes,
-            configs,
-            next_pid: 5000,
-            ..Model::default()
-        };
-        m.behaviours.insert(
-            "crasher".into(),
-            Behaviour::Crashes {
-                status: 3,
-                line: "crasher: fatal error, config missing".into(),
-            },
-        );
-        m
-    }
-
     /// How many times `method` (e.g. `supervisor.getAllProcessInfo`) was called.
     pub fn count(&self, method: &str) -> usize {
         self.calls.iter().filter(|(m, _)| m == method).count()
@@ -221,82 +192,87 @@ impl Model {
     /// One call, as supervisord would answer it.
     fn call(&mut self, method: &str, params: &[Value]) -> Result<Value, Failure> {
         self.calls.push((method.to_owned(), params.to_vec()));
-        let s = |i: usize| match params.get(i) {
-            Some(Value::String(s)) => s.clone(),
-            _ => String::new(),
-        };
-        let n = |i: usize| match params.get(i) {
-            Some(Value::Int(n)) => *n,
-            _ => 0,
-        };
-        let channel = |m: &str| {
-            if m.contains("Stderr") {
-                Channel::Stderr
-            } else {
-                Channel::Stdout
-            }
-        };
-        match method {
-            "supervisor.getAPIVersion" => Ok("3.0".into()),
-            "supervisor.getSupervisorVersion" => Ok("4.3.0".into()),
-            "supervisor.getIdentification" => Ok("supervisor".into()),
-            "supervisor.getPID" => Ok(Value::Int(4242)),
-            "supervisor.getState" => Ok(Value::Struct(BTreeMap::from([
-                ("statecode".to_owned(), Value::Int(1)),
-                ("statename".to_owned(), "RUNNING".into()),
-            ]))),
-            "supervisor.getAllProcessInfo" => Ok(Value::Array(self.processes.iter().map(to_value).collect())),
-            "supervisor.getProcessInfo" => self.info(&s(0)),
-            "supervisor.getAllConfigInfo" => Ok(Value::Array(self.configs.iter().map(to_value).collect())),
-            "supervisor.startProcess" => self.start(&s(0)),
-            "supervisor.stopProcess" => self.stop(&s(0)),
-            "supervisor.signalProcess" => {
-                let i = self.index(&s(0))?;
-                if !matches!(
-                    self.processes[i].state(),
-                    ProcessState::Running | ProcessState::Starting | ProcessState::Stopping
-                ) {
-                    return Err(fault(FaultCode::NotRunning, format!("NOT_RUNNING: {}", s(0))));
-                }
-                Ok(Value::Bool(true))
-            }
-            "supervisor.readProcessStdoutLog" | "supervisor.readProcessStderrLog" => {
-                let bytes = self.log(&s(0), channel(method))?.to_vec();
-                self.read(&bytes, n(1), n(2))
-            }
+        if let Some(v) = daemon_reply(method) {
+            return Ok(v);
+        }
+        if let Some(reply) = self.log_call(method, params) {
+            return reply;
+        }
+        self.process_call(method, params)
+    }
+
+    /// A call about logs (read, tail, clear, supervisord's own); `None` for any other
+    /// method.
+    fn log_call(&mut self, method: &str, params: &[Value]) -> Option<Result<Value, Failure>> {
+        let name = string_param(params, 0);
+        Some(match method {
+            "supervisor.readProcessStdoutLog" | "supervisor.readProcessStderrLog" => self
+                .log(&name, channel_of(method))
+                .map(<[u8]>::to_vec)
+                .and_then(|bytes| self.read(&bytes, int_param(params, 1), int_param(params, 2))),
             "supervisor.tailProcessStdoutLog" | "supervisor.tailProcessStderrLog" => {
-                let size = self.log(&s(0), channel(method))?.len();
-                Ok(Value::Array(vec![
-                    "".into(),
-                    Value::Int(i64::try_from(size).unwrap_or(0)),
-                    Value::Bool(true),
-                ]))
+                self.log(&name, channel_of(method)).map(|bytes| {
+                    Value::Array(vec![
+                        "".into(),
+                        Value::Int(i64::try_from(bytes.len()).unwrap_or(0)),
+                        Value::Bool(true),
+                    ])
+                })
             }
             "supervisor.readLog" => {
                 let bytes = self.main_log.clone();
-                self.read(&bytes, n(0), n(1))
+                self.read(&bytes, int_param(params, 0), int_param(params, 1))
             }
-            "supervisor.clearProcessLogs" => {
-                self.index(&s(0))?;
+            "supervisor.clearProcessLogs" => self.index(&name).map(|_| {
                 for ch in [Channel::Stdout, Channel::Stderr] {
-                    self.logs.remove(&(s(0), ch));
+                    self.logs.remove(&(name.clone(), ch));
                 }
-                Ok(Value::Bool(true))
-            }
-            "supervisor.reloadConfig" => {
-                let list = |v: &[String]| Value::Array(v.iter().map(|g| Value::from(g.as_str())).collect());
-                let d = &self.diff;
-                Ok(Value::Array(vec![Value::Array(vec![
-                    list(&d.added),
-                    list(&d.changed),
-                    list(&d.removed),
-                ])]))
-            }
+                Value::Bool(true)
+            }),
+            _ => return None,
+        })
+    }
+
+    /// A call about processes, groups or the configuration, a multicall, or an
+    /// unknown method.
+    fn process_call(&mut self, method: &str, params: &[Value]) -> Result<Value, Failure> {
+        let name = string_param(params, 0);
+        match method {
+            "supervisor.getAllProcessInfo" => Ok(Value::Array(self.processes.iter().map(to_value).collect())),
+            "supervisor.getProcessInfo" => self.info(&name),
+            "supervisor.getAllConfigInfo" => Ok(Value::Array(self.configs.iter().map(to_value).collect())),
+            "supervisor.startProcess" => self.start(&name),
+            "supervisor.stopProcess" => self.stop(&name),
+            "supervisor.signalProcess" => self.signal(&name),
+            "supervisor.reloadConfig" => Ok(self.reload_reply()),
             "supervisor.addProcessGroup" | "supervisor.removeProcessGroup" => Ok(Value::Bool(true)),
             "supervisor.stopProcessGroup" => Ok(Value::Array(Vec::new())),
             "system.multicall" => self.multicall(params),
             other => Err(fault(FaultCode::UnknownMethod, format!("UNKNOWN_METHOD: {other}"))),
         }
+    }
+
+    /// A signal to a process: accepted while it is RUNNING, STARTING or STOPPING.
+    fn signal(&self, name: &str) -> Result<Value, Failure> {
+        let i = self.index(name)?;
+        if !matches!(
+            self.processes[i].state(),
+            ProcessState::Running | ProcessState::Starting | ProcessState::Stopping
+        ) {
+            return Err(fault(FaultCode::NotRunning, format!("NOT_RUNNING: {name}")));
+        }
+        Ok(Value::Bool(true))
+    }
+
+    /// `reloadConfig`'s reply: `[[added, changed, removed]]` from [`Model::diff`].
+    fn reload_reply(&self) -> Value {
+        let list = |v: &[String]| Value::Array(v.iter().map(|g| Value::from(g.as_str())).collect());
+        let d = &self.diff;
+        Value::Array(vec![Value::Array(vec![
+            list(&d.added),
+            list(&d.changed),
+            list(&d.removed),
+        ])])
     }
 
     fn multicall(&mut self, params: &[Value]) -> Result<Value, Failure> {
@@ -324,6 +300,47 @@ impl Model {
     }
 }
 
+/// The replies of the methods about the daemon itself, which change nothing; `None`
+/// for any other method.
+fn daemon_reply(method: &str) -> Option<Value> {
+    Some(match method {
+        "supervisor.getAPIVersion" => "3.0".into(),
+        "supervisor.getSupervisorVersion" => "4.3.0".into(),
+        "supervisor.getIdentification" => "supervisor".into(),
+        "supervisor.getPID" => Value::Int(4242),
+        "supervisor.getState" => Value::Struct(BTreeMap::from([
+            ("statecode".to_owned(), Value::Int(1)),
+            ("statename".to_owned(), "RUNNING".into()),
+        ])),
+        _ => return None,
+    })
+}
+
+/// Parameter `i` as a string (empty when it is not one).
+fn string_param(params: &[Value], i: usize) -> String {
+    match params.get(i) {
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Parameter `i` as an int (0 when it is not one).
+fn int_param(params: &[Value], i: usize) -> i64 {
+    match params.get(i) {
+        Some(Value::Int(n)) => *n,
+        _ => 0,
+    }
+}
+
+/// The log channel a `...StdoutLog`/`...StderrLog` method reads.
+fn channel_of(method: &str) -> Channel {
+    if method.contains("Stderr") {
+        Channel::Stderr
+    } else {
+        Channel::Stdout
+    }
+}
+
 fn fault_struct(code: i64, text: &str) -> Value {
     Value::Struct(BTreeMap::from([
         ("faultCode".to_owned(), Value::Int(code)),
@@ -348,77 +365,6 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
         }
     }
     conv(serde_json::to_value(v).unwrap_or(serde_json::Value::Null))
-}
-
-/// A running fake daemon on loopback; stopped when dropped.
-pub struct FakeDaemon {
-    pub model: Arc<Mutex<Model>>,
-    url: String,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl FakeDaemon {
-    /// Serves `model` on 127.0.0.1 (an ephemeral port).
-    pub async fn start(model: Model) -> FakeDaemon {
-        let model = Arc::new(Mutex::new(model));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap_or_else(|e| panic!("bind: {e}"));
-        let url = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
-        let m = model.clone();
-        let app = axum::Router::new().route(
-            "/RPC2",
-            axum::routing::post(move |body: axum::body::Bytes| {
-                let m = m.clone();
-                async move { answer(&m, &body) }
-            }),
-        );
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FakeDaemon { model, url, task }
-    }
-
-    /// A client of this daemon, with a short reply timeout.
-    pub fn client(&self) -> Client {
-        let parsed = Endpoint::parse(&self.url).unwrap_or_else(|e| panic!("{e}"));
-        Client::new(&ServerSettings {
-            endpoint: parsed.endpoint,
-            username: None,
-            password: None,
-            connect_timeout: Duration::from_secs(2),
-            timeout: Duration::from_secs(5),
-            tls: Default::default(),
-        })
-        .unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// The model, locked.
-    pub fn model(&self) -> MutexGuard<'_, Model> {
-        self.model.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Drop for FakeDaemon {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn answer(model: &Mutex<Model>, body: &[u8]) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let Ok((method, params)) = decode_call(body) else {
-        return (axum::http::StatusCode::BAD_REQUEST, "bad request").into_response();
-    };
-    let reply = model.lock().unwrap_or_else(|e| e.into_inner()).call(&method, &params);
-    let xml = match reply {
-        Ok(v) => encode_response(&v),
-        Err(Failure::Fault(code, text)) => encode_fault(code_number(code), &text),
-        Err(Failure::Internal) => {
-            return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "<html>500</html>").into_response();
-        }
-    };
-    ([(axum::http::header::CONTENT_TYPE, "text/xml")], xml).into_response()
 }
 
 #[cfg(test)]

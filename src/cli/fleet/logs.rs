@@ -11,8 +11,11 @@ use crate::supervisor::Channel;
 use crate::supervisor::ops::logs::filter::LogFilter;
 use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, LogTail, TailOptions};
 use anyhow::Result;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 pub async fn logs(fleet: &Fleet, p: Printer, a: &LogsArgs) -> Result<ExitStatus> {
     let planned = fleet.plan(std::slice::from_ref(&a.name), false)?;
@@ -122,7 +125,7 @@ const QUEUE_LINES: usize = 16_384;
 #[derive(Clone)]
 struct Queue {
     tx: mpsc::Sender<Line>,
-    dropped: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    dropped: Arc<AtomicUsize>,
 }
 
 fn send(q: &Queue, prefix: &str, ev: FollowEvent) -> bool {
@@ -152,18 +155,38 @@ where
     F: Fn(Target, Vec<String>, Queue) -> Fut,
     Fut: std::future::Future<Output = crate::supervisor::Result<()>> + Send + 'static,
 {
-    let (tx, mut rx) = mpsc::channel(QUEUE_LINES);
-    let mut failed = false;
+    let (tx, rx) = mpsc::channel(QUEUE_LINES);
     let queue = Queue {
         tx,
         dropped: Default::default(),
     };
-    let mut tasks = tokio::task::JoinSet::new();
+    let (mut tasks, unusable) = spawn_followers(planned, &queue, op);
+    let dropped = queue.dropped.clone();
+    drop(queue);
+    let failed = print_lines(rx, p, &dropped).await;
+    tasks.abort_all();
+    Ok(if unusable || failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Starts one follower per usable target, writing to `queue`; a follower that fails
+/// sends its error as its last line. Says on stderr why each unusable target is not
+/// followed; the flag returned is true when there was one.
+fn spawn_followers<F, Fut>(planned: Vec<(Target, Vec<String>)>, queue: &Queue, op: F) -> (JoinSet<()>, bool)
+where
+    F: Fn(Target, Vec<String>, Queue) -> Fut,
+    Fut: std::future::Future<Output = crate::supervisor::Result<()>> + Send + 'static,
+{
+    let mut unusable = false;
+    let mut tasks = JoinSet::new();
     for (t, names) in planned {
         let name = t.name.clone();
         if let Err(e) = t.usable() {
             eprintln!("{name}: ERROR ({}) {}", e.kind, e.message);
-            failed = true;
+            unusable = true;
             continue;
         }
         let done = queue.tx.clone();
@@ -179,8 +202,14 @@ where
             }
         });
     }
-    let dropped = queue.dropped.clone();
-    drop(queue);
+    (tasks, unusable)
+}
+
+/// Prints the followers' lines as they come, and on stderr how many the queue had
+/// no room for and the followers' errors, until Ctrl-C, until stdout's reader goes
+/// away, or until every follower has ended. True when a follower failed.
+async fn print_lines(mut rx: mpsc::Receiver<Line>, p: Printer, dropped: &AtomicUsize) -> bool {
+    let mut failed = false;
     let closed = crate::cli::cmd::logs::stdout_closed();
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(closed, interrupted);
@@ -206,10 +235,5 @@ where
             () = &mut closed => break,
         }
     }
-    tasks.abort_all();
-    Ok(if failed {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+    failed
 }

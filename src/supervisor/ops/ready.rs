@@ -8,7 +8,7 @@ use super::logs::{self, LogSource, TailOptions};
 use crate::supervisor::Client;
 use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::transport::redact_url;
-use crate::supervisor::types::{Channel, ProcessState};
+use crate::supervisor::types::{Channel, ProcessInfo, ProcessState};
 use std::time::{Duration, Instant};
 
 /// What "ready" means for one process. Every check given must pass.
@@ -105,6 +105,171 @@ async fn log_cursors(client: &Client, name: &str) -> Result<Vec<(LogSource, u64)
     Ok(out)
 }
 
+/// Where the checks of one wait stand: which have passed, the log line that
+/// matched, and where each log channel's new lines start.
+struct Checks<'a> {
+    check: &'a ReadyCheck,
+    http: reqwest::Client,
+    cursors: Vec<(LogSource, u64)>,
+    url_done: bool,
+    port_done: bool,
+    pattern_done: bool,
+    matched_line: Option<String>,
+}
+
+impl<'a> Checks<'a> {
+    /// Nothing passed yet; the log cursors are taken now, so only lines written from
+    /// here on can match. Errors: the daemon's, reading log sizes.
+    async fn start(client: &Client, name: &str, check: &'a ReadyCheck) -> Result<Checks<'a>> {
+        let cursors = if check.pattern.is_some() {
+            log_cursors(client, name).await?
+        } else {
+            Vec::new()
+        };
+        crate::supervisor::transport::install_default_provider();
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .map_err(|e| Error::Invalid(format!("HTTP client: {e}")))?;
+        Ok(Checks {
+            check,
+            http,
+            cursors,
+            url_done: check.url.is_none(),
+            port_done: check.port.is_none(),
+            pattern_done: check.pattern.is_none(),
+            matched_line: None,
+        })
+    }
+
+    /// How many checks there are, RUNNING included.
+    fn total(&self) -> usize {
+        1 + usize::from(self.check.url.is_some())
+            + usize::from(self.check.port.is_some())
+            + usize::from(self.check.pattern.is_some())
+    }
+
+    /// How many checks have passed, RUNNING included.
+    fn passed(&self, state: ProcessState) -> usize {
+        usize::from(state == ProcessState::Running)
+            + usize::from(self.check.url.is_some() && self.url_done)
+            + usize::from(self.check.port.is_some() && self.port_done)
+            + usize::from(self.check.pattern.is_some() && self.pattern_done)
+    }
+
+    /// True when the URL, port and pattern checks have all passed.
+    fn all_done(&self) -> bool {
+        self.url_done && self.port_done && self.pattern_done
+    }
+
+    /// Probes the URL and the port not yet seen to answer; why each still fails
+    /// goes to `missing`.
+    async fn probe_network(&mut self, missing: &mut Vec<String>) {
+        if !self.url_done
+            && let Some(url) = &self.check.url
+        {
+            match url_ok(&self.http, url, self.check.expect_status).await {
+                Ok(()) => self.url_done = true,
+                Err(why) => missing.push(why),
+            }
+        }
+        if !self.port_done
+            && let Some(addr) = &self.check.port
+        {
+            match port_ok(addr).await {
+                Ok(()) => self.port_done = true,
+                Err(why) => missing.push(why),
+            }
+        }
+    }
+
+    /// Reads the log lines written since the last round and looks for one that
+    /// matches the pattern; when none has yet, says so in `missing`.
+    /// Errors: the daemon's, reading the logs.
+    async fn scan_logs(&mut self, client: &Client, missing: &mut Vec<String>) -> Result<()> {
+        let Some(re) = &self.check.pattern else {
+            return Ok(());
+        };
+        if self.pattern_done {
+            return Ok(());
+        }
+        for (src, cursor) in self.cursors.iter_mut() {
+            let options = TailOptions {
+                lines: 10_000,
+                ..TailOptions::default()
+            };
+            let chunk = logs::read_since(client, src, *cursor, &options, &Default::default()).await?;
+            *cursor = chunk.cursor;
+            if let Some(line) = chunk.lines.iter().find(|l| re.is_match(l)) {
+                self.matched_line = Some(line.clone());
+                self.pattern_done = true;
+                break;
+            }
+        }
+        if !self.pattern_done {
+            missing.push(format!("no log line matched /{re}/ yet"));
+        }
+        Ok(())
+    }
+}
+
+/// The process's info, or the `no_such_process` result (with the closest name)
+/// when the daemon does not know it.
+async fn process_info(client: &Client, name: &str) -> Result<std::result::Result<ProcessInfo, ProcessResult>> {
+    match client.get_process_info(name).await {
+        Ok(i) => Ok(Ok(i)),
+        Err(Error::Fault(f)) if f.code == FaultCode::BadName => {
+            let all = client.get_all_process_info().await.unwrap_or_default();
+            Ok(Err(ProcessResult::unknown(name, super::names::suggest(&all, name))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The `failed` result of a process that is neither RUNNING nor STARTING: it left
+/// RUNNING (or never was started), with its failure details.
+async fn not_running(client: &Client, name: &str, info: &ProcessInfo, seen_running: bool) -> ProcessResult {
+    let state = info.state();
+    let why = if seen_running || state != ProcessState::Stopped {
+        format!("left RUNNING: {state}")
+    } else {
+        "is not running; start it first".to_owned()
+    };
+    let mut r = ProcessResult::new(name, Outcome::Failed, Some(state), why);
+    r.failure = Some(failure_details(client, info, "ABNORMAL_TERMINATION").await);
+    r.fault = Some(FaultCode::AbnormalTermination);
+    r
+}
+
+/// The `reached` result, naming the log line that matched, if any.
+fn ready(name: &str, started: Instant, matched_line: Option<String>) -> ProcessResult {
+    let mut msg = format!("ready after {:.1} s", started.elapsed().as_secs_f64());
+    if let Some(line) = matched_line {
+        msg.push_str(&format!(" (log: {line})"));
+    }
+    ProcessResult::new(name, Outcome::Reached, Some(ProcessState::Running), msg)
+}
+
+/// The `timed_out` result, with what was still missing and the failure details.
+async fn timed_out(
+    client: &Client,
+    info: &ProcessInfo,
+    name: &str,
+    timeout: Duration,
+    missing: &[String],
+) -> ProcessResult {
+    let mut r = ProcessResult::new(
+        name,
+        Outcome::TimedOut,
+        Some(info.state()),
+        format!("not ready after {:.0} s: {}", timeout.as_secs_f64(), missing.join("; ")),
+    );
+    r.fault = Some(FaultCode::Failed);
+    let f: Failure = failure_details(client, info, "TIMEOUT").await;
+    r.failure = Some(f);
+    r
+}
+
 /// Waits until `name` is RUNNING and `check` passes, or `timeout` passes.
 /// Returns one result: `reached` (ready), `failed` (left RUNNING: with spawnerr,
 /// exit status and stderr tail), `timed_out` (with what was still missing), or
@@ -118,49 +283,20 @@ pub async fn wait_ready(
 ) -> Result<ProcessResult> {
     let started = Instant::now();
     let deadline = started + timeout;
-    let mut cursors = if check.pattern.is_some() {
-        log_cursors(client, name).await?
-    } else {
-        Vec::new()
-    };
-    crate::supervisor::transport::install_default_provider();
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .map_err(|e| Error::Invalid(format!("HTTP client: {e}")))?;
-    let total =
-        1 + usize::from(check.url.is_some()) + usize::from(check.port.is_some()) + usize::from(check.pattern.is_some());
-    let (mut url_done, mut port_done, mut pattern_done) =
-        (check.url.is_none(), check.port.is_none(), check.pattern.is_none());
-    let mut matched_line = None;
-    let mut missing: Vec<String>;
+    let mut checks = Checks::start(client, name, check).await?;
+    let total = checks.total();
     let mut seen_running = false;
     loop {
-        let info = match client.get_process_info(name).await {
-            Ok(i) => i,
-            Err(Error::Fault(f)) if f.code == FaultCode::BadName => {
-                let all = client.get_all_process_info().await.unwrap_or_default();
-                return Ok(ProcessResult::unknown(name, super::names::suggest(&all, name)));
-            }
-            Err(e) => return Err(e),
+        let info = match process_info(client, name).await? {
+            Ok(info) => info,
+            Err(unknown) => return Ok(unknown),
         };
         let state = info.state();
-        missing = Vec::new();
+        let mut missing = Vec::new();
         match state {
             ProcessState::Running => {
                 seen_running = true;
-                if !url_done && let Some(url) = &check.url {
-                    match url_ok(&http, url, check.expect_status).await {
-                        Ok(()) => url_done = true,
-                        Err(why) => missing.push(why),
-                    }
-                }
-                if !port_done && let Some(addr) = &check.port {
-                    match port_ok(addr).await {
-                        Ok(()) => port_done = true,
-                        Err(why) => missing.push(why),
-                    }
-                }
+                checks.probe_network(&mut missing).await;
             }
             ProcessState::Starting => missing.push("still STARTING".into()),
             ProcessState::Backoff
@@ -168,71 +304,21 @@ pub async fn wait_ready(
             | ProcessState::Exited
             | ProcessState::Stopped
             | ProcessState::Unknown
-            | ProcessState::Stopping => {
-                let why = if seen_running || state != ProcessState::Stopped {
-                    format!("left RUNNING: {state}")
-                } else {
-                    "is not running; start it first".to_owned()
-                };
-                let mut r = ProcessResult::new(name, Outcome::Failed, Some(state), why);
-                r.failure = Some(failure_details(client, &info, "ABNORMAL_TERMINATION").await);
-                r.fault = Some(FaultCode::AbnormalTermination);
-                return Ok(r);
-            }
+            | ProcessState::Stopping => return Ok(not_running(client, name, &info, seen_running).await),
         }
-        if !pattern_done && let Some(re) = &check.pattern {
-            for (src, cursor) in cursors.iter_mut() {
-                let chunk = logs::read_since(
-                    client,
-                    src,
-                    *cursor,
-                    &TailOptions {
-                        lines: 10_000,
-                        ..TailOptions::default()
-                    },
-                    &Default::default(),
-                )
-                .await?;
-                *cursor = chunk.cursor;
-                if let Some(line) = chunk.lines.iter().find(|l| re.is_match(l)) {
-                    matched_line = Some(line.clone());
-                    pattern_done = true;
-                    break;
-                }
-            }
-            if !pattern_done {
-                missing.push(format!("no log line matched /{re}/ yet"));
-            }
-        }
-        let passed = usize::from(state == ProcessState::Running)
-            + usize::from(check.url.is_some() && url_done)
-            + usize::from(check.port.is_some() && port_done)
-            + usize::from(check.pattern.is_some() && pattern_done);
+        checks.scan_logs(client, &mut missing).await?;
         progress(&WaitProgress {
             elapsed: started.elapsed(),
             timeout,
-            settled: passed,
+            settled: checks.passed(state),
             total,
         });
-        if state == ProcessState::Running && url_done && port_done && pattern_done {
-            let mut msg = format!("ready after {:.1} s", started.elapsed().as_secs_f64());
-            if let Some(line) = matched_line {
-                msg.push_str(&format!(" (log: {line})"));
-            }
-            return Ok(ProcessResult::new(name, Outcome::Reached, Some(state), msg));
+        if state == ProcessState::Running && checks.all_done() {
+            return Ok(ready(name, started, checks.matched_line));
         }
         let now = Instant::now();
         if now >= deadline {
-            let mut r = ProcessResult::new(
-                name,
-                Outcome::TimedOut,
-                Some(state),
-                format!("not ready after {:.0} s: {}", timeout.as_secs_f64(), missing.join("; ")),
-            );
-            r.fault = Some(FaultCode::Failed);
-            let f: Failure = failure_details(client, &info, "TIMEOUT").await;
-            r.failure = Some(f);
-            return Ok(r);
+            return Ok(timed_out(client, &info, name, timeout, &missing).await);
         }
         tokio::time::sleep(POLL.min(deadline - now)).await;
     }

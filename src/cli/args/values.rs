@@ -1,0 +1,30 @@
+//! Parsers of flag values shared by several commands: durations in seconds, and
+//! process states in any case.
+
+use crate::supervisor::ProcessState;
+use crate::supervisor::bounds::Seconds;
+
+/// A duration in seconds that must be more than 0.
+pub(super) fn positive_seconds(s: &str) -> Result<Seconds, String> {
+    let v: Seconds = s.parse()?;
+    Seconds::positive(v.as_secs_f64())
+}
+
+/// Process states on the command line, in any case (`running`, `FATAL`).
+impl clap::ValueEnum for ProcessState {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            ProcessState::Running,
+            ProcessState::Starting,
+            ProcessState::Backoff,
+            ProcessState::Stopping,
+            ProcessState::Stopped,
+            ProcessState::Exited,
+            ProcessState::Fatal,
+            ProcessState::Unknown,
+        ]
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
+    }
+}
