@@ -4,6 +4,8 @@
 # them (its deadline is the cost), and the tokens of `status --unhealthy` (CLI text
 # and the MCP `status` tool's answer, o200k) for a healthy fleet and for one with 3
 # FATAL processes and 2 targets that cannot be asked. Every daemon has 10 programs.
+# Beside them: our own CPU time (user + sys, means) and 20 curls of getAllProcessInfo
+# at once (the daemons' share when they share this machine's cores).
 #   bench/fleet.sh [BIN]      (default: target/release/supervisord-mcp, built if missing)
 # Called by bench/compare.sh (section `fleet`). Stops every daemon it started, and
 # every process they started, however it ends.
@@ -54,9 +56,16 @@ fleet_file "$T/fleet20.toml" "$N" 5
 fleet_file "$T/fleet21.toml" $((N + 1)) 2
 kill -STOP "$(cat "$T/d$((N + 1))/d.pid")"
 
+# The daemons' share: one getAllProcessInfo of each of the 20, all at once (curl).
+printf '%s' '<?xml version="1.0"?><methodCall><methodName>supervisor.getAllProcessInfo</methodName><params/></methodCall>' > "$T/body.xml"
+{ echo '#!/bin/sh'
+  for i in $(seq -w 1 "$N"); do echo "curl -s --unix-socket $T/d$i/s.sock --data-binary @$T/body.xml http://localhost/RPC2 >/dev/null &"; done
+  echo wait; } > "$T/curl20.sh"
+chmod +x "$T/curl20.sh"
 hyperfine -N -i --warmup 3 --runs 30 --export-json "$T/fleet.json" \
   "$BIN -s unix://$T/d01/s.sock status" \
-  "$BIN --fleet $T/fleet20.toml -t all status" >/dev/null 2>&1
+  "$BIN --fleet $T/fleet20.toml -t all status" \
+  "$T/curl20.sh" >/dev/null 2>&1
 hyperfine -N -i --warmup 1 --runs 5 --export-json "$T/frozen.json" \
   "$BIN --fleet $T/fleet21.toml -t all status" >/dev/null 2>&1
 
@@ -93,18 +102,22 @@ read -r sick_mcp_text sick_mcp_sc < <(mcp_unhealthy "$T/fleet20.toml")
 import json, os, sys
 t = sys.argv[1]
 hc, hmt, hms, sc, smt, sms = map(int, sys.argv[2:8])
-med = lambda f: [r["median"] * 1000 for r in json.load(open(os.path.join(t, f)))["results"]]
-one, twenty = med("fleet.json")
+res = lambda f: json.load(open(os.path.join(t, f)))["results"]
+med = lambda f: [r["median"] * 1000 for r in res(f)]
+cpu = [(r["user"] + r["system"]) * 1000 for r in res("fleet.json")]
+one, twenty, curl20 = med("fleet.json")
 frozen = med("frozen.json")[0]
-print(f"{'status (10 programs per daemon)':<44} {'median ms':>10} {'ratio':>7}")
-print(f"{'1 daemon':<44} {one:>10.1f} {1:>6.2f}x")
-print(f"{'20 daemons (-t all)':<44} {twenty:>10.1f} {twenty / one:>6.2f}x")
+print(f"{'status (10 programs per daemon)':<44} {'median ms':>10} {'ratio':>7} {'our CPU ms':>11}")
+print(f"{'1 daemon':<44} {one:>10.1f} {1:>6.2f}x {cpu[0]:>11.1f}")
+print(f"{'20 daemons (-t all)':<44} {twenty:>10.1f} {twenty / one:>6.2f}x {cpu[1]:>11.1f}")
 print(f"{'21 daemons, one frozen (deadline 2 s)':<44} {frozen:>10.1f}")
+print(f"{'20 curls of getAllProcessInfo at once':<44} {curl20:>10.1f}")
 print()
 print("status --unhealthy, o200k tokens       CLI text   MCP text   MCP structuredContent")
 print(f"20 healthy daemons                     {hc:>8}   {hmt:>8}   {hms:>8}")
 print(f"3 FATAL processes, 2 targets gone      {sc:>8}   {smt:>8}   {sms:>8}")
-out = {"status_ms": {"one": one, "twenty": twenty, "twenty_one_one_frozen": frozen},
+out = {"status_ms": {"one": one, "twenty": twenty, "twenty_one_one_frozen": frozen, "curl20": curl20},
+       "status_cpu_ms": {"one": cpu[0], "twenty": cpu[1]},
        "unhealthy_tokens": {"healthy": {"cli": hc, "mcp_text": hmt, "mcp_structured": hms},
                             "three_fatal_two_gone": {"cli": sc, "mcp_text": smt, "mcp_structured": sms}}}
 json.dump(out, open("bench/fleet.json", "w"), indent=2)

@@ -11,20 +11,7 @@ use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use supervisord_mcp::supervisor::ops::programs::{self, AddOptions, IncludeDir, ProgramSettings, ProgramSpec};
-use supervisord_mcp::supervisor::{Channel, Client, Endpoint, ServerSettings};
-
-fn client(d: &Daemon) -> Client {
-    let p = Endpoint::parse(&d.url(Via::Unix)).unwrap();
-    Client::new(&ServerSettings {
-        endpoint: p.endpoint,
-        username: None,
-        password: None,
-        connect_timeout: Duration::from_secs(10),
-        timeout: Duration::from_secs(30),
-        tls: Default::default(),
-    })
-    .unwrap()
-}
+use supervisord_mcp::supervisor::{Channel, Client};
 
 /// The files in the include directory.
 fn conf_d(d: &Daemon) -> Vec<String> {
@@ -291,7 +278,7 @@ async fn clean(c: &Client, dir: &IncludeDir, written: &[ProgramSpec]) {
 
 /// Writes one batch through `program add` (the library's), then checks it.
 async fn round_trip_batch(d: &Daemon, batch: &[Strings]) -> Result<(), String> {
-    let c = client(d);
+    let c = d.client();
     let dir = programs::include_dir(&c, Some(&d.path("conf.d"))).await.unwrap();
     let opts = AddOptions {
         start: false,

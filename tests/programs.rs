@@ -12,25 +12,12 @@ use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use supervisord_mcp::mcp::SupervisorMcp;
-use supervisord_mcp::supervisor::{Client, Endpoint, Policy, ServerSettings};
+use supervisord_mcp::supervisor::Policy;
 
 type Mcp = RunningService<RoleClient, ()>;
 
-fn client(d: &Daemon) -> Client {
-    let p = Endpoint::parse(&d.url(Via::Unix)).unwrap();
-    Client::new(&ServerSettings {
-        endpoint: p.endpoint,
-        username: None,
-        password: None,
-        connect_timeout: Duration::from_secs(10),
-        timeout: Duration::from_secs(30),
-        tls: Default::default(),
-    })
-    .unwrap()
-}
-
 async fn connect_with(d: &Daemon, policy: Policy) -> Mcp {
-    let server = SupervisorMcp::with_policy(client(d), policy);
+    let server = SupervisorMcp::with_policy(d.client(), policy);
     let (a, b) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(s) = server.serve(a).await {

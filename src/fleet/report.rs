@@ -79,6 +79,43 @@ pub fn envelope<T: Serialize>(outcomes: &[Outcome<T>], extra: serde_json::Value)
     serde_json::json!({ "summary": summary, "targets": targets })
 }
 
+/// `db-2: ERROR (timeout) no reply in 5.0 s`: a target that gave no result.
+pub fn failed_line(target: &str, e: &super::TargetError) -> String {
+    format!("{target}: ERROR ({}) {}", e.kind, e.message)
+}
+
+/// What is wrong across the fleet, the same words for people and agents:
+/// `web-3/api:api_00 FATAL Exited too quickly` per process, `web-3: supervisord
+/// RESTARTING` per daemon not running, then each target that could not be asked,
+/// then the summary line; `all healthy` and the summary when nothing is wrong.
+pub fn health_lines(outcomes: &[Outcome<crate::supervisor::ops::status::Health>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for o in outcomes {
+        if let Ok(h) = &o.result {
+            if let Some(state) = h.daemon {
+                out.push(format!("{}: supervisord {state}", o.target));
+            }
+            for u in &h.unhealthy {
+                out.push(
+                    format!("{}/{} {} {}", o.target, u.name, u.state, u.info)
+                        .trim_end()
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    for o in outcomes {
+        if let Err(e) = &o.result {
+            out.push(failed_line(&o.target, e));
+        }
+    }
+    if out.is_empty() {
+        out.push("all healthy".into());
+    }
+    out.push(Summary::of(outcomes).line());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -271,7 +271,7 @@ fn join(outcomes: &[Outcome<Answer>]) -> CallToolResult {
         match &o.result {
             Ok(a) if !a.text.contains('\n') => text.push(format!("{}: {}", o.target, a.text)),
             Ok(a) => text.push(format!("== {} ==\n{}", o.target, a.text)),
-            Err(e) => text.push(format!("{}: ERROR ({}) {}", o.target, e.kind, e.message)),
+            Err(e) => text.push(crate::fleet::report::failed_line(&o.target, e)),
         }
     }
     text.push(Summary::of(outcomes).line());
@@ -320,35 +320,17 @@ async fn unhealthy(fleet: &Fleet) -> Result<CallToolResult, McpError> {
         |t, ()| async move { status::health(&t.client).await },
     )
     .await;
-    let mut lines = Vec::new();
-    let mut wrong = Vec::new();
-    for o in &outcomes {
-        match &o.result {
-            Ok(h) if h.is_healthy() => {}
-            Ok(h) => {
-                if let Some(state) = h.daemon {
-                    lines.push(format!("{}: supervisord {state}", o.target));
-                }
-                for u in &h.unhealthy {
-                    lines.push(
-                        format!("{}/{} {} {}", o.target, u.name, u.state, u.info)
-                            .trim_end()
-                            .to_owned(),
-                    );
-                }
-                wrong.push(serde_json::json!({ "target": o.target, "ok": true, "result": h }));
-            }
-            Err(e) => {
-                lines.push(format!("{}: ERROR ({}) {}", o.target, e.kind, e.message));
-                wrong.push(serde_json::json!({ "target": o.target, "ok": false, "error": e }));
-            }
-        }
-    }
+    // Structured: only the targets with something wrong (few tokens when all is well).
+    let wrong: Vec<Value> = outcomes
+        .iter()
+        .filter_map(|o| match &o.result {
+            Ok(h) if h.is_healthy() => None,
+            Ok(h) => Some(serde_json::json!({ "target": o.target, "ok": true, "result": h })),
+            Err(e) => Some(serde_json::json!({ "target": o.target, "ok": false, "error": e })),
+        })
+        .collect();
     let summary = Summary::of(&outcomes);
-    if lines.is_empty() {
-        lines.push("all healthy".into());
-    }
-    lines.push(summary.line());
+    let lines = crate::fleet::report::health_lines(&outcomes);
     let text = lines.join("\n");
     let mut r = if summary.all_failed() {
         CallToolResult::error(vec![ContentBlock::text(text)])

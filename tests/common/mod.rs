@@ -245,6 +245,22 @@ impl Daemon {
         }
     }
 
+    /// A client of this daemon's unix socket (reply timeout 30 s), for tests that call
+    /// the library directly.
+    pub fn client(&self) -> supervisord_mcp::supervisor::Client {
+        use supervisord_mcp::supervisor::{Client, Endpoint, ServerSettings};
+        let p = Endpoint::parse(&self.url(Via::Unix)).expect("url");
+        Client::new(&ServerSettings {
+            endpoint: p.endpoint,
+            username: None,
+            password: None,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            tls: Default::default(),
+        })
+        .expect("client")
+    }
+
     /// supervisorctl (beside supervisord) against this daemon's socket: another
     /// client, whose changes this tool learns only from the daemon.
     pub fn supervisorctl(&self, args: &[&str]) -> std::process::Output {

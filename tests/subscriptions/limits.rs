@@ -12,7 +12,7 @@ async fn wait_sends_at_most_one_progress_notification_a_second() {
         "[program:slowready]\ncommand=sh -c 'sleep 3; echo ready; exec sleep 100000'\nautostart=false\n\
          stdout_logfile=%(here)s/slowready.out.log\n",
     );
-    let c = in_process(&d, &Watcher::new(client(&d)), ClientLifecycleMode::Initialize).await;
+    let c = in_process(&d, &Watcher::new(d.client()), ClientLifecycleMode::Initialize).await;
     call(
         &c,
         "control",
@@ -47,7 +47,7 @@ async fn wait_sends_at_most_one_progress_notification_a_second() {
 #[allow(deprecated)]
 async fn subscriptions_are_bounded() {
     let d = Daemon::start();
-    let w = Watcher::new(client(&d));
+    let w = Watcher::new(d.client());
     let old: Mcp = in_process(&d, &w, ClientLifecycleMode::Initialize).await;
     for bad in [
         "file:///etc/passwd",

@@ -29,7 +29,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use supervisord_mcp::mcp::SupervisorMcp;
 use supervisord_mcp::mcp::resources::Watcher;
-use supervisord_mcp::supervisor::{Client, Endpoint, ServerSettings};
 
 const TOKEN: &str = "t0ken-for-subscription-tests";
 const SLEEPER: &str = "supervisor://process/sleeper";
@@ -60,19 +59,6 @@ fn modern() -> ClientLifecycleMode {
     ClientLifecycleMode::Discover {
         preferred_versions: vec![ProtocolVersion::V_2026_07_28],
     }
-}
-
-fn client(d: &Daemon) -> Client {
-    let p = Endpoint::parse(&d.url(Via::Unix)).unwrap();
-    Client::new(&ServerSettings {
-        endpoint: p.endpoint,
-        username: None,
-        password: None,
-        connect_timeout: Duration::from_secs(10),
-        timeout: Duration::from_secs(30),
-        tls: Default::default(),
-    })
-    .unwrap()
 }
 
 /// `supervisord-mcp mcp` as a child, spoken to over its stdin/stdout (killed on drop).
@@ -251,7 +237,7 @@ async fn every_announced_capability_is_served_under_each_version() {
         (ClientLifecycleMode::Initialize, ProtocolVersion::V_2025_11_25),
         (modern(), ProtocolVersion::V_2026_07_28),
     ] {
-        let w = Watcher::new(client(&d));
+        let w = Watcher::new(d.client());
         let c = in_process(&d, &w, lifecycle).await;
         let info = c.peer_info().unwrap();
         assert_eq!(info.protocol_version, version);
@@ -295,7 +281,7 @@ async fn every_announced_capability_is_served_under_each_version() {
 }
 
 async fn in_process(d: &Daemon, w: &Watcher, lifecycle: ClientLifecycleMode) -> Mcp {
-    let server = SupervisorMcp::new(client(d)).with_watcher(w.clone());
+    let server = SupervisorMcp::new(d.client()).with_watcher(w.clone());
     let (a, b) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(s) = server.serve(a).await {

@@ -66,7 +66,7 @@ async fn http_app(d: &Daemon) -> (String, Watcher, tokio_util::sync::Cancellatio
         include_dir: None,
         fleet: None,
     };
-    let watcher = Watcher::new(client(d));
+    let watcher = Watcher::new(d.client());
     let ct = tokio_util::sync::CancellationToken::new();
     let router = app_with_watcher(watcher.clone(), &settings, ct.clone());
     let stop = ct.clone();
@@ -129,7 +129,7 @@ async fn http_sessions_share_one_watcher_that_stops_when_they_go() {
 #[allow(deprecated)]
 async fn a_vanished_session_leaves_the_watcher_idle() {
     let d = Daemon::start();
-    let w = Watcher::new(client(&d));
+    let w = Watcher::new(d.client());
     let c = in_process(&d, &w, ClientLifecycleMode::Initialize).await;
     c.subscribe(SubscribeRequestParams::new(SLEEPER)).await.unwrap();
     assert!(w.stats().polling);

@@ -6,6 +6,7 @@ use super::{each, envelope, every, failed_lines, or_failed};
 use crate::cli::LogsArgs;
 use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
+use crate::fleet::report::failed_line;
 use crate::fleet::{Fleet, Summary, Target};
 use crate::supervisor::Channel;
 use crate::supervisor::ops::logs::filter::LogFilter;
@@ -185,7 +186,7 @@ where
     for (t, names) in planned {
         let name = t.name.clone();
         if let Err(e) = t.usable() {
-            eprintln!("{name}: ERROR ({}) {}", e.kind, e.message);
+            eprintln!("{}", failed_line(&name, &e));
             unusable = true;
             continue;
         }
@@ -193,12 +194,8 @@ where
         let work = op(t, names, queue.clone());
         tasks.spawn(async move {
             if let Err(e) = work.await {
-                let _ = done
-                    .send(Line::Failed(format!(
-                        "{name}: ERROR ({}) {e}",
-                        crate::fleet::kind_of(&e)
-                    )))
-                    .await;
+                let e = crate::fleet::TargetError::from_error(&e);
+                let _ = done.send(Line::Failed(failed_line(&name, &e))).await;
             }
         });
     }

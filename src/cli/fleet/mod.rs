@@ -70,6 +70,37 @@ pub(crate) fn every(fleet: &Fleet) -> Result<Vec<(Target, Vec<String>)>> {
     Ok(fleet.selected()?.into_iter().map(|t| (t, Vec::new())).collect())
 }
 
+/// A table of every target's rows (`rows` of its result, in order), a failed target
+/// as one row: its name, its error's kind (upper case) in column `kind_col`, its
+/// message in the last column, `-` elsewhere.
+pub(crate) fn target_table<T>(
+    p: Printer,
+    header: &[&str],
+    kind_col: usize,
+    outcomes: &[Outcome<T>],
+    rows: impl Fn(&str, &T) -> Vec<Vec<String>>,
+) -> Result<()> {
+    let last = header.len().saturating_sub(1);
+    let table = outcomes
+        .iter()
+        .flat_map(|o| match &o.result {
+            Ok(v) => rows(&o.target, v),
+            Err(e) => vec![
+                (0..header.len())
+                    .map(|i| match i {
+                        0 => o.target.clone(),
+                        _ if i == kind_col => e.kind.to_uppercase(),
+                        _ if i == last => e.message.clone(),
+                        _ => "-".into(),
+                    })
+                    .collect(),
+            ],
+        })
+        .collect();
+    p.table(header, table)?;
+    Ok(())
+}
+
 /// `db-2: ERROR (timeout) no reply in 5.0 s` for each failed target.
 pub(crate) fn failed_lines<T>(outcomes: &[Outcome<T>]) -> Vec<String> {
     outcomes
@@ -78,7 +109,7 @@ pub(crate) fn failed_lines<T>(outcomes: &[Outcome<T>]) -> Vec<String> {
             o.result
                 .as_ref()
                 .err()
-                .map(|e| format!("{}: ERROR ({}) {}", o.target, e.kind, e.message))
+                .map(|e| crate::fleet::report::failed_line(&o.target, e))
         })
         .collect()
 }

@@ -1,13 +1,13 @@
 //! `status`, `status --unhealthy`, `targets [check]`, `info`/`version`, `pid` and
 //! `avail` across targets.
 
-use super::{each, envelope, every, failed_lines, or_failed, unless_failed};
+use super::{each, envelope, every, failed_lines, or_failed, target_table, unless_failed};
 use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
 use crate::fleet::{Fleet, Outcome, Summary};
 use crate::supervisor::ProcessState;
 use crate::supervisor::ops::info::{self, DaemonInfo};
-use crate::supervisor::ops::status::{self, Health, ProcessStatus, StatusQuery, StatusReport};
+use crate::supervisor::ops::status::{self, ProcessStatus, StatusQuery, StatusReport};
 use crate::supervisor::ops::update::{self, Available};
 use anyhow::Result;
 use serde::Serialize;
@@ -85,16 +85,9 @@ pub async fn status(
 /// The processes of every target as one table (a failed target as one row with its
 /// error), and on stderr each name a target did not know.
 fn print_status(p: Printer, outcomes: &[Outcome<StatusReport>]) -> Result<()> {
-    let rows = outcomes.iter().flat_map(|o| match &o.result {
-        Ok(r) => r.processes.iter().map(|s| row(&o.target, s)).collect::<Vec<_>>(),
-        Err(e) => vec![vec![
-            o.target.clone(),
-            "-".into(),
-            e.kind.to_uppercase(),
-            e.message.clone(),
-        ]],
-    });
-    p.table(&["TARGET", "NAME", "STATE", "DESCRIPTION"], rows.collect())?;
+    target_table(p, &["TARGET", "NAME", "STATE", "DESCRIPTION"], 2, outcomes, |t, r| {
+        r.processes.iter().map(|s| row(t, s)).collect()
+    })?;
     for o in outcomes {
         if let Ok(r) = &o.result {
             for n in &r.unknown {
@@ -125,7 +118,7 @@ pub async fn unhealthy(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
     if p.json {
         p.json(&envelope(&outcomes, serde_json::json!({})))?;
     } else {
-        p.lines(&health_lines(&outcomes))?;
+        p.lines(&crate::fleet::report::health_lines(&outcomes))?;
     }
     Ok(unless_failed(
         &outcomes,
@@ -135,32 +128,6 @@ pub async fn unhealthy(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
             ExitStatus::Success
         },
     ))
-}
-
-/// `web-3/api:api_00 FATAL Exited too quickly`, one per thing wrong, then the
-/// summary; `all healthy` with the summary when nothing is.
-pub fn health_lines(outcomes: &[Outcome<Health>]) -> Vec<String> {
-    let mut out = Vec::new();
-    for o in outcomes {
-        if let Ok(h) = &o.result {
-            if let Some(state) = h.daemon {
-                out.push(format!("{}: supervisord {state}", o.target));
-            }
-            for u in &h.unhealthy {
-                out.push(
-                    format!("{}/{} {} {}", o.target, u.name, u.state, u.info)
-                        .trim_end()
-                        .to_owned(),
-                );
-            }
-        }
-    }
-    out.extend(failed_lines(outcomes));
-    if out.is_empty() {
-        out.push("all healthy".into());
-    }
-    out.push(Summary::of(outcomes).line());
-    out
 }
 
 /// One target, as `targets` lists it.
@@ -241,19 +208,15 @@ async fn check_targets(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
     if p.json {
         p.json(&envelope(&outcomes, serde_json::json!({})))?;
     } else {
-        let rows = outcomes
-            .iter()
-            .map(|o| match &o.result {
-                Ok(c) => vec![
-                    o.target.clone(),
-                    "ok".into(),
-                    c.version.clone(),
-                    format!("{:.1} ms", c.rtt_ms),
-                ],
-                Err(e) => vec![o.target.clone(), e.kind.to_owned(), String::new(), e.message.clone()],
-            })
-            .collect();
-        p.table(&["TARGET", "CHECK", "VERSION", "ROUND TRIP / ERROR"], rows)?;
+        let header = ["TARGET", "CHECK", "VERSION", "ROUND TRIP / ERROR"];
+        target_table(p, &header, 1, &outcomes, |t, c| {
+            vec![vec![
+                t.to_owned(),
+                "ok".into(),
+                c.version.clone(),
+                format!("{:.1} ms", c.rtt_ms),
+            ]]
+        })?;
         p.line(&Summary::of(&outcomes).line())?;
     }
     Ok(or_failed(&outcomes, ExitStatus::Success))
@@ -267,19 +230,9 @@ pub async fn info(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
     if p.json {
         p.json(&envelope(&outcomes, serde_json::json!({})))?;
     } else {
-        let rows = outcomes
-            .iter()
-            .map(|o| match &o.result {
-                Ok(i) => info_row(&o.target, i),
-                Err(e) => vec![
-                    o.target.clone(),
-                    e.kind.to_uppercase(),
-                    String::new(),
-                    e.message.clone(),
-                ],
-            })
-            .collect();
-        p.table(&["TARGET", "STATE", "VERSION", "SERVER"], rows)?;
+        target_table(p, &["TARGET", "STATE", "VERSION", "SERVER"], 1, &outcomes, |t, i| {
+            vec![info_row(t, i)]
+        })?;
         p.line(&Summary::of(&outcomes).line())?;
     }
     Ok(unless_failed(&outcomes, ExitStatus::Success))
@@ -346,16 +299,9 @@ pub async fn avail(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
     if p.json {
         p.json(&envelope(&outcomes, serde_json::json!({})))?;
     } else {
-        let rows = outcomes.iter().flat_map(|o| match &o.result {
-            Ok(list) => list.iter().map(|a| avail_row(&o.target, a)).collect::<Vec<_>>(),
-            Err(e) => vec![vec![
-                o.target.clone(),
-                "-".into(),
-                e.kind.to_uppercase(),
-                e.message.clone(),
-            ]],
-        });
-        p.table(&["TARGET", "NAME", "IN USE", "START"], rows.collect())?;
+        target_table(p, &["TARGET", "NAME", "IN USE", "START"], 2, &outcomes, |t, list| {
+            list.iter().map(|a| avail_row(t, a)).collect()
+        })?;
         p.line(&Summary::of(&outcomes).line())?;
     }
     Ok(or_failed(&outcomes, ExitStatus::Success))
