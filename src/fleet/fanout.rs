@@ -26,7 +26,7 @@ pub struct TargetError {
 impl TargetError {
     pub fn from_error(e: &Error) -> TargetError {
         TargetError {
-            kind: kind_of(e),
+            kind: e.target_kind(),
             message: e.to_string(),
         }
     }
@@ -48,11 +48,6 @@ impl Failure for TargetError {
     fn into_target_error(self) -> TargetError {
         self
     }
-}
-
-/// The stable kind of a target's failure ([`Error::target_kind`]).
-pub fn kind_of(e: &Error) -> &'static str {
-    e.target_kind()
 }
 
 /// What one target gave.

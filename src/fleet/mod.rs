@@ -13,7 +13,7 @@ pub mod report;
 pub mod select;
 pub mod target;
 
-pub use fanout::{Outcome, TargetError, fan_out, kind_of};
+pub use fanout::{Outcome, TargetError, fan_out};
 pub use file::{FleetError, valid_name};
 pub use report::Summary;
 pub use select::Selector;

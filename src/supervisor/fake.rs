@@ -40,6 +40,9 @@ pub struct Model {
     /// Every call, in order, with its parameters (a multicall counts as itself and as
     /// each call in it).
     pub calls: Vec<(String, Vec<Value>)>,
+    /// Methods the daemon never answers (a daemon too busy to list thousands of
+    /// processes in time).
+    pub stalled: std::collections::HashSet<String>,
     next_pid: i64,
 }
 

@@ -28,7 +28,14 @@ impl FakeDaemon {
             "/RPC2",
             axum::routing::post(move |body: axum::body::Bytes| {
                 let m = m.clone();
-                async move { answer(&m, &body) }
+                async move {
+                    let stalled = decode_call(&body)
+                        .is_ok_and(|(method, _)| m.lock().unwrap_or_else(|e| e.into_inner()).stalled.contains(&method));
+                    if stalled {
+                        std::future::pending::<()>().await;
+                    }
+                    answer(&m, &body)
+                }
             }),
         );
         let task = tokio::spawn(async move {
@@ -37,15 +44,20 @@ impl FakeDaemon {
         FakeDaemon { model, url, task }
     }
 
-    /// A client of this daemon, with a short reply timeout.
+    /// A client of this daemon, with a short reply timeout (5 s).
     pub fn client(&self) -> Client {
+        self.client_with_timeout(Duration::from_secs(5))
+    }
+
+    /// A client of this daemon whose replies are bounded by `timeout`.
+    pub fn client_with_timeout(&self, timeout: Duration) -> Client {
         let parsed = Endpoint::parse(&self.url).unwrap_or_else(|e| panic!("{e}"));
         Client::new(&ServerSettings {
             endpoint: parsed.endpoint,
             username: None,
             password: None,
             connect_timeout: Duration::from_secs(2),
-            timeout: Duration::from_secs(5),
+            timeout,
             tls: Default::default(),
         })
         .unwrap_or_else(|e| panic!("{e}"))

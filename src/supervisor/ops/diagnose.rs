@@ -392,4 +392,23 @@ mod tests {
         assert_eq!(command_ports("python3 -m http.server --bind 127.0.0.1 36857"), [36857]);
         assert_eq!(command_ports("sleep 100000"), Vec::<u16>::new());
     }
+
+    /// At thousands of processes the daemon cannot list every configuration within
+    /// the reply timeout: the diagnosis still comes, without the configuration and
+    /// saying why, instead of failing.
+    #[tokio::test]
+    async fn a_configuration_listed_too_late_is_left_out_with_a_note() {
+        use crate::supervisor::fake::{FakeDaemon, Model};
+        let d = FakeDaemon::start(Model::recorded()).await;
+        d.model().stalled.insert("supervisor.getAllConfigInfo".into());
+        let c = d.client_with_timeout(Duration::from_millis(300));
+        let diag = diagnose(&c, "colors", 5).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(diag.name, "colors");
+        assert_eq!(diag.config, None);
+        assert!(
+            diag.note.as_deref().is_some_and(|n| n.contains("getAllConfigInfo")),
+            "{:?}",
+            diag.note
+        );
+    }
 }
