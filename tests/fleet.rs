@@ -534,6 +534,10 @@ async fn mcp_checks(f: &Fleet) {
     .await;
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).contains("read-only"), "{}", text(&r));
+    // `program` acts on one target: refused when the selection has several.
+    let r = call(&c, "program", json!({"action": "remove", "name": "ghost"}), seen).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("acts on one target"), "{}", text(&r));
     // A target that is not configured is refused, by name; a URL is not a target.
     for bad in ["nope", "http://127.0.0.1:1"] {
         let r = call(&c, "status", json!({"targets": bad}), seen).await;

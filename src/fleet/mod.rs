@@ -122,6 +122,38 @@ impl Fleet {
         Ok(targets)
     }
 
+    /// The one target of a change that acts on one daemon only (`program`, `run`):
+    /// the target `name` is qualified by (`web-1/api`), else the selection, which must
+    /// then be one target. Returns the target and `name` without its qualifier.
+    /// Errors: no target or several; a read-only target; a target whose own settings
+    /// are unusable.
+    pub fn one_target(&self, name: Option<&str>) -> Result<(Target, Option<String>), FleetError> {
+        let (term, bare) = match name.map(names::split) {
+            Some((t, n)) => (t, Some(n.to_owned())),
+            None => (None, None),
+        };
+        let planned: Vec<Target> = match term {
+            Some(t) => self
+                .plan(&[format!("{t}/{}", bare.as_deref().unwrap_or_default())], true)?
+                .into_iter()
+                .map(|(t, _)| t)
+                .collect(),
+            None => self.selected()?,
+        };
+        let [target] = planned.as_slice() else {
+            return Err(FleetError::Selection(format!(
+                "this acts on one target; the selection has {} ({}): select one, or qualify the name (TARGET/name)",
+                planned.len(),
+                planned.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        };
+        self.guard_change(&[target], true)?;
+        if let Err(e) = target.usable() {
+            return Err(FleetError::Selection(format!("{}: {}", target.name, e.message)));
+        }
+        Ok((target.clone(), bare))
+    }
+
     /// A change on more than one target needs an explicit selection (never the default
     /// one); a read-only target refuses changes.
     fn guard_change(&self, targets: &[&Target], explicit: bool) -> Result<(), FleetError> {

@@ -98,7 +98,10 @@ pub async fn call(
     if name == "status" && args.get("unhealthy").and_then(Value::as_bool) == Some(true) {
         return unhealthy(&fleet).await;
     }
-    let planned = match plan(&fleet, name, &args, !def.is_read_only()) {
+    if name == "program" {
+        return one_target(s, &fleet, def, args, ctx).await;
+    }
+    let planned = match plan(&fleet, &args, !def.is_read_only()) {
         Ok(p) => p,
         Err(e) => return Ok(refusal(&e)),
     };
@@ -118,9 +121,6 @@ pub async fn call(
             .invoke(&server, Some(with_names(&args, names_key, names)), ctx)
             .await;
     }
-    if name == "program" {
-        return Ok(refusal(&program_needs_one(&planned)));
-    }
     let extra = extra_time(name, &args);
     let outcomes = fan_out(
         planned,
@@ -139,16 +139,25 @@ pub async fn call(
     Ok(join(&outcomes))
 }
 
-/// Why `program` cannot go to several targets, naming the planned ones.
-fn program_needs_one(planned: &[(Target, Vec<String>)]) -> FleetError {
-    FleetError::Selection(format!(
-        "program acts on one target; name it in targets (one of {})",
-        planned
-            .iter()
-            .map(|(t, _)| t.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
+/// `program` acts on one target ([`Fleet::one_target`]): the one its name is
+/// qualified by (`web-1/api`), else the only one selected; it answers as with one
+/// daemon.
+async fn one_target(
+    s: &SupervisorMcp,
+    fleet: &Fleet,
+    def: &'static ToolDef,
+    mut args: JsonObject,
+    ctx: &RequestContext<RoleServer>,
+) -> Result<CallToolResult, McpError> {
+    let name = args.get("name").and_then(Value::as_str).map(str::to_owned);
+    let (target, bare) = match fleet.one_target(name.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return Ok(refusal(&e)),
+    };
+    if let Some(n) = bare {
+        args.insert("name".into(), Value::from(n));
+    }
+    def.invoke(&s.for_target(&target), Some(args), ctx).await
 }
 
 /// Runs tool `def` with `args` for one target (`server`): its answer, or its failure
@@ -189,10 +198,10 @@ fn select(fleet: &Fleet, targets: Option<&str>) -> Result<Fleet, FleetError> {
 
 /// The targets of the call, each with its names (qualifiers removed). Tools without
 /// names, and calls naming every process, go to every selected target.
-fn plan(fleet: &Fleet, tool: &str, args: &JsonObject, changes: bool) -> Result<Vec<(Target, Vec<String>)>, FleetError> {
+fn plan(fleet: &Fleet, args: &JsonObject, changes: bool) -> Result<Vec<(Target, Vec<String>)>, FleetError> {
     let names: Vec<String> = match (args.get("names"), args.get("name")) {
         (Some(Value::Array(a)), _) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
-        (_, Some(Value::String(n))) if tool != "program" => vec![n.clone()],
+        (_, Some(Value::String(n))) => vec![n.clone()],
         _ => Vec::new(),
     };
     if names.is_empty() {

@@ -191,26 +191,8 @@ pub async fn one_target(fleet: &Fleet, g: &GlobalOpts, p: Printer, command: Comm
         Command::Program(crate::cli::ProgramCmd::Remove { name }) => Some(name.clone()),
         _ => None,
     };
-    let (term, bare) = match name.as_deref().map(crate::fleet::names::split) {
-        Some((Some(t), n)) => (Some(t.to_owned()), Some(n.to_owned())),
-        Some((None, n)) => (None, Some(n.to_owned())),
-        None => (None, None),
-    };
-    // A qualified name chooses its target; otherwise the selection must be one.
-    let planned = match &term {
-        Some(t) => fleet.plan(&[format!("{t}/{}", bare.clone().unwrap_or_default())], true)?,
-        None => fleet.for_change()?.into_iter().map(|t| (t, Vec::new())).collect(),
-    };
-    let [(target, _)] = planned.as_slice() else {
-        return Err(FleetError::Selection(format!(
-            "this acts on one target; the selection has {}: give one with -t NAME or TARGET/name",
-            planned.len()
-        ))
-        .into());
-    };
-    let c = target
-        .usable()
-        .map_err(|e| FleetError::Selection(format!("{}: {}", target.name, e.message)))?;
+    let (target, bare) = fleet.one_target(name.as_deref())?;
+    let c = &target.client;
     match (command, bare) {
         (Command::Program(crate::cli::ProgramCmd::Add(mut a)), Some(n)) => {
             a.name = n;
