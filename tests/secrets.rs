@@ -66,6 +66,8 @@ fn server_url_passwords_are_never_echoed() {
 #[test]
 fn readiness_url_passwords_are_never_echoed_by_the_cli() {
     let d = Daemon::start();
+    // Past STARTING first, so the 1 s timeout is about the URL, not startsecs.
+    d.wait_for(10, "sleeper to run", |_| d.state("sleeper") == "RUNNING");
     // One URL nobody answers, one that answers 404 (supervisord's own HTTP port).
     for url in [
         format!("http://admin:{PW}@127.0.0.1:{}/health", closed_port()),
@@ -91,6 +93,8 @@ fn readiness_url_passwords_are_never_echoed_by_the_cli() {
 #[tokio::test]
 async fn readiness_url_passwords_are_never_echoed_by_mcp() {
     let d = Daemon::start();
+    // Past STARTING first, so the 1 s timeout is about the URL, not startsecs.
+    d.wait_for(10, "sleeper to run", |_| d.state("sleeper") == "RUNNING");
     let settings = ServerSettings {
         endpoint: Endpoint::parse(&d.url(Via::Unix)).unwrap().endpoint,
         username: None,
