@@ -372,12 +372,3 @@ pub fn targets_resource(fleet: &Fleet) -> rmcp::model::ResourceContents {
         meta: None,
     }
 }
-
-/// A resource URI qualified by target, `supervisor://process/TARGET/NAME[/stream]`:
-/// the target (a configured name, exactly) and the URI as that daemon's own.
-pub fn qualified_resource<'a>(fleet: &'a Fleet, uri: &str) -> Option<(&'a Target, String)> {
-    let rest = uri.strip_prefix(super::resources::PREFIX)?;
-    let (name, local) = rest.split_once('/')?;
-    let t = fleet.targets.iter().find(|t| t.name == name)?;
-    (!local.is_empty()).then(|| (t, format!("{}{local}", super::resources::PREFIX)))
-}

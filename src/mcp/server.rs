@@ -24,8 +24,8 @@ use std::sync::Arc;
 const INSTRUCTIONS: &str = "Controls processes of a Supervisord daemon. Names are namespecs: name, group:name, group:*, all; every name returned can be passed back.";
 
 /// The server: a Supervisord client, the agent's permissions and subscriptions,
-/// shared by all the session's requests. Its resource [`resources::Watcher`] may be
-/// shared with other sessions of the same daemon ([`Self::with_watcher`]).
+/// shared by all the session's requests. Its resource [`resources::Watchers`] (one
+/// per daemon) may be shared with other sessions ([`Self::with_watchers`]).
 #[derive(Clone)]
 pub struct SupervisorMcp {
     pub(crate) client: Client,
@@ -33,7 +33,7 @@ pub struct SupervisorMcp {
     pub(crate) include_dir: Option<Arc<std::path::PathBuf>>,
     /// The targets file's targets, when one is configured.
     pub(crate) fleet: Option<Arc<Fleet>>,
-    watcher: resources::Watcher,
+    watchers: resources::Watchers,
     legacy: resources::LegacySubscriptions,
 }
 
@@ -47,7 +47,7 @@ impl SupervisorMcp {
     /// nothing are offered.
     pub fn with_policy(client: Client, policy: Policy) -> SupervisorMcp {
         SupervisorMcp {
-            watcher: resources::Watcher::new(client.clone()),
+            watchers: resources::Watcher::new(client.clone()).into(),
             client,
             policy: Arc::new(policy),
             include_dir: None,
@@ -56,16 +56,26 @@ impl SupervisorMcp {
         }
     }
 
-    /// Uses `watcher` (of the same daemon) for resource notifications, so that
-    /// sessions share one: the HTTP server gives every session the same.
-    pub fn with_watcher(mut self, watcher: resources::Watcher) -> SupervisorMcp {
-        self.watcher = watcher;
+    /// Uses `watcher` (of the same daemon, no targets file) for resource
+    /// notifications, so that sessions share one.
+    pub fn with_watcher(self, watcher: resources::Watcher) -> SupervisorMcp {
+        self.with_watchers(watcher.into())
+    }
+
+    /// Uses `watchers` (of the same daemon and targets) for resource notifications,
+    /// so that sessions share them: the HTTP server gives every session the same.
+    /// Call after [`Self::with_fleet`].
+    pub fn with_watchers(mut self, watchers: resources::Watchers) -> SupervisorMcp {
+        self.watchers = watchers;
         self
     }
 
-    /// A server across the targets of a targets file: its tools take `targets`.
-    /// Resources and notifications are those of the first selected target.
+    /// A server across the targets of a targets file: its tools take `targets`;
+    /// resources qualified by a target (`supervisor://process/TARGET/NAME`) are read
+    /// and watched on that target; unqualified ones, `resources/list` and its list
+    /// changes are those of the first selected target (this server's client).
     pub fn with_fleet(mut self, fleet: Option<Arc<Fleet>>) -> SupervisorMcp {
+        self.watchers = resources::Watchers::new(self.client.clone(), fleet.as_deref());
         self.fleet = fleet;
         self
     }
@@ -73,14 +83,14 @@ impl SupervisorMcp {
     /// This server as seen from one target of its fleet: that target's client, the
     /// permissions that apply there (`--allow` patterns qualified by target), the
     /// include directory found from that daemon (not `--include-dir`). Its resources
-    /// and notifications stay the session's (those of the first selected target).
+    /// and notifications stay the session's.
     pub(crate) fn for_target(&self, t: &Target) -> SupervisorMcp {
         SupervisorMcp {
             client: t.client.clone(),
             policy: Arc::new(self.policy.for_target(&t.name, &t.tags)),
             include_dir: None,
             fleet: None,
-            watcher: self.watcher.clone(),
+            watchers: self.watchers.clone(),
             legacy: self.legacy.clone(),
         }
     }
@@ -213,7 +223,8 @@ impl ServerHandler for SupervisorMcp {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
         let names = self
-            .watcher
+            .watchers
+            .first()
             .processes()
             .await
             .map_err(|e| McpError::internal_error(e.to_string(), None))?;
@@ -264,46 +275,38 @@ impl ServerHandler for SupervisorMcp {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        if let Some(fleet) = &self.fleet {
-            if request.uri == super::fleet::TARGETS_URI {
-                return Ok(ReadResourceResult::new(vec![super::fleet::targets_resource(fleet)]).into());
-            }
-            if let Some((t, local)) = super::fleet::qualified_resource(fleet, &request.uri) {
-                let client = t
-                    .usable()
-                    .map_err(|e| McpError::internal_error(format!("{}: {}", t.name, e.message), None))?;
-                return match resources::read(client, &local).await {
-                    Ok(c) => Ok(ReadResourceResult::new(vec![with_uri(c, &request.uri)]).into()),
-                    Err(e) => Err(resource_error(&e, &request.uri)),
-                };
-            }
+        if let Some(fleet) = &self.fleet
+            && request.uri == super::fleet::TARGETS_URI
+        {
+            return Ok(ReadResourceResult::new(vec![super::fleet::targets_resource(fleet)]).into());
         }
-        match resources::read(&self.client, &request.uri).await {
-            Ok(c) => Ok(ReadResourceResult::new(vec![c]).into()),
+        let route = match self.watchers.resolve(&request.uri) {
+            Ok(r) => r,
+            Err(e @ resources::RouteError::Unusable { .. }) => {
+                return Err(McpError::internal_error(e.to_string(), None));
+            }
+            Err(e) => return Err(resource_error(&Error::Invalid(e.to_string()), &request.uri)),
+        };
+        match resources::read(route.watcher.client(), &route.local).await {
+            Ok(c) => Ok(ReadResourceResult::new(vec![with_uri(c, &request.uri)]).into()),
             Err(e) => Err(resource_error(&e, &request.uri)),
         }
     }
 
     /// `resources/subscribe` (2025-11-25 and older): the session watches `uri` too.
-    /// Errors: a URI that names no resource; over the caps (100 per session, 1000 in
-    /// all).
+    /// Errors: a URI that names no resource; over the caps (100 per session, 1000 per
+    /// daemon).
     #[allow(deprecated)]
     async fn subscribe(
         &self,
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        if resources::parse_uri(&request.uri).is_none() {
-            return Err(McpError::resource_not_found(
-                format!("unknown resource {:?}", request.uri),
-                None,
-            ));
-        }
-        let session = self.legacy.session(&self.watcher, &context.peer);
+        let session = self.legacy.session(&self.watchers, &context.peer);
         session
             .add(std::slice::from_ref(&request.uri))
             .await
-            .map_err(|e| McpError::invalid_params(e.to_string(), None))
+            .map_err(|e| resources::subscribe_error(&e))
     }
 
     /// `resources/unsubscribe` (2025-11-25 and older).
@@ -322,16 +325,16 @@ impl ServerHandler for SupervisorMcp {
     /// A 2025-11-25 session starts: it is told of list changes from now on (the
     /// `listChanged` capability needs no subscription there).
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        self.legacy.session(&self.watcher, &context.peer);
+        self.legacy.session(&self.watchers, &context.peer);
     }
 
     /// `subscriptions/listen` (2026-07-28): list changes and resource URIs only.
     fn accepted_subscription_filter(&self, requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
-        Some(resources::accepted_filter(&self.watcher, requested))
+        Some(resources::accepted_filter(&self.watchers, requested))
     }
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
-        resources::listen(&self.watcher, context).await
+        resources::listen(&self.watchers, context).await
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -356,7 +359,7 @@ impl ServerHandler for SupervisorMcp {
         // Processes may have come or gone: resource subscribers learn it now, not
         // at the watcher's next list poll.
         if matches!(name.as_str(), "program" | "reload") {
-            self.watcher.refresh_list();
+            self.watchers.refresh_lists();
         }
         r
     }

@@ -9,6 +9,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod fleet;
 mod limits;
 mod watcher;
 
@@ -63,8 +64,14 @@ fn modern() -> ClientLifecycleMode {
 
 /// `supervisord-mcp mcp` as a child, spoken to over its stdin/stdout (killed on drop).
 async fn stdio(d: &Daemon, lifecycle: ClientLifecycleMode) -> (Mcp, tokio::process::Child) {
+    stdio_with(&["-s", &d.url(Via::Unix)], lifecycle).await
+}
+
+/// `supervisord-mcp ARGS mcp` over stdio (ARGS: where the daemons are).
+async fn stdio_with(args: &[&str], lifecycle: ClientLifecycleMode) -> (Mcp, tokio::process::Child) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_supervisord-mcp"))
-        .args(["-s", &d.url(Via::Unix), "mcp"])
+        .args(args)
+        .arg("mcp")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -91,6 +98,11 @@ impl Drop for HttpServer {
 }
 
 fn http_server(d: &Daemon) -> HttpServer {
+    http_server_with(&["-s", &d.url(Via::Unix)])
+}
+
+/// `supervisord-mcp ARGS mcp --http` (ARGS: where the daemons are).
+fn http_server_with(args: &[&str]) -> HttpServer {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -98,7 +110,8 @@ fn http_server(d: &Daemon) -> HttpServer {
         .port();
     let home = tempfile::tempdir().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_supervisord-mcp"))
-        .args(["-s", &d.url(Via::Unix), "mcp", "--http", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .args(["mcp", "--http", &format!("127.0.0.1:{port}")])
         .env("SUPERVISORD_MCP_TOKEN", TOKEN)
         .env("XDG_CONFIG_HOME", home.path())
         .stdout(Stdio::null())

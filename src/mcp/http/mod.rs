@@ -22,7 +22,7 @@ mod sessions;
 pub mod token;
 
 use super::SupervisorMcp;
-use super::resources::Watcher;
+use super::resources::Watchers;
 use crate::supervisor::{Client, Policy, Secret};
 use axum::Router;
 use axum::http::StatusCode;
@@ -106,14 +106,17 @@ async fn not_found() -> (StatusCode, &'static str) {
 /// Builds the app: `/mcp` behind the guard, `/health`, 404 elsewhere. Cancelling
 /// `sessions_ct` ends every session and stream.
 pub fn app(client: Client, s: &HttpSettings, sessions_ct: CancellationToken) -> Router {
-    app_with_watcher(Watcher::new(client), s, sessions_ct)
+    let watchers = Watchers::new(client, s.fleet.as_deref());
+    app_with_watcher(watchers, s, sessions_ct)
 }
 
-/// [`app`] with the daemon's resource watcher given: every MCP session and every
-/// stateless request (a 2026-07-28 `subscriptions/listen`) gets a server sharing
-/// this one watcher, so the daemon is polled once for all of them.
-pub fn app_with_watcher(watcher: Watcher, s: &HttpSettings, sessions_ct: CancellationToken) -> Router {
-    let client = watcher.client().clone();
+/// [`app`] with the resource watchers given (one per daemon: see [`Watchers`]):
+/// every MCP session and every stateless request (a 2026-07-28
+/// `subscriptions/listen`) gets a server sharing them, so each daemon is polled
+/// once for all of them.
+pub fn app_with_watcher(watchers: impl Into<Watchers>, s: &HttpSettings, sessions_ct: CancellationToken) -> Router {
+    let watchers: Watchers = watchers.into();
+    let client = watchers.first().client().clone();
     let mut hosts = loopback_hosts();
     hosts.extend(s.allowed_hosts.iter().cloned());
     let mut origins = loopback_origins();
@@ -130,7 +133,7 @@ pub fn app_with_watcher(watcher: Watcher, s: &HttpSettings, sessions_ct: Cancell
             Ok(SupervisorMcp::with_policy(c.clone(), policy.clone())
                 .with_include_dir(include_dir.clone())
                 .with_fleet(fleet.clone())
-                .with_watcher(watcher.clone()))
+                .with_watchers(watchers.clone()))
         },
         Arc::new(sessions::CappedSessions::new(s.max_sessions, s.idle_timeout)),
         config,
@@ -167,8 +170,8 @@ pub async fn serve(client: Client, s: HttpSettings) -> Result<(), HttpError> {
             detail: e.to_string(),
         })?;
     let sessions_ct = CancellationToken::new();
-    let watcher = Watcher::new(client);
-    let router = app_with_watcher(watcher.clone(), &s, sessions_ct.clone());
+    let watchers = Watchers::new(client, s.fleet.as_deref());
+    let router = app_with_watcher(watchers.clone(), &s, sessions_ct.clone());
     let (stop, hard) = (CancellationToken::new(), CancellationToken::new());
     tokio::spawn(on_signals(stop.clone(), hard.clone()));
     let trimmer = tokio::spawn(memory::trim_loop(Duration::from_secs(2)));
@@ -177,7 +180,7 @@ pub async fn serve(client: Client, s: HttpSettings) -> Result<(), HttpError> {
     conns.accept(listener, router, stop, hard.clone()).await;
     // Subscription streams never end on their own: end them now, gracefully, so
     // they do not hold the shutdown for the whole grace period.
-    watcher.close();
+    watchers.close();
     let busy = conns.len();
     if busy > 0 {
         tracing::info!(

@@ -9,6 +9,9 @@
 //! - One [`Watcher`] per daemon serves every session and listener ([`watcher`]): it
 //!   polls only what is subscribed, once a second, and the process list every 10 s
 //!   or more (at once after this server's own `program`/`reload` calls).
+//! - With a targets file, `supervisor://process/TARGET/NAME[/stream]` names a
+//!   process of one target: read from, and watched on, that daemon ([`watchers`]),
+//!   one [`Subscriber`] per client across all of them ([`subscriber`]).
 //!
 //! Why polling rather than an event listener installed in the daemon: it needs no
 //! write access to the daemon's configuration, works with a remote daemon, costs one
@@ -19,11 +22,18 @@ mod mailbox;
 mod poll;
 mod probe;
 pub mod read;
+mod registration;
 pub mod subscribe;
+pub mod subscriber;
+#[cfg(test)]
+mod test_support;
 pub mod uri;
 pub mod watcher;
+pub mod watchers;
 
 pub use read::read;
-pub use subscribe::{LegacySubscriptions, accepted_filter, listen};
+pub use subscribe::{LegacySubscriptions, accepted_filter, listen, subscribe_error};
+pub use subscriber::{SubscribeError, Subscriber};
 pub use uri::{PREFIX, Target, parse_uri, process_uri};
-pub use watcher::{Event, Registration, WatchStats, Watcher};
+pub use watcher::{Event, Registration, WatchError, WatchStats, Watcher};
+pub use watchers::{Route, RouteError, Watchers};

@@ -47,6 +47,24 @@ pub fn process_uri(namespec: &str) -> String {
     format!("{PREFIX}{namespec}")
 }
 
+/// `uri`, a daemon's own resource URI (`supervisor://process/NAME[/stream]`), as
+/// seen from a server of many targets: `supervisor://process/TARGET/NAME[/stream]`.
+pub fn qualify(target: &str, uri: &str) -> String {
+    match uri.strip_prefix(PREFIX) {
+        Some(rest) => format!("{PREFIX}{target}/{rest}"),
+        None => uri.to_owned(),
+    }
+}
+
+/// A URI qualified by target, split: `(TARGET, the daemon's own URI)` when the
+/// first segment after the prefix is followed by more (`TARGET/NAME[/stream]`).
+/// Whether TARGET names a target is the caller's to check.
+pub fn split_qualified(uri: &str) -> Option<(&str, String)> {
+    let rest = uri.strip_prefix(PREFIX)?;
+    let (target, local) = rest.split_once('/')?;
+    (!target.is_empty() && !local.is_empty()).then(|| (target, format!("{PREFIX}{local}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +87,17 @@ mod tests {
         assert!(parse_uri(&process_uri(&"x".repeat(256))).is_some());
         assert_eq!(parse_uri("file:///etc/passwd"), None);
         assert_eq!(process_uri("web:web_a"), "supervisor://process/web:web_a");
+    }
+
+    #[test]
+    fn qualified_uris_split_and_join_back() {
+        for local in ["supervisor://process/web:web_a", "supervisor://process/api/stderr"] {
+            let q = qualify("edge-1", local);
+            assert_eq!(split_qualified(&q), Some(("edge-1", local.to_owned())));
+        }
+        assert_eq!(qualify("t", "supervisor://process/a"), "supervisor://process/t/a");
+        assert_eq!(split_qualified("supervisor://process/a"), None);
+        assert_eq!(split_qualified("supervisor://process//a"), None);
+        assert_eq!(split_qualified("supervisor://process/t/"), None);
     }
 }

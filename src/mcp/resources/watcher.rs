@@ -19,11 +19,12 @@
 pub use super::mailbox::Event;
 use super::mailbox::Mailbox;
 use super::poll::run;
-use super::probe::{self, Seen};
+use super::probe::Seen;
+pub use super::registration::{Registration, WatchError};
 use super::uri::parse_uri;
+use super::uri::qualify;
 use crate::supervisor::{Client, ProcessInfo, Result};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -43,24 +44,10 @@ pub const LIST_INTERVAL: Duration = Duration::from_secs(10);
 pub const LIST_COST_FACTOR: u32 = 20;
 /// The longest wait between two list polls (reached from a call of 15 s).
 pub const LIST_INTERVAL_MAX: Duration = Duration::from_secs(300);
-/// The longest a subscription waits for its first look at a new URI (a frozen
-/// daemon); the polling task takes it later then.
-const FIRST_LOOK_TIMEOUT: Duration = Duration::from_secs(2);
 /// Most URIs one subscriber (a session, or one `subscriptions/listen`) may watch.
 pub const MAX_URIS_PER_SUBSCRIBER: usize = 100;
 /// Most distinct URIs watched at once, all subscribers together (bounds the poll).
 pub const MAX_WATCHED_URIS: usize = 1000;
-
-/// Why URIs could not be watched.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WatchError {
-    #[error("at most {MAX_URIS_PER_SUBSCRIBER} subscriptions per session or listen")]
-    TooMany,
-    #[error("this server watches at most {MAX_WATCHED_URIS} resources at once; retry later")]
-    Full,
-    #[error("the subscription has ended")]
-    Closed,
-}
 
 /// What the watcher is doing, for tests and figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -82,7 +69,7 @@ pub struct WatchStats {
 /// The shared watcher of one daemon; clones share it.
 #[derive(Debug, Clone)]
 pub struct Watcher {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
@@ -118,7 +105,11 @@ impl State {
     pub(super) fn deliver(&self, changed: &[String], list_changed: bool) {
         for sub in self.subs.values() {
             for uri in changed.iter().filter(|u| sub.uris.contains(*u)) {
-                sub.mailbox.push(Event::Updated(uri.clone()));
+                let shown = match &sub.target {
+                    Some(t) => qualify(t, uri),
+                    None => uri.clone(),
+                };
+                sub.mailbox.push(Event::Updated(shown));
             }
             if list_changed && sub.list_changed {
                 sub.mailbox.push(Event::ListChanged);
@@ -137,7 +128,9 @@ pub(super) struct Listing {
 pub(super) struct Sub {
     pub(super) uris: BTreeSet<String>,
     pub(super) list_changed: bool,
-    mailbox: Arc<Mailbox>,
+    /// The target its URIs are qualified by when delivered (`supervisor://process/TARGET/NAME`).
+    pub(super) target: Option<Arc<str>>,
+    pub(super) mailbox: Arc<Mailbox>,
 }
 
 impl Watcher {
@@ -161,20 +154,33 @@ impl Watcher {
         &self.inner.client
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         self.inner.lock()
     }
 
     /// A new subscriber watching nothing yet; with `list_changed`, it is told when
     /// processes come or go. It stays until the registration is closed or dropped.
     pub fn register(&self, list_changed: bool) -> Registration {
-        let mailbox = Arc::new(Mailbox::default());
+        self.join(list_changed, None, Arc::new(Mailbox::default()), true)
+    }
+
+    /// A new subscriber whose events go to `mailbox` (shared with its registrations
+    /// on other watchers, see [`super::Subscriber`]), URIs qualified by `target` when
+    /// given; the mailbox is closed with the registration only if it `owns` it.
+    pub(super) fn join(
+        &self,
+        list_changed: bool,
+        target: Option<Arc<str>>,
+        mailbox: Arc<Mailbox>,
+        owns: bool,
+    ) -> Registration {
         let mut st = self.lock();
         let id = st.next_id;
         st.next_id += 1;
         let sub = Sub {
             uris: BTreeSet::new(),
             list_changed,
+            target,
             mailbox: mailbox.clone(),
         };
         st.subs.insert(id, sub);
@@ -182,11 +188,7 @@ impl Watcher {
         if list_changed {
             self.ensure_polling();
         }
-        Registration {
-            id,
-            watcher: self.clone(),
-            mailbox,
-        }
+        Registration::new(id, self.clone(), mailbox, owns)
     }
 
     /// Which of `uris` a new subscriber may watch: resource URIs only, each once,
@@ -265,7 +267,7 @@ impl Watcher {
 
     /// Starts the polling task unless it runs, there is nothing to watch, or the
     /// watcher is closed.
-    fn ensure_polling(&self) {
+    pub(super) fn ensure_polling(&self) {
         let mut st = self.lock();
         let wanted = st.subs.values().any(|s| s.list_changed || !s.uris.is_empty());
         if st.polling || !wanted || self.inner.closing.is_cancelled() {
@@ -274,87 +276,6 @@ impl Watcher {
         st.polling = true;
         drop(st);
         tokio::spawn(run(self.inner.clone()));
-    }
-}
-
-/// One subscriber of a [`Watcher`]: what it watches and its pending events.
-/// Dropping it (or [`Registration::close`]) unsubscribes everything.
-#[derive(Debug)]
-pub struct Registration {
-    id: u64,
-    watcher: Watcher,
-    mailbox: Arc<Mailbox>,
-}
-
-impl Registration {
-    /// Watches `uris` too (URIs that name nothing are the caller's to refuse). The
-    /// first look at a URI no one watched yet is taken before this returns (within
-    /// 2 s), so a change made right after is seen. Errors: over a cap, or closed.
-    pub async fn add(&self, uris: &[String]) -> std::result::Result<(), WatchError> {
-        let first_looks = {
-            let mut st = self.watcher.lock();
-            let watched = st.watched();
-            let seen_before: Vec<bool> = uris.iter().map(|u| st.seen.contains_key(u)).collect();
-            let Some(sub) = st.subs.get_mut(&self.id) else {
-                return Err(WatchError::Closed);
-            };
-            let new: BTreeSet<&String> = uris.iter().filter(|u| !sub.uris.contains(*u)).collect();
-            if sub.uris.len() + new.len() > MAX_URIS_PER_SUBSCRIBER {
-                return Err(WatchError::TooMany);
-            }
-            if watched.len() + new.iter().filter(|u| !watched.contains(**u)).count() > MAX_WATCHED_URIS {
-                return Err(WatchError::Full);
-            }
-            sub.uris.extend(new.into_iter().cloned());
-            let first: Vec<String> = uris
-                .iter()
-                .zip(seen_before)
-                .filter(|(_, seen)| !seen)
-                .map(|(u, _)| u.clone())
-                .collect();
-            first
-        };
-        let first = probe::probe(&self.watcher.inner.client, &first_looks);
-        if !first_looks.is_empty()
-            && let Ok(Ok(seen)) = tokio::time::timeout(FIRST_LOOK_TIMEOUT, first).await
-        {
-            let mut st = self.watcher.lock();
-            for (uri, v) in seen {
-                st.seen.entry(uri).or_insert(v);
-            }
-        }
-        self.watcher.ensure_polling();
-        Ok(())
-    }
-
-    /// Stops watching `uri` (nothing if it was not watched).
-    pub fn remove(&self, uri: &str) {
-        if let Some(sub) = self.watcher.lock().subs.get_mut(&self.id) {
-            sub.uris.remove(uri);
-        }
-    }
-
-    /// Waits for the next events (several at once when they piled up); `None` once
-    /// the registration is closed. Cancel-safe.
-    pub async fn next(&self) -> Option<Vec<Event>> {
-        self.mailbox.take().await
-    }
-
-    /// Unsubscribes everything; the watcher stops polling for it at its next tick.
-    pub fn close(&self) {
-        self.watcher.lock().subs.remove(&self.id);
-        self.mailbox.close();
-    }
-
-    /// Whether [`Self::close`] was called.
-    pub fn is_closed(&self) -> bool {
-        self.mailbox.closed.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        self.close();
     }
 }
 

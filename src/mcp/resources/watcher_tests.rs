@@ -1,21 +1,8 @@
 //! Unit tests of the watcher: its caps and the spacing of list polls.
 
+use super::super::test_support::nowhere;
 use super::super::uri::PREFIX;
 use super::*;
-use crate::supervisor::{Endpoint, ServerSettings};
-
-fn nowhere() -> Client {
-    let p = Endpoint::parse("unix:///nonexistent/supervisor.sock").unwrap_or_else(|_| unreachable!());
-    let settings = ServerSettings {
-        endpoint: p.endpoint,
-        username: None,
-        password: None,
-        connect_timeout: Duration::from_secs(1),
-        timeout: Duration::from_secs(1),
-        tls: Default::default(),
-    };
-    Client::new(&settings).unwrap_or_else(|_| unreachable!())
-}
 
 fn uris(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{PREFIX}{prefix}{i}")).collect()
