@@ -6,4 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
+# What the tests' servers cache (diagnose's copy of each daemon's configuration)
+# goes to a scratch directory, not the user's ~/.cache.
+export XDG_CACHE_HOME="$PWD/target/test-cache"
+rm -rf "$XDG_CACHE_HOME"
+mkdir -p "$XDG_CACHE_HOME"
 scripts/no-leftovers.sh cargo test "$@"
