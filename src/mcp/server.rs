@@ -34,6 +34,8 @@ pub struct SupervisorMcp {
     /// The targets file's targets, when one is configured.
     pub(crate) fleet: Option<Arc<Fleet>>,
     watchers: resources::Watchers,
+    /// The watchers were given ([`Self::with_watchers`]): [`Self::with_fleet`] keeps them.
+    shared_watchers: bool,
     legacy: resources::LegacySubscriptions,
 }
 
@@ -48,6 +50,7 @@ impl SupervisorMcp {
     pub fn with_policy(client: Client, policy: Policy) -> SupervisorMcp {
         SupervisorMcp {
             watchers: resources::Watcher::new(client.clone()).into(),
+            shared_watchers: false,
             client,
             policy: Arc::new(policy),
             include_dir: None,
@@ -62,11 +65,12 @@ impl SupervisorMcp {
         self.with_watchers(watcher.into())
     }
 
-    /// Uses `watchers` (of the same daemon and targets) for resource notifications,
-    /// so that sessions share them: the HTTP server gives every session the same.
-    /// Call after [`Self::with_fleet`].
+    /// Uses `watchers` (of the same daemon and targets) for resources and their
+    /// notifications, so that sessions share them: the HTTP server gives every
+    /// session the same. [`Self::with_fleet`] keeps them, before or after.
     pub fn with_watchers(mut self, watchers: resources::Watchers) -> SupervisorMcp {
         self.watchers = watchers;
+        self.shared_watchers = true;
         self
     }
 
@@ -74,8 +78,12 @@ impl SupervisorMcp {
     /// resources qualified by a target (`supervisor://process/TARGET/NAME`) are read
     /// and watched on that target; unqualified ones, `resources/list` and its list
     /// changes are those of the first selected target (this server's client).
+    /// Builds the watchers of its targets, unless some were given
+    /// ([`Self::with_watchers`], built with the same fleet).
     pub fn with_fleet(mut self, fleet: Option<Arc<Fleet>>) -> SupervisorMcp {
-        self.watchers = resources::Watchers::new(self.client.clone(), fleet.as_deref());
+        if !self.shared_watchers {
+            self.watchers = resources::Watchers::new(self.client.clone(), fleet.as_deref());
+        }
         self.fleet = fleet;
         self
     }
@@ -91,6 +99,7 @@ impl SupervisorMcp {
             include_dir: None,
             fleet: None,
             watchers: self.watchers.clone(),
+            shared_watchers: true,
             legacy: self.legacy.clone(),
         }
     }
@@ -264,7 +273,9 @@ impl ServerHandler for SupervisorMcp {
                     format!("{}{{target}}/{{name}}", resources::PREFIX),
                     "process on a target",
                 )
-                .with_description("A process of one target (also {target}/{name}/{stream})"),
+                .with_description(
+                    "A process of one target (also {target}/{name}/{stream}); a target's name wins over a process's",
+                ),
             );
         }
         Ok(ListResourceTemplatesResult::with_all_items(list))

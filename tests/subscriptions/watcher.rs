@@ -48,7 +48,7 @@ async fn a_program_added_is_a_list_change_for_both_versions() {
 
 /// The HTTP app in process, on loopback, with the watcher in the test's hands.
 async fn http_app(d: &Daemon) -> (String, Watcher, tokio_util::sync::CancellationToken) {
-    use supervisord_mcp::mcp::http::{HttpSettings, app_with_watcher};
+    use supervisord_mcp::mcp::http::{HttpSettings, app_with_watchers};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let settings = HttpSettings {
@@ -68,7 +68,7 @@ async fn http_app(d: &Daemon) -> (String, Watcher, tokio_util::sync::Cancellatio
     };
     let watcher = Watcher::new(d.client());
     let ct = tokio_util::sync::CancellationToken::new();
-    let router = app_with_watcher(watcher.clone(), &settings, ct.clone());
+    let router = app_with_watchers(watcher.clone().into(), &settings, ct.clone());
     let stop = ct.clone();
     tokio::spawn(async move {
         let _ = axum::serve(listener, router)

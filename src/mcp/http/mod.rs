@@ -107,15 +107,14 @@ async fn not_found() -> (StatusCode, &'static str) {
 /// `sessions_ct` ends every session and stream.
 pub fn app(client: Client, s: &HttpSettings, sessions_ct: CancellationToken) -> Router {
     let watchers = Watchers::new(client, s.fleet.as_deref());
-    app_with_watcher(watchers, s, sessions_ct)
+    app_with_watchers(watchers, s, sessions_ct)
 }
 
 /// [`app`] with the resource watchers given (one per daemon: see [`Watchers`]):
 /// every MCP session and every stateless request (a 2026-07-28
 /// `subscriptions/listen`) gets a server sharing them, so each daemon is polled
 /// once for all of them.
-pub fn app_with_watcher(watchers: impl Into<Watchers>, s: &HttpSettings, sessions_ct: CancellationToken) -> Router {
-    let watchers: Watchers = watchers.into();
+pub fn app_with_watchers(watchers: Watchers, s: &HttpSettings, sessions_ct: CancellationToken) -> Router {
     let client = watchers.first().client().clone();
     let mut hosts = loopback_hosts();
     hosts.extend(s.allowed_hosts.iter().cloned());
@@ -171,7 +170,7 @@ pub async fn serve(client: Client, s: HttpSettings) -> Result<(), HttpError> {
         })?;
     let sessions_ct = CancellationToken::new();
     let watchers = Watchers::new(client, s.fleet.as_deref());
-    let router = app_with_watcher(watchers.clone(), &s, sessions_ct.clone());
+    let router = app_with_watchers(watchers.clone(), &s, sessions_ct.clone());
     let (stop, hard) = (CancellationToken::new(), CancellationToken::new());
     tokio::spawn(on_signals(stop.clone(), hard.clone()));
     let trimmer = tokio::spawn(memory::trim_loop(Duration::from_secs(2)));

@@ -1,6 +1,6 @@
 //! `resources/read`: a process as JSON, or a log's last lines as text.
 
-use super::uri::{PREFIX, Target, parse_uri};
+use super::uri::{Target, parse_uri};
 use crate::supervisor::Client;
 use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
 use crate::supervisor::ops::names;
@@ -40,8 +40,12 @@ pub async fn read(client: &Client, uri: &str) -> crate::supervisor::Result<Resou
             };
             Ok(ResourceContents::text(t.lines.join("\n"), uri))
         }
-        None => Err(crate::supervisor::Error::Invalid(format!(
-            "unknown resource {uri:?}: use {PREFIX}NAME, {PREFIX}NAME/stdout or {PREFIX}NAME/stderr"
-        ))),
+        None => Err(crate::supervisor::Error::Invalid(
+            super::RouteError::Unknown {
+                uri: uri.to_owned(),
+                targets: false,
+            }
+            .to_string(),
+        )),
     }
 }

@@ -24,6 +24,15 @@ pub enum WatchError {
     Closed,
 }
 
+/// What [`Registration::reserve`] added.
+#[derive(Debug)]
+pub(super) struct Reserved {
+    /// The URIs it did not watch before (to remove on a rollback).
+    pub(super) added: Vec<String>,
+    /// The URIs no one had looked at yet.
+    pub(super) first_looks: Vec<String>,
+}
+
 /// One subscriber of a [`Watcher`]: what it watches and its pending events.
 /// Dropping it (or [`Registration::close`]) unsubscribes everything.
 #[derive(Debug)]
@@ -63,31 +72,37 @@ impl Registration {
     /// first look at a URI no one watched yet is taken before this returns (within
     /// 2 s), so a change made right after is seen. Errors: over a cap, or closed.
     pub async fn add(&self, uris: &[String]) -> std::result::Result<(), WatchError> {
-        let first_looks = {
-            let mut st = self.watcher.lock();
-            let watched = st.watched();
-            let seen_before: Vec<bool> = uris.iter().map(|u| st.seen.contains_key(u)).collect();
-            let Some(sub) = st.subs.get_mut(&self.id) else {
-                return Err(WatchError::Closed);
-            };
-            let new: BTreeSet<&String> = uris.iter().filter(|u| !sub.uris.contains(*u)).collect();
-            if sub.uris.len() + new.len() > MAX_URIS_PER_SUBSCRIBER {
-                return Err(WatchError::TooMany);
-            }
-            if watched.len() + new.iter().filter(|u| !watched.contains(**u)).count() > MAX_WATCHED_URIS {
-                return Err(WatchError::Full);
-            }
-            sub.uris.extend(new.into_iter().cloned());
-            let first: Vec<String> = uris
-                .iter()
-                .zip(seen_before)
-                .filter(|(_, seen)| !seen)
-                .map(|(u, _)| u.clone())
-                .collect();
-            first
+        let reserved = self.reserve(uris)?;
+        self.first_look(reserved.first_looks).await;
+        Ok(())
+    }
+
+    /// Watches `uris` from now on, all or none, without looking at them yet (see
+    /// [`Self::first_look`]). Errors: over a cap, or closed (nothing added then).
+    pub(super) fn reserve(&self, uris: &[String]) -> std::result::Result<Reserved, WatchError> {
+        let mut st = self.watcher.lock();
+        let watched = st.watched();
+        let first_looks: Vec<String> = uris.iter().filter(|u| !st.seen.contains_key(*u)).cloned().collect();
+        let Some(sub) = st.subs.get_mut(&self.id) else {
+            return Err(WatchError::Closed);
         };
-        let first = probe::probe(&self.watcher.inner.client, &first_looks);
-        if !first_looks.is_empty()
+        let new: BTreeSet<&String> = uris.iter().filter(|u| !sub.uris.contains(*u)).collect();
+        if sub.uris.len() + new.len() > MAX_URIS_PER_SUBSCRIBER {
+            return Err(WatchError::TooMany);
+        }
+        if watched.len() + new.iter().filter(|u| !watched.contains(**u)).count() > MAX_WATCHED_URIS {
+            return Err(WatchError::Full);
+        }
+        let added: Vec<String> = new.into_iter().cloned().collect();
+        sub.uris.extend(added.iter().cloned());
+        Ok(Reserved { added, first_looks })
+    }
+
+    /// Takes the first look at `uris` (within 2 s: a frozen daemon leaves it to the
+    /// polling task), and makes sure the polling task runs.
+    pub(super) async fn first_look(&self, uris: Vec<String>) {
+        let first = probe::probe(&self.watcher.inner.client, &uris);
+        if !uris.is_empty()
             && let Ok(Ok(seen)) = tokio::time::timeout(FIRST_LOOK_TIMEOUT, first).await
         {
             let mut st = self.watcher.lock();
@@ -96,7 +111,6 @@ impl Registration {
             }
         }
         self.watcher.ensure_polling();
-        Ok(())
     }
 
     /// Stops watching `uri` (nothing if it was not watched).

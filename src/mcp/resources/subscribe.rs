@@ -41,10 +41,10 @@ impl LegacySubscriptions {
         if let Some(r) = slot.as_ref().filter(|r| !r.is_closed()) {
             return r.clone();
         }
-        let reg = Arc::new(Subscriber::new(watchers, true));
-        *slot = Some(reg.clone());
-        tokio::spawn(forward(reg.clone(), peer.clone()));
-        reg
+        let sub = Arc::new(Subscriber::new(watchers, true));
+        *slot = Some(sub.clone());
+        tokio::spawn(forward(sub.clone(), peer.clone()));
+        sub
     }
 
     /// The session's subscriber, if it has one.
@@ -54,10 +54,10 @@ impl LegacySubscriptions {
 }
 
 /// Sends a session's events to its client until the session is gone.
-async fn forward(reg: Arc<Subscriber>, peer: Peer<RoleServer>) {
+async fn forward(sub: Arc<Subscriber>, peer: Peer<RoleServer>) {
     loop {
         let events = tokio::select! {
-            e = reg.next() => match e {
+            e = sub.next() => match e {
                 Some(e) => e,
                 None => break,
             },
@@ -77,12 +77,12 @@ async fn forward(reg: Arc<Subscriber>, peer: Peer<RoleServer>) {
                 Event::ListChanged => peer.notify_resource_list_changed().await,
             };
             if sent.is_err() {
-                reg.close();
+                sub.close();
                 return;
             }
         }
     }
-    reg.close();
+    sub.close();
 }
 
 /// What a `subscriptions/listen` gets of what it asks: list changes, and the
@@ -114,12 +114,12 @@ pub async fn listen(watchers: &Watchers, ctx: SubscriptionContext) -> Result<(),
         }
         return Ok(());
     }
-    let reg = Subscriber::new(watchers, list);
-    reg.add(&uris).await.map_err(|e| subscribe_error(&e))?;
+    let sub = Subscriber::new(watchers, list);
+    sub.add(&uris).await.map_err(|e| subscribe_error(&e))?;
     let sink = ctx.sink();
     loop {
         let events = tokio::select! {
-            e = reg.next() => match e {
+            e = sub.next() => match e {
                 Some(e) => e,
                 None => return Ok(()),
             },
@@ -142,7 +142,7 @@ pub async fn listen(watchers: &Watchers, ctx: SubscriptionContext) -> Result<(),
 /// "resource not found", anything else invalid parameters.
 pub fn subscribe_error(e: &SubscribeError) -> McpError {
     match e {
-        SubscribeError::Route(RouteError::Unknown(_)) => McpError::resource_not_found(e.to_string(), None),
+        SubscribeError::Route(RouteError::Unknown { .. }) => McpError::resource_not_found(e.to_string(), None),
         _ => McpError::invalid_params(e.to_string(), None),
     }
 }

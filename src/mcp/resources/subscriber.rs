@@ -6,12 +6,16 @@
 
 use super::mailbox::Mailbox;
 use super::registration::{Registration, WatchError};
+use super::watcher::Watcher;
 use super::watcher::{Event, MAX_URIS_PER_SUBSCRIBER};
-use super::watchers::{RouteError, Watchers};
+use super::watchers::{RouteError, TargetKey, Watchers};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::task::JoinSet;
+
+/// A registration and the URIs it has yet to take a first look at.
+type Looks = (Arc<Registration>, Vec<String>);
 
 /// Why a subscription was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,7 +33,7 @@ pub struct Subscriber {
     watchers: Watchers,
     mailbox: Arc<Mailbox>,
     /// By target (`None`: the server's own daemon).
-    regs: Mutex<BTreeMap<Option<Arc<str>>, Arc<Registration>>>,
+    regs: Mutex<BTreeMap<TargetKey, Arc<Registration>>>,
 }
 
 impl Subscriber {
@@ -49,7 +53,7 @@ impl Subscriber {
         }
     }
 
-    fn regs(&self) -> MutexGuard<'_, BTreeMap<Option<Arc<str>>, Arc<Registration>>> {
+    fn regs(&self) -> MutexGuard<'_, BTreeMap<TargetKey, Arc<Registration>>> {
         self.regs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -58,45 +62,67 @@ impl Subscriber {
     /// 2 s). Errors: a URI that names no resource, or a target that cannot be
     /// asked; over 100 URIs in all, or a daemon's cap; closed.
     pub async fn add(&self, uris: &[String]) -> Result<(), SubscribeError> {
-        let mut groups: BTreeMap<Option<Arc<str>>, Vec<String>> = BTreeMap::new();
-        let mut routes = Vec::new();
+        let looks = self.reserve(self.group(uris)?)?;
+        let mut tasks = JoinSet::new();
+        for (reg, uris) in looks {
+            tasks.spawn(async move { reg.first_look(uris).await });
+        }
+        while tasks.join_next().await.is_some() {}
+        Ok(())
+    }
+
+    /// `uris` by daemon: the target, its watcher, its own URIs (each once).
+    /// Errors: a URI that leads nowhere.
+    fn group(&self, uris: &[String]) -> Result<Vec<(TargetKey, Watcher, Vec<String>)>, RouteError> {
+        let mut groups: Vec<(TargetKey, Watcher, Vec<String>)> = Vec::new();
         for uri in uris {
             let r = self.watchers.resolve(uri)?;
-            let g = groups.entry(r.target.clone()).or_default();
-            if !g.contains(&r.local) {
-                g.push(r.local.clone());
-            }
-            routes.push(r);
-        }
-        let mut adds = JoinSet::new();
-        {
-            let mut regs = self.regs();
-            if self.is_closed() {
-                return Err(WatchError::Closed.into());
-            }
-            let watching: usize = regs.values().map(|r| r.watching()).sum();
-            let new: usize = groups
-                .iter()
-                .map(|(t, l)| regs.get(t).map_or(l.len(), |r| r.unwatched(l)))
-                .sum();
-            if watching + new > MAX_URIS_PER_SUBSCRIBER {
-                return Err(WatchError::TooMany.into());
-            }
-            for (target, locals) in groups {
-                let Some(route) = routes.iter().find(|r| r.target == target) else {
-                    continue;
-                };
-                let reg = regs
-                    .entry(target.clone())
-                    .or_insert_with(|| Arc::new(route.watcher.join(false, target, self.mailbox.clone(), false)))
-                    .clone();
-                adds.spawn(async move { reg.add(&locals).await });
+            match groups.iter_mut().find(|g| g.0 == r.target) {
+                Some(g) if g.2.contains(&r.local) => {}
+                Some(g) => g.2.push(r.local),
+                None => groups.push((r.target, r.watcher, vec![r.local])),
             }
         }
-        while let Some(done) = adds.join_next().await {
-            done.map_err(|_| WatchError::Closed)??;
+        Ok(groups)
+    }
+
+    /// Watches every URI of `groups` before the lock goes (so concurrent adds count
+    /// them), or none; returns the first looks to take, by registration. Errors:
+    /// over 100 URIs in all, or a daemon's cap; closed.
+    fn reserve(&self, groups: Vec<(TargetKey, Watcher, Vec<String>)>) -> Result<Vec<Looks>, SubscribeError> {
+        let mut regs = self.regs();
+        if self.is_closed() {
+            return Err(WatchError::Closed.into());
         }
-        Ok(())
+        let watching: usize = regs.values().map(|r| r.watching()).sum();
+        let new: usize = groups
+            .iter()
+            .map(|(t, _, l)| regs.get(t).map_or(l.len(), |r| r.unwatched(l)))
+            .sum();
+        if watching + new > MAX_URIS_PER_SUBSCRIBER {
+            return Err(WatchError::TooMany.into());
+        }
+        let mut done: Vec<(Arc<Registration>, Vec<String>)> = Vec::new();
+        let mut looks = Vec::new();
+        for (target, watcher, locals) in groups {
+            let reg = regs
+                .entry(target.clone())
+                .or_insert_with(|| Arc::new(watcher.join(false, target, self.mailbox.clone(), false)))
+                .clone();
+            match reg.reserve(&locals) {
+                Ok(r) => {
+                    done.push((reg.clone(), r.added));
+                    looks.push((reg, r.first_looks));
+                }
+                Err(e) => {
+                    for (reg, added) in done {
+                        added.iter().for_each(|u| reg.remove(u));
+                    }
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(looks)
     }
 
     /// Stops watching `uri` (nothing if it was not watched).
@@ -116,11 +142,12 @@ impl Subscriber {
 
     /// Unsubscribes everything on every daemon.
     pub fn close(&self) {
+        // Closed first, so an `add` racing this one adds nothing after it.
+        self.mailbox.close();
         let regs = std::mem::take(&mut *self.regs());
         for r in regs.values() {
             r.close();
         }
-        self.mailbox.close();
     }
 
     /// Whether [`Self::close`] was called.

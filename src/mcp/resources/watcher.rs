@@ -149,6 +149,11 @@ impl Watcher {
         }
     }
 
+    /// Whether `other` is this same watcher (a clone of it).
+    pub fn same(&self, other: &Watcher) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// The client it polls with.
     pub fn client(&self) -> &Client {
         &self.inner.client

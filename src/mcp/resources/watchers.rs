@@ -12,11 +12,11 @@ use super::uri::{PREFIX, parse_uri, split_qualified};
 use super::watcher::{MAX_URIS_PER_SUBSCRIBER, Watcher};
 use crate::fleet::Fleet;
 use crate::supervisor::Client;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// The server's own daemon (`None`) or a target, as URIs are routed.
-type TargetKey = Option<Arc<str>>;
+pub type TargetKey = Option<Arc<str>>;
 
 /// Where a resource URI leads.
 #[derive(Debug, Clone)]
@@ -32,13 +32,29 @@ pub struct Route {
 /// Why a URI leads nowhere.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RouteError {
-    #[error(
-        "unknown resource {0:?}: use {PREFIX}NAME, {PREFIX}NAME/stdout or {PREFIX}NAME/stderr (with a targets file, also {PREFIX}TARGET/NAME...)"
-    )]
-    Unknown(String),
+    /// `targets`: the server has a targets file (the message then names the
+    /// qualified form too).
+    #[error("unknown resource {uri:?}: use {PREFIX}NAME, {PREFIX}NAME/stdout or {PREFIX}NAME/stderr{}", qualified_hint(*.targets))]
+    Unknown { uri: String, targets: bool },
     /// The target's own settings are unusable (a missing password, a TLS file).
     #[error("{target}: {message}")]
     Unusable { target: String, message: String },
+}
+
+fn qualified_hint(targets: bool) -> String {
+    if targets {
+        format!(", or {PREFIX}TARGET/NAME[/stdout|/stderr] with a target of supervisor://targets")
+    } else {
+        String::new()
+    }
+}
+
+/// What a listen asks of one daemon: its watcher, its own URIs in the order asked,
+/// and the URIs asked for each.
+struct Asked<'a> {
+    watcher: Watcher,
+    locals: Vec<String>,
+    by_local: HashMap<String, Vec<&'a str>>,
 }
 
 /// The watchers of a server; clones share them.
@@ -106,7 +122,7 @@ impl Watchers {
                 message,
             })?;
             if parse_uri(&local).is_none() {
-                return Err(RouteError::Unknown(uri.to_owned()));
+                return Err(self.unknown(uri));
             }
             return Ok(Route {
                 target: Some(Arc::from(name.as_str())),
@@ -120,40 +136,66 @@ impl Watchers {
                 watcher: self.first.clone(),
                 local: uri.to_owned(),
             }),
-            None => Err(RouteError::Unknown(uri.to_owned())),
+            None => Err(self.unknown(uri)),
+        }
+    }
+
+    fn unknown(&self, uri: &str) -> RouteError {
+        RouteError::Unknown {
+            uri: uri.to_owned(),
+            targets: !self.targets.is_empty(),
         }
     }
 
     /// Which of `uris` a new subscriber may watch, in the order asked: resource URIs
     /// of a daemon that can be asked, each once, at most [`MAX_URIS_PER_SUBSCRIBER`]
-    /// in all, each within its daemon's cap (see [`Watcher::admit`]).
+    /// in all, each within its daemon's cap (see [`Watcher::admit`]; a daemon
+    /// reached both unqualified and qualified counts once). Linear in `uris`.
     pub fn admit(&self, uris: &[String]) -> Vec<String> {
-        // By daemon: its watcher, and the URIs asked with their local forms.
-        let mut groups: BTreeMap<TargetKey, (Watcher, Vec<(String, String)>)> = BTreeMap::new();
+        let mut asked: HashSet<&str> = HashSet::new();
+        let mut daemons: Vec<Asked<'_>> = Vec::new();
         for uri in uris {
-            if let Ok(r) = self.resolve(uri) {
-                let g = groups.entry(r.target).or_insert_with(|| (r.watcher, Vec::new()));
-                g.1.push((uri.clone(), r.local));
+            if !asked.insert(uri) {
+                continue;
             }
+            let Ok(r) = self.resolve(uri) else { continue };
+            let i = match daemons.iter().position(|d| d.watcher.same(&r.watcher)) {
+                Some(i) => i,
+                None => {
+                    daemons.push(Asked {
+                        watcher: r.watcher,
+                        locals: Vec::new(),
+                        by_local: HashMap::new(),
+                    });
+                    daemons.len() - 1
+                }
+            };
+            let d = &mut daemons[i];
+            let by = d.by_local.entry(r.local.clone()).or_default();
+            if by.is_empty() {
+                d.locals.push(r.local);
+            }
+            by.push(uri);
         }
-        let mut admitted: Vec<String> = Vec::new();
-        for (watcher, asked) in groups.values() {
-            let locals: Vec<String> = asked.iter().map(|(_, l)| l.clone()).collect();
-            let ok = watcher.admit(&locals);
-            admitted.extend(asked.iter().filter(|(_, l)| ok.contains(l)).map(|(u, _)| u.clone()));
+        let mut admitted: HashSet<&str> = HashSet::new();
+        for d in &daemons {
+            for local in d.watcher.admit(&d.locals) {
+                admitted.extend(d.by_local.get(&local).into_iter().flatten().copied());
+            }
         }
         let mut out: Vec<String> = Vec::new();
         for uri in uris {
-            if out.len() < MAX_URIS_PER_SUBSCRIBER && admitted.contains(uri) && !out.contains(uri) {
+            if out.len() < MAX_URIS_PER_SUBSCRIBER && admitted.remove(uri.as_str()) {
                 out.push(uri.clone());
             }
         }
         out
     }
 
-    /// Every distinct watcher.
+    /// Every distinct watcher (the first selected target's is the first's).
     fn all(&self) -> impl Iterator<Item = &Watcher> {
-        std::iter::once(&self.first).chain(self.targets.values().filter_map(|w| w.as_ref().ok()))
+        let targets = self.targets.values().filter_map(|w| w.as_ref().ok());
+        std::iter::once(&self.first).chain(targets.filter(|w| !w.same(&self.first)))
     }
 
     /// Reads every daemon's process list again at the next chance (after this
@@ -218,7 +260,10 @@ mod tests {
         ] {
             assert_eq!(
                 w.resolve(nowhere).map(|r| r.local),
-                Err(RouteError::Unknown(nowhere.into()))
+                Err(RouteError::Unknown {
+                    uri: nowhere.into(),
+                    targets: true
+                })
             );
         }
     }
@@ -261,5 +306,50 @@ mod tests {
         assert_eq!(x.stats().watched_uris, 59);
         drop(s);
         assert_eq!(x.stats().subscribers, 0, "dropping it unsubscribes everywhere");
+    }
+
+    #[test]
+    fn a_huge_listen_is_admitted_in_linear_time() {
+        let w = three();
+        let mut asked = vec![format!("{PREFIX}x/a"); 100_000];
+        asked.extend((0..100_000).map(|i| format!("{PREFIX}q/{i}")));
+        asked.extend(uris("y/", 5));
+        let mut want = vec![format!("{PREFIX}x/a")];
+        want.extend(uris("y/", 5));
+        assert_eq!(w.admit(&asked), want);
+    }
+
+    #[tokio::test]
+    async fn the_first_target_is_one_daemon_under_both_uris() {
+        let first = Watcher::new(nowhere());
+        let w = Watchers {
+            first: first.clone(),
+            targets: Arc::new([("x".to_owned(), Ok(first.clone()))].into_iter().collect()),
+        };
+        let both = vec![format!("{PREFIX}a"), format!("{PREFIX}x/a")];
+        assert_eq!(w.admit(&both), both);
+        let s = Subscriber::new(&w, false);
+        s.add(&both).await.unwrap();
+        assert_eq!(first.stats().watched_uris, 1, "one URI of one daemon");
+        first.lock().deliver(&[format!("{PREFIX}a")], false);
+        let mut got = s.next().await.unwrap();
+        got.sort_by_key(|e| format!("{e:?}"));
+        let want: Vec<Event> = both.iter().cloned().map(Event::Updated).collect();
+        assert_eq!(got, want, "each under the URI subscribed to");
+        assert_eq!(w.all().count(), 1);
+    }
+
+    #[tokio::test]
+    async fn concurrent_adds_share_the_100_uris() {
+        let w = three();
+        let s = Subscriber::new(&w, false);
+        let (x, y) = (uris("x/", 60), uris("y/", 60));
+        let (a, b) = tokio::join!(s.add(&x), s.add(&y));
+        assert!(a.is_ok() != b.is_ok(), "one of them is refused: {a:?} {b:?}");
+        let watched: usize = ["x", "y"]
+            .iter()
+            .map(|t| w.targets[*t].as_ref().unwrap().stats().watched_uris)
+            .sum();
+        assert_eq!(watched, 60);
     }
 }
