@@ -93,7 +93,8 @@ async fn serve_mcp(cli: &Cli) -> anyhow::Result<ExitStatus> {
 
 /// The daemon the server talks to, and the fleet when a targets file is configured:
 /// the tools go across its targets; unqualified resources and `resources/list`
-/// follow the first selected one (see `SupervisorMcp::with_fleet`). Prints the file's warnings. Errors: no target selected.
+/// follow the first selected one (see `SupervisorMcp::with_fleet`). Prints the
+/// file's warnings. Errors: no target selected.
 fn daemon_and_fleet(cli: &Cli) -> anyhow::Result<(Client, Option<Fleet>)> {
     match cli::cmd::scope(&cli.global)? {
         Scope::One(c) => Ok((c, None)),
