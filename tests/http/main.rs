@@ -156,6 +156,31 @@ async fn call(url: &str, sid: &str, method: &str, params: serde_json::Value) -> 
     (r.status().as_u16(), r.text().await.unwrap_or_default())
 }
 
+/// Sends a request in session `sid` in the background and returns once the server
+/// has taken it in: the answer's headers have arrived (its SSE stream is open, so the
+/// session is busy and the call in flight), at most 20 s. The task reads the rest:
+/// status and body.
+async fn in_flight(
+    url: &str,
+    sid: &str,
+    method: &str,
+    params: serde_json::Value,
+) -> tokio::task::JoinHandle<(u16, String)> {
+    let body = serde_json::json!({"jsonrpc":"2.0","id":2,"method":method,"params":params}).to_string();
+    let (url, sid) = (url.to_owned(), sid.to_owned());
+    let (taken, taken_rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        let r = post(&url, &[AUTH, ("mcp-session-id", &sid)], body).await;
+        let _ = taken.send(());
+        (r.status().as_u16(), r.text().await.unwrap_or_default())
+    });
+    tokio::time::timeout(Duration::from_secs(20), taken_rx)
+        .await
+        .expect("the server took the call in within 20 s")
+        .expect("the request failed");
+    task
+}
+
 #[tokio::test]
 async fn every_security_rule_holds() {
     let d = Daemon::start();
