@@ -54,7 +54,7 @@ stderr_logfile=%(here)s/fast.err.log
 command=sh -c 'trap "" TERM; while true; do sleep 0.2; done'
 autostart=false
 startsecs=0
-stopwaitsecs=2
+stopwaitsecs=5
 stdout_logfile=%(here)s/stubborn.out.log
 stderr_logfile=%(here)s/stubborn.err.log
 
