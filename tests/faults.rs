@@ -169,25 +169,19 @@ impl Drop for Killed {
 #[tokio::test(flavor = "multi_thread")]
 async fn values_nested_100_000_deep_do_not_crash_the_http_bridge() {
     let url = fake(|| deeply_nested(100_000)).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut bridge = Killed(
-        Command::new(assert_cmd::cargo::cargo_bin("supervisord-mcp"))
-            .args(["-s", &url, "mcp", "--http", &format!("127.0.0.1:{port}")])
-            .env_remove("SUPERVISORD_MCP_TOKEN")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let dir = tempfile::tempdir().unwrap();
+    let (child, port) = common::spawn_on_free_port(
+        |port| {
+            let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("supervisord-mcp"));
+            cmd.args(["-s", &url, "mcp", "--http", &format!("127.0.0.1:{port}")])
+                .env_remove("SUPERVISORD_MCP_TOKEN")
+                .env("XDG_CONFIG_HOME", dir.path())
+                .stdout(Stdio::null());
+            cmd
+        },
+        &dir.path().join("stderr"),
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(Instant::now() < deadline, "the bridge did not listen");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let mut bridge = Killed(child);
     // Unauthenticated, twice: the first must not have killed the bridge.
     for _ in 0..2 {
         supervisord_mcp::supervisor::transport::install_default_provider();

@@ -541,8 +541,10 @@ async fn calls_work_again_as_soon_as_a_restarting_daemon_is_back() {
                     "a clear error while restarting: {t}"
                 );
             }
+            // supervisord stops its groups one per main-loop tick (up to 1 s each)
+            // before it restarts: a minute is room for that on a loaded machine.
             assert!(
-                started.elapsed() < Duration::from_secs(20),
+                started.elapsed() < Duration::from_secs(60),
                 "never recovered ({errors} errors)"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 pub const USER: &str = "tester";
 pub const PASSWORD: &str = "s3cret:with#chars";
 
+/// What supervisord says (on stderr) when its HTTP port is taken.
+const PORT_TAKEN: &str = "Another program is already listening";
+
 /// Programs every test daemon runs (their logs are in the temp dir as NAME.out.log
 /// and NAME.err.log).
 const PROGRAMS: &str = r#"
@@ -51,7 +54,7 @@ stderr_logfile=%(here)s/fast.err.log
 command=sh -c 'trap "" TERM; while true; do sleep 0.2; done'
 autostart=false
 startsecs=0
-stopwaitsecs=2
+stopwaitsecs=5
 stdout_logfile=%(here)s/stubborn.out.log
 stderr_logfile=%(here)s/stubborn.err.log
 
@@ -152,9 +155,74 @@ pub fn py_script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py").join(name)
 }
 
-fn free_port() -> u16 {
+/// A loopback port nobody listened on a moment ago (another process may take it
+/// before the caller binds it: see [`listens`]).
+pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     l.local_addr().expect("local addr").port()
+}
+
+/// True when process `pid` itself listens on 127.0.0.1:`port` (TCP): a listening
+/// socket of `/proc/net/tcp` on that address is one of its open files. A test that
+/// picks a free port and hands it to a server waits for this rather than for any
+/// answer on the port: another process may have taken the port in between.
+pub fn listens(pid: u32, port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let local = format!("0100007F:{port:04X}");
+    // Columns: sl, local_address, rem_address, st (0A: LISTEN), ..., inode (10th).
+    let sockets: Vec<String> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.get(1) == Some(&local.as_str()) && f.get(3) == Some(&"0A"))
+        .filter_map(|f| f.get(9).map(|inode| format!("socket:[{inode}]")))
+        .collect();
+    !sockets.is_empty()
+        && std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| sockets.iter().any(|s| t.as_os_str() == s.as_str())))
+}
+
+/// Starts a server on a free loopback port (`command(port)` binds it; its stderr goes
+/// to the file `stderr`) and waits, at most 10 s, until the server itself listens
+/// there. Another process may take the port between [`free_port`] and the server's
+/// bind (tests run in parallel): a server that exits saying "Address already in use"
+/// is started again on another port. Panics, with its stderr, if it exits otherwise.
+pub fn spawn_on_free_port(mut command: impl FnMut(u16) -> Command, stderr: &Path) -> (Child, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let file = std::fs::File::create(stderr).expect("create the server's stderr file");
+        let mut child = command(port).stderr(file).spawn().expect("spawn the server");
+        if listening(&mut child, port, stderr) {
+            return (child, port);
+        }
+    }
+    panic!("no free port after 5 tries");
+}
+
+/// Waits until `child` listens on `port` (true), or has exited (reaped) because the
+/// port was taken (false). Panics (the child killed) otherwise, or after 10 s.
+fn listening(child: &mut Child, port: u16, stderr: &Path) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !listens(child.id(), port) {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            let err = std::fs::read_to_string(stderr).unwrap_or_default();
+            assert!(
+                err.contains("Address already in use"),
+                "the server exited ({st}): {err}"
+            );
+            return false;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not listen on port {port} within 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
 }
 
 /// How to reach the daemon.
@@ -191,6 +259,23 @@ impl Daemon {
     /// Starts supervisord with only the `programs` given (config text): a light daemon,
     /// for tests that run many.
     pub fn start_programs(auth: bool, programs: &str, extra: &str) -> Daemon {
+        // Another process may take the port between `free_port` and supervisord's
+        // bind (tests run in parallel): supervisord then exits at once, saying so, and
+        // is started again on another port.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::try_start(auth, programs, extra) {
+                Ok(d) => return d,
+                Err(why) if why.contains(PORT_TAKEN) && attempt < 5 => continue,
+                Err(why) => panic!("supervisord exited at start: {why}"),
+            }
+        }
+    }
+
+    /// One start on a free port: the daemon once it answers, or what supervisord
+    /// said when it exited instead.
+    fn try_start(auth: bool, programs: &str, extra: &str) -> Result<Daemon, String> {
         let bin = supervisord_bin();
         let dir = tempfile::tempdir().expect("tempdir");
         let sock = dir.path().join("supervisor.sock");
@@ -222,22 +307,28 @@ impl Daemon {
             auth,
             child,
         };
-        d.wait_ready();
-        d
+        d.wait_ready()?;
+        Ok(d)
     }
 
-    fn wait_ready(&mut self) {
+    /// Waits until the daemon answers on both its socket and its port. Err (what
+    /// supervisord said) when it exited instead; panics after 20 s.
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                let log = std::fs::read_to_string(self.path("supervisord.log")).unwrap_or_default();
-                panic!("supervisord exited at start ({status}): {log}");
+                let read = |name: &str| std::fs::read_to_string(self.path(name)).unwrap_or_default();
+                return Err(format!(
+                    "{status}: {}{}",
+                    read("supervisord.stderr"),
+                    read("supervisord.log")
+                ));
             }
             if self.sock.exists() && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 let out = self.cli(Via::Unix).args(["status"]).output().expect("run cli");
                 // 0 or 3 (some process not running) both mean the daemon answers.
                 if matches!(out.status.code(), Some(0 | 3)) {
-                    return;
+                    return Ok(());
                 }
             }
             assert!(Instant::now() < deadline, "supervisord did not become ready in 20 s");
@@ -368,6 +459,12 @@ impl Drop for Daemon {
     /// timeout, that would orphan them (supervisord makes each child a process-group
     /// leader, so they do not die with it). A last sweep kills what survived anyway.
     fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            // It exited by itself and is reaped: its pid may be reused, so by
+            // environment only.
+            kill_all(&started_by(None, &self.sock));
+            return;
+        }
         let pid = Pid::from_raw(self.child.id() as i32);
         let log = self.path("supervisord.log");
         let logged = std::fs::metadata(&log).map_or(0, |m| m.len() as usize);

@@ -48,14 +48,6 @@ struct Opts<'a> {
     home: Option<tempfile::TempDir>,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Where a server without a daemon points (tests of the HTTP layer alone).
 const NO_DAEMON: &str = "unix:///nonexistent/supervisor.sock";
 
@@ -75,37 +67,29 @@ fn serve_with(d: Option<&Daemon>, o: Opts) -> Server {
     // reqwest has no TLS provider of its own here (see transport::tls).
     supervisord_mcp::supervisor::transport::install_default_provider();
     let target = d.map_or(NO_DAEMON.to_owned(), |d| d.url(Via::Unix));
-    let port = free_port();
     let home = o.home.unwrap_or_else(|| tempfile::tempdir().unwrap());
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("supervisord-mcp"));
-    cmd.args(["-s", &target, "mcp", "--http", &format!("127.0.0.1:{port}")])
-        .args(o.args)
-        .env_remove("SUPERVISORD_MCP_TOKEN")
-        .env("XDG_CONFIG_HOME", home.path())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(home.path().join("stderr")).unwrap());
-    if let Some(t) = o.token {
-        cmd.env("SUPERVISORD_MCP_TOKEN", t);
-    }
-    if let Some(n) = o.nofile {
-        let lim = nix::sys::resource::Resource::RLIMIT_NOFILE;
-        // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
-        unsafe {
-            cmd.pre_exec(move || nix::sys::resource::setrlimit(lim, n, n).map_err(std::io::Error::from));
-        }
-    }
-    let mut child = cmd.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Some(st) = child.try_wait().unwrap() {
-            panic!(
-                "the server exited ({st}): {}",
-                std::fs::read_to_string(home.path().join("stderr")).unwrap()
-            );
-        }
-        assert!(Instant::now() < deadline, "the server did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (child, port) = spawn_on_free_port(
+        |port| {
+            let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("supervisord-mcp"));
+            cmd.args(["-s", &target, "mcp", "--http", &format!("127.0.0.1:{port}")])
+                .args(o.args)
+                .env_remove("SUPERVISORD_MCP_TOKEN")
+                .env("XDG_CONFIG_HOME", home.path())
+                .stdout(Stdio::null());
+            if let Some(t) = o.token {
+                cmd.env("SUPERVISORD_MCP_TOKEN", t);
+            }
+            if let Some(n) = o.nofile {
+                let lim = nix::sys::resource::Resource::RLIMIT_NOFILE;
+                // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
+                unsafe {
+                    cmd.pre_exec(move || nix::sys::resource::setrlimit(lim, n, n).map_err(std::io::Error::from));
+                }
+            }
+            cmd
+        },
+        &home.path().join("stderr"),
+    );
     Server {
         child,
         url: format!("http://127.0.0.1:{port}"),
@@ -170,6 +154,31 @@ async fn call(url: &str, sid: &str, method: &str, params: serde_json::Value) -> 
     let body = serde_json::json!({"jsonrpc":"2.0","id":2,"method":method,"params":params}).to_string();
     let r = post(url, &[AUTH, ("mcp-session-id", sid)], body).await;
     (r.status().as_u16(), r.text().await.unwrap_or_default())
+}
+
+/// Sends a request in session `sid` in the background and returns once the server
+/// has taken it in: the answer's headers have arrived (its SSE stream is open, so the
+/// session is busy and the call in flight), at most 20 s. The task reads the rest:
+/// status and body.
+async fn in_flight(
+    url: &str,
+    sid: &str,
+    method: &str,
+    params: serde_json::Value,
+) -> tokio::task::JoinHandle<(u16, String)> {
+    let body = serde_json::json!({"jsonrpc":"2.0","id":2,"method":method,"params":params}).to_string();
+    let (url, sid) = (url.to_owned(), sid.to_owned());
+    let (taken, taken_rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        let r = post(&url, &[AUTH, ("mcp-session-id", &sid)], body).await;
+        let _ = taken.send(());
+        (r.status().as_u16(), r.text().await.unwrap_or_default())
+    });
+    tokio::time::timeout(Duration::from_secs(20), taken_rx)
+        .await
+        .expect("the server took the call in within 20 s")
+        .expect("the request failed");
+    task
 }
 
 #[tokio::test]

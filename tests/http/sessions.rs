@@ -78,12 +78,8 @@ async fn requests_without_a_session_never_meet_the_cap() {
     let d = Daemon::start();
     let s = serve(Some(&d), Some(TOKEN), &["--max-sessions", "1"]);
     let a = session(&s.url).await;
-    let url = s.url.clone();
-    let busy = tokio::spawn(async move {
-        let wait = serde_json::json!({"name":"wait","arguments":{"names":["quiet"],"timeout_s":30}});
-        call(&url, &a, "tools/call", wait).await
-    });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let wait = serde_json::json!({"name":"wait","arguments":{"names":["quiet"],"timeout_s":30}});
+    let busy = in_flight(&s.url, &a, "tools/call", wait).await;
     assert_eq!(
         post(&s.url, &[AUTH], INIT.into()).await.status(),
         503,

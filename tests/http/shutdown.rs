@@ -2,10 +2,11 @@
 
 use super::*;
 
-/// A `wait` call on `quiet` (not started), its body read to the end.
-async fn wait_call(url: String, sid: String, timeout_s: u64) -> (u16, String) {
+/// A `wait` call on `quiet` (not started), once the server has taken it in; the
+/// task reads its answer to the end.
+async fn wait_call(url: &str, sid: &str, timeout_s: u64) -> tokio::task::JoinHandle<(u16, String)> {
     let args = serde_json::json!({"name":"wait","arguments":{"names":["quiet"],"timeout_s":timeout_s}});
-    call(&url, &sid, "tools/call", args).await
+    in_flight(url, sid, "tools/call", args).await
 }
 
 /// #9.5: SIGTERM stops accepting, lets a `wait` in flight finish with its real
@@ -15,11 +16,13 @@ async fn sigterm_lets_a_call_in_flight_finish() {
     let d = Daemon::start();
     let mut s = serve(Some(&d), Some(TOKEN), &[]);
     let sid = session(&s.url).await;
-    let waiting = tokio::spawn(wait_call(s.url.clone(), sid, 30));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let waiting = wait_call(&s.url, &sid, 30).await;
     s.term();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(TcpStream::connect(("127.0.0.1", s.port)).is_err(), "still accepting");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", s.port)).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting 10 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(!waiting.is_finished(), "the call was cut short");
     d.cli(Via::Unix).args(["start", "quiet"]).assert().success();
     let (status, body) = waiting.await.unwrap();
@@ -35,8 +38,7 @@ async fn a_call_longer_than_the_grace_is_cancelled() {
     let d = Daemon::start();
     let mut s = serve(Some(&d), Some(TOKEN), &["--shutdown-grace", "1"]);
     let sid = session(&s.url).await;
-    let waiting = tokio::spawn(wait_call(s.url.clone(), sid, 60));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let waiting = wait_call(&s.url, &sid, 60).await;
     let t = Instant::now();
     s.term();
     assert_eq!(s.exit_within(15), Some(0));

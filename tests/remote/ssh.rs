@@ -12,6 +12,10 @@ use std::process::{Command, Stdio};
 #[test]
 fn an_ssh_url_reaches_the_daemon_and_leaves_no_tunnel_behind() {
     let d = Daemon::start();
+    // `fast` writes its 20,000 lines at start: all of them before its log is read.
+    d.wait_for(20, "fast to finish writing", |_| {
+        std::fs::read_to_string(d.path("fast.out.log")).is_ok_and(|s| s.contains("fast line 19999"))
+    });
     let ssh = FakeSsh::forwarding();
     let url = ssh_url(&d.sock);
     let out = ssh.cli(&url).arg("status").output().unwrap();
