@@ -572,10 +572,23 @@ async fn mcp_checks(f: &Fleet) {
     c.cancel().await.expect("close");
 }
 
+/// Reads `stdout` (non-blocking) into `text` until `done` holds, it ends, or 20 s.
+fn read_until(stdout: &mut std::process::ChildStdout, text: &mut String, done: impl Fn(&str) -> bool) {
+    use std::io::Read;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(text) && Instant::now() < deadline {
+        let mut buf = [0u8; 4096];
+        match stdout.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
 /// `maintail -f` on two targets while each restarts a program: both targets' lines
 /// arrive, prefixed; closing the pipe ends the follow at once, though the logs are idle.
 fn follow_two_targets(f: &Fleet) {
-    use std::io::Read;
     use std::os::fd::AsFd;
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("supervisord-mcp"))
         .arg("--fleet")
@@ -589,28 +602,28 @@ fn follow_two_targets(f: &Fleet) {
     let flags = nix::fcntl::fcntl(stdout.as_fd(), nix::fcntl::FcntlArg::F_GETFL).expect("flags");
     let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
     nix::fcntl::fcntl(stdout.as_fd(), nix::fcntl::FcntlArg::F_SETFL(flags)).expect("nonblocking");
-    std::thread::sleep(Duration::from_millis(500));
+    let targets = ["unix-05", "unix-06"];
+    // Each target's last line first (`-n 1`): then both are followed.
+    let mut history = String::new();
+    read_until(&mut stdout, &mut history, |t: &str| {
+        targets
+            .iter()
+            .all(|target| t.lines().any(|l| l.starts_with(&format!("{target} | "))))
+    });
     let out = f.run(&["-t", "unix-05,unix-06", "restart", "app"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let mut text = String::new();
+    // What follows the history: the restart, from both targets.
     let has_both = |t: &str| {
-        ["unix-05", "unix-06"].iter().all(|target| {
+        targets.iter().all(|target| {
             t.lines()
                 .any(|l| l.starts_with(&format!("{target} | ")) && l.contains("app"))
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !has_both(&text) && Instant::now() < deadline {
-        let mut buf = [0u8; 4096];
-        match stdout.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    }
+    let mut text = String::new();
+    read_until(&mut stdout, &mut text, has_both);
     assert!(
         has_both(&text),
-        "{text}\nstderr: {}",
+        "history:\n{history}\nthen:\n{text}\nstderr: {}",
         std::fs::read_to_string(f.dir.path().join("follow.err")).unwrap_or_default()
     );
     // The reader goes away while the logs are idle: the follow ends by itself.

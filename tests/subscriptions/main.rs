@@ -101,28 +101,22 @@ fn http_server(d: &Daemon) -> HttpServer {
     http_server_with(&["-s", &d.url(Via::Unix)])
 }
 
-/// `supervisord-mcp ARGS mcp --http` (ARGS: where the daemons are).
+/// `supervisord-mcp ARGS mcp --http` (ARGS: where the daemons are), listening on a
+/// free port (another one if that was taken meanwhile).
 fn http_server_with(args: &[&str]) -> HttpServer {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let home = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_supervisord-mcp"))
-        .args(args)
-        .args(["mcp", "--http", &format!("127.0.0.1:{port}")])
-        .env("SUPERVISORD_MCP_TOKEN", TOKEN)
-        .env("XDG_CONFIG_HOME", home.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the HTTP server did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (child, port) = spawn_on_free_port(
+        |port| {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_supervisord-mcp"));
+            cmd.args(args)
+                .args(["mcp", "--http", &format!("127.0.0.1:{port}")])
+                .env("SUPERVISORD_MCP_TOKEN", TOKEN)
+                .env("XDG_CONFIG_HOME", home.path())
+                .stdout(Stdio::null());
+            cmd
+        },
+        &home.path().join("stderr"),
+    );
     HttpServer {
         child,
         url: format!("http://127.0.0.1:{port}/mcp"),

@@ -22,8 +22,8 @@ async fn a_program_added_is_a_list_change_for_both_versions() {
         "[program:late]\ncommand=sleep 100000\nautostart=false\n",
     )
     .unwrap();
-    let started = Instant::now();
     call(&new, "reload", json!({})).await;
+    let reloaded = Instant::now();
     let n = tokio::time::timeout(Duration::from_secs(5), sub.next())
         .await
         .expect("list_changed soon after our reload")
@@ -40,7 +40,8 @@ async fn a_program_added_is_a_list_change_for_both_versions() {
         count.load(Ordering::SeqCst) > 0
     })
     .await;
-    assert!(started.elapsed() < Duration::from_secs(13), "{:?}", started.elapsed());
+    // Within the 10 s list cadence (and slack for a loaded machine).
+    assert!(reloaded.elapsed() < Duration::from_secs(14), "{:?}", reloaded.elapsed());
     let after = old.list_all_resources().await.unwrap();
     assert!(after.iter().any(|r| r.uri == "supervisor://process/late"), "{after:?}");
     sub.cancel().await.unwrap();
@@ -98,8 +99,9 @@ async fn http_sessions_share_one_watcher_that_stops_when_they_go() {
     let probes = w.stats().probes;
     tokio::time::sleep(Duration::from_millis(3500)).await;
     let per_3s = w.stats().probes - probes;
+    // Once per subscriber would be 6 or more; a loaded machine may tick late.
     assert!(
-        (2..=5).contains(&per_3s),
+        (1..=5).contains(&per_3s),
         "{per_3s} probes in 3.5 s for two subscribers"
     );
     stop_sleeper(&new).await;
