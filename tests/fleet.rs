@@ -8,10 +8,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "common/mcp.rs"]
+mod mcp_client;
 #[path = "common/remote.rs"]
 mod remote;
 
 use common::*;
+use mcp_client::text;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -423,30 +426,17 @@ async fn mcp_server(f: &Fleet) -> Mcp {
     ().serve(b).await.expect("client")
 }
 
+/// Calls `tool`, keeping everything it answered in `seen` (searched for secrets).
 async fn call(
     c: &Mcp,
     tool: &'static str,
     args: serde_json::Value,
     seen: &std::cell::RefCell<String>,
 ) -> rmcp::model::CallToolResult {
-    let serde_json::Value::Object(m) = args else {
-        panic!("args must be an object")
-    };
-    let r = c
-        .call_tool(rmcp::model::CallToolRequestParams::new(tool).with_arguments(m))
-        .await
-        .expect("call");
+    let r = mcp_client::call(c, tool, args).await;
     seen.borrow_mut()
         .push_str(&serde_json::to_string(&r).unwrap_or_default());
     r
-}
-
-fn text(r: &rmcp::model::CallToolResult) -> String {
-    r.content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 async fn mcp_checks(f: &Fleet) {

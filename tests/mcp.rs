@@ -3,8 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "common/mcp.rs"]
+mod mcp_client;
 use common::*;
-use rmcp::model::{CallToolRequestParams, CallToolResult, ProgressNotificationParam};
+use mcp_client::*;
+use rmcp::model::{CallToolRequestParams, ProgressNotificationParam};
 use rmcp::service::{NotificationContext, RunningService};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
@@ -65,30 +68,6 @@ async fn connect_with(url: &str, timeout: Duration, policy: Policy) -> Mcp {
 
 async fn connect(d: &Daemon, via: Via) -> Mcp {
     connect_url(&d.url(via), Duration::from_secs(10)).await
-}
-
-async fn call(c: &Mcp, tool: &'static str, args: Value) -> CallToolResult {
-    let Value::Object(m) = args else {
-        panic!("args must be an object")
-    };
-    c.call_tool(CallToolRequestParams::new(tool).with_arguments(m))
-        .await
-        .unwrap()
-}
-
-fn text(r: &CallToolResult) -> String {
-    r.content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect()
-}
-
-fn structured(r: &CallToolResult) -> &Value {
-    r.structured_content.as_ref().expect("structuredContent")
-}
-
-fn is_error(r: &CallToolResult) -> bool {
-    r.is_error == Some(true)
 }
 
 #[tokio::test]

@@ -5,11 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "common/mcp.rs"]
+mod mcp_client;
 use common::*;
-use rmcp::model::{CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest};
+use mcp_client::*;
+use rmcp::model::{CallToolRequest, ClientRequest};
 use rmcp::service::{PeerRequestOptions, RunningService};
 use rmcp::{RoleClient, ServiceExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::{Duration, Instant};
 use supervisord_mcp::mcp::SupervisorMcp;
 use supervisord_mcp::supervisor::Policy;
@@ -29,32 +32,6 @@ async fn connect_with(d: &Daemon, policy: Policy) -> Mcp {
 
 async fn connect(d: &Daemon) -> Mcp {
     connect_with(d, Policy::default()).await
-}
-
-fn params(tool: &'static str, args: Value) -> CallToolRequestParams {
-    let Value::Object(m) = args else {
-        panic!("args must be an object")
-    };
-    CallToolRequestParams::new(tool).with_arguments(m)
-}
-
-async fn call(c: &Mcp, tool: &'static str, args: Value) -> CallToolResult {
-    c.call_tool(params(tool, args)).await.unwrap()
-}
-
-fn text(r: &CallToolResult) -> String {
-    r.content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect()
-}
-
-fn structured(r: &CallToolResult) -> &Value {
-    r.structured_content.as_ref().expect("structuredContent")
-}
-
-fn is_error(r: &CallToolResult) -> bool {
-    r.is_error == Some(true)
 }
 
 /// The files in the include directory (program files, logs, anything).
