@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "py"))
 from tokens import count as tokens  # noqa: E402
+from benchlib import post, tool_text  # noqa: E402
 
 
 def free_port() -> int:
@@ -108,25 +109,6 @@ def stop_daemon(daemon: subprocess.Popen, sock: str) -> None:
         kill(pid)
 
 
-def xmlrpc(sock_path: str, body: bytes) -> bytes:
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sock_path)
-    s.sendall(b"POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-        head, _, rest = data.partition(b"\r\n\r\n")
-        if rest:
-            length = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")]
-            if length and len(rest) >= length[0]:
-                break
-    s.close()
-    return data
-
-
 def multicall_body(methods: list[str]) -> bytes:
     calls = "".join(
         f"<value><struct><member><name>methodName</name><value><string>{m}</string></value></member>"
@@ -194,10 +176,6 @@ def timed(fn, n: int) -> dict:
     return {"median_ms": round(statistics.median(times), 3), "min_ms": round(min(times), 3), "n": n}
 
 
-def text_of(result: dict) -> str:
-    return "".join(c.get("text", "") for c in result["content"])
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=str(ROOT / "target" / "release" / "supervisord-mcp"))
@@ -238,18 +216,18 @@ def main() -> int:
         floor_status = multicall_body(["supervisor.getAPIVersion", "supervisor.getSupervisorVersion",
                                        "supervisor.getIdentification", "supervisor.getState", "supervisor.getPID",
                                        "supervisor.getAllProcessInfo"])
-        fig["xmlrpc_status_multicall_ms"] = timed(lambda: xmlrpc(sock, floor_status), a.calls)
+        fig["xmlrpc_status_multicall_ms"] = timed(lambda: post(sock, floor_status), a.calls)
         fig["mcp_status_10_ms"] = timed(lambda: s.call("status", {}), a.calls)
         fig["mcp_status_one_ms"] = timed(lambda: s.call("status", {"names": ["p00"]}), a.calls)
         fig["mcp_logs_20_ms"] = timed(lambda: s.call("logs", {"name": "p00", "lines": 20}), a.calls)
         fig["mcp_logs_cursor_ms"] = timed(lambda: s.call("logs", {"name": "p00", "cursor": 0, "lines": 5}), a.calls)
-        fig["status_10_tokens"] = tokens(text_of(s.call("status", {})))  # 9 programs + crasher = 10
-        logs_text = text_of(s.call("logs", {"name": "p00", "lines": 20}))
+        fig["status_10_tokens"] = tokens(tool_text(s.call("status", {})))  # 9 programs + crasher = 10
+        logs_text = tool_text(s.call("logs", {"name": "p00", "lines": 20}))
         fig["logs_20_tokens"] = tokens(logs_text)
         fig["raw_20_lines_tokens"] = tokens(raw20)
         diag = s.call("diagnose", {"name": "crasher"})
-        fig["diagnose_crasher_tokens"] = tokens(text_of(diag))
-        fig["diagnose_crasher_text"] = text_of(diag)
+        fig["diagnose_crasher_tokens"] = tokens(tool_text(diag))
+        fig["diagnose_crasher_text"] = tool_text(diag)
         fig["server_rss_kb"], fig["server_hwm_kb"] = s.rss_kb()
 
         if a.peer:
@@ -269,7 +247,7 @@ def main() -> int:
             fig["peer_list_10_ms"] = timed(lambda: ps.call("list_processes", {}), 20)
             fig["peer_status_one_ms"] = timed(lambda: ps.call("get_process_status", {"name": "p00"}), 20)
             fig["peer_logs_20_ms"] = timed(lambda: ps.call("get_logs", {"name": "p00", "lines": 20}), 20)
-            fig["peer_list_10_tokens"] = tokens(text_of(ps.call("list_processes", {})))
+            fig["peer_list_10_tokens"] = tokens(tool_text(ps.call("list_processes", {})))
             fig["peer_rss_kb"], _ = ps.rss_kb()
             fig["peer_non_json_stdout_lines"] = ps.non_json_lines
             ps.close()
@@ -280,10 +258,10 @@ def main() -> int:
         s.call("reload", {})
         st = s.call("status", {})
         fig["status_310_total"] = st["structuredContent"]["total"]
-        fig["status_310_tokens"] = tokens(text_of(st))
+        fig["status_310_tokens"] = tokens(tool_text(st))
         fig["mcp_status_310_ms"] = timed(lambda: s.call("status", {}), 20)
-        fig["xmlrpc_status_310_multicall_ms"] = timed(lambda: xmlrpc(sock, floor_status), 20)
-        fig["status_310_stopped_filter_tokens"] = tokens(text_of(s.call("status", {"state": ["FATAL", "BACKOFF"]})))
+        fig["xmlrpc_status_310_multicall_ms"] = timed(lambda: post(sock, floor_status), 20)
+        fig["status_310_stopped_filter_tokens"] = tokens(tool_text(s.call("status", {"state": ["FATAL", "BACKOFF"]})))
         fig["server_rss_310_kb"], fig["server_hwm_310_kb"] = s.rss_kb()
         s.close()
     finally:

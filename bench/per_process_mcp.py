@@ -33,6 +33,9 @@ import sys
 import time
 import xmlrpc.client
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import tool_text  # noqa: E402
+
 # The tail window our diagnose reads from each log (its first window: 64 bytes a
 # line, at least 4 KiB; stderr 10 lines, stdout 5): one negative-offset read each.
 TAIL_WINDOW = 4096
@@ -132,10 +135,6 @@ def floor_medians(sock: str, table: list[dict], warmup: int) -> tuple[dict, int]
 
 def server_cmd(binary: str, sock: str) -> list[str]:
     return [binary, "mcp", "-s", f"unix://{sock}"]
-
-
-def tool_text(result: dict) -> str:
-    return "".join(c.get("text", "") for c in result.get("content", []))
 
 
 def raw_medians(cmd: list[str], table: list[dict], warmup: int) -> dict:

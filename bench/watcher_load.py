@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import post  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPERVISORD = ROOT / ".venv/bin/supervisord"
@@ -56,23 +58,6 @@ PROBE = (
     "<member><name>params</name><value><array><data><value><string>sleeper</string></value></data></array></value>"
     "</member></struct></value></data></array></value></param></params></methodCall>"
 )
-
-
-def post(sock: Path, body: str, timeout: float | None = None) -> bytes:
-    """One XML-RPC POST over the daemon's unix socket; the whole reply."""
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(timeout)
-        s.connect(str(sock))
-        data = body.encode()
-        s.sendall(
-            b"POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nConnection: close\r\n"
-            + f"Content-Length: {len(data)}\r\n\r\n".encode()
-            + data
-        )
-        chunks = []
-        while chunk := s.recv(1 << 16):
-            chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def call_cost(pid: int, sock: Path, body: str, n: int, idle_rate: float) -> tuple[float, float]:
