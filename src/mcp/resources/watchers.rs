@@ -36,8 +36,9 @@ pub enum RouteError {
     /// qualified form too).
     #[error("unknown resource {uri:?}: use {PREFIX}NAME, {PREFIX}NAME/stdout or {PREFIX}NAME/stderr{}", qualified_hint(*.targets))]
     Unknown { uri: String, targets: bool },
-    /// The target's own settings are unusable (a missing password, a TLS file).
-    #[error("{target}: {message}")]
+    /// The target's own settings are unusable (a missing password, a TLS file);
+    /// the message names the target (`target web-1: ...`) and never a secret.
+    #[error("{message}")]
     Unusable { target: String, message: String },
 }
 
