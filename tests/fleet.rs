@@ -631,3 +631,28 @@ fn follow_two_targets(f: &Fleet) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A bad argument is a usage error (exit 2) across targets as on one daemon, found
+/// before any target is asked (here none could be).
+#[test]
+fn bad_arguments_are_usage_errors_across_targets_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("fleet.toml");
+    std::fs::write(&file, "[targets.a]\nurl = \"unix:///nonexistent/s.sock\"\n").expect("write");
+    for args in [
+        &["logs", "x", "--since", "garbage"][..],
+        &["logs", "x", "--grep", "("],
+        &["logs", "x", "--level", "nope"],
+        &["maintail", "--grep", "("],
+        &["wait", "x", "--pattern", "("],
+    ] {
+        let out = bare_cli()
+            .arg("--fleet")
+            .arg(&file)
+            .args(args)
+            .env_remove("SUPERVISORD_MCP_TARGET")
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+}

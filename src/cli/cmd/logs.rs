@@ -63,8 +63,8 @@ pub async fn cmd_logs(c: &Client, p: Printer, a: &LogsArgs) -> Result<ExitStatus
 }
 
 /// The filter the arguments ask for (`--grep`, `--level`, `--where`, `--since`…); a
-/// bad one is a usage error.
-fn filter_of(a: &LogsArgs) -> Result<LogFilter> {
+/// bad one is a usage error (exit 2), on one daemon or across targets.
+pub(crate) fn filter_of(a: &LogsArgs) -> Result<LogFilter> {
     LogFilter::from_args(
         a.grep.as_deref(),
         a.context.get(),

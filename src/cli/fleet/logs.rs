@@ -9,7 +9,6 @@ use crate::cli::output::Printer;
 use crate::fleet::report::failed_line;
 use crate::fleet::{Fleet, Summary, Target};
 use crate::supervisor::Channel;
-use crate::supervisor::ops::logs::filter::LogFilter;
 use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, LogTail, TailOptions};
 use anyhow::Result;
 use std::sync::Arc;
@@ -26,14 +25,7 @@ pub async fn logs(fleet: &Fleet, p: Printer, a: &LogsArgs) -> Result<ExitStatus>
         max_bytes: a.max_bytes,
         raw: a.raw,
     };
-    let filter = LogFilter::from_args(
-        a.grep.as_deref(),
-        a.context.get(),
-        a.level.as_deref(),
-        a.min_level.as_deref(),
-        &a.wheres,
-        a.since.as_deref(),
-    )?;
+    let filter = crate::cli::cmd::logs::filter_of(a)?;
     if a.follow {
         let fopts = FollowOptions {
             tail: opts,
