@@ -86,15 +86,7 @@ async fn a_listen_follows_its_target(c: &Mcp, t: &TwoTargets) {
     assert_eq!(sub.acknowledged(), &filter);
     stop(c, "b/sleeper").await;
     assert_eq!(t.b.state("sleeper"), "STOPPED");
-    let n = tokio::time::timeout(Duration::from_secs(10), sub.next())
-        .await
-        .expect("an update within 10 s")
-        .unwrap()
-        .expect("the stream is open");
-    let ServerNotification::ResourceUpdatedNotification(u) = n else {
-        panic!("expected resources/updated, got {n:?}")
-    };
-    assert_eq!(u.params.uri, B_SLEEPER);
+    assert_eq!(next_update(&mut sub).await, B_SLEEPER);
     sub.cancel().await.unwrap();
 }
 

@@ -159,6 +159,13 @@ async fn listen_sees_the_stop(c: &Mcp) {
     let mut sub = c.listen(filter.clone()).await.unwrap();
     assert_eq!(sub.acknowledged(), &filter, "the resource subscription is accepted");
     stop_sleeper(c).await;
+    assert_eq!(next_update(&mut sub).await, SLEEPER);
+    sub.cancel().await.unwrap();
+}
+
+/// The URI of the next notification of a listen, which must be `resources/updated`
+/// and come within 10 s.
+async fn next_update(sub: &mut rmcp::service::Subscription) -> String {
     let n = tokio::time::timeout(Duration::from_secs(10), sub.next())
         .await
         .expect("an update within 10 s")
@@ -167,8 +174,7 @@ async fn listen_sees_the_stop(c: &Mcp) {
     let ServerNotification::ResourceUpdatedNotification(u) = n else {
         panic!("expected resources/updated, got {n:?}")
     };
-    assert_eq!(u.params.uri, SLEEPER);
-    sub.cancel().await.unwrap();
+    u.params.uri
 }
 
 /// Waits until `cond` holds, or panics after `secs`.

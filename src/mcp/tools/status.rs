@@ -204,14 +204,7 @@ impl From<ProcessStatus> for ProcView {
                 ProcessState::Running | ProcessState::Starting | ProcessState::Stopping => String::new(),
                 ProcessState::Exited => format!("exit {}, {}", p.exitstatus, p.description),
                 // The logs and diagnose tools are where the details are.
-                _ => {
-                    let why = p.description.trim_end_matches(" (process log may have details)");
-                    if p.exitstatus != 0 {
-                        format!("{why}, exit {}", p.exitstatus)
-                    } else {
-                        why.to_owned()
-                    }
-                }
+                _ => p.why_stopped(),
             },
             name: p.name,
             state: p.state,

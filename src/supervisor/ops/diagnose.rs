@@ -299,11 +299,7 @@ impl Diagnosis {
     fn write_headline(&self, out: &mut String) {
         let _ = write!(out, "{} {}", self.name, self.state);
         if !self.spawnerr.is_empty() {
-            let _ = write!(
-                out,
-                ": {}",
-                self.spawnerr.trim_end_matches(" (process log may have details)")
-            );
+            let _ = write!(out, ": {}", self.spawnerr.trim_end_matches(super::status::LOG_HINT));
         } else if !self.description.is_empty() {
             let _ = write!(out, ": {}", self.description);
         }

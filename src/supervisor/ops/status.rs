@@ -41,7 +41,22 @@ pub struct ProcessStatus {
     pub metrics: Option<crate::supervisor::host::Metrics>,
 }
 
+/// What supervisord appends to a spawn error; `logs` and `diagnose` say more.
+pub(crate) const LOG_HINT: &str = " (process log may have details)";
+
 impl ProcessStatus {
+    /// Why a process that is not running is not, in a few words: supervisord's
+    /// description without its [`LOG_HINT`], then `, exit N` when the exit status is
+    /// not 0 (`Exited too quickly, exit 3`).
+    pub fn why_stopped(&self) -> String {
+        let why = self.description.trim_end_matches(LOG_HINT);
+        if self.exitstatus != 0 {
+            format!("{why}, exit {}", self.exitstatus)
+        } else {
+            why.to_owned()
+        }
+    }
+
     /// True when supervisord kept no exit status for it (it exited before
     /// `startsecs`: BACKOFF or FATAL with a spawn error).
     pub fn exit_status_unknown(&self) -> bool {
@@ -306,14 +321,7 @@ pub async fn health(client: &Client) -> Result<Health> {
                 state: p.state,
                 info: match p.state {
                     ProcessState::Exited => format!("exit {}", p.exitstatus),
-                    _ => {
-                        let why = p.description.trim_end_matches(" (process log may have details)");
-                        if p.exitstatus != 0 {
-                            format!("{why}, exit {}", p.exitstatus)
-                        } else {
-                            why.to_owned()
-                        }
-                    }
+                    _ => p.why_stopped(),
                 },
             })
             .collect(),
