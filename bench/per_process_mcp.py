@@ -112,6 +112,18 @@ class Floor:
         self.conn.close()
 
 
+def timed_median(once, warmup: int, calls: int) -> float:
+    """The median of `calls` timed runs of `once` (ms), after `warmup` untimed ones."""
+    for _ in range(warmup):
+        once()
+    times = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        once()
+        times.append(time.perf_counter() - t)
+    return median_ms(times)
+
+
 def floor_medians(sock: str, table: list[dict], warmup: int) -> tuple[dict, int]:
     f = Floor(sock)
     out = {}
@@ -120,14 +132,7 @@ def floor_medians(sock: str, table: list[dict], warmup: int) -> tuple[dict, int]
             def once():
                 for m, p in r["floor"]:
                     f.call(m, p)
-            for _ in range(warmup):
-                once()
-            times = []
-            for _ in range(r["calls"]):
-                t = time.perf_counter()
-                once()
-                times.append(time.perf_counter() - t)
-            out[r["label"]] = median_ms(times)
+            out[r["label"]] = timed_median(once, warmup, r["calls"])
     finally:
         f.close()
     return out, f.reconnects
@@ -169,14 +174,7 @@ def raw_medians(cmd: list[str], table: list[dict], warmup: int) -> dict:
                 res = request("tools/call", {"name": r["tool"], "arguments": r["args"]})
                 if res.get("isError"):
                     raise RuntimeError(f"{r['label']}: {tool_text(res)[:300]}")
-            for _ in range(warmup):
-                once()
-            times = []
-            for _ in range(r["calls"]):
-                t = time.perf_counter()
-                once()
-                times.append(time.perf_counter() - t)
-            out[r["label"]] = median_ms(times)
+            out[r["label"]] = timed_median(once, warmup, r["calls"])
     finally:
         p.stdin.close()
         try:
