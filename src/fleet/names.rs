@@ -78,16 +78,7 @@ fn term_matches<T: Selectable>(term: &Term, t: &T) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct T(&'static str, Vec<String>);
-    impl Selectable for T {
-        fn name(&self) -> &str {
-            self.0
-        }
-        fn tags(&self) -> &[String] {
-            &self.1
-        }
-    }
+    use crate::fleet::select::tests::T;
 
     #[test]
     fn qualified_names_go_to_their_targets_and_plain_ones_everywhere() -> Result<(), FleetError> {

@@ -133,10 +133,11 @@ impl Selector {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    struct T(&'static str, Vec<String>);
+    /// A target for tests: a name and tags.
+    pub(crate) struct T(pub &'static str, pub Vec<String>);
     impl Selectable for T {
         fn name(&self) -> &str {
             self.0
