@@ -346,6 +346,13 @@ fn twenty_four_daemons_frozen_killed_unauthorized_tls_and_ssh() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
     assert_eq!(f.daemon("unix-02").state("idle"), "STOPPED");
+    // Re-reading the configuration changes what the daemon acts on: refused there too,
+    // a dry run included, as MCP refuses it.
+    for args in [&["reread"][..], &["reload", "--dry-run"][..]] {
+        let out = f.run(&[&["-t", "unix-08"][..], args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("read-only"), "{args:?}: {}", stderr(&out));
+    }
     let out = f.run(&["-t", "@prod,!unix-08", "start", "idle", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(entries(&json(&out)).len(), 7);
@@ -522,6 +529,9 @@ async fn mcp_checks(f: &Fleet) {
         seen,
     )
     .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("read-only"), "{}", text(&r));
+    let r = call(&c, "reload", json!({"dry_run": true, "targets": "unix-08"}), seen).await;
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).contains("read-only"), "{}", text(&r));
     // `program` acts on one target: refused when the selection has several.

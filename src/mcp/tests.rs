@@ -91,6 +91,13 @@ async fn read_only_refuses_changes_and_says_so() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(text(&r).starts_with("REFUSED"), "{}", text(&r));
     assert_eq!(d.model().count("supervisor.stopProcess"), 0);
+    // Under --allow without `*`, a dry run is refused too: it re-reads the configuration.
+    let c = connect(&d, Policy::new(false, &["web:*".into()]).unwrap_or_default()).await;
+    let r = call(&c, "reload", json!({"dry_run": true}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(text(&r).starts_with("REFUSED"), "{}", text(&r));
+    assert_eq!(d.model().count("supervisor.reloadConfig"), 0);
 }
 
 #[tokio::test]

@@ -149,6 +149,15 @@ impl FakeSsh {
         ))
     }
 
+    /// An ssh that forwards, and ignores SIGTERM (a hung or stubborn ssh).
+    pub fn forwarding_deaf_to_sigterm() -> FakeSsh {
+        FakeSsh::new(&format!(
+            "trap '' TERM\nexec '{}' '{}' \"$@\"",
+            python().display(),
+            py_script("fake_ssh.py").display()
+        ))
+    }
+
     pub fn path_var(&self) -> String {
         format!(
             "{}:{}",

@@ -80,6 +80,33 @@ fn ctrl_c_or_sigterm_during_a_follow_stops_the_tunnel() {
     }
 }
 
+/// A client killed with SIGKILL cannot clean up: the guard does. An ssh that ignores
+/// SIGTERM is killed after the grace period (3 s), not left running.
+#[test]
+fn a_killed_client_leaves_no_ssh_even_one_deaf_to_sigterm() {
+    let d = Daemon::start();
+    let ssh = FakeSsh::forwarding_deaf_to_sigterm();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("supervisord-mcp"))
+        .args(["-s", &ssh_url(&d.sock), "logs", "-f", "fast"])
+        .env_remove("SUPERVISOR_SERVER_URL")
+        .env("PATH", ssh.path_var())
+        .env("TMPDIR", ssh.tmp())
+        .env_remove("XDG_RUNTIME_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    assert_eq!(ssh.pids().len(), 1);
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
+    child.wait().unwrap();
+    eventually("the fake ssh, deaf to SIGTERM, killed", || ssh.pids().into_iter().all(gone));
+    eventually("the tunnel's directory removed", || ssh.tunnel_dirs().is_empty());
+}
+
 #[test]
 fn a_failing_ssh_is_an_ssh_error_with_what_it_said() {
     let ssh = FakeSsh::new("echo 'tester@remote.example: Permission denied (publickey).' >&2\nexit 255");

@@ -3,7 +3,7 @@
 //! named target only (`program`, `run`). A change on more than one target needs an
 //! explicit selection (`-t` or qualified names), and a read-only target refuses it.
 
-use super::{each, envelope, every, failed_lines, or_failed};
+use super::{each, envelope, failed_lines, or_failed};
 use crate::cli::cmd::{self, wait_options};
 use crate::cli::exit::{self, ExitStatus};
 use crate::cli::output::Printer;
@@ -140,15 +140,11 @@ enum Config {
     Remove(Vec<String>),
 }
 
-/// Configuration changes, per target: reread shows, update/reload applies (a change:
-/// an explicit selection when on more than one target; read-only targets refuse).
+/// Configuration changes, per target: reread shows, update/reload applies. Each is a
+/// change, a reread and a dry run included ([`update::reread`]): an explicit selection
+/// when on more than one target; read-only targets refuse.
 async fn config(fleet: &Fleet, p: Printer, what: Config) -> Result<ExitStatus> {
-    let changes = !matches!(what, Config::Reread | Config::Update(_, true));
-    let planned = if changes {
-        fleet.for_change()?.into_iter().map(|t| (t, Vec::new())).collect()
-    } else {
-        every(fleet)?
-    };
+    let planned = fleet.for_change()?.into_iter().map(|t| (t, Vec::new())).collect();
     let what = std::sync::Arc::new(what);
     let outcomes = each(fleet, planned, STOP_TIMEOUT, |t, _| {
         let what = what.clone();

@@ -32,7 +32,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub use conn::max_connections;
@@ -147,10 +147,7 @@ pub fn app_with_watchers(watchers: Watchers, s: &HttpSettings, sessions_ct: Canc
     let mcp = Router::new()
         .route_service("/mcp", service)
         .route_layer(middleware::from_fn_with_state(guard, guard::check));
-    let state = Arc::new(health::Health {
-        client,
-        started: Instant::now(),
-    });
+    let state = Arc::new(health::Health::new(client));
     Router::new()
         .route("/health", get(health::health))
         .with_state(state)

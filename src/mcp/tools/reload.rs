@@ -39,9 +39,8 @@ async fn call(
     a: ReloadArgs,
     _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
 ) -> Result<CallToolResult, McpError> {
-    if !a.dry_run
-        && let Err(e) = s.policy.check_global("reload")
-    {
+    // A dry run re-reads the configuration too (reloadConfig): a change all the same.
+    if let Err(e) = s.policy.check_global("reload") {
         return Ok(failure(&e));
     }
     match update::update(&s.client, &[], a.dry_run, update::STOP_TIMEOUT).await {

@@ -62,7 +62,11 @@ impl UpdateReport {
 }
 
 /// `supervisor.reloadConfig`: the group diff between the configuration on disk and
-/// what the daemon runs. Applies nothing. Errors: CANT_REREAD (with the file).
+/// what the daemon runs. Starts and stops nothing, but it is a change all the same:
+/// the daemon replaces the configuration it acts on (a later `addProcessGroup`, by
+/// anyone, takes the new one), so read-only policies (`--read-only`, a target's
+/// `read_only`, `--allow` without `*`) refuse it, and [`update`] with `dry_run`.
+/// Errors: CANT_REREAD (with the file).
 pub async fn reread(client: &Client) -> Result<ConfigDiff> {
     client.reload_config().await
 }

@@ -146,8 +146,8 @@ impl Endpoint {
         if socket.len() <= 1 {
             return Err("no socket path: ssh://[user@]host[:port]/path/to/supervisor.sock".into());
         }
-        if socket.contains(':') || socket.chars().any(char::is_control) {
-            return Err("the socket path may not hold ':' or control characters".into());
+        if let Some(why) = ssh_path_problem(&socket) {
+            return Err(format!("the socket path may not hold {why}"));
         }
         Ok(ParsedServerUrl {
             endpoint: Endpoint::Ssh {
@@ -192,6 +192,22 @@ impl Endpoint {
             Endpoint::Http(u) => is_loopback(u),
             Endpoint::Https(_) | Endpoint::Ssh { .. } => false,
         }
+    }
+}
+
+/// Why ssh would not take `path` literally in `-L LOCAL:REMOTE`, or `None`: `:`
+/// separates the parts, and OpenSSH expands `%` tokens (`%d` is the home directory)
+/// and `${VAR}` (this host's environment, sent to the remote host) and drops `\`
+/// (checked with `ssh -G`); control characters are refused too.
+pub(super) fn ssh_path_problem(path: &str) -> Option<&'static str> {
+    if path.contains(':') {
+        Some("':' (it separates ssh's -L parts)")
+    } else if path.contains(['%', '$', '\\']) {
+        Some("'%', '$' or '\\' (ssh would expand or drop them in -L paths)")
+    } else if path.chars().any(char::is_control) {
+        Some("control characters")
+    } else {
+        None
     }
 }
 
@@ -346,6 +362,11 @@ mod tests {
             ("ssh://h/", "no socket path"),
             ("ssh://h", "no socket path"),
             ("ssh://h/a:b.sock", "':'"),
+            ("ssh://h/%d/s.sock", "'%'"),
+            ("ssh://h/%25d/s.sock", "'%'"),
+            ("ssh://h/run/$%7BHOME%7D/s.sock", "'$'"),
+            ("ssh://h/run/$HOME/s.sock", "'$'"),
+            ("ssh://h/run/a%5Cb.sock", "'\\'"),
             ("ssh://h/a%0Ab.sock", "control"),
             ("ssh://h/s.sock?x=1", "query"),
         ] {

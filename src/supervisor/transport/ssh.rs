@@ -22,13 +22,17 @@ use tokio::process::{Child, ChildStdin, Command};
 /// The guard: `$1` the private directory, `$2` the local socket, the rest ssh's
 /// command line. Exits with ssh's status. Only ssh keeps the stderr pipe: the shell
 /// itself writes on it ("Terminated" when ssh is stopped), and would die of SIGPIPE
-/// before cleaning up once this process is gone.
+/// before cleaning up once this process is gone. When the pipe closes, ssh gets
+/// SIGTERM, then SIGKILL if it still runs 3 s later ([`STOP_GRACE`], as [`Running::stop`]
+/// does): an ssh that ignores SIGTERM cannot outlive a killed client.
 const GUARD: &str = r#"dir=$1 sock=$2; shift 2
 exec 3<&0 0</dev/null
 "$@" 3<&- &
 ssh=$!
 exec 2>/dev/null
-( read -r _ <&3; kill -TERM "$ssh" 2>/dev/null ) &
+( read -r _ <&3; kill -TERM "$ssh" 2>/dev/null
+  n=0; while [ $n -lt 30 ] && kill -0 "$ssh" 2>/dev/null; do sleep 0.1; n=$((n+1)); done
+  kill -KILL "$ssh" 2>/dev/null ) &
 watch=$!
 exec 3<&-
 wait "$ssh"; status=$?
@@ -96,7 +100,7 @@ impl Tunnel {
             .map(|b| b.join(&name))
             .find(|d| {
                 let s = d.join("tunnel.sock").to_string_lossy().into_owned();
-                s.len() <= MAX_SOCKET_PATH && !s.contains(':')
+                s.len() <= MAX_SOCKET_PATH && super::endpoint::ssh_path_problem(&s).is_none()
             })
             .ok_or_else(|| Error::Ssh {
                 url: display.clone(),

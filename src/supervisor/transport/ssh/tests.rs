@@ -137,3 +137,41 @@ async fn a_dropped_tunnel_stops_ssh_and_removes_its_socket() {
     eventually("the fake ssh is stopped", || gone(pid)).await;
     eventually("the socket and its directory are removed", || !private.exists()).await;
 }
+
+/// The real `ssh -G` (which prints the configuration a command line makes, and
+/// connects nowhere) reads our `-L` paths literally: no `%` token, `${VAR}` or `\`
+/// is ever in them, and the other characters a path may hold pass unchanged.
+#[test]
+fn ssh_takes_the_forwarded_paths_literally() {
+    let Some(ssh) = find_on_path("ssh") else {
+        panic!("this test needs OpenSSH's client: apt-get install openssh-client");
+    };
+    for socket in ["/run/supervisor.sock", "/srv/it's a \"dir\"/[x]#~é.sock", "/home/~u/s.sock"] {
+        let path = parsed_socket(socket);
+        let target = Target {
+            user: None,
+            host: "h.example".into(),
+            port: None,
+            socket: path.clone(),
+        };
+        let t = Tunnel::new(target, "ssh://h.example".into(), Duration::from_secs(1), None).unwrap();
+        let out = std::process::Command::new(&ssh)
+            .args(["-F", "/dev/null", "-G"])
+            .args(t.ssh_args())
+            .output()
+            .unwrap();
+        let config = String::from_utf8_lossy(&out.stdout);
+        let want = format!("localforward {} {}", t.local_socket().display(), path.display());
+        assert!(config.lines().any(|l| l == want), "{want:?} not in:\n{config}");
+    }
+}
+
+/// The socket path of an `ssh://h.example{path}` URL as parsed (percent-decoded).
+fn parsed_socket(path: &str) -> PathBuf {
+    let encoded = percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC);
+    let url = format!("ssh://h.example{}", encoded.to_string().replace("%2F", "/"));
+    match super::super::Endpoint::parse(&url).unwrap().endpoint {
+        super::super::Endpoint::Ssh { socket, .. } => socket,
+        other => panic!("{other:?}"),
+    }
+}
