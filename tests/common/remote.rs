@@ -40,6 +40,22 @@ impl Pki {
         self.dir.path().join("ca.pem")
     }
 
+    /// A self-signed CA certificate (CA:TRUE) for `names`, as `openssl req -x509` makes
+    /// by default, used as a server's own, as FILE.pem and FILE.key.
+    pub fn self_signed_ca_as_server(&self, file: &str, names: &[&str]) -> Issued {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).unwrap();
+        let issued = Issued {
+            cert: self.dir.path().join(format!("{file}.pem")),
+            key: self.dir.path().join(format!("{file}.key")),
+        };
+        std::fs::write(&issued.cert, cert.pem()).unwrap();
+        std::fs::write(&issued.key, key.serialize_pem()).unwrap();
+        issued
+    }
+
     /// A leaf certificate for `names` (DNS names or IP addresses), as FILE.pem and FILE.key.
     pub fn issue(&self, file: &str, names: &[&str]) -> Issued {
         let key = KeyPair::generate().unwrap();

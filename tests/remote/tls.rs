@@ -62,6 +62,25 @@ fn https_works_with_the_ca_file_and_is_a_tls_error_without_it() {
     assert!(stderr(&out).contains("TLS with https://127.0.0.1:"), "{}", stderr(&out));
 }
 
+/// A self-signed CA certificate served as the server's own, and trusted as the CA
+/// file: rustls refuses it (CaUsedAsEndEntity); the error says so in words.
+#[test]
+fn a_self_signed_ca_certificate_as_the_server_s_is_explained() {
+    let d = Daemon::start();
+    let (pki, unrelated) = (Pki::new("Test CA"), Pki::new("Unrelated CA"));
+    let own = pki.self_signed_ca_as_server("selfsigned", &["127.0.0.1"]);
+    let proxy = Proxy::start(&own, None, d.port);
+    let out = cli(&proxy, &unrelated)
+        .arg("--ca-file")
+        .arg(&own.cert)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let msg = tls_error(&out);
+    assert!(msg.contains("is a CA certificate") && msg.contains("issue the server a certificate"), "{msg}");
+    assert!(!msg.contains("Other("), "{msg}");
+}
+
 #[test]
 fn a_certificate_for_another_host_is_a_tls_error() {
     let d = Daemon::start();

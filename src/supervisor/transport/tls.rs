@@ -210,6 +210,16 @@ pub(super) fn explain(err: &rustls::Error, opts: &TlsOptions) -> String {
             "the server's certificate is not valid for this host name".into()
         }
         E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => "the server's certificate has expired".into(),
+        E::InvalidCertificate(C::Other(o)) => match o.0.downcast_ref::<webpki::Error>() {
+            Some(webpki::Error::CaUsedAsEndEntity) => {
+                "the server's certificate is a CA certificate (CA:TRUE, as `openssl req -x509` makes by \
+                 default), which TLS never accepts as a server's own: issue the server a certificate from a \
+                 CA, and name that CA in the CA file"
+                    .into()
+            }
+            Some(other) => format!("the server's certificate is invalid ({other:?}; trusting {trusting})"),
+            None => format!("the server's certificate is invalid ({o}; trusting {trusting})"),
+        },
         E::InvalidCertificate(other) => format!("the server's certificate is invalid: {other:?} (trusting {trusting})"),
         E::AlertReceived(A::CertificateRequired) => {
             "the server requires a client certificate; give one (and its key)".into()
