@@ -105,3 +105,22 @@ async fn requests_without_a_session_never_meet_the_cap() {
     assert!(r.text().await.unwrap().contains("\"status\""));
     busy.abort();
 }
+
+/// A client that ends its session with DELETE gets 204 No Content (the Python SDK
+/// warns "Session termination failed: 202" otherwise), and the session is gone.
+#[tokio::test]
+async fn a_deleted_session_answers_204_and_is_gone() {
+    let s = serve(None, Some(TOKEN), &[]);
+    let id = session(&s.url).await;
+    let r = reqwest::Client::new()
+        .delete(format!("{}/mcp", s.url))
+        .header("authorization", AUTH.1)
+        .header("mcp-session-id", &id)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.text().await.unwrap(), "");
+    assert_eq!(call(&s.url, &id, "ping", serde_json::json!({})).await.0, 404);
+}

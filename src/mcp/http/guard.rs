@@ -62,6 +62,7 @@ pub async fn check(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Res
         Ok(Err(_)) => return (StatusCode::BAD_REQUEST, "the request body broke off\n").into_response(),
         Ok(Ok(c)) => c.to_bytes(),
     };
+    let delete = parts.method == axum::http::Method::DELETE;
     let req = Request::from_parts(parts, Body::from(bytes));
     REFUSED
         .scope(Cell::new(false), async move {
@@ -69,6 +70,11 @@ pub async fn check(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Res
             if REFUSED.with(Cell::get) {
                 let msg = "every MCP session is answering a call; retry later\n";
                 return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")], msg).into_response();
+            }
+            // A session ended by its client: 204 No Content, which clients expect
+            // (rmcp answers 202; the Python SDK warns "Session termination failed: 202").
+            if delete && response.status() == StatusCode::ACCEPTED {
+                return StatusCode::NO_CONTENT.into_response();
             }
             response
         })
