@@ -124,3 +124,30 @@ async fn a_deleted_session_answers_204_and_is_gone() {
     assert_eq!(r.text().await.unwrap(), "");
     assert_eq!(call(&s.url, &id, "ping", serde_json::json!({})).await.0, 404);
 }
+
+/// Under 2026-07-28 over HTTP, `resources/subscribe` and `resources/unsubscribe` are
+/// not methods of that version: without the `Mcp-Name` header the header check
+/// answers first (400, -32020), with it the method is unknown (404, -32601), as the
+/// README says.
+#[tokio::test]
+async fn modern_subscribe_without_or_with_mcp_name_answers_as_documented() {
+    let s = serve(None, Some(TOKEN), &[]);
+    let meta =
+        r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+    for method in ["resources/subscribe", "resources/unsubscribe"] {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{{"uri":"supervisor://process/sleeper","_meta":{meta}}}}}"#
+        );
+        let headers = [AUTH, ("mcp-protocol-version", "2026-07-28"), ("mcp-method", method)];
+        let r = post(&s.url, &headers, body.clone()).await;
+        assert_eq!(r.status(), 400, "{method}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], -32020, "{method}: {v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("Mcp-Name"), "{v}");
+        let named = [&headers[..], &[("mcp-name", "supervisor://process/sleeper")]].concat();
+        let r = post(&s.url, &named, body).await;
+        assert_eq!(r.status(), 404, "{method}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], -32601, "{method}: {v}");
+    }
+}

@@ -103,7 +103,9 @@ fn a_killed_client_leaves_no_ssh_even_one_deaf_to_sigterm() {
     assert_eq!(ssh.pids().len(), 1);
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
     child.wait().unwrap();
-    eventually("the fake ssh, deaf to SIGTERM, killed", || ssh.pids().into_iter().all(gone));
+    eventually("the fake ssh, deaf to SIGTERM, killed", || {
+        ssh.pids().into_iter().all(gone)
+    });
     eventually("the tunnel's directory removed", || ssh.tunnel_dirs().is_empty());
 }
 

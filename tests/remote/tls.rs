@@ -77,7 +77,10 @@ fn a_self_signed_ca_certificate_as_the_server_s_is_explained() {
         .output()
         .unwrap();
     let msg = tls_error(&out);
-    assert!(msg.contains("is a CA certificate") && msg.contains("issue the server a certificate"), "{msg}");
+    assert!(
+        msg.contains("is a CA certificate") && msg.contains("issue the server a certificate"),
+        "{msg}"
+    );
     assert!(!msg.contains("Other("), "{msg}");
 }
 

@@ -146,7 +146,11 @@ fn ssh_takes_the_forwarded_paths_literally() {
     let Some(ssh) = find_on_path("ssh") else {
         panic!("this test needs OpenSSH's client: apt-get install openssh-client");
     };
-    for socket in ["/run/supervisor.sock", "/srv/it's a \"dir\"/[x]#~é.sock", "/home/~u/s.sock"] {
+    for socket in [
+        "/run/supervisor.sock",
+        "/srv/it's a \"dir\"/[x]#~é.sock",
+        "/home/~u/s.sock",
+    ] {
         let path = parsed_socket(socket);
         let target = Target {
             user: None,
