@@ -11,10 +11,10 @@ use crate::fleet::{Fleet, Target};
 use crate::supervisor::ops::control::ProcessResult;
 use crate::supervisor::{Client, Error, Policy};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, Resource, ResourceTemplate, ServerCapabilities, ServerConfig, SubscribeRequestParams,
-    SubscriptionFilter, Tool, UnsubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, ContentBlock,
+    Implementation, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceTemplate,
+    ServerCapabilities, ServerConfig, SubscribeRequestParams, SubscriptionFilter, Tool, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -206,8 +206,12 @@ pub(crate) fn results(rs: Vec<ProcessResult>) -> Result<CallToolResult, McpError
 
 impl ServerHandler for SupervisorMcp {
     fn get_info(&self) -> ServerConfig {
+        // What is served, and only that: prompts/list answers an empty list (there are
+        // no prompts); completion/complete completes the resource templates' arguments.
         let caps = ServerCapabilities::builder()
             .enable_tools()
+            .enable_prompts()
+            .enable_completions()
             .enable_resources()
             .enable_resources_subscribe()
             .enable_resources_list_changed()
@@ -254,6 +258,14 @@ impl ServerHandler for SupervisorMcp {
             );
         }
         Ok(ListResourcesResult::with_all_items(list))
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        super::complete::complete(self, &request).await
     }
 
     async fn list_resource_templates(

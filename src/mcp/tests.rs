@@ -115,3 +115,32 @@ async fn reload_reports_the_diff_and_applies_it() {
     assert_eq!(text(&r).trim(), "new: added applied");
     assert_eq!(d.model().calls_of("supervisor.addProcessGroup"), ["new"]);
 }
+
+/// The capabilities say what is served: prompts (an empty list) and completions of
+/// the resource templates' arguments (process names as they are typed).
+#[tokio::test]
+async fn declared_prompts_and_completions_are_served() {
+    let d = FakeDaemon::start(Model::recorded()).await;
+    let c = connect(&d, Policy::default()).await;
+    let caps = c.peer_info().map(|i| i.capabilities.clone()).unwrap_or_default();
+    assert!(caps.prompts.is_some() && caps.completions.is_some(), "{caps:?}");
+    let prompts = c.list_prompts(None).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(prompts.prompts.is_empty());
+    let template = "supervisor://process/{name}";
+    let got = c
+        .complete_resource_argument(template, "name", "web:", None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got.values, ["web:web_a", "web:web_b"]);
+    assert_eq!(got.total, Some(2));
+    let got = c
+        .complete_resource_argument("supervisor://process/{name}/{stream}", "stream", "std", None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got.values, ["stderr", "stdout"]);
+    let got = c
+        .complete_resource_argument(template, "name", "no-such-", None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(got.values.is_empty());
+}
