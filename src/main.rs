@@ -7,6 +7,7 @@ use supervisord_mcp::cli::{self, Cli, Command, output::Printer};
 use supervisord_mcp::fleet::{Fleet, Scope};
 use supervisord_mcp::mcp::http::{self, TokenSource};
 use supervisord_mcp::supervisor::Client;
+use supervisord_mcp::supervisor::text::shown;
 
 /// How long the process waits, at exit, for cleanups of interrupted operations.
 const CLEANUP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
@@ -100,7 +101,7 @@ fn daemon_and_fleet(cli: &Cli) -> anyhow::Result<(Client, Option<Fleet>)> {
         Scope::One(c) => Ok((c, None)),
         Scope::Fleet(f) => {
             for w in &f.warnings {
-                eprintln!("supervisord-mcp: warning: {w}");
+                cli::output::warn(&format!("supervisord-mcp: warning: {w}"));
             }
             let first = f.selected()?.into_iter().next().map(|t| t.client);
             match first {
@@ -118,7 +119,7 @@ fn announce_token(addr: std::net::SocketAddr, source: &TokenSource) {
     match source {
         TokenSource::Generated(p) | TokenSource::Reused(p) => eprintln!(
             "supervisord-mcp: clients must send `Authorization: Bearer TOKEN`, TOKEN being the contents of {} ({})",
-            p.display(),
+            shown(&p.display().to_string()),
             if matches!(source, TokenSource::Generated(_)) {
                 "generated now"
             } else {
@@ -130,7 +131,7 @@ fn announce_token(addr: std::net::SocketAddr, source: &TokenSource) {
         ),
         TokenSource::File(p) if !http::token::is_private(p) => eprintln!(
             "supervisord-mcp: WARNING: the token file {} is open to group or others; run `chmod 600` on it",
-            p.display()
+            shown(&p.display().to_string())
         ),
         TokenSource::File(_) | TokenSource::Env => {}
     }

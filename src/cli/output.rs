@@ -1,11 +1,18 @@
 //! All CLI output goes through [`Printer`]: JSON for scripts (`--json`, one document
 //! on stdout), tables and short lines for people. Errors go to stderr as one line
 //! plus a `hint:` line (or, with `--json`, as `{"error": …}` on stdout).
+//!
+//! Text from the daemon is shown escaped ([`crate::supervisor::text`]): every table
+//! cell and `pairs` value as a one-line field, here; fields put into a line by a
+//! command with [`shown`]; and every line (stdout and stderr) as a last guard.
+//! Log lines alone are written as read ([`Printer::log_lines`]): they are cleaned
+//! where they are read, and `--raw` keeps their escapes on purpose.
 
 use crate::supervisor::ProcessState;
 use crate::supervisor::ops::control::{Outcome, ProcessResult};
 use crate::supervisor::ops::lines::folded;
 use crate::supervisor::ops::status::StatusReport;
+use crate::supervisor::text::{self, shown};
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use serde::Serialize;
 use std::io::{self, IsTerminal, Write};
@@ -13,9 +20,9 @@ use std::io::{self, IsTerminal, Write};
 /// `name: ERROR (FAULT) message`, with "did you mean" for a name that matched nothing.
 fn failed_line(r: &ProcessResult) -> String {
     let fault = r.fault.map(|f| format!(" ({f})")).unwrap_or_default();
-    let mut line = format!("{}: ERROR{fault} {}", r.name, r.message);
+    let mut line = format!("{}: ERROR{fault} {}", shown(&r.name), shown(&r.message));
     if let Some(s) = &r.did_you_mean {
-        line.push_str(&format!("; did you mean `{s}`?"));
+        line.push_str(&format!("; did you mean `{}`?", shown(s)));
     }
     line
 }
@@ -49,6 +56,26 @@ fn table() -> Table {
     t
 }
 
+/// A table cell: a one-line field, escaped.
+fn cell(s: &str) -> Cell {
+    Cell::new(shown(s))
+}
+
+/// Writes `line` and a newline on stderr, escaped as text of several lines.
+pub fn warn(line: &str) {
+    eprintln!("{}", text::escape_lines(line));
+}
+
+/// Writes lines to stdout as they are, one write for all.
+fn write_lines<S: AsRef<str>>(lines: &[S]) -> io::Result<()> {
+    let mut buf = String::new();
+    for l in lines {
+        buf.push_str(l.as_ref());
+        buf.push('\n');
+    }
+    io::stdout().lock().write_all(buf.as_bytes())
+}
+
 /// The table's text: for plain columns, without the cells' outer padding.
 fn render(t: &Table) -> String {
     if io::stdout().is_terminal() {
@@ -61,26 +88,28 @@ fn render(t: &Table) -> String {
 }
 
 impl Printer {
-    /// Writes one JSON document and a newline.
+    /// Writes one JSON document and a newline; no character a terminal acts on is
+    /// left raw ([`text::write_json`]).
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> io::Result<()> {
         let mut out = io::stdout().lock();
-        serde_json::to_writer(&mut out, value).map_err(io::Error::other)?;
+        text::write_json(&mut out, value).map_err(io::Error::other)?;
         writeln!(out)
     }
 
-    /// Writes a line of text to stdout.
+    /// Writes text (one line or several) to stdout, escaped as several lines.
     pub fn line(&self, s: &str) -> io::Result<()> {
-        writeln!(io::stdout().lock(), "{s}")
+        self.lines(&[s])
     }
 
-    /// Writes lines to stdout, one write for all.
+    /// Writes lines to stdout, each escaped as text of several lines, one write for all.
     pub fn lines<S: AsRef<str>>(&self, lines: &[S]) -> io::Result<()> {
-        let mut buf = String::new();
-        for l in lines {
-            buf.push_str(l.as_ref());
-            buf.push('\n');
-        }
-        io::stdout().lock().write_all(buf.as_bytes())
+        let escaped: Vec<_> = lines.iter().map(|l| text::escape_lines(l.as_ref())).collect();
+        write_lines(&escaped)
+    }
+
+    /// Writes log lines to stdout as they are (cleaned when read, unless `--raw`).
+    pub fn log_lines<S: AsRef<str>>(&self, lines: &[S]) -> io::Result<()> {
+        write_lines(lines)
     }
 
     /// `status`: a table of NAME, STATE, DESCRIPTION; unknown names on stderr.
@@ -91,7 +120,13 @@ impl Printer {
         self.unknown(report);
         for l in report.listeners.iter().flatten() {
             let owner = l.supervised.as_deref().unwrap_or("not supervised");
-            eprintln!("port {}: pid {} ({owner}) {}", l.port, l.pid, l.command);
+            warn(&format!(
+                "port {}: pid {} ({}) {}",
+                l.port,
+                l.pid,
+                shown(owner),
+                shown(&l.command)
+            ));
         }
         if report.listeners.as_ref().is_some_and(Vec::is_empty) {
             eprintln!("nothing listens on that port");
@@ -111,7 +146,7 @@ impl Printer {
             t.set_header(["NAME", "STATE", "DESCRIPTION"]);
         }
         for p in &report.processes {
-            let mut row = vec![Cell::new(&p.name), Cell::new(p.state.name()).fg(state_color(p.state))];
+            let mut row = vec![cell(&p.name), Cell::new(p.state.name()).fg(state_color(p.state))];
             if with_metrics {
                 match &p.metrics {
                     Some(m) => {
@@ -122,19 +157,20 @@ impl Printer {
                     None => row.extend([Cell::new("-"), Cell::new("-"), Cell::new("-")]),
                 }
             }
-            row.push(Cell::new(&p.description));
+            row.push(cell(&p.description));
             t.add_row(row);
         }
-        self.line(&render(&t))
+        // Cells are escaped; the table's own colours stay.
+        write_lines(&[render(&t)])
     }
 
     /// The names a report did not find, one line each on stderr, with "did you mean".
     pub fn unknown(&self, report: &StatusReport) {
         for n in &report.unknown {
-            eprintln!(
-                "{}",
-                failed_line(&ProcessResult::unknown(n, report.did_you_mean.get(n).cloned()))
-            );
+            warn(&failed_line(&ProcessResult::unknown(
+                n,
+                report.did_you_mean.get(n).cloned(),
+            )));
         }
     }
 
@@ -162,27 +198,27 @@ impl Printer {
                         out.extend(folded(&f.log_tail).into_iter().map(|l| format!("  | {l}")));
                     }
                 }
-                _ => out.push(format!("{}: {}", r.name, r.message)),
+                _ => out.push(format!("{}: {}", shown(&r.name), shown(&r.message))),
             }
         }
         self.lines(&out)
     }
 
-    /// A key/value listing (info).
+    /// A key/value listing (info); each value a one-line field, escaped.
     pub fn pairs(&self, pairs: &[(&str, String)]) -> io::Result<()> {
         let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        let lines: Vec<String> = pairs.iter().map(|(k, v)| format!("{k:width$}  {v}")).collect();
+        let lines: Vec<String> = pairs.iter().map(|(k, v)| format!("{k:width$}  {}", shown(v))).collect();
         self.lines(&lines)
     }
 
-    /// A table with a header.
+    /// A table with a header; each cell a one-line field, escaped.
     pub fn table(&self, header: &[&str], rows: Vec<Vec<String>>) -> io::Result<()> {
         let mut t = table();
         t.set_header(header.to_vec());
         for r in rows {
-            t.add_row(r);
+            t.add_row(r.iter().map(|c| cell(c)).collect::<Vec<_>>());
         }
-        self.line(&render(&t))
+        write_lines(&[render(&t)])
     }
 
     /// Prints an error that stopped the command: `supervisord-mcp: error: …` and a
@@ -214,9 +250,10 @@ impl Printer {
             let _ = self.json(&doc);
             return;
         }
-        eprintln!("supervisord-mcp: error: {err:#}");
+        // One line each, whatever the daemon's text in them (fault text, names, URLs).
+        eprintln!("supervisord-mcp: error: {}", shown(&format!("{err:#}")));
         if let Some(h) = hint {
-            eprintln!("hint: {h}");
+            eprintln!("hint: {}", shown(&h));
         }
     }
 }

@@ -1,8 +1,11 @@
 //! What a fleet call says about the fleet as a whole: how many targets answered, which
 //! failed and why (`20 targets: 18 ok, 1 timeout (db-2), 1 unauthorized (edge-1)`),
-//! the same words for people and agents.
+//! the same words for people and agents. The daemon's text in a line (names, why a
+//! process stopped, error messages quoting URLs or faults) is escaped
+//! ([`crate::supervisor::text`]); target names are the file's, checked when read.
 
 use super::fanout::Outcome;
+use crate::supervisor::text::shown;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -81,7 +84,7 @@ pub fn envelope<T: Serialize>(outcomes: &[Outcome<T>], extra: serde_json::Value)
 
 /// `db-2: ERROR (timeout) no reply in 5.0 s`: a target that gave no result.
 pub fn failed_line(target: &str, e: &super::TargetError) -> String {
-    format!("{target}: ERROR ({}) {}", e.kind, e.message)
+    format!("{target}: ERROR ({}) {}", e.kind, shown(&e.message))
 }
 
 /// What is wrong across the fleet, the same words for people and agents:
@@ -97,7 +100,7 @@ pub fn health_lines(outcomes: &[Outcome<crate::supervisor::ops::status::Health>]
             }
             for u in &h.unhealthy {
                 out.push(
-                    format!("{}/{} {} {}", o.target, u.name, u.state, u.info)
+                    format!("{}/{} {} {}", o.target, shown(&u.name), u.state, shown(&u.info))
                         .trim_end()
                         .to_owned(),
                 );
@@ -121,6 +124,19 @@ mod tests {
     use super::*;
     use crate::fleet::TargetError;
     use std::time::Duration;
+
+    /// A target's error quotes the daemon or a URL: one line, nothing raw.
+    #[test]
+    fn a_failed_target_is_one_escaped_line() {
+        let e = TargetError {
+            kind: "fault",
+            message: "BAD_NAME: x\r\nforged\x1b]0;t\x07".into(),
+        };
+        assert_eq!(
+            failed_line("a", &e),
+            r"a: ERROR (fault) BAD_NAME: x\r\nforged\x1b]0;t\x07"
+        );
+    }
 
     #[test]
     fn says_which_failed_and_why() {

@@ -304,11 +304,12 @@ fn join(outcomes: &[Outcome<Answer>]) -> CallToolResult {
 
 /// A selection or a plan that cannot be used: an `isError` result the agent reads.
 fn refusal(e: &FleetError) -> CallToolResult {
+    let why = crate::supervisor::text::escape(&e.to_string()).into_owned();
     let text = match e {
         FleetError::NotExplicit { targets } => {
-            format!("REFUSED: {e}\nnext: pass targets: \"{}\"", targets.join(","))
+            format!("REFUSED: {why}\nnext: pass targets: \"{}\"", targets.join(","))
         }
-        _ => format!("REFUSED: {e}"),
+        _ => format!("REFUSED: {why}"),
     };
     CallToolResult::error(vec![ContentBlock::text(text)])
 }
@@ -368,7 +369,7 @@ pub fn targets_resource(fleet: &Fleet) -> rmcp::model::ResourceContents {
     rmcp::model::ResourceContents::TextResourceContents {
         uri: TARGETS_URI.into(),
         mime_type: Some("application/json".into()),
-        text: serde_json::json!({ "targets": rows }).to_string(),
+        text: crate::supervisor::text::json_string(&serde_json::json!({ "targets": rows })),
         meta: None,
     }
 }

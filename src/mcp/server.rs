@@ -9,6 +9,7 @@ use super::resources;
 use super::tools::{self, ResultsOut};
 use crate::fleet::{Fleet, Target};
 use crate::supervisor::ops::control::ProcessResult;
+use crate::supervisor::text::{self, shown};
 use crate::supervisor::{Client, Error, Policy};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, ContentBlock,
@@ -113,8 +114,16 @@ impl SupervisorMcp {
 }
 
 /// A successful (or, with `is_error`, failed) result: text for the model,
-/// structured content for programs.
+/// structured content for programs. The text is made of escaped fields
+/// ([`render`]); as a last guard, no control character but line feeds and tabs
+/// stays raw in it ([`text::escape_lines`]).
 pub(crate) fn answer<T: Serialize>(text: String, value: &T, is_error: bool) -> Result<CallToolResult, McpError> {
+    answer_as_is(text::escape_lines(&text).into_owned(), value, is_error)
+}
+
+/// [`answer`] with `text` as it is: only for log lines, cleaned as read unless the
+/// agent asked for them `raw`.
+pub(crate) fn answer_as_is<T: Serialize>(text: String, value: &T, is_error: bool) -> Result<CallToolResult, McpError> {
     let structured = serde_json::to_value(value).map_err(|e| McpError::internal_error(e.to_string(), None))?;
     let mut r = if is_error {
         CallToolResult::error(vec![ContentBlock::text(text)])
@@ -125,14 +134,16 @@ pub(crate) fn answer<T: Serialize>(text: String, value: &T, is_error: bool) -> R
     Ok(r)
 }
 
-/// A failure the agent can act on: `KIND: message` and what to do next.
+/// A failure the agent can act on: `KIND: message` (one line, the daemon's text in
+/// it escaped) and what to do next.
 pub(crate) fn failure(e: &Error) -> CallToolResult {
     super::fleet::note_error(e);
+    let message = e.to_string();
     let mut text = match e {
         // The daemon's text already starts with the fault's name: "BAD_NAME: nope".
-        Error::Fault(f) if f.text.starts_with(&e.kind()) => f.text.clone(),
-        _ if e.to_string().starts_with(&e.kind()) => e.to_string(),
-        _ => format!("{}: {e}", e.kind()),
+        Error::Fault(f) if f.text.starts_with(&e.kind()) => shown(&f.text).to_string(),
+        _ if message.starts_with(&e.kind()) => shown(&message).to_string(),
+        _ => format!("{}: {}", e.kind(), shown(&message)),
     };
     if let Some(step) = e.next_step() {
         text.push_str("\nnext: ");
@@ -154,7 +165,7 @@ pub(crate) fn tool_error(e: Error) -> Result<CallToolResult, McpError> {
 /// found"; a daemon that cannot be asked (timeout, unreachable, ...) is an internal
 /// error that says so, never "not found".
 fn resource_error(e: &Error, uri: &str) -> McpError {
-    let mut text = format!("{}: {e}", e.kind());
+    let mut text = format!("{}: {}", e.kind(), shown(&e.to_string()));
     if let Some(step) = e.next_step() {
         text.push_str("; next: ");
         text.push_str(&render::next_step(&step));
@@ -240,12 +251,13 @@ impl ServerHandler for SupervisorMcp {
             .first()
             .processes()
             .await
-            .map_err(|e| McpError::internal_error(e.to_string(), None))?;
+            .map_err(|e| McpError::internal_error(shown(&e.to_string()).to_string(), None))?;
         let mut list: Vec<Resource> = names
             .into_iter()
             .map(|ns| {
+                let about = format!("{}: state, pid, exit status (JSON); subscribe for changes", shown(&ns));
                 Resource::new(resources::process_uri(&ns), ns.clone())
-                    .with_description(format!("{ns}: state, pid, exit status (JSON); subscribe for changes"))
+                    .with_description(about)
                     .with_mime_type("application/json")
             })
             .collect();
@@ -306,7 +318,7 @@ impl ServerHandler for SupervisorMcp {
         let route = match self.watchers.resolve(&request.uri) {
             Ok(r) => r,
             Err(e @ resources::RouteError::Unusable { .. }) => {
-                return Err(McpError::internal_error(e.to_string(), None));
+                return Err(McpError::internal_error(shown(&e.to_string()).to_string(), None));
             }
             Err(e) => return Err(resource_error(&Error::Invalid(e.to_string()), &request.uri)),
         };

@@ -13,6 +13,7 @@ pub(crate) mod fake;
 pub mod host;
 pub mod ops;
 pub(crate) mod policy;
+pub mod text;
 pub mod transport;
 pub(crate) mod types;
 

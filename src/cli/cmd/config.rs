@@ -4,6 +4,7 @@ use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
 use crate::supervisor::Client;
 use crate::supervisor::ops::update;
+use crate::supervisor::text::shown;
 use anyhow::Result;
 use serde::Serialize;
 
@@ -18,11 +19,11 @@ pub async fn cmd_update(c: &Client, p: Printer, groups: &[String], dry_run: bool
             .changes
             .iter()
             .map(|ch| match (&ch.error, dry_run) {
-                (Some(e), _) => format!("{}: {} — ERROR {e}", ch.group, ch.change),
-                (None, true) => format!("{}: {} (dry run: not applied)", ch.group, ch.change),
+                (Some(e), _) => format!("{}: {} — ERROR {}", shown(&ch.group), ch.change, shown(e)),
+                (None, true) => format!("{}: {} (dry run: not applied)", shown(&ch.group), ch.change),
                 (None, false) => format!(
                     "{}: {}",
-                    ch.group,
+                    shown(&ch.group),
                     match ch.change {
                         update::Change::Added => "added process group",
                         update::Change::Changed => "updated process group",
@@ -47,8 +48,8 @@ fn group_results(p: Printer, r: &[update::GroupResult]) -> Result<ExitStatus> {
         let lines: Vec<String> = r
             .iter()
             .map(|g| match &g.error {
-                Some(e) => format!("{}: ERROR {e}", g.group),
-                None => format!("{}: {}", g.group, g.outcome.describe()),
+                Some(e) => format!("{}: ERROR {}", shown(&g.group), shown(e)),
+                None => format!("{}: {}", shown(&g.group), g.outcome.describe()),
             })
             .collect();
         p.lines(&lines)?;
@@ -68,9 +69,9 @@ pub async fn cmd_reread(c: &Client, p: Printer) -> Result<ExitStatus> {
         p.line("No config updates to processes")?;
     } else {
         let mut lines = Vec::new();
-        lines.extend(diff.added.iter().map(|g| format!("{g}: available")));
-        lines.extend(diff.changed.iter().map(|g| format!("{g}: changed")));
-        lines.extend(diff.removed.iter().map(|g| format!("{g}: disappeared")));
+        lines.extend(diff.added.iter().map(|g| format!("{}: available", shown(g))));
+        lines.extend(diff.changed.iter().map(|g| format!("{}: changed", shown(g))));
+        lines.extend(diff.removed.iter().map(|g| format!("{}: disappeared", shown(g))));
         p.lines(&lines)?;
     }
     Ok(ExitStatus::Success)

@@ -39,7 +39,7 @@ pub async fn cmd_version(c: &Client, p: Printer) -> Result<ExitStatus> {
     if p.json {
         p.json(&serde_json::json!({"supervisor": v, "supervisord_mcp": env!("CARGO_PKG_VERSION")}))?;
     } else {
-        p.line(&v)?;
+        p.line(&crate::supervisor::text::escape(&v))?;
     }
     Ok(ExitStatus::Success)
 }

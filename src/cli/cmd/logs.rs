@@ -80,9 +80,13 @@ pub(crate) fn filter_of(a: &LogsArgs) -> Result<LogFilter> {
 /// and on stderr a note when the byte window ran out before the lines asked for.
 fn print_tail(p: Printer, a: &LogsArgs, ch: Channel, t: &logs::LogTail) -> Result<()> {
     if a.both {
-        p.line(&format!("==> {} {} <==", a.name, ch.name()))?;
+        p.line(&format!(
+            "==> {} {} <==",
+            crate::supervisor::text::shown(&a.name),
+            ch.name()
+        ))?;
     }
-    p.lines(&t.lines)?;
+    p.log_lines(&t.lines)?;
     if t.truncated {
         eprintln!(
             "(stopped at {} bytes before finding {} lines; raise --max-bytes for more)",
@@ -117,7 +121,7 @@ fn emit(p: Printer, ev: FollowEvent) -> bool {
             if p.json {
                 lines.iter().all(|l| p.json(&serde_json::json!({ "line": l })).is_ok())
             } else {
-                p.lines(&lines).is_ok()
+                p.log_lines(&lines).is_ok()
             }
         }
         FollowEvent::Truncated => {
@@ -181,7 +185,7 @@ pub async fn cmd_maintail(c: &Client, p: Printer, lines: usize, follow: bool, ra
     if p.json {
         p.json(&t)?;
     } else {
-        p.lines(&t.lines)?;
+        p.log_lines(&t.lines)?;
     }
     Ok(ExitStatus::Success)
 }

@@ -45,7 +45,7 @@ pub fn connect(global: &crate::cli::GlobalOpts) -> Result<Client> {
     let resolved = settings::resolve(&global.server_args(), &|k| std::env::var(k).ok())?;
     tracing::debug!(url = %resolved.server.endpoint.display(), source = %resolved.url_source, "resolved server");
     for warning in resolved.server.warnings() {
-        eprintln!("supervisord-mcp: warning: {warning}");
+        super::output::warn(&format!("supervisord-mcp: warning: {warning}"));
     }
     let client = Client::new(&resolved.server)?;
     if global.no_host_access {

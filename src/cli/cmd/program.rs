@@ -7,6 +7,7 @@ use crate::cli::exit::{self, ExitStatus};
 use crate::cli::output::Printer;
 use crate::supervisor::Client;
 use crate::supervisor::ops::programs::{self, AddOptions, ProgramSettings, ProgramSpec, RunRequest};
+use crate::supervisor::text::shown;
 use anyhow::Result;
 use std::future::Future;
 
@@ -47,7 +48,12 @@ pub async fn cmd_program(
             if p.json {
                 p.json(&added)?;
             } else {
-                p.line(&format!("{}: {} ({})", added.name, added.action, added.file))?;
+                p.line(&format!(
+                    "{}: {} ({})",
+                    shown(&added.name),
+                    added.action,
+                    shown(&added.file)
+                ))?;
                 if !added.processes.is_empty() {
                     p.results(&added.processes)?;
                 }
@@ -97,11 +103,11 @@ pub async fn cmd_run(
     if p.json {
         p.json(&r)?;
     } else {
-        p.lines(&r.stdout)?;
+        p.log_lines(&r.stdout)?;
         for l in &r.stderr {
             eprintln!("{l}");
         }
-        eprintln!("({})", programs::run_summary(&r));
+        crate::cli::output::warn(&format!("({})", shown(&programs::run_summary(&r))));
     }
     Ok(match (r.timed_out, r.exitstatus, &r.error) {
         (true, _, _) => ExitStatus::TimedOut,

@@ -10,6 +10,7 @@ use crate::fleet::report::failed_line;
 use crate::fleet::{Fleet, Summary, Target};
 use crate::supervisor::Channel;
 use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, LogTail, TailOptions};
+use crate::supervisor::text::shown;
 use anyhow::Result;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
@@ -36,7 +37,7 @@ pub async fn logs(fleet: &Fleet, p: Printer, a: &LogsArgs) -> Result<ExitStatus>
             let fopts = fopts.clone();
             async move {
                 let name = names.first().cloned().unwrap_or_default();
-                let prefix = format!("{}/{name}", t.name);
+                let prefix = format!("{}/{}", t.name, shown(&name));
                 logs::follow(&t.client, &name, channel, &fopts, |ev| send(&tx, &prefix, ev)).await
             }
         })
@@ -92,10 +93,10 @@ fn print_sections(p: Printer, outcomes: &[crate::fleet::Outcome<(String, LogTail
             let who = if name.is_empty() {
                 o.target.clone()
             } else {
-                format!("{}/{name}", o.target)
+                format!("{}/{}", o.target, shown(name))
             };
             p.line(&format!("==> {who} {what} <=="))?;
-            p.lines(&t.lines)?;
+            p.log_lines(&t.lines)?;
         }
     }
     let mut tail = failed_lines(outcomes);
@@ -178,7 +179,7 @@ where
     for (t, names) in planned {
         let name = t.name.clone();
         if let Err(e) = t.usable() {
-            eprintln!("{}", failed_line(&name, &e));
+            crate::cli::output::warn(&failed_line(&name, &e));
             unusable = true;
             continue;
         }
@@ -206,7 +207,7 @@ async fn print_lines(mut rx: mpsc::Receiver<Line>, p: Printer, dropped: &AtomicU
         tokio::select! {
             line = rx.recv() => match line {
                 Some(Line::Text(l)) => {
-                    if p.lines(&[l]).is_err() {
+                    if p.log_lines(&[l]).is_err() {
                         break;
                     }
                     let lost = dropped.swap(0, std::sync::atomic::Ordering::Relaxed);
@@ -216,7 +217,7 @@ async fn print_lines(mut rx: mpsc::Receiver<Line>, p: Printer, dropped: &AtomicU
                 }
                 Some(Line::Failed(m)) => {
                     failed = true;
-                    eprintln!("{m}");
+                    crate::cli::output::warn(&m);
                 }
                 None => break,
             },

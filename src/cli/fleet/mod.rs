@@ -21,7 +21,7 @@ use std::time::Duration;
 /// Runs `command` across the fleet's selected targets.
 pub async fn run(fleet: &Fleet, g: &GlobalOpts, p: Printer, command: Command) -> Result<ExitStatus> {
     for w in &fleet.warnings {
-        eprintln!("supervisord-mcp: warning: {w}");
+        super::output::warn(&format!("supervisord-mcp: warning: {w}"));
     }
     match command {
         Command::Status {

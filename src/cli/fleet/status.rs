@@ -9,6 +9,7 @@ use crate::supervisor::ProcessState;
 use crate::supervisor::ops::info::{self, DaemonInfo};
 use crate::supervisor::ops::status::{self, ProcessStatus, StatusQuery, StatusReport};
 use crate::supervisor::ops::update::{self, Available};
+use crate::supervisor::text::shown;
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -91,7 +92,7 @@ fn print_status(p: Printer, outcomes: &[Outcome<StatusReport>]) -> Result<()> {
     for o in outcomes {
         if let Ok(r) = &o.result {
             for n in &r.unknown {
-                eprintln!("{}/{n}: ERROR (BAD_NAME) no such process", o.target);
+                crate::cli::output::warn(&format!("{}/{}: ERROR (BAD_NAME) no such process", o.target, shown(n)));
             }
         }
     }
@@ -273,7 +274,7 @@ pub async fn pid(fleet: &Fleet, p: Printer, names: &[String]) -> Result<ExitStat
                     let who = if name.is_empty() {
                         o.target.clone()
                     } else {
-                        format!("{}/{name}", o.target)
+                        format!("{}/{}", o.target, shown(name))
                     };
                     lines.push(format!("{who} {pid}"));
                 }

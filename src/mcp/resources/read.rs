@@ -21,7 +21,7 @@ pub async fn read(client: &Client, uri: &str) -> crate::supervisor::Result<Resou
                 Ok(info) => info,
                 Err(e) => return Err(names::explain(client, &name, e).await),
             };
-            let text = serde_json::to_string(&ProcessStatus::from(&info)).unwrap_or_default();
+            let text = crate::supervisor::text::json_string(&ProcessStatus::from(&info));
             Ok(ResourceContents::TextResourceContents {
                 uri: uri.to_owned(),
                 mime_type: Some("application/json".into()),

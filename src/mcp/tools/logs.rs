@@ -3,7 +3,7 @@
 
 use super::{ToolDef, reads};
 use crate::mcp::render;
-use crate::mcp::server::{SupervisorMcp, answer, failure};
+use crate::mcp::server::{SupervisorMcp, answer_as_is, failure};
 use crate::supervisor::Channel;
 use crate::supervisor::ops::logs::filter::LogFilter;
 use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
@@ -114,7 +114,8 @@ async fn call(
             }),
     };
     match out {
-        Ok(out) => answer(render::logs(&out), &out, false),
+        // Log lines: cleaned as read, or kept raw as asked.
+        Ok(out) => answer_as_is(render::logs(&out), &out, false),
         Err(e) => Ok(failure(&e)),
     }
 }

@@ -25,7 +25,7 @@ use std::sync::{Arc, LazyLock};
 
 pub use logs::LogsOut;
 pub use program::ProgramOut;
-pub use status::{ProcView, StatusOut};
+pub use status::{DaemonView, ProcView, StatusOut};
 
 /// What a handler returns.
 pub type Reply<'a> = Pin<Box<dyn Future<Output = Result<CallToolResult, McpError>> + Send + 'a>>;

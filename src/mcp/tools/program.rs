@@ -7,6 +7,7 @@ use crate::supervisor::Error;
 use crate::supervisor::bounds::Seconds;
 use crate::supervisor::ops::control::{DEFAULT_TIMEOUT, WaitOptions};
 use crate::supervisor::ops::programs::{self, AddOptions, ProgramSettings, ProgramSpec, RunRequest};
+use crate::supervisor::text::shown;
 use rmcp::ErrorData as McpError;
 use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
@@ -160,7 +161,7 @@ async fn add(c: &crate::supervisor::Client, dir: &programs::IncludeDir, a: Progr
     };
     Ok(programs::add(c, dir, &spec, &opts).await.map(|added| {
         let failed = added.processes.iter().any(|r| !r.outcome.is_success());
-        let mut text = format!("{}: {} ({})\n", added.name, added.action, added.file);
+        let mut text = format!("{}: {} ({})\n", shown(&added.name), added.action, shown(&added.file));
         text.push_str(&render::results(&added.processes));
         if let Some(note) = added.failure_note("keep_on_failure") {
             text.push_str(&format!("\n{note}"));
@@ -183,7 +184,7 @@ async fn run(c: &crate::supervisor::Client, dir: &programs::IncludeDir, a: Progr
         lines: 50,
     };
     Ok(programs::run(c, dir, &req).await.map(|r| {
-        let mut text = programs::run_summary(&r);
+        let mut text = shown(&programs::run_summary(&r)).to_string();
         for (label, lines) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
             if !lines.is_empty() {
                 text.push_str(&format!("\n{label}:\n  {}", lines.join("\n  ")));

@@ -9,6 +9,7 @@ use crate::supervisor::client::methods::GetProcessInfo;
 use crate::supervisor::config_cache;
 use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::host::{self, Listener, LocalHost, Metrics};
+use crate::supervisor::text::shown;
 use crate::supervisor::types::{Channel, ConfigInfo, ProcessInfo, ProcessState};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -277,7 +278,9 @@ fn ago(secs: i64) -> String {
 }
 
 impl Diagnosis {
-    /// The diagnosis as a few lines of text, for people and for a model's context.
+    /// The diagnosis as a few lines of text, for people and for a model's context; the
+    /// daemon's text in it (name, spawnerr, configuration values) escaped
+    /// ([`crate::supervisor::text`]), the log lines cleaned as read.
     pub fn summary(&self) -> String {
         let mut out = String::new();
         self.write_headline(&mut out);
@@ -297,17 +300,21 @@ impl Diagnosis {
     /// The first line: name and state, why (spawnerr or description), exit status, how
     /// it ended, and when it started and for how long it ran.
     fn write_headline(&self, out: &mut String) {
-        let _ = write!(out, "{} {}", self.name, self.state);
+        let _ = write!(out, "{} {}", shown(&self.name), self.state);
         if !self.spawnerr.is_empty() {
-            let _ = write!(out, ": {}", self.spawnerr.trim_end_matches(super::status::LOG_HINT));
+            let _ = write!(
+                out,
+                ": {}",
+                shown(self.spawnerr.trim_end_matches(super::status::LOG_HINT))
+            );
         } else if !self.description.is_empty() {
-            let _ = write!(out, ": {}", self.description);
+            let _ = write!(out, ": {}", shown(&self.description));
         }
         if let Some(code) = self.exitstatus {
             let _ = write!(out, "; exit {code}");
         }
         if let Some(how) = &self.ended_by {
-            let _ = write!(out, "; {how}");
+            let _ = write!(out, "; {}", shown(how));
         }
         match (self.started_ago_s, self.ran_s) {
             (Some(s), Some(r)) => {
@@ -325,8 +332,18 @@ impl Diagnosis {
     /// mentions, and its CPU and memory.
     fn write_host(&self, out: &mut String) {
         for l in &self.ports {
-            let owner = l.supervised.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
-            let _ = writeln!(out, "port {} held by pid {}{owner}: {}", l.port, l.pid, l.command);
+            let owner = l
+                .supervised
+                .as_deref()
+                .map(|s| format!(" ({})", shown(s)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "port {} held by pid {}{owner}: {}",
+                l.port,
+                l.pid,
+                shown(&l.command)
+            );
         }
         if let Some(m) = &self.metrics {
             let _ = writeln!(
@@ -343,12 +360,16 @@ impl Diagnosis {
 /// Two lines of configuration: the command, then directory, autostart, autorestart
 /// and the start and stop timings.
 fn write_config(out: &mut String, c: &ProgramConfig) {
-    let _ = writeln!(out, "command: {}", c.command);
-    let dir = c.directory.as_deref().map(|d| format!("dir {d}; ")).unwrap_or_default();
+    let _ = writeln!(out, "command: {}", shown(&c.command));
+    let dir = c
+        .directory
+        .as_deref()
+        .map(|d| format!("dir {}; ", shown(d)))
+        .unwrap_or_default();
     let restart = c
         .autorestart
         .as_deref()
-        .map(|a| format!(" autorestart {a};"))
+        .map(|a| format!(" autorestart {};", shown(a)))
         .unwrap_or_default();
     let _ = writeln!(
         out,
