@@ -1,5 +1,6 @@
 //! The memory of the replies of one fan-out, held at once: a pool of bytes shared by
-//! its targets. A reply reserves what it holds as it reads. Each reply is sure of its
+//! its targets. A reply reserves what it holds as it reads: twice its bytes (the bytes,
+//! then what they decode to, alive together while it is decoded). Each reply is sure of its
 //! share (the pool over the targets asked at once) and may borrow past it what no
 //! other reply is sure of; a reply that can get no more is refused alone
 //! ([`Error::TooLarge`](crate::supervisor::Error::TooLarge)) and the others go on.
@@ -77,12 +78,13 @@ impl Lease {
         self.permit.as_ref().map_or(0, OwnedSemaphorePermit::num_permits) * UNIT
     }
 
-    /// Makes room for `bytes` in all for this reply: within its share at once, past
-    /// it borrowed from what is free, never waiting. Errors: none free (the reason,
-    /// for [`Error::TooLarge`](crate::supervisor::Error::TooLarge)'s detail).
+    /// Makes room for a reply of `bytes` in all (twice that is held: see the
+    /// module's doc): within its share at once, past it borrowed from what is free,
+    /// never waiting. Errors: none free (the reason, for
+    /// [`Error::TooLarge`](crate::supervisor::Error::TooLarge)'s detail).
     pub fn hold(&mut self, bytes: usize) -> Result<(), String> {
         let held = self.held() / UNIT;
-        let needed = bytes.div_ceil(UNIT);
+        let needed = bytes.saturating_mul(2).div_ceil(UNIT);
         if needed <= held {
             return Ok(());
         }
@@ -105,7 +107,7 @@ impl Lease {
             "larger than {:.1} MiB: past this target's share of the {:.0} MiB a fleet call holds \
              of replies at once, and none free to borrow; raise --fleet-memory (or [defaults] \
              fleet_memory_mib), or ask fewer targets at once",
-            mib(self.held()),
+            mib(self.held() / 2),
             mib(self.budget.total())
         )
     }
@@ -124,17 +126,19 @@ mod tests {
         assert_eq!(b.share(), 2 * MIB);
         let mut big = b.lease().await;
         let mut small = b.lease().await;
-        // Within the share: always. Past it: what the two others are not sure of.
-        assert_eq!(small.hold(2 * MIB), Ok(()));
-        assert_eq!(big.hold(6 * MIB), Ok(()));
-        assert!(big.hold(6 * MIB + 1).is_err(), "borrowed past the pool");
+        // A reply holds twice its bytes. Within the share: always. Past it: what the
+        // two others are not sure of.
+        assert_eq!(small.hold(MIB), Ok(()));
+        assert_eq!(big.hold(3 * MIB), Ok(()));
+        assert_eq!(big.held(), 6 * MIB);
+        assert!(big.hold(3 * MIB + 1).is_err(), "borrowed past the pool");
         assert_eq!(b.free(), 0);
         // The first byte past the share refused is the reply's error, not a leak.
-        let err = small.hold(2 * MIB + 1).unwrap_err();
-        assert!(err.contains("2.0 MiB") && err.contains("--fleet-memory"), "{err}");
+        let err = small.hold(MIB + 1).unwrap_err();
+        assert!(err.contains("1.0 MiB") && err.contains("--fleet-memory"), "{err}");
         drop(big);
         assert_eq!(b.free(), 6 * MIB);
-        assert_eq!(small.hold(3 * MIB), Ok(()));
+        assert_eq!(small.hold(3 * MIB / 2), Ok(()));
         drop(small);
         assert_eq!(b.free(), b.total());
     }
@@ -144,8 +148,8 @@ mod tests {
         let b = ReplyBudget::new(4 * MIB, 2);
         // A reply that failed past its bound (dropped with its error).
         let mut l = b.lease().await;
-        let _ = l.hold(4 * MIB);
-        assert!(l.hold(4 * MIB + 1).is_err());
+        assert_eq!(l.hold(2 * MIB), Ok(()));
+        assert!(l.hold(2 * MIB + 1).is_err());
         drop(l);
         assert_eq!(b.free(), b.total());
         // A call cut by its deadline while it read.
@@ -153,7 +157,7 @@ mod tests {
             let b = b.clone();
             tokio::spawn(async move {
                 let mut l = b.lease().await;
-                let _ = l.hold(MIB / 2);
+                let _ = l.hold(MIB / 4);
                 std::future::pending::<()>().await;
             })
         };
@@ -165,7 +169,7 @@ mod tests {
         assert_eq!(b.free(), b.total());
         // A call cancelled while it waited for its share (a borrower held part of it).
         let mut borrower = b.lease().await;
-        assert_eq!(borrower.hold(3 * MIB), Ok(()));
+        assert_eq!(borrower.hold(3 * MIB / 2), Ok(()));
         let waiting = tokio::time::timeout(Duration::from_millis(50), b.lease()).await;
         assert!(waiting.is_err(), "got a share the borrower held");
         drop(borrower);
@@ -176,12 +180,12 @@ mod tests {
     async fn a_late_reply_waits_for_its_share_and_gets_it_when_the_borrower_ends() {
         let b = ReplyBudget::new(4 * MIB, 2);
         let mut borrower = b.lease().await;
-        assert_eq!(borrower.hold(4 * MIB), Ok(()));
+        assert_eq!(borrower.hold(2 * MIB), Ok(()));
         let late = tokio::spawn({
             let b = b.clone();
             async move {
                 let mut l = b.lease().await;
-                l.hold(2 * MIB)
+                l.hold(MIB)
             }
         });
         tokio::task::yield_now().await;

@@ -7,7 +7,9 @@ use crate::supervisor::error::{Error, Result};
 use std::time::Duration;
 
 impl Transport {
-    /// The body of `resp`, reserved in `lease` (when in a fan-out) as it comes.
+    /// The body of `resp`, reserved in `lease` (when in a fan-out) as it comes. The
+    /// pieces are kept as they came, then joined once: no buffer grows past the
+    /// body's size.
     /// Errors: [`Error::TooLarge`] past either bound (the rest is never read); the
     /// connection failing or the call timing out, as [`Transport::classify`] sorts it.
     pub(super) async fn read_body(
@@ -17,9 +19,10 @@ impl Transport {
         timeout: Duration,
         mut lease: Option<&mut Lease>,
     ) -> Result<Vec<u8>> {
-        let mut buf = Vec::new();
+        let mut chunks = Vec::new();
+        let mut len = 0;
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(e, method, timeout))? {
-            let len = buf.len() + chunk.len();
+            len += chunk.len();
             let refused = if len > MAX_REPLY_BYTES {
                 Some(format!(
                     "larger than {} MiB, the most one reply may hold",
@@ -35,8 +38,12 @@ impl Transport {
                     detail,
                 });
             }
-            buf.extend_from_slice(&chunk);
+            chunks.push(chunk);
         }
-        Ok(buf)
+        let mut body = Vec::with_capacity(len);
+        for chunk in chunks {
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 }
