@@ -8,7 +8,12 @@ use super::fixtures::{Server, counting_proxy, redirector};
 use super::*;
 use remote::{Pki, Proxy};
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
+use supervisord_mcp::fleet::{Common, FleetArgs};
+use supervisord_mcp::mcp::SupervisorMcp;
+use supervisord_mcp::supervisor::transport::TlsOptions;
+use supervisord_mcp::supervisor::{Client, Endpoint, Policy, ServerSettings};
 
 const STATUSES: [u16; 5] = [301, 302, 303, 307, 308];
 
@@ -68,6 +73,23 @@ impl Evil {
         self.tls.as_ref().map(|(_, pki)| pki.ca_file())
     }
 
+    /// A targets file in `dir`: `db` (the real daemon, with `db_extra` lines) and
+    /// `evil` (this URL, its CA file for `https://`).
+    fn targets_file(&self, dir: &Path, elsewhere: &Elsewhere, db_extra: &str) -> PathBuf {
+        let ca = self
+            .ca_file()
+            .map(|f| format!("ca_file = \"{}\"\n", f.display()))
+            .unwrap_or_default();
+        targets_file(
+            dir,
+            "",
+            &[
+                ("db", elsewhere.daemon.url(Via::Http), db_extra),
+                ("evil", self.url(), &ca),
+            ],
+        )
+    }
+
     fn name(&self, status: u16) -> String {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         format!("{status} over {scheme}")
@@ -124,18 +146,7 @@ fn a_fleet_target_behind_a_redirect_cannot_reach_a_read_only_one() {
         for status in STATUSES {
             let evil = Evil::start(status, &elsewhere.location(), https);
             let case = evil.name(status);
-            let ca = evil
-                .ca_file()
-                .map(|f| format!("ca_file = \"{}\"\n", f.display()))
-                .unwrap_or_default();
-            let file = targets_file(
-                dir.path(),
-                "",
-                &[
-                    ("db", elsewhere.daemon.url(Via::Http), "read_only = true\n"),
-                    ("evil", evil.url(), &ca),
-                ],
-            );
+            let file = evil.targets_file(dir.path(), &elsewhere, "read_only = true\n");
             let out = fleet_cli(&file)
                 .args(["-t", "evil", "stop", "sleeper", "--json"])
                 .output()
@@ -156,8 +167,6 @@ fn a_fleet_target_behind_a_redirect_cannot_reach_a_read_only_one() {
 /// stop to the other daemon.
 #[test]
 fn mcp_with_allow_patterns_never_follows_a_redirect() {
-    use supervisord_mcp::mcp::SupervisorMcp;
-    use supervisord_mcp::supervisor::{Client, Endpoint, Policy, ServerSettings};
     let elsewhere = Elsewhere::start();
     let dir = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -165,54 +174,14 @@ fn mcp_with_allow_patterns_never_follows_a_redirect() {
         for status in STATUSES {
             let evil = Evil::start(status, &elsewhere.location(), https);
             let case = evil.name(status);
-            let ca = evil.ca_file();
-            let settings = ServerSettings {
-                endpoint: Endpoint::parse(&evil.url()).unwrap().endpoint,
-                username: None,
-                password: None,
-                connect_timeout: Duration::from_secs(5),
-                timeout: Duration::from_secs(10),
-                tls: supervisord_mcp::supervisor::transport::TlsOptions {
-                    ca_file: ca.clone(),
-                    ..Default::default()
-                },
-            };
-            let one = SupervisorMcp::with_policy(
-                Client::new(&settings).unwrap(),
-                Policy::new(false, &["sleeper".into()]).unwrap(),
-            );
-            let ca_line = ca
-                .map(|f| format!("ca_file = \"{}\"\n", f.display()))
-                .unwrap_or_default();
-            let file = targets_file(
-                dir.path(),
-                "",
-                &[
-                    ("db", elsewhere.daemon.url(Via::Http), ""),
-                    ("evil", evil.url(), &ca_line),
-                ],
-            );
-            let args = supervisord_mcp::fleet::FleetArgs {
-                file: Some(file),
-                target: None,
-            };
-            let common = supervisord_mcp::fleet::Common {
-                rpc_timeout: Duration::from_secs(10),
-                no_host_access: false,
-                fleet_memory_mib: None,
-            };
-            let fleet = supervisord_mcp::fleet::resolve(&args, false, &common, &|_| None)
-                .unwrap()
-                .unwrap();
-            let many = SupervisorMcp::with_policy(
-                fleet.targets[0].client.clone(),
-                Policy::new(false, &["evil/sleeper".into()]).unwrap(),
-            )
-            .with_fleet(Some(std::sync::Arc::new(fleet)));
+            let file = evil.targets_file(dir.path(), &elsewhere, "");
             rt.block_on(async {
                 for (server, args) in [
-                    (one, json!({"action": "stop", "names": ["sleeper"]})),
-                    (many, json!({"action": "stop", "names": ["sleeper"], "targets": "evil"})),
+                    (one_daemon(&evil), json!({"action": "stop", "names": ["sleeper"]})),
+                    (
+                        fleet(&file),
+                        json!({"action": "stop", "names": ["sleeper"], "targets": "evil"}),
+                    ),
                 ] {
                     let (a, b) = tokio::io::duplex(1 << 20);
                     tokio::spawn(async move {
@@ -231,4 +200,39 @@ fn mcp_with_allow_patterns_never_follows_a_redirect() {
             elsewhere.untouched(&case);
         }
     }
+}
+
+/// The MCP server for the redirecting daemon alone, `--allow sleeper`.
+fn one_daemon(evil: &Evil) -> SupervisorMcp {
+    let settings = ServerSettings {
+        endpoint: Endpoint::parse(&evil.url()).unwrap().endpoint,
+        username: None,
+        password: None,
+        connect_timeout: Duration::from_secs(5),
+        timeout: Duration::from_secs(10),
+        tls: TlsOptions {
+            ca_file: evil.ca_file(),
+            ..Default::default()
+        },
+    };
+    let allow = Policy::new(false, &["sleeper".into()]).unwrap();
+    SupervisorMcp::with_policy(Client::new(&settings).unwrap(), allow)
+}
+
+/// The MCP server for the targets file `file`, `--allow evil/sleeper`.
+fn fleet(file: &Path) -> SupervisorMcp {
+    let args = FleetArgs {
+        file: Some(file.to_owned()),
+        target: None,
+    };
+    let common = Common {
+        rpc_timeout: Duration::from_secs(10),
+        no_host_access: false,
+        fleet_memory_mib: None,
+    };
+    let fleet = supervisord_mcp::fleet::resolve(&args, false, &common, &|_| None)
+        .unwrap()
+        .unwrap();
+    let allow = Policy::new(false, &["evil/sleeper".into()]).unwrap();
+    SupervisorMcp::with_policy(fleet.targets[0].client.clone(), allow).with_fleet(Some(Arc::new(fleet)))
 }
