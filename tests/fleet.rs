@@ -418,6 +418,7 @@ async fn mcp_server(f: &Fleet) -> Mcp {
     let common = supervisord_mcp::fleet::Common {
         rpc_timeout: Duration::from_secs(10),
         no_host_access: false,
+        fleet_memory_mib: None,
     };
     let fleet = supervisord_mcp::fleet::resolve(&args, false, &common, &env)
         .expect("the targets file")

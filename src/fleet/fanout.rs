@@ -3,9 +3,12 @@
 //! accepts connections and never answers: only a deadline on the whole call catches
 //! it). One dead, frozen or misconfigured target never delays or hides the others:
 //! every target has an outcome, sorted by target name, never by who finished first.
+//! The replies held at once are bounded for all targets together (a
+//! [`ReplyBudget`]): a target answering too much fails alone, with kind `too_large`.
 
 use super::target::Target;
-use crate::supervisor::Error;
+use crate::supervisor::transport::ReplyBudget;
+use crate::supervisor::{Client, Error};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,8 +18,9 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 /// Why a target gave no result, in a stable kind: `timeout`, `refused`,
-/// `unreachable`, `unauthorized`, `tls`, `ssh`, `protocol`, `fault`, or `refused_here`
-/// (this tool refused: a read-only target, a name not allowed).
+/// `unreachable`, `unauthorized`, `tls`, `ssh`, `protocol`, `too_large`, `fault`,
+/// `refused_here` (this tool refused: a read-only target, a name not allowed), or
+/// `invalid` (see [`Error::target_kind`]).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TargetError {
     pub kind: &'static str,
@@ -58,12 +62,24 @@ pub struct Outcome<T> {
     pub result: Result<T, TargetError>,
 }
 
+/// How much one fan-out may take at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most targets asked at once.
+    pub concurrency: usize,
+    /// Bytes of replies held at once, all targets together (`--fleet-memory`,
+    /// `[defaults] fleet_memory_mib`); each target is sure of this over the targets
+    /// asked at once, and may borrow what is free past it.
+    pub memory: usize,
+}
+
 /// Runs `op` on every target with its argument (its names, say; each target has its
-/// own client), at most `concurrency` at a time, each bounded by `deadline(target)`.
+/// own client, its replies counted in one [`ReplyBudget`] of `limits.memory` bytes),
+/// at most `limits.concurrency` at a time, each bounded by `deadline(target)`.
 /// One outcome per target, sorted by name.
 pub async fn fan_out<A, T, E, F, Fut>(
     items: Vec<(Target, A)>,
-    concurrency: usize,
+    limits: Limits,
     deadline: impl Fn(&Target) -> Duration,
     op: F,
 ) -> Vec<Outcome<T>>
@@ -73,11 +89,14 @@ where
     F: Fn(Target, A) -> Fut,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
 {
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let concurrency = limits.concurrency.max(1);
+    let usable = items.iter().filter(|(t, _)| t.unusable.is_none()).count();
+    let budget = ReplyBudget::new(limits.memory, concurrency.min(usable));
+    let permits = Arc::new(Semaphore::new(concurrency));
     let mut set = JoinSet::new();
     let mut names = HashMap::new();
     let mut out = Vec::with_capacity(items.len());
-    for (t, arg) in items {
+    for (mut t, arg) in items {
         if let Some(e) = t.unusable.clone() {
             out.push(Outcome {
                 target: t.name.clone(),
@@ -88,6 +107,7 @@ where
         }
         let limit = deadline(&t);
         let name = t.name.clone();
+        t.client = Client::from_transport(t.client.transport().clone().with_reply_budget(budget.clone()));
         let work = op(t, arg);
         let task = set.spawn(ask_one(name.clone(), limit, permits.clone(), work));
         names.insert(task.id(), name);
@@ -186,9 +206,13 @@ mod tests {
         ];
         let started = Instant::now();
         let items = targets.into_iter().map(|t| (t, ())).collect();
+        let limits = Limits {
+            concurrency: 32,
+            memory: 256 << 20,
+        };
         let out = fan_out(
             items,
-            32,
+            limits,
             |t| t.deadline,
             |t, ()| async move { t.client.get_all_process_info().await },
         )

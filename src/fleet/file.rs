@@ -49,6 +49,9 @@ pub struct Defaults {
     /// Most targets asked at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// MiB of replies held at once across one call's targets (`--fleet-memory` wins).
+    #[serde(default = "default_fleet_memory")]
+    pub fleet_memory_mib: usize,
     /// The selection used when none is given (`-t`); a selector such as `local` or
     /// `@prod`. Absent: every target.
     pub target: Option<String>,
@@ -63,6 +66,13 @@ fn default_connect_timeout() -> f64 {
 fn default_concurrency() -> usize {
     32
 }
+/// `[defaults] fleet_memory_mib` when not given.
+pub const DEFAULT_FLEET_MEMORY_MIB: usize = 256;
+/// Most `fleet_memory_mib` (and `--fleet-memory`) may be.
+pub const MAX_FLEET_MEMORY_MIB: usize = 65536;
+fn default_fleet_memory() -> usize {
+    DEFAULT_FLEET_MEMORY_MIB
+}
 
 impl Default for Defaults {
     fn default() -> Self {
@@ -70,6 +80,7 @@ impl Default for Defaults {
             timeout_s: default_timeout(),
             connect_timeout_s: default_connect_timeout(),
             concurrency: default_concurrency(),
+            fleet_memory_mib: default_fleet_memory(),
             target: None,
         }
     }
@@ -162,6 +173,12 @@ pub fn parse(text: &str, path: &Path) -> Result<FleetFile, FleetError> {
         return Err(invalid(format!(
             "[defaults] concurrency {}: give 1 to 1024",
             d.concurrency
+        )));
+    }
+    if !(1..=MAX_FLEET_MEMORY_MIB).contains(&d.fleet_memory_mib) {
+        return Err(invalid(format!(
+            "[defaults] fleet_memory_mib {}: give 1 to {MAX_FLEET_MEMORY_MIB}",
+            d.fleet_memory_mib
         )));
     }
     if file.targets.len() > MAX_TARGETS {

@@ -13,7 +13,7 @@ pub mod report;
 pub mod select;
 pub mod target;
 
-pub use fanout::{Outcome, TargetError, fan_out};
+pub use fanout::{Limits, Outcome, TargetError, fan_out};
 pub use file::{FleetError, valid_name};
 pub use report::Summary;
 pub use select::Selector;
@@ -54,6 +54,9 @@ pub struct Fleet {
     pub explicit: bool,
     /// Most targets asked at once.
     pub concurrency: usize,
+    /// Bytes of replies held at once across one call's targets
+    /// (`--fleet-memory`, `[defaults] fleet_memory_mib`).
+    pub memory: usize,
     /// Warnings to show once (a password file others can read...).
     pub warnings: Vec<String>,
     /// The file read.
@@ -73,8 +76,17 @@ impl Fleet {
             selection: "all".into(),
             explicit: true,
             concurrency: 1,
+            memory: file::DEFAULT_FLEET_MEMORY_MIB << 20,
             warnings: Vec::new(),
             path: PathBuf::new(),
+        }
+    }
+
+    /// What one call across the targets may take at once.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            concurrency: self.concurrency,
+            memory: self.memory,
         }
     }
 
@@ -218,6 +230,7 @@ pub fn resolve(
         selection,
         explicit,
         concurrency: f.defaults.concurrency,
+        memory: common.fleet_memory_mib.unwrap_or(f.defaults.fleet_memory_mib) << 20,
         warnings,
         path,
     }))

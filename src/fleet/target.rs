@@ -48,6 +48,9 @@ pub struct Common {
     pub rpc_timeout: Duration,
     /// Every target counts as remote (`--no-host-access`).
     pub no_host_access: bool,
+    /// MiB of replies held at once across one call's targets (`--fleet-memory`);
+    /// `None`: the file's `[defaults] fleet_memory_mib`.
+    pub fleet_memory_mib: Option<usize>,
 }
 
 impl Target {
@@ -207,6 +210,7 @@ mod tests {
             let common = Common {
                 rpc_timeout: Duration::from_secs(1),
                 no_host_access,
+                fleet_memory_mib: None,
             };
             for t in targets(&file, &common, &|_| None, &mut Vec::new())? {
                 assert_eq!(t.client.transport().is_local(), !no_host_access, "{}", t.name);

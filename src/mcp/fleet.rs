@@ -124,7 +124,7 @@ pub async fn call(
     let extra = extra_time(name, &args);
     let outcomes = fan_out(
         planned,
-        fleet.concurrency,
+        fleet.limits(),
         |t| t.deadline + extra,
         |t, names| on_target(s.for_target(&t), def, with_names(&args, names_key, &names), ctx.clone()),
     )
@@ -325,7 +325,7 @@ async fn unhealthy(fleet: &Fleet) -> Result<CallToolResult, McpError> {
     let items = targets.into_iter().map(|t| (t, ())).collect();
     let outcomes = fan_out(
         items,
-        fleet.concurrency,
+        fleet.limits(),
         |t| t.deadline,
         |t, ()| async move { status::health(&t.client).await },
     )

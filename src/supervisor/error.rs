@@ -25,8 +25,31 @@ pub enum Error {
     Unauthorized { url: String, sent_credentials: bool },
     #[error("{url} did not answer {method} within {secs:.1} s")]
     Timeout { url: String, method: String, secs: f64 },
+    /// Nothing accepted the connection within the connect timeout (`secs`): a listen
+    /// backlog full, a host or firewall dropping it, a wrong address.
+    #[error(
+        "could not connect to {url} within {secs:.1} s (the connect timeout): nothing accepted the connection \
+         (a daemon too busy to accept, a firewall dropping it, or a wrong address)"
+    )]
+    ConnectTimeout { url: String, secs: f64 },
     #[error("HTTP {status} from {url} for {method}")]
     HttpStatus { url: String, method: String, status: u16 },
+    /// The daemon's URL answered a redirect (HTTP 3xx). Never followed: the request
+    /// went nowhere else. The `Location` is not shown (the peer chose it).
+    #[error(
+        "{url} answered {method} with HTTP {status} (a redirect to another address); \
+         redirects are never followed: point the URL at the daemon itself"
+    )]
+    Redirect { url: String, method: String, status: u16 },
+    /// A reply larger than this tool holds: past [`MAX_REPLY_BYTES`](super::transport::MAX_REPLY_BYTES),
+    /// or past this target's part of a fan-out's reply memory (`--fleet-memory`).
+    /// `detail` says which bound.
+    #[error("{url}: the reply to {method} was refused: {detail}")]
+    TooLarge {
+        url: String,
+        method: String,
+        detail: String,
+    },
     #[error("cannot reach {url}: {detail}")]
     Transport { url: String, detail: String },
     /// TLS with an `https://` daemon failed: its certificate is not trusted or not
@@ -80,7 +103,7 @@ impl Error {
 
     /// A short name for the kind of failure, for machines and agents: the fault
     /// name (`BAD_NAME`, `SPAWN_ERROR`, …), or `UNREACHABLE`, `UNAUTHORIZED`,
-    /// `TIMEOUT`, `HTTP_<status>`, `BAD_REPLY`, `INVALID`.
+    /// `TIMEOUT`, `HTTP_<status>` (a redirect included), `BAD_REPLY`, `TOO_LARGE`, `INVALID`.
     pub fn kind(&self) -> String {
         match self {
             Error::Fault(f) => f.code.name(),
@@ -92,8 +115,9 @@ impl Error {
             Error::Tls { .. } => "TLS".into(),
             Error::Ssh { .. } => "SSH".into(),
             Error::Unauthorized { .. } => "UNAUTHORIZED".into(),
-            Error::Timeout { .. } => "TIMEOUT".into(),
-            Error::HttpStatus { status, .. } => format!("HTTP_{status}"),
+            Error::Timeout { .. } | Error::ConnectTimeout { .. } => "TIMEOUT".into(),
+            Error::HttpStatus { status, .. } | Error::Redirect { status, .. } => format!("HTTP_{status}"),
+            Error::TooLarge { .. } => "TOO_LARGE".into(),
             Error::Decode { .. } | Error::Shape { .. } | Error::NotHttp { .. } => "BAD_REPLY".into(),
             Error::BadUrl { .. } | Error::Invalid(_) | Error::Usage(_) => "INVALID".into(),
             Error::Refused(_) => "REFUSED".into(),
@@ -109,6 +133,7 @@ impl Error {
                 | Error::SocketMissing { .. }
                 | Error::PermissionDenied { .. }
                 | Error::Timeout { .. }
+                | Error::ConnectTimeout { .. }
                 | Error::Transport { .. }
                 | Error::Tls { .. }
                 | Error::Ssh { .. }
@@ -117,7 +142,8 @@ impl Error {
 
     /// The stable kind of a target's failure, one of exactly these words (the fleet
     /// reports them; scripts may match on them):
-    /// - `timeout`: no reply within the deadline (a frozen daemon included);
+    /// - `timeout`: no reply within the deadline (a frozen daemon included), or no
+    ///   connection within the connect timeout (a listen backlog full);
     /// - `refused`: the connection was refused;
     /// - `unreachable`: socket missing, permission denied on it, no route, DNS;
     /// - `unauthorized`: HTTP 401;
@@ -127,20 +153,27 @@ impl Error {
     /// - `ssh`: the SSH tunnel could not be made or died, or a connection through
     ///   it failed (ssh's own words in the message);
     /// - `protocol`: a reply that is not HTTP or XML-RPC, or is not of the method's
-    ///   shape, or an unexpected HTTP status;
+    ///   shape, or an unexpected HTTP status (a redirect included: never followed);
+    /// - `too_large`: a reply larger than this tool holds (64 MiB, or this target's
+    ///   part of a fan-out's reply memory, `--fleet-memory`);
     /// - `fault`: the daemon answered with a fault (a name it does not know included);
     /// - `refused_here`: this tool refused the request (read-only, a name not allowed);
     /// - `invalid`: the request or the target's settings are wrong (bad arguments, a
     ///   server URL that cannot name a daemon).
     pub fn target_kind(&self) -> &'static str {
         match self {
-            Error::Timeout { .. } => "timeout",
+            Error::Timeout { .. } | Error::ConnectTimeout { .. } => "timeout",
             Error::ConnectionRefused { .. } => "refused",
             Error::SocketMissing { .. } | Error::PermissionDenied { .. } | Error::Transport { .. } => "unreachable",
             Error::Unauthorized { .. } => "unauthorized",
             Error::Tls { .. } => "tls",
             Error::Ssh { .. } => "ssh",
-            Error::HttpStatus { .. } | Error::Decode { .. } | Error::Shape { .. } | Error::NotHttp { .. } => "protocol",
+            Error::HttpStatus { .. }
+            | Error::Redirect { .. }
+            | Error::Decode { .. }
+            | Error::Shape { .. }
+            | Error::NotHttp { .. } => "protocol",
+            Error::TooLarge { .. } => "too_large",
             Error::Fault(_) | Error::NoSuchProcess { .. } => "fault",
             Error::Refused(_) => "refused_here",
             Error::BadUrl { .. } | Error::Invalid(_) | Error::Usage(_) => "invalid",
@@ -189,6 +222,23 @@ mod tests {
                 "unreachable",
             ),
             (Error::Refused("read-only".into()), "refused_here"),
+            (
+                Error::Redirect {
+                    url: url(),
+                    method: "m".into(),
+                    status: 307,
+                },
+                "protocol",
+            ),
+            (Error::ConnectTimeout { url: url(), secs: 2.0 }, "timeout"),
+            (
+                Error::TooLarge {
+                    url: url(),
+                    method: "m".into(),
+                    detail: detail(),
+                },
+                "too_large",
+            ),
             (Error::Usage("x".into()), "invalid"),
         ] {
             assert_eq!(e.target_kind(), kind, "{e}");

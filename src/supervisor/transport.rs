@@ -2,14 +2,20 @@
 //! over its unix socket, or over an SSH tunnel to its unix socket on another host
 //! (`ssh://`), through one reqwest client, with basic auth, a connect timeout and a
 //! per-call timeout. Knows XML-RPC only as "POST a body, decode the reply", and
-//! streams as bytes read with a bound on each wait.
+//! streams as bytes read with a bound on each wait. Never follows a redirect: a 3xx
+//! answer is an error ([`Error::Redirect`]) and nothing is sent to its `Location`.
+//! Replies are bounded: [`MAX_REPLY_BYTES`] each, and across a fan-out by its
+//! [`ReplyBudget`].
 
+pub mod budget;
 mod classify;
 mod endpoint;
+mod reply;
 mod ssh;
 mod stream;
 pub mod tls;
 
+pub use budget::ReplyBudget;
 pub use endpoint::{Endpoint, ParsedServerUrl, Secret, redact_url};
 pub use stream::{Stream, StreamRead};
 pub use tls::{TlsOptions, install_default_provider};
@@ -76,6 +82,10 @@ pub struct Transport {
     display: String,
     auth: Option<(String, Secret)>,
     timeout: Duration,
+    /// Bound on connecting, for its errors.
+    connect_timeout: Duration,
+    /// The reply memory shared with the other targets of a fan-out, when in one.
+    budget: Option<Arc<ReplyBudget>>,
     /// The SSH tunnel of an `ssh://` daemon (made on first use).
     tunnel: Option<Arc<ssh::Tunnel>>,
     /// The TLS options of an `https://` daemon, for its errors.
@@ -90,6 +100,8 @@ impl Transport {
     /// A loopback connect costs ~0.1 ms. Unix sockets have no Nagle: they are pooled,
     /// and so are an ssh tunnel's socket and `https://` connections (a TLS handshake
     /// costs round trips that a remote daemon makes dearer than the stall).
+    ///
+    /// Redirects are never followed (`Policy::none`): see [`Error::Redirect`].
     ///
     /// Errors: [`Error::Tls`] for an `https://` daemon whose CA or client certificate
     /// file cannot be used (or no system roots), [`Error::Ssh`] when no private
@@ -114,6 +126,7 @@ impl Transport {
         })?;
         let builder = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .http1_only()
             .tcp_nodelay(true)
@@ -143,6 +156,8 @@ impl Transport {
             display,
             auth,
             timeout: settings.timeout,
+            connect_timeout: settings.connect_timeout,
+            budget: None,
             tunnel,
             tls: https.then(|| Arc::new(settings.tls.clone())),
         })
@@ -198,6 +213,14 @@ impl Transport {
         self
     }
 
+    /// Counts this daemon's replies against `budget`, shared with the other targets
+    /// of one fan-out (each reply still at most [`MAX_REPLY_BYTES`]). Streams are not
+    /// counted: their bytes are handed on as they come.
+    pub fn with_reply_budget(mut self, budget: Arc<ReplyBudget>) -> Transport {
+        self.budget = Some(budget);
+        self
+    }
+
     /// The default per-call timeout.
     pub fn timeout(&self) -> Duration {
         self.timeout
@@ -232,6 +255,11 @@ impl Transport {
     }
 
     async fn post(&self, method: &str, params: &[Value], timeout: Duration) -> Result<Value> {
+        // Held until the reply is decoded (or this call is dropped).
+        let mut lease = match &self.budget {
+            Some(b) => Some(b.lease().await),
+            None => None,
+        };
         let body = encode_call(method, params);
         let mut req = self
             .http
@@ -244,16 +272,7 @@ impl Transport {
         }
         let mut resp = req.send().await.map_err(|e| self.classify(e, method, timeout))?;
         self.check_status(resp.status(), method)?;
-        let mut buf = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(e, method, timeout))? {
-            if buf.len() + chunk.len() > MAX_REPLY_BYTES {
-                return Err(Error::Shape {
-                    method: method.to_owned(),
-                    detail: format!("reply larger than {} MiB; refused", MAX_REPLY_BYTES >> 20),
-                });
-            }
-            buf.extend_from_slice(&chunk);
-        }
+        let buf = self.read_body(&mut resp, method, timeout, lease.as_mut()).await?;
         match decode_response(&buf) {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(fault)) => Err(Error::Fault(Fault {

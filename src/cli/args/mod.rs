@@ -79,6 +79,11 @@ pub struct GlobalOpts {
         env = "SUPERVISORD_MCP_TARGET"
     )]
     pub target: Option<String>,
+    /// MiB of replies held at once across the targets of one call (default: the
+    /// targets file's [defaults] fleet_memory_mib, else 256); a target answering past
+    /// its part fails alone, with kind too_large
+    #[arg(long, global = true, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=crate::fleet::file::MAX_FLEET_MEMORY_MIB as u64))]
+    pub fleet_memory: Option<u64>,
     /// The targets file (TOML; default: SUPERVISORD_MCP_FLEET,
     /// $XDG_CONFIG_HOME/supervisord-mcp/fleet.toml, /etc/supervisord-mcp/fleet.toml)
     #[arg(long, global = true, value_name = "FILE", env = "SUPERVISORD_MCP_FLEET")]

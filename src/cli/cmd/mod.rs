@@ -31,6 +31,7 @@ pub fn scope(global: &crate::cli::GlobalOpts) -> Result<crate::fleet::Scope> {
     let common = crate::fleet::Common {
         rpc_timeout: global.rpc_timeout.duration(),
         no_host_access: global.no_host_access,
+        fleet_memory_mib: global.fleet_memory.and_then(|m| usize::try_from(m).ok()),
     };
     Ok(match crate::fleet::resolve(&args, server_given, &common, &env)? {
         Some(f) => crate::fleet::Scope::Fleet(f),

@@ -62,7 +62,7 @@ where
     F: Fn(Target, Vec<String>) -> Fut,
     Fut: Future<Output = Result<T, Error>> + Send + 'static,
 {
-    fan_out(planned, fleet.concurrency, |t| t.deadline + extra, op).await
+    fan_out(planned, fleet.limits(), |t| t.deadline + extra, op).await
 }
 
 /// Every selected target, with no names.

@@ -7,7 +7,9 @@ impl Error {
     /// What to do next, as data; each front end says it in its own words.
     pub fn next_step(&self) -> Option<NextStep> {
         Some(match self {
-            Error::ConnectionRefused { .. } => NextStep::CheckServerUrl,
+            Error::ConnectionRefused { .. } | Error::ConnectTimeout { .. } | Error::Redirect { .. } => {
+                NextStep::CheckServerUrl
+            }
             Error::SocketMissing { .. } => NextStep::CheckSocketPath,
             Error::PermissionDenied { .. } => NextStep::CheckSocketPermissions,
             Error::Unauthorized {

@@ -9,9 +9,17 @@ use std::error::Error as StdError;
 use std::time::Duration;
 
 impl Transport {
-    /// 401 is [`Error::Unauthorized`]; any other status that is not a success is
+    /// 401 is [`Error::Unauthorized`]; a redirect (3xx, never followed) is
+    /// [`Error::Redirect`]; any other status that is not a success is
     /// [`Error::HttpStatus`].
     pub(super) fn check_status(&self, status: StatusCode, method: &str) -> Result<()> {
+        if status.is_redirection() {
+            return Err(Error::Redirect {
+                url: self.display.clone(),
+                method: method.to_owned(),
+                status: status.as_u16(),
+            });
+        }
         if status == StatusCode::UNAUTHORIZED {
             return Err(Error::Unauthorized {
                 url: self.display.clone(),
@@ -28,7 +36,9 @@ impl Transport {
         Ok(())
     }
 
-    /// Sorts a reqwest error into what the user can act on.
+    /// Sorts a reqwest error into what the user can act on. A timeout while
+    /// connecting (a listen backlog full, packets dropped) is the connect timeout's
+    /// ([`Error::ConnectTimeout`]), not the call's.
     pub(super) fn classify(&self, err: reqwest::Error, method: &str, timeout: Duration) -> Error {
         let url = self.display.clone();
         let timed_out = || Error::Timeout {
@@ -36,6 +46,12 @@ impl Transport {
             method: method.to_owned(),
             secs: timeout.as_secs_f64(),
         };
+        if err.is_timeout() && err.is_connect() {
+            return Error::ConnectTimeout {
+                url,
+                secs: self.connect_timeout.as_secs_f64(),
+            };
+        }
         if err.is_timeout() {
             return timed_out();
         }
