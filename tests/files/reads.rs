@@ -135,27 +135,24 @@ fn a_cache_directory_others_can_write_is_not_used_and_diagnose_still_works() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
     std::fs::create_dir(&cache).unwrap();
+    let diagnose = || {
+        let o = d
+            .cli(Via::Unix)
+            .env("XDG_CACHE_HOME", &cache)
+            .args(["diagnose", "sleeper"])
+            .output()
+            .unwrap();
+        assert!(o.status.success() && stdout(&o).contains("sleep 100000"), "{}", all(&o));
+    };
     chmod(&cache, 0o777);
-    let o = d
-        .cli(Via::Unix)
-        .env("XDG_CACHE_HOME", &cache)
-        .args(["diagnose", "sleeper"])
-        .output()
-        .unwrap();
-    assert!(o.status.success() && stdout(&o).contains("sleep 100000"), "{}", all(&o));
+    diagnose();
     assert!(
         cache_files(&cache).is_empty(),
         "a cache file was written below a directory others can write"
     );
     // The same, private: the cache is kept.
     chmod(&cache, 0o700);
-    let o = d
-        .cli(Via::Unix)
-        .env("XDG_CACHE_HOME", &cache)
-        .args(["diagnose", "sleeper"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", all(&o));
+    diagnose();
     assert_eq!(cache_files(&cache).len(), 1);
 }
 
