@@ -14,9 +14,11 @@
 //!
 //! Values in the file are expanded as supervisorctl does: `%(here)s` (the file's
 //! directory), `%(ENV_X)s`, `%%`. Inline comments need whitespace before `;`/`#`.
+//! A file whose `[supervisorctl]` gives any value (server URL, username, password)
+//! must belong to you or root and be writable by no one else, nor its directory
+//! (see [`crate::supervisor::files`]): otherwise its URL could receive your password.
 
-pub use crate::supervisor::conffile::{MAX_CONFIG_BYTES, read_config_file};
-
+use crate::supervisor::files::{self, FileError, FileKind, Rule};
 use crate::supervisor::transport::{Endpoint, Secret, ServerSettings, TlsOptions};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -39,8 +41,10 @@ pub const DEFAULT_SERVER_URL: &str = "http://localhost:9001";
 /// Why settings could not be resolved. Shown as one line; never contains a password.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read configuration file {path}: {detail}")]
-    Read { path: PathBuf, detail: String },
+    /// Unreadable, not a small regular file, or not yours (with its `[supervisorctl]`
+    /// values).
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("configuration file {path}: {detail}")]
     Parse { path: PathBuf, detail: String },
     #[error(transparent)]
@@ -94,13 +98,17 @@ pub struct CtlSection {
     pub password: Option<String>,
 }
 
-/// Reads `[supervisorctl]` from a configuration file (through [`read_config_file`]).
+/// Reads `[supervisorctl]` from a configuration file (through [`files::read`]).
+/// Errors: the file cannot be read or parsed; it gives a value and breaks the
+/// ownership rule.
 pub fn read_ctl_section(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<CtlSection, ConfigError> {
-    let text = read_config_file(path).map_err(|e| ConfigError::Read {
-        path: path.to_owned(),
-        detail: e.to_string(),
-    })?;
-    parse_ctl_section(&text, path, env)
+    let contents = files::read(path, FileKind::Configuration, Rule::Unchecked)?;
+    let owner = contents.check_owner();
+    let section = parse_ctl_section(&contents.into_text()?, path, env)?;
+    if section != CtlSection::default() {
+        owner?;
+    }
+    Ok(section)
 }
 
 fn parse_ctl_section(text: &str, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<CtlSection, ConfigError> {

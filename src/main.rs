@@ -142,7 +142,7 @@ fn announce_token(addr: std::net::SocketAddr, source: &TokenSource) {
 fn http_error(e: supervisord_mcp::mcp::http::HttpError) -> anyhow::Error {
     use supervisord_mcp::mcp::http::HttpError;
     match e {
-        HttpError::NoToken { .. } | HttpError::TokenFile { .. } => {
+        HttpError::NoToken { .. } | HttpError::TokenFile { .. } | HttpError::WeakToken { .. } => {
             supervisord_mcp::supervisor::Error::Usage(e.to_string()).into()
         }
         other => other.into(),

@@ -53,7 +53,7 @@ fn configuration_files_that_are_not_small_regular_files_are_refused_at_once() {
         let (code, err) = status_with_conf(&conf);
         assert_eq!(code, Some(2), "{}: {err}", conf.display());
         assert!(
-            err.contains(&format!("cannot read configuration file {}", conf.display())) && err.contains(why),
+            err.contains(&format!("configuration file {}: ", conf.display())) && err.contains(why),
             "{}: {err}",
             conf.display()
         );

@@ -3,9 +3,12 @@
 //! `$XDG_CONFIG_HOME/supervisord-mcp/fleet.toml` > `/etc/supervisord-mcp/fleet.toml`.
 //! Read bounded, parsed strictly (an unknown key is an error, not a silent typo), and
 //! validated before any target is used; passwords come from the environment or a file,
-//! are never echoed, and a password file others can read gets a warning.
+//! are never echoed, and a password file others can read gets a warning. The file, a
+//! password file, and the TLS files must belong to you or root and be writable by
+//! no one else, nor their directories ([`crate::supervisor::files`]): whoever can
+//! change them chooses where your passwords go.
 
-use crate::supervisor::conffile::read_config_file;
+use crate::supervisor::files::{self, FileError, FileKind, Rule};
 use crate::supervisor::transport::Secret;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -21,8 +24,10 @@ pub const MAX_TARGETS: usize = 1000;
 /// Why the targets file cannot be used. Never holds a password.
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
-    #[error("cannot read the targets file {path}: {detail}")]
-    Read { path: PathBuf, detail: String },
+    /// The targets file or a password file cannot be used (unreadable, not a small
+    /// regular file, not yours).
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("targets file {path}: {detail}")]
     Invalid { path: PathBuf, detail: String },
     #[error("{0}")]
@@ -149,13 +154,11 @@ pub fn locate(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> 
     user.into_iter().chain([system]).find(|p| p.is_file())
 }
 
-/// Reads and validates a targets file. Errors: unreadable, not TOML, an unknown key,
-/// a bad target or tag name, a bad number, both `password_env` and `password_file`.
+/// Reads and validates a targets file. Errors: unreadable, not yours (the ownership
+/// rule), not TOML, an unknown key, a bad target or tag name, a bad number, both
+/// `password_env` and `password_file`.
 pub fn load(path: &Path) -> Result<FleetFile, FleetError> {
-    let text = read_config_file(path).map_err(|e| FleetError::Read {
-        path: path.to_owned(),
-        detail: e.to_string(),
-    })?;
+    let text = files::read_text(path, FileKind::Targets, Rule::Yours)?;
     parse(&text, path)
 }
 
@@ -165,7 +168,7 @@ pub fn parse(text: &str, path: &Path) -> Result<FleetFile, FleetError> {
         path: path.to_owned(),
         detail,
     };
-    let file: FleetFile = toml::from_str(text).map_err(|e| invalid(e.message().to_owned()))?;
+    let file: FleetFile = toml::from_str(text).map_err(|e| invalid(toml_error(&e, text)))?;
     let d = &file.defaults;
     check_secs("[defaults] timeout_s", d.timeout_s).map_err(&invalid)?;
     check_secs("[defaults] connect_timeout_s", d.connect_timeout_s).map_err(&invalid)?;
@@ -224,7 +227,8 @@ fn check_secs(what: &str, s: f64) -> Result<(), String> {
 }
 
 /// The password of a target: from its environment variable or its file (first line,
-/// bounded). A password file that group or others can read gets a warning in `warn`.
+/// bounded; the file must be yours, see [`Rule::Yours`]). A password file that group
+/// or others can read gets a warning in `warn`.
 pub fn password(
     name: &str,
     t: &TargetSpec,
@@ -243,22 +247,64 @@ pub fn password(
         return Ok(None);
     };
     let path = expand_home(path, env);
-    let text = read_config_file(&path).map_err(|e| FleetError::Read {
-        path: path.clone(),
-        detail: e.to_string(),
-    })?;
-    if let Ok(meta) = std::fs::metadata(&path) {
-        use std::os::unix::fs::PermissionsExt;
-        if meta.permissions().mode() & 0o077 != 0 {
-            warn.push(format!(
-                "the password file of target {name} ({}) can be read by others: chmod 600 it",
-                path.display()
-            ));
-        }
+    let contents = files::read(&path, FileKind::Password, Rule::Yours)?;
+    if contents.mode() & 0o077 != 0 {
+        warn.push(format!(
+            "the password file of target {name} ({}) can be read by others: chmod 600 it",
+            path.display()
+        ));
     }
+    let text = contents.into_text()?;
     Ok(Some(Secret::new(
         text.lines().next().unwrap_or("").trim_end_matches('\r'),
     )))
+}
+
+/// A TOML error in words that never quote a value (it may be a secret): where (the
+/// key and line) and, for a value of the wrong type, the type expected and found.
+fn toml_error(e: &toml::de::Error, text: &str) -> String {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    // The key path is shown by `Display` only when the input is not attached.
+    let mut bare = e.clone();
+    bare.set_input(None);
+    let shown = bare.to_string();
+    let key = shown
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("in `")?.strip_suffix('`').map(str::to_owned));
+    let at = match (key, line) {
+        (Some(k), Some(l)) => format!("{k} (line {l})"),
+        (Some(k), None) => k,
+        (None, Some(l)) => format!("line {l}"),
+        (None, None) => "somewhere".into(),
+    };
+    let msg = e.message();
+    if !["invalid type", "invalid value", "invalid length"]
+        .iter()
+        .any(|p| msg.starts_with(p))
+    {
+        return format!("{at}: {msg}");
+    }
+    let expected = msg.rsplit_once(", expected ").map_or("another value", |(_, x)| x);
+    let found = msg
+        .strip_prefix("invalid type: ")
+        .and_then(|rest| {
+            [
+                ("string", "a string"),
+                ("integer", "an integer"),
+                ("floating point", "a float"),
+                ("boolean", "a boolean"),
+                ("sequence", "an array"),
+                ("map", "a table"),
+            ]
+            .into_iter()
+            .find(|(k, _)| rest.starts_with(k))
+        })
+        .map(|(_, found)| format!(", found {found}"))
+        .unwrap_or_default();
+    format!("{at}: expected {expected}{found} (the value is not shown)")
 }
 
 /// `~/x` as `$HOME/x`.
@@ -316,6 +362,43 @@ read_only = true
             "[targets.x]\nurl = \"unix:///s\"\npassword_env = \"A\"\npassword_file = \"/f\"\n",
         ] {
             assert!(parse(bad, Path::new("f.toml")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn type_errors_name_the_key_and_types_never_the_value() {
+        for (text, at) in [
+            (
+                "[defaults]\ntimeout_s = \"hunter2\"\n",
+                "defaults.timeout_s (line 2): expected f64, found a string",
+            ),
+            (
+                "[targets.web]\nurl = \"unix:///s\"\n\ntimeout_s = \"hunter2\"\n",
+                "targets.web.timeout_s (line 4)",
+            ),
+            (
+                "[targets.web]\nurl = \"unix:///s\"\nread_only = \"hunter2\"\n",
+                "found a string",
+            ),
+            (
+                "targets.web = { url = \"unix:///s\", tags = \"hunter2\" }\n",
+                "targets.web.tags",
+            ),
+            (
+                "[targets.web]\nurl = \"unix:///s\"\ntags = [\"ok\", 1234567]\n",
+                "line 3",
+            ),
+            ("[targets.web]\nurl = 31337\n", "found an integer"),
+            (
+                "[targets.web]\nurl = \"unix:///s\"\npassword_env = \"hunter2\n",
+                "line 3",
+            ),
+        ] {
+            let e = parse(text, Path::new("f.toml")).map(|_| ()).unwrap_err().to_string();
+            assert!(e.starts_with("targets file f.toml: ") && e.contains(at), "{text}: {e}");
+            for secret in ["hunter2", "1234567", "31337"] {
+                assert!(!e.contains(secret), "{text}: {e}");
+            }
         }
     }
 

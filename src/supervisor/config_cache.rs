@@ -15,22 +15,23 @@
 //! Kept in memory (the MCP server) and in a file per daemon, 0600 in a 0700
 //! directory (`$XDG_CACHE_HOME/supervisord-mcp/config/`, else
 //! `~/.cache/supervisord-mcp/config/`), so that each CLI run benefits too. A file
-//! that is too big, not ours, or not valid is ignored; nothing fails because of the
-//! cache. `SUPERVISORD_MCP_NO_CACHE=1` turns the file off.
+//! that is too big, not a regular file (a FIFO...), not ours, or not valid is
+//! ignored, and so is a cache directory that is not safe (one of it or its parents
+//! up to the cache base belongs to another user or can be written by others);
+//! nothing fails because of the cache. File I/O runs on blocking threads, never on
+//! the async runtime's. `SUPERVISORD_MCP_NO_CACHE=1` turns the file off.
 
+use super::files::{self, FileKind, Rule};
 use super::types::ConfigInfo;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 
 /// An entry older than this (seconds, daemon clock) is fetched again.
 pub const MAX_AGE_S: i64 = 600;
-
-/// A cache file bigger than this (bytes) is ignored: 3,000 processes take ~1 MiB.
-const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// One daemon's configuration as fetched: `fetched_at` is the daemon's clock
 /// (`now` of a `getProcessInfo` made before the `getAllConfigInfo`), seconds.
@@ -45,15 +46,21 @@ static MEMORY: LazyLock<Mutex<HashMap<String, Entry>>> = LazyLock::new(|| Mutex:
 
 /// The configuration of process `namespec` of the daemon at `url` (display URL, no
 /// credentials), if a valid entry holds it: the process started at `start` (0: never)
-/// and the daemon's clock reads `now` (both from `getProcessInfo`).
-pub fn lookup(url: &str, namespec: &str, start: i64, now: i64) -> Option<ConfigInfo> {
+/// and the daemon's clock reads `now` (both from `getProcessInfo`). The file is read
+/// on a blocking thread, never on the runtime's.
+pub async fn lookup(url: &str, namespec: &str, start: i64, now: i64) -> Option<ConfigInfo> {
     let valid = |e: &Entry| e.url == url && start > 0 && start < e.fetched_at && now - e.fetched_at < MAX_AGE_S;
     if let Ok(mem) = MEMORY.lock()
         && let Some(e) = mem.get(url).filter(|e| valid(e))
     {
         return e.configs.get(namespec).cloned();
     }
-    let entry = read_file(url).filter(valid)?;
+    let owned = url.to_owned();
+    let entry = tokio::task::spawn_blocking(move || read_file(&owned))
+        .await
+        .ok()
+        .flatten()
+        .filter(valid)?;
     let found = entry.configs.get(namespec).cloned();
     if let Ok(mut mem) = MEMORY.lock() {
         mem.insert(url.to_string(), entry);
@@ -62,32 +69,38 @@ pub fn lookup(url: &str, namespec: &str, start: i64, now: i64) -> Option<ConfigI
 }
 
 /// Keeps what `getAllConfigInfo` answered, fetched after the daemon's clock read
-/// `fetched_at` (seconds).
-pub fn store(url: &str, fetched_at: i64, configs: &[ConfigInfo]) {
+/// `fetched_at` (seconds). The file is written on a blocking thread.
+pub async fn store(url: &str, fetched_at: i64, configs: &[ConfigInfo]) {
     let entry = Entry {
         url: url.to_string(),
         fetched_at,
         configs: configs.iter().map(|c| (c.namespec(), c.clone())).collect(),
     };
-    write_file(&entry);
     if let Ok(mut mem) = MEMORY.lock() {
-        mem.insert(url.to_string(), entry);
+        mem.insert(url.to_string(), entry.clone());
     }
+    let _ = tokio::task::spawn_blocking(move || write_file(&entry)).await;
 }
 
 /// Drops what is kept for the daemon at `url`: called by the client before every
 /// call that changes what the daemon runs (`reloadConfig`, `addProcessGroup`,
-/// `removeProcessGroup`, `restart`).
-pub fn forget(url: &str) {
+/// `removeProcessGroup`, `restart`). The file is removed on a blocking thread.
+pub async fn forget(url: &str) {
     if let Ok(mut mem) = MEMORY.lock() {
         mem.remove(url);
     }
-    if let Some(path) = file_for(url) {
-        let _ = std::fs::remove_file(path);
-    }
+    let owned = url.to_owned();
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Some(path) = file_for(&owned) {
+            let _ = std::fs::remove_file(path);
+        }
+    })
+    .await;
 }
 
-/// The cache directory, when the environment names one and the file is wanted.
+/// The cache directory, made private ([`files::private_dir`]: every directory from
+/// the cache base down checked), when the environment names one, the file is wanted
+/// and the directories are safe; `None` otherwise (no file, nothing fails).
 fn dir() -> Option<PathBuf> {
     if cfg!(test) {
         return None;
@@ -102,8 +115,15 @@ fn dir() -> Option<PathBuf> {
             std::env::var_os("HOME")
                 .filter(|v| !v.is_empty())
                 .map(|h| PathBuf::from(h).join(".cache"))
-        })?;
-    base.is_absolute().then(|| base.join("supervisord-mcp").join("config"))
+        })
+        .filter(|b| b.is_absolute())?;
+    match files::private_dir("cache directory", &base, Path::new("supervisord-mcp/config")) {
+        Ok(dir) => Some(dir),
+        Err(e) => {
+            tracing::debug!(error = %e, "diagnose's configuration cache is not kept in a file");
+            None
+        }
+    }
 }
 
 fn file_for(url: &str) -> Option<PathBuf> {
@@ -112,48 +132,27 @@ fn file_for(url: &str) -> Option<PathBuf> {
     Some(dir()?.join(format!("{:016x}.json", h.finish())))
 }
 
-/// A directory that only this user can write and read (created 0700 if missing).
-fn private_dir() -> Option<PathBuf> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-    let dir = dir()?;
-    let _ = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir);
-    let meta = std::fs::symlink_metadata(&dir).ok()?;
-    let ours = meta.is_dir() && meta.uid() == nix::unistd::geteuid().as_raw();
-    (ours && meta.permissions().mode() & 0o077 == 0).then_some(dir)
-}
-
+/// The entry kept for `url`, when its file is a valid one of ours ([`Rule::Ours`]:
+/// a regular file, not a symlink, at most 32 MiB).
 fn read_file(url: &str) -> Option<Entry> {
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-    private_dir()?;
-    let path = file_for(url)?;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(path)
-        .ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.uid() != nix::unistd::geteuid().as_raw() || meta.len() > MAX_FILE_BYTES {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES).read_to_end(&mut bytes).ok()?;
-    serde_json::from_slice::<Entry>(&bytes).ok().filter(|e| e.url == url)
+    let contents = files::read(&file_for(url)?, FileKind::Cache, Rule::Ours).ok()?;
+    serde_json::from_slice::<Entry>(&contents.bytes)
+        .ok()
+        .filter(|e| e.url == url)
 }
 
 /// Writes the entry to a temporary file and renames it over the old one, so a reader
 /// never sees half a file.
 fn write_file(entry: &Entry) {
     use std::os::unix::fs::OpenOptionsExt;
-    let (Some(dir), Some(path)) = (private_dir(), file_for(&entry.url)) else {
+    let Some(path) = file_for(&entry.url) else {
         return;
     };
     let Ok(bytes) = serde_json::to_vec(entry) else { return };
-    let tmp = dir.join(format!(
-        ".{}.{}",
-        std::process::id(),
-        path.file_name()
-            .map_or(String::new(), |n| n.to_string_lossy().into_owned())
-    ));
+    let name = path
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{}.{name}", std::process::id()));
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -190,22 +189,25 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_process_started_after_the_fetch_or_never_is_not_answered_from_the_cache() {
+    #[tokio::test]
+    async fn a_process_started_after_the_fetch_or_never_is_not_answered_from_the_cache() {
         let url = "unix:///cache-test-1.sock";
-        store(url, 1000, &[config("web")]);
-        assert_eq!(lookup(url, "web", 900, 1010).map(|c| c.command), Some("run web".into()));
+        store(url, 1000, &[config("web")]).await;
+        assert_eq!(
+            lookup(url, "web", 900, 1010).await.map(|c| c.command),
+            Some("run web".into())
+        );
         // Replaced by an update and started again: a new process, started later.
-        assert_eq!(lookup(url, "web", 1005, 1010), None);
+        assert_eq!(lookup(url, "web", 1005, 1010).await, None);
         // Started in the same second as the fetch: cannot tell, fetch again.
-        assert_eq!(lookup(url, "web", 1000, 1010), None);
+        assert_eq!(lookup(url, "web", 1000, 1010).await, None);
         // Re-added by an update and not started.
-        assert_eq!(lookup(url, "web", 0, 1010), None);
+        assert_eq!(lookup(url, "web", 0, 1010).await, None);
         // Too old.
-        assert_eq!(lookup(url, "web", 900, 1000 + MAX_AGE_S), None);
+        assert_eq!(lookup(url, "web", 900, 1000 + MAX_AGE_S).await, None);
         // Not configured when fetched.
-        assert_eq!(lookup(url, "api", 900, 1010), None);
-        forget(url);
-        assert_eq!(lookup(url, "web", 900, 1010), None);
+        assert_eq!(lookup(url, "api", 900, 1010).await, None);
+        forget(url).await;
+        assert_eq!(lookup(url, "web", 900, 1010).await, None);
     }
 }

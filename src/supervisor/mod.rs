@@ -5,11 +5,11 @@
 pub(crate) mod bounds;
 pub mod cleanup;
 pub mod client;
-pub(crate) mod conffile;
 pub(crate) mod config_cache;
 pub(crate) mod error;
 #[cfg(test)]
 pub(crate) mod fake;
+pub mod files;
 pub mod host;
 pub mod ops;
 pub(crate) mod policy;

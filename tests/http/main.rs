@@ -19,8 +19,11 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TOKEN: &str = "t0ken-for-tests";
-const AUTH: (&str, &str) = ("authorization", "Bearer t0ken-for-tests");
+const TOKEN: &str = "91de346a57ec1c6c88290641f4a768e1d802b99108673b4f";
+const AUTH: (&str, &str) = (
+    "authorization",
+    "Bearer 91de346a57ec1c6c88290641f4a768e1d802b99108673b4f",
+);
 
 /// A running `mcp --http`, killed on drop. Its config home is a temp dir, so a
 /// generated token never lands in the real `~/.config`.

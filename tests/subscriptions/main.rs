@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use supervisord_mcp::mcp::SupervisorMcp;
 use supervisord_mcp::mcp::resources::Watcher;
 
-const TOKEN: &str = "t0ken-for-subscription-tests";
+const TOKEN: &str = "e322013dcf731225940acfa1368ea821fce9b122c0ac51c3";
 const SLEEPER: &str = "supervisor://process/sleeper";
 
 /// A client that records the notifications it gets outside any listen.

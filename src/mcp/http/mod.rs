@@ -19,6 +19,7 @@ mod guard;
 mod health;
 mod memory;
 mod sessions;
+pub mod strength;
 pub mod token;
 
 use super::SupervisorMcp;
@@ -65,8 +66,8 @@ pub struct HttpSettings {
     pub fleet: Option<Arc<crate::fleet::Fleet>>,
 }
 
-/// Why the HTTP server refuses to start or stops. `NoToken` and `TokenFile` are bad
-/// configuration (exit 2); `Bind` and `Serve` are faults (exit 1).
+/// Why the HTTP server refuses to start or stops. `NoToken`, `TokenFile` and
+/// `WeakToken` are bad configuration (exit 2); `Bind` and `Serve` are faults (exit 1).
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     #[error(
@@ -74,8 +75,17 @@ pub enum HttpError {
          (neither XDG_CONFIG_HOME nor HOME is set). Set SUPERVISORD_MCP_TOKEN or --token-file FILE"
     )]
     NoToken { addr: SocketAddr },
-    #[error("token file {path}: {detail}")]
-    TokenFile { path: PathBuf, detail: String },
+    /// The token file, or the directory of a generated token, cannot be used
+    /// (`what`: "token file", "token directory").
+    #[error("{what} {}: {detail}", path.display())]
+    TokenFile {
+        what: &'static str,
+        path: PathBuf,
+        detail: String,
+    },
+    /// A configured token is too weak (see [`strength`]); `from` says where it is.
+    #[error("the token {from} is too weak: {detail}")]
+    WeakToken { from: String, detail: String },
     #[error("cannot listen on {addr}: {detail}")]
     Bind { addr: SocketAddr, detail: String },
     #[error("the HTTP server failed: {0}")]

@@ -1,13 +1,16 @@
 //! The bearer token of the HTTP bridge: where it comes from (`--token-file`,
 //! `SUPERVISORD_MCP_TOKEN`, or one generated at start and kept in a user-private
 //! file), and the constant-time check of a request's `Authorization` header. The
-//! token itself is never printed, logged or echoed; only the file's path is.
+//! token itself is never printed, logged or echoed; only the file's path is. A
+//! configured token must look strong ([`super::strength`]); a token file must be
+//! yours ([`Rule::Yours`]).
 
 use super::HttpError;
+use super::strength;
 use crate::supervisor::Secret;
-use nix::sys::stat::Mode;
-use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use crate::supervisor::files::{self, FileError, FileKind, Rule};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use subtle::ConstantTimeEq;
 
@@ -31,8 +34,9 @@ pub enum TokenSource {
 
 /// Resolves the token: `--token-file` first, then `env` (the value of
 /// `SUPERVISORD_MCP_TOKEN`), then none if `without_token`, else a generated one kept
-/// in `store` (see [`default_store`]). Errors: an unreadable or empty token file, no
-/// place to keep a generated token, or an unsafe one (exit 2).
+/// in `store` (see [`default_store`]). Errors: an unreadable, empty or foreign token
+/// file, a weak configured token ([`strength::weakness`]), no place to keep a
+/// generated token, or an unsafe one (exit 2).
 pub fn resolve(
     addr: std::net::SocketAddr,
     token_file: Option<&Path>,
@@ -44,6 +48,7 @@ pub fn resolve(
         return Ok((Some(from_file(path)?), TokenSource::File(path.to_owned())));
     }
     if let Some(t) = env.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
+        strong(&t, "in SUPERVISORD_MCP_TOKEN")?;
         return Ok((Some(Secret::new(t)), TokenSource::Env));
     }
     if without_token {
@@ -72,18 +77,42 @@ pub fn default_store() -> Option<PathBuf> {
         .map(|c| c.join("supervisord-mcp"))
 }
 
-/// Reads the token from a file (first line, trimmed). Errors: unreadable or empty.
+/// Reads the token from a file (first line, trimmed) through [`files::read`]: a
+/// regular file of at most 64 KiB, yours. Errors: unreadable, not a regular file,
+/// too large, not yours, empty, or weak.
 pub fn from_file(path: &Path) -> Result<Secret, HttpError> {
-    let err = |detail: String| HttpError::TokenFile {
-        path: path.to_owned(),
-        detail,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let text = files::read_text(path, FileKind::Token, Rule::Yours)?;
     let t = text.lines().next().unwrap_or("").trim().to_owned();
     if t.is_empty() {
-        return Err(err("it is empty".into()));
+        return Err(HttpError::TokenFile {
+            what: FileKind::Token.name(),
+            path: path.to_owned(),
+            detail: "it is empty".into(),
+        });
     }
+    strong(&t, &format!("in the token file {}", path.display()))?;
     Ok(Secret::new(t))
+}
+
+/// Refuses a weak configured token, saying why and how to make one (never the token).
+fn strong(token: &str, from: &str) -> Result<(), HttpError> {
+    match strength::weakness(token) {
+        None => Ok(()),
+        Some(why) => Err(HttpError::WeakToken {
+            from: from.to_owned(),
+            detail: format!("{why}; {}", strength::ADVICE),
+        }),
+    }
+}
+
+impl From<FileError> for HttpError {
+    fn from(e: FileError) -> Self {
+        HttpError::TokenFile {
+            what: e.what,
+            path: e.path,
+            detail: e.detail,
+        }
+    }
 }
 
 /// False when `path` is readable or writable by group or others (then anyone in
@@ -103,12 +132,14 @@ pub fn matches(header: Option<&str>, token: &Secret) -> bool {
 /// file of ours holding a generated token, or writes a new one. Returns the token
 /// and whether it was reused.
 fn load_or_generate(dir: &Path) -> Result<(Secret, bool), HttpError> {
-    private_dir(dir)?;
+    let base = dir.parent().unwrap_or(Path::new("/"));
+    files::private_dir("token directory", base, Path::new(dir.file_name().unwrap_or_default()))?;
     let path = dir.join("token");
     if let Some(t) = read_private(&path) {
         return Ok((Secret::new(t), true));
     }
     let err = |detail: String| HttpError::TokenFile {
+        what: FileKind::Token.name(),
         path: path.clone(),
         detail,
     };
@@ -137,55 +168,14 @@ fn load_or_generate(dir: &Path) -> Result<(Secret, bool), HttpError> {
     Ok((Secret::new(token), false))
 }
 
-/// Creates `dir` with mode 0700 if missing; refuses one that is not a directory
-/// (a symlink included), belongs to another user, or is open to group or others.
-fn private_dir(dir: &Path) -> Result<(), HttpError> {
-    let err = |detail: String| HttpError::TokenFile {
-        path: dir.to_owned(),
-        detail,
-    };
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| err(format!("cannot create its parent: {e}")))?;
-    }
-    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(err(format!("cannot create it: {e}"))),
-    }
-    let meta = std::fs::symlink_metadata(dir).map_err(|e| err(e.to_string()))?;
-    let me = nix::unistd::geteuid().as_raw();
-    if !meta.is_dir() {
-        return Err(err("it is not a directory (a symlink is refused)".into()));
-    }
-    if meta.uid() != me {
-        return Err(err(format!("it belongs to uid {}, not to you (uid {me})", meta.uid())));
-    }
-    let mode = Mode::from_bits_truncate(meta.permissions().mode());
-    if mode.intersects(Mode::S_IRWXG | Mode::S_IRWXO) {
-        return Err(err(format!(
-            "it is open to group or others (mode {:o}); run `chmod 700 {}`",
-            meta.permissions().mode() & 0o777,
-            dir.display()
-        )));
-    }
-    Ok(())
-}
-
 /// The token in `path` if it is a regular file (not a symlink) of ours, mode 0600 or
 /// stricter, holding exactly a generated token (64 hex digits); else `None`.
 fn read_private(path: &Path) -> Option<String> {
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-        .open(path)
-        .ok()?;
-    let meta = f.metadata().ok()?;
-    let private = meta.is_file() && meta.uid() == nix::unistd::geteuid().as_raw() && meta.mode() & 0o077 == 0;
-    if !private || meta.len() > 1024 {
+    let contents = files::read(path, FileKind::Token, Rule::Ours).ok()?;
+    if contents.mode() & 0o077 != 0 {
         return None;
     }
-    let mut text = String::new();
-    f.read_to_string(&mut text).ok()?;
+    let text = contents.into_text().ok()?;
     let t = text.trim();
     (t.len() == 2 * TOKEN_BYTES && t.bytes().all(|b| b.is_ascii_hexdigit())).then(|| t.to_owned())
 }
@@ -193,6 +183,7 @@ fn read_private(path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn bearer_must_match_exactly() {

@@ -52,7 +52,7 @@ impl Client {
     /// `startProcess` with `wait` answer only when done).
     pub async fn call_with_timeout<M: Method>(&self, method: M, timeout: Duration) -> Result<M::Output> {
         if changes_config(method.name()) {
-            config_cache::forget(self.display_url());
+            config_cache::forget(self.display_url()).await;
         }
         let v = self
             .transport
@@ -68,7 +68,7 @@ impl Client {
             return batch.replies(crate::xmlrpc::Value::Array(Vec::new()));
         }
         if batch.names().any(changes_config) {
-            config_cache::forget(self.display_url());
+            config_cache::forget(self.display_url()).await;
         }
         let v = self.transport.call(MULTICALL, &[batch.param()]).await?;
         batch.replies(v)

@@ -91,8 +91,13 @@ pub fn read(local: &LocalHost) -> Result<DaemonConfig> {
         .find(|p| in_daemon_root(pid, p).is_file())
         .unwrap_or_else(|| PathBuf::from("/etc/supervisord.conf")),
     };
-    let text = crate::supervisor::conffile::read_config_file(&in_daemon_root(pid, &path))
-        .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
+    use crate::supervisor::files::{FileKind, Rule, read_text};
+    let text = read_text(
+        &in_daemon_root(pid, &path),
+        FileKind::DaemonConfiguration,
+        Rule::Unchecked,
+    )
+    .map_err(|e| invalid(format!("cannot read {}: {}", path.display(), e.detail)))?;
     let mut defaults = configparser::ini::Ini::new().defaults();
     defaults.enable_inline_comments = false;
     defaults.multiline = true;

@@ -197,11 +197,11 @@ async fn fetch(client: &Client, name: &str) -> Result<(ProcessInfo, Option<Progr
     let ns = info.namespec();
     let url = client.display_url();
     let mut timed_out = false;
-    let config = match config_cache::lookup(url, &ns, info.start, info.now) {
+    let config = match config_cache::lookup(url, &ns, info.start, info.now).await {
         Some(c) => Some(c),
         None => match client.get_all_config_info().await {
             Ok(configs) => {
-                config_cache::store(url, info.now, &configs);
+                config_cache::store(url, info.now, &configs).await;
                 configs.into_iter().find(|c| c.namespec() == ns)
             }
             // Too big to answer in time (thousands of processes): the rest of the

@@ -2,6 +2,7 @@
 //! TLS 1.2 and 1.3, certificates always verified) built from the trusted roots (the
 //! system's, or a CA file that replaces them) and an optional client certificate.
 
+use crate::supervisor::files::{self, FileKind, Rule};
 use rustls::RootCertStore;
 use rustls::client::ClientConfig;
 use rustls::crypto::CryptoProvider;
@@ -32,7 +33,7 @@ impl TlsOptions {
 }
 
 /// Largest PEM file read (bytes). A CA bundle of every public root is about 220 KB.
-pub const MAX_PEM_BYTES: u64 = 1024 * 1024;
+pub const MAX_PEM_BYTES: u64 = FileKind::CaFile.max_bytes();
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -76,7 +77,7 @@ pub(super) fn client_config(opts: &TlsOptions) -> Result<ClientConfig, String> {
     let mut config = match (&opts.client_cert, &opts.client_key) {
         (None, None) => builder.with_no_client_auth(),
         (Some(cert), Some(key)) => {
-            let chain = certificates(cert, "client certificate file")?;
+            let chain = certificates(cert, FileKind::ClientCert)?;
             let key = private_key(key)?;
             builder.with_client_auth_cert(chain, key).map_err(|e| {
                 format!(
@@ -123,7 +124,7 @@ fn system_roots() -> Result<Arc<RootCertStore>, String> {
 
 fn ca_roots(path: &Path) -> Result<RootCertStore, String> {
     let mut store = RootCertStore::empty();
-    for cert in certificates(path, "CA file")? {
+    for cert in certificates(path, FileKind::CaFile)? {
         store
             .add(cert)
             .map_err(|e| format!("CA file {}: a certificate cannot be used: {e}", path.display()))?;
@@ -132,8 +133,9 @@ fn ca_roots(path: &Path) -> Result<RootCertStore, String> {
 }
 
 /// Every `CERTIFICATE` item of a PEM file; at least one.
-fn certificates(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let pem = read_pem(path, what)?;
+fn certificates(path: &Path, kind: FileKind) -> Result<Vec<CertificateDer<'static>>, String> {
+    let what = kind.name();
+    let pem = read_pem(path, kind)?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("{what} {}: not valid PEM ({})", path.display(), pem_error(&e)))?;
@@ -147,7 +149,7 @@ fn certificates(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>,
 }
 
 fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    let pem = read_pem(path, "client key file")?;
+    let pem = read_pem(path, FileKind::ClientKey)?;
     PrivateKeyDer::from_pem_slice(&pem).map_err(|e| {
         format!(
             "client key file {}: no usable private key ({})",
@@ -169,32 +171,11 @@ fn pem_error(e: &rustls::pki_types::pem::Error) -> &'static str {
     }
 }
 
-/// Reads a PEM file, bounded: a regular file (checked on the opened file; a FIFO or
-/// a device is refused without blocking), at most [`MAX_PEM_BYTES`].
-fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let fail = |detail: String| format!("{what} {}: {detail}", path.display());
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| fail(e.to_string()))?;
-    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(fail("not a regular file".into()));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_PEM_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(e.to_string()))?;
-    if bytes.len() as u64 > MAX_PEM_BYTES {
-        return Err(fail(format!(
-            "larger than {} MiB; is this a PEM file?",
-            MAX_PEM_BYTES >> 20
-        )));
-    }
-    Ok(bytes)
+/// Reads a PEM file through [`files::read`]: a regular file (a FIFO or a device is
+/// refused without blocking), at most [`MAX_PEM_BYTES`], yours ([`Rule::Yours`]:
+/// whoever can change a CA file chooses whom we trust).
+fn read_pem(path: &Path, kind: FileKind) -> Result<Vec<u8>, String> {
+    Ok(files::read(path, kind, Rule::Yours).map_err(|e| e.to_string())?.bytes)
 }
 
 /// A rustls error in words: what failed in the handshake, with what to check.
