@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SUPERVISORD = ROOT / ".venv/bin/supervisord"
 TICK = os.sysconf("SC_CLK_TCK")
-TOKEN = "f" * 16 + "0123456789abcdef" * 3
+TOKEN = secrets.token_hex(32)
 
 
 def cpu_s(pid: int) -> float:

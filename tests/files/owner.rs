@@ -71,7 +71,12 @@ fn a_targets_file_others_can_write_is_refused_with_the_chmod_to_run() {
     for who in USERS {
         for mode in [0o664, 0o646] {
             let dir = open_dir();
-            let err = assert_refused(who, dir.path(), |f| chmod(f, mode), "can be written by group or others");
+            // Group `users` (100): a group others may be in (not the owner's own).
+            let shared = |f: &Path| {
+                std::os::unix::fs::chown(f, None, Some(100)).unwrap();
+                chmod(f, mode);
+            };
+            let err = assert_refused(who, dir.path(), shared, "can be written by group or others");
             let file = dir.path().join("fleet.toml");
             assert!(err.contains(&format!("run `chmod go-w {}`", file.display())), "{err}");
         }
@@ -234,4 +239,35 @@ fn root_files_in_root_directories_are_accepted_by_an_unprivileged_user() {
     let o = User::Nobody.run(&["-c", conf.to_str().unwrap(), "--rpc-timeout", "1", "status"], &[]);
     assert!(!stderr(&o).contains("belongs to uid"), "{}", all(&o));
     assert!(recorder.connected(), "{}", all(&o));
+}
+
+/// Debian's and Ubuntu's user private groups (umask 002): a file and directory
+/// writable by the owner's own group, whose only member is the owner (root's group
+/// `root`), are writable by the owner alone, and accepted, as Debian's OpenSSH
+/// accepts them for ~/.ssh. A group with other members is not: `nogroup` is the
+/// primary group of `nobody` and of system users (`sync`, `_apt`).
+#[test]
+fn a_targets_file_writable_by_the_owner_s_private_group_only_is_accepted() {
+    for (who, owner, accepted) in [(User::Root, 0, true), (User::Nobody, NOBODY, false)] {
+        let dir = open_dir();
+        let recorder = Recorder::new();
+        let file = write(
+            dir.path(),
+            "fleet.toml",
+            &format!("[targets.a]\nurl = \"{}\"\n", recorder.url()),
+        );
+        for p in [dir.path(), file.as_path()] {
+            chown(p, owner);
+        }
+        chmod(dir.path(), 0o775);
+        chmod(&file, 0o664);
+        let o = who.run(&["--fleet", file.to_str().unwrap(), "status"], &[]);
+        assert_eq!(
+            !stderr(&o).contains("can be written by group"),
+            accepted,
+            "{who:?}: {}",
+            all(&o)
+        );
+        assert_eq!(recorder.connected(), accepted, "{who:?}: {}", all(&o));
+    }
 }

@@ -9,6 +9,7 @@
 //! `tokio::task::spawn_blocking`.
 
 mod trust;
+mod upg;
 
 pub use trust::private_dir;
 

@@ -14,7 +14,7 @@ fn me() -> u32 {
 
 /// The rule on one file or directory (`what`: "it", "its directory D"), with the
 /// command that fixes it.
-fn rule(what: &str, path: &Path, uid: u32, mode: u32) -> Result<(), String> {
+fn rule(what: &str, path: &Path, uid: u32, gid: u32, mode: u32) -> Result<(), String> {
     let me = me();
     if uid != me && uid != 0 {
         return Err(format!(
@@ -23,7 +23,12 @@ fn rule(what: &str, path: &Path, uid: u32, mode: u32) -> Result<(), String> {
             path.display()
         ));
     }
-    if mode & 0o022 != 0 {
+    let writable = if super::upg::private_group_of(uid, gid) {
+        mode & 0o002
+    } else {
+        mode & 0o022
+    };
+    if writable != 0 {
         let or_move = if what == "it" {
             ""
         } else {
@@ -50,7 +55,7 @@ fn parent(path: &Path) -> PathBuf {
 /// the directory it really is in (from the descriptor, so a symlink on the way
 /// changes nothing), and the directory of the name given when that is a symlink.
 pub(super) fn yours(path: &Path, file: &File, meta: &Metadata) -> Result<(), String> {
-    rule("it", path, meta.uid(), meta.mode())?;
+    rule("it", path, meta.uid(), meta.gid(), meta.mode())?;
     let real = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
         .or_else(|_| std::fs::canonicalize(path))
         .map_err(|e| format!("cannot tell which directory it is in: {e}"))?;
@@ -60,7 +65,13 @@ pub(super) fn yours(path: &Path, file: &File, meta: &Metadata) -> Result<(), Str
     }
     for dir in dirs {
         let m = std::fs::metadata(&dir).map_err(|e| format!("its directory {}: {e}", dir.display()))?;
-        rule(&format!("its directory {}", dir.display()), &dir, m.uid(), m.mode())?;
+        rule(
+            &format!("its directory {}", dir.display()),
+            &dir,
+            m.uid(),
+            m.gid(),
+            m.mode(),
+        )?;
     }
     Ok(())
 }
@@ -98,7 +109,7 @@ pub fn private_dir(what: &'static str, base: &Path, rel: &Path) -> Result<PathBu
     if !m.is_dir() {
         return Err(fail(base, "it is not a directory".into()));
     }
-    rule("it", base, m.uid(), m.mode()).map_err(|d| fail(base, d))?;
+    rule("it", base, m.uid(), m.gid(), m.mode()).map_err(|d| fail(base, d))?;
     let parts: Vec<_> = rel.components().collect();
     let mut dir = base.to_owned();
     for (i, part) in parts.iter().enumerate() {
@@ -116,7 +127,7 @@ pub fn private_dir(what: &'static str, base: &Path, rel: &Path) -> Result<PathBu
         let checked = if last {
             private(&dir, &m)
         } else {
-            rule("it", &dir, m.uid(), m.mode())
+            rule("it", &dir, m.uid(), m.gid(), m.mode())
         };
         checked.map_err(|d| fail(&dir, d))?;
     }
@@ -171,11 +182,15 @@ mod tests {
     #[test]
     fn files_and_directories_others_can_write_break_the_rule() {
         let root_dir = Path::new("/etc");
-        assert!(rule("it", root_dir, 0, 0o40755).is_ok());
-        let e = rule("it", Path::new("/x"), 0, 0o100664).unwrap_err();
+        assert!(rule("it", root_dir, 0, 0, 0o40755).is_ok());
+        let e = rule("it", Path::new("/x"), 0, 4_000_000, 0o100664).unwrap_err();
         assert!(e.contains("chmod go-w /x") && e.contains("664"), "{e}");
+        // Writable by the owner's private group (root's group: root alone) is not
+        // writable by anyone else; writable by others still is.
+        assert!(rule("it", Path::new("/x"), 0, 0, 0o100664).is_ok());
+        assert!(rule("it", Path::new("/x"), 0, 0, 0o100666).is_err());
         if me() != 4242 {
-            let e = rule("it", Path::new("/x"), 4242, 0o100644).unwrap_err();
+            let e = rule("it", Path::new("/x"), 4242, 0, 0o100644).unwrap_err();
             assert!(e.contains("belongs to uid 4242") && e.contains("chown"), "{e}");
         }
     }
