@@ -15,6 +15,7 @@ pub mod ops;
 pub(crate) mod policy;
 pub mod transport;
 pub(crate) mod types;
+pub mod watch;
 
 pub use client::Client;
 pub use error::{Error, Fault, FaultCode, NextStep, Result};
