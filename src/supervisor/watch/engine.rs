@@ -269,6 +269,12 @@ impl Watcher {
         }
     }
 
+    /// Hands `events` to their subscribers as a tick would (tests of consumers).
+    #[cfg(test)]
+    pub(crate) fn inject(&self, events: &[Event]) {
+        self.lock().deliver(events);
+    }
+
     /// Starts the polling task unless it runs, there is nothing to watch, or the
     /// watcher is closed.
     pub(super) fn ensure_polling(&self) {

@@ -71,9 +71,17 @@ impl Registration {
     }
 
     /// Watches `keys` from now on, all or none, without looking at them yet (see
-    /// [`Self::first_look`]). Returns the keys it did not watch before. Errors: over
-    /// a cap, or closed.
+    /// [`Self::first_look`]; the process list needs none: polling starts at once).
+    /// Returns the keys it did not watch before. Errors: over a cap, or closed.
     pub fn reserve(&self, keys: &[Key]) -> Result<Vec<Key>, WatchError> {
+        let new = self.reserve_locked(keys)?;
+        if new.contains(&Key::Processes) {
+            self.watcher.ensure_polling();
+        }
+        Ok(new)
+    }
+
+    fn reserve_locked(&self, keys: &[Key]) -> Result<Vec<Key>, WatchError> {
         let mut st = self.watcher.lock();
         let watched = st.watched();
         let Some(sub) = st.subs.get_mut(&self.id) else {
