@@ -4,12 +4,12 @@
 //!
 //! - `supervisor://process/NAME`: the process's state, pid, exit status, spawnerr
 //!   (JSON); `supervisor://process/NAME/stdout` and `.../stderr`: its last 50 lines
-//!   ([`read`]). With a targets file, `supervisor://process/TARGET/NAME[/stream]`
+//!   ([`mod@read`]). With a targets file, `supervisor://process/TARGET/NAME[/stream]`
 //!   names a process of one target. Each URI is a watch key on a daemon ([`uri`]).
 //! - Notifications reach a client the way its protocol version says: one
-//!   `subscriptions/listen` (2026-07-28, [`listen`]) or a session's
+//!   `subscriptions/listen` (2026-07-28, [`mod@listen`]) or a session's
 //!   `resources/subscribe` plus unsolicited `notifications/resources/list_changed`
-//!   (2025-11-25 and older, [`subscribe`]); either is one [`crate::fleet::watch::Subscriber`] of the
+//!   (2025-11-25 and older, [`mod@subscribe`]); either is one [`crate::fleet::watch::Subscriber`] of the
 //!   shared watchers, whose events come back here as the URIs subscribed to.
 //! - A URI naming a process the daemon does not know is refused (a listen's
 //!   acknowledgment leaves it out), found by the first look the engine takes anyway.

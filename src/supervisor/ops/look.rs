@@ -219,6 +219,10 @@ mod tests {
     use super::*;
     use crate::supervisor::fake::{FakeDaemon, Model};
 
+    async fn see(c: &Client, processes: &[String], logs: &[(String, Channel)], list: List) -> Sight {
+        look(c, &Ask { processes, logs, list }).await
+    }
+
     fn names(n: &[&str]) -> Vec<String> {
         n.iter().map(|s| s.to_string()).collect()
     }
@@ -232,12 +236,7 @@ mod tests {
             ("ticker".to_owned(), Channel::Stdout),
             ("nope".to_owned(), Channel::Stderr),
         ];
-        let ask = Ask {
-            processes: &two,
-            logs: &logs,
-            list: List::Never,
-        };
-        let s = look(&d.client(), &ask).await;
+        let s = see(&d.client(), &two, &logs, List::Never).await;
         assert!(s.list.is_none());
         let looks = s.looks.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
@@ -266,27 +265,11 @@ mod tests {
         let d = FakeDaemon::start(Model::recorded()).await;
         let c = d.client();
         let mut many: Vec<String> = (0..ONE_BY_ONE_MAX).map(|i| format!("p{i}")).collect();
-        let few = look(
-            &c,
-            &Ask {
-                processes: &many,
-                list: List::IfMany,
-                ..Ask::default()
-            },
-        )
-        .await;
+        let few = see(&c, &many, &[], List::IfMany).await;
         assert!(few.list.is_none());
         assert_eq!(d.model().count("supervisor.getAllProcessInfo"), 0);
         many.push("web:web_a".into());
-        let s = look(
-            &c,
-            &Ask {
-                processes: &many,
-                list: List::IfMany,
-                ..Ask::default()
-            },
-        )
-        .await;
+        let s = see(&c, &many, &[], List::IfMany).await;
         let looks = s.looks.unwrap_or_default();
         assert_eq!(looks.processes.len(), 51);
         assert!(looks.processes["web:web_a"].is_some() && looks.processes["p0"].is_none());
@@ -295,15 +278,7 @@ mod tests {
         d.model().calls.clear();
         let logs = [("colors".to_owned(), Channel::Stdout)];
         let one = names(&["worker:worker_00"]);
-        let s = look(
-            &c,
-            &Ask {
-                processes: &one,
-                logs: &logs,
-                list: List::Also,
-            },
-        )
-        .await;
+        let s = see(&c, &one, &logs, List::Also).await;
         assert_eq!(s.list.and_then(|l| l.processes.ok()).map(|p| p.len()), Some(7));
         assert!(s.looks.unwrap_or_default().processes["worker:worker_00"].is_some());
         assert_eq!(
@@ -319,28 +294,12 @@ mod tests {
         d.model().stalled.insert("supervisor.getAllProcessInfo".into());
         let c = d.client_with_timeout(Duration::from_millis(300));
         let one = names(&["ticker"]);
-        let s = look(
-            &c,
-            &Ask {
-                processes: &one,
-                list: List::Also,
-                ..Ask::default()
-            },
-        )
-        .await;
+        let s = see(&c, &one, &[], List::Also).await;
         let listed = s.list.unwrap_or_else(|| panic!("the list was tried"));
         assert!(listed.processes.is_err() && listed.took >= Duration::from_millis(300));
         assert!(s.looks.unwrap_or_default().processes["ticker"].is_some());
         let many: Vec<String> = (0..=ONE_BY_ONE_MAX).map(|i| format!("p{i}")).collect();
-        let s = look(
-            &c,
-            &Ask {
-                processes: &many,
-                list: List::IfMany,
-                ..Ask::default()
-            },
-        )
-        .await;
+        let s = see(&c, &many, &[], List::IfMany).await;
         assert!(matches!(s.looks, Err(Error::Timeout { .. })), "{:?}", s.looks);
     }
 }

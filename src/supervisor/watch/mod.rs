@@ -6,8 +6,8 @@
 //!
 //! - Every [`WATCH_INTERVAL`] (1 s), one `system.multicall` with a `getProcessInfo`
 //!   per watched process and a `tailProcess*Log(name, 0, 0)` size probe per watched
-//!   log ([`crate::supervisor::ops::look`]): the daemon's work follows what is
-//!   watched, not how many processes it runs.
+//!   log (`ops::look`): the daemon's work follows what is watched, not how many
+//!   processes it runs.
 //! - Every [`LIST_INTERVAL`] (10 s) while someone watches [`Key::Processes`], or at
 //!   once after [`Watcher::refresh_list`] (after our own changes to the process list),
 //!   one `getAllProcessInfo` to see processes come or go; spaced further apart when
