@@ -18,6 +18,7 @@
 //! the operations of [`supervisor::ops`] on it (`control::start`/`stop`/`restart`,
 //! `status::query`, `logs::tail`/`follow`, `wait::wait`, `diagnose::diagnose`,
 //! `programs`, `update`), [`fleet::resolve`] and [`fleet::fan_out`] for many daemons,
+//! [`supervisor::watch`] (and [`fleet::watch`]) for changes as they happen,
 //! [`mcp::SupervisorMcp`] to serve MCP, and the codec of [`xmlrpc`]. Errors are
 //! [`supervisor::Error`]. Everything else (the typed methods and multicall of the
 //! client, the polling engine, caches, the front ends' renderers) is crate-private.

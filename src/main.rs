@@ -15,8 +15,10 @@ const CLEANUP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 fn main() -> ExitCode {
     let command = supervisord_mcp::mcp::help::describe(cli::command());
     let cli = cli::parse(command.clone());
+    // Colours only for a person at a terminal, never into a client's log file.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
     let printer = Printer { json: cli.global.json };

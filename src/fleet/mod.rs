@@ -12,6 +12,7 @@ pub(crate) mod names;
 pub mod report;
 pub mod select;
 pub mod target;
+pub mod watch;
 
 pub use fanout::{Limits, Outcome, TargetError, fan_out};
 pub use file::{FleetError, valid_name};

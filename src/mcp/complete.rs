@@ -4,13 +4,12 @@
 
 use super::resources::PREFIX;
 use super::server::SupervisorMcp;
-use crate::supervisor::{Client, ProcessInfo};
 use rmcp::ErrorData as McpError;
 use rmcp::model::{CompleteRequestParams, CompleteResult, CompletionInfo, Reference};
 
 /// The values of `request.argument` that start with what was typed, sorted, at most
 /// 100 (`total` and `hasMore` say how many matched): `name` (processes, of the
-/// target given in the context's `target` when there is one: `getAllProcessInfo`),
+/// target given in the context's `target` when there is one),
 /// `stream` (`stdout`, `stderr`), `target` (the targets of the targets file).
 /// Errors: the daemon's, when the names cannot be listed.
 pub async fn complete(server: &SupervisorMcp, request: &CompleteRequestParams) -> Result<CompleteResult, McpError> {
@@ -28,10 +27,7 @@ pub async fn complete(server: &SupervisorMcp, request: &CompleteRequestParams) -
             .iter()
             .flat_map(|f| f.targets.iter().map(|t| t.name.clone()))
             .collect(),
-        "name" => {
-            let client = target_client(server, request).unwrap_or(&server.client);
-            names(client).await?
-        }
+        "name" => names(server, request).await?,
         _ => Vec::new(),
     };
     let mut hits: Vec<String> = values.into_iter().filter(|v| v.starts_with(typed)).collect();
@@ -40,23 +36,24 @@ pub async fn complete(server: &SupervisorMcp, request: &CompleteRequestParams) -
     done(hits)
 }
 
-/// The client of the target named in the completion's context (`{target}/{name}`).
-fn target_client<'a>(server: &'a SupervisorMcp, request: &CompleteRequestParams) -> Option<&'a Client> {
-    let target = request.context.as_ref()?.arguments.as_ref()?.get("target")?;
-    let fleet = server.fleet.as_ref()?;
-    fleet
-        .targets
-        .iter()
-        .find(|t| &t.name == target && t.unusable.is_none())
-        .map(|t| &t.client)
-}
-
-async fn names(client: &Client) -> Result<Vec<String>, McpError> {
-    let all = client
-        .get_all_process_info()
+/// The processes of the target named in the completion's context (`{target}/{name}`),
+/// else of the server's own daemon: the watch engine's list (read at most every
+/// 10 s, `getAllProcessInfo`), not a call per keystroke.
+async fn names(server: &SupervisorMcp, request: &CompleteRequestParams) -> Result<Vec<String>, McpError> {
+    let target = request
+        .context
+        .as_ref()
+        .and_then(|c| c.arguments.as_ref())
+        .and_then(|a| a.get("target"))
+        .filter(|t| server.watchers.is_target(t));
+    let watcher = server
+        .watchers
+        .watcher(target.map(String::as_str))
+        .map_err(|e| McpError::invalid_params(e.to_string(), None))?;
+    watcher
+        .processes()
         .await
-        .map_err(|e| McpError::internal_error(e.to_string(), None))?;
-    Ok(all.iter().map(ProcessInfo::namespec).collect())
+        .map_err(|e| McpError::internal_error(e.to_string(), None))
 }
 
 fn done(mut values: Vec<String>) -> Result<CompleteResult, McpError> {

@@ -10,9 +10,12 @@ pub mod render;
 pub mod resources;
 pub mod schema;
 pub mod server;
+mod service;
+mod stdio;
 pub mod tools;
 
 pub use server::SupervisorMcp;
+pub use service::Served;
 
 #[cfg(test)]
 mod tests;
@@ -20,7 +23,8 @@ mod tests;
 use crate::supervisor::{Client, Policy};
 use rmcp::ServiceExt;
 
-/// Serves MCP on stdin/stdout until the client closes stdin.
+/// Serves MCP on stdin/stdout until the client closes stdin; then what is in flight
+/// ends at once (a listen gracefully, a call cancelled) and this returns.
 /// Errors: the MCP handshake failed, or the transport broke.
 pub async fn serve_stdio(
     client: Client,
@@ -28,12 +32,18 @@ pub async fn serve_stdio(
     include_dir: Option<std::path::PathBuf>,
     fleet: Option<crate::fleet::Fleet>,
 ) -> std::io::Result<()> {
-    let service = SupervisorMcp::with_policy(client, policy)
+    let stop = tokio_util::sync::CancellationToken::new();
+    let server = SupervisorMcp::with_policy(client, policy)
         .with_include_dir(include_dir)
         .with_fleet(fleet.map(std::sync::Arc::new))
-        .serve(rmcp::transport::stdio())
+        .with_stop(stop.clone());
+    let watchers = server.watchers.clone();
+    let service = Served(server)
+        .serve(stdio::stdio(stop))
         .await
         .map_err(std::io::Error::other)?;
-    service.waiting().await.map_err(std::io::Error::other)?;
+    let r = service.waiting().await;
+    watchers.close();
+    r.map_err(std::io::Error::other)?;
     Ok(())
 }

@@ -7,9 +7,11 @@
 use super::render;
 use super::resources;
 use super::tools::{self, ResultsOut};
+use crate::fleet::watch::Watchers;
 use crate::fleet::{Fleet, Target};
 use crate::supervisor::ops::control::ProcessResult;
 use crate::supervisor::text::{self, shown};
+use crate::supervisor::watch::Watcher;
 use crate::supervisor::{Client, Error, Policy};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, ContentBlock,
@@ -21,11 +23,12 @@ use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde::Serialize;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 const INSTRUCTIONS: &str = "Controls processes of a Supervisord daemon. Names are namespecs: name, group:name, group:*, all; every name returned can be passed back.";
 
 /// The server: a Supervisord client, the agent's permissions and subscriptions,
-/// shared by all the session's requests. Its resource [`resources::Watchers`] (one
+/// shared by all the session's requests. Its resource [`Watchers`] (one
 /// per daemon) may be shared with other sessions ([`Self::with_watchers`]).
 #[derive(Clone)]
 pub struct SupervisorMcp {
@@ -34,10 +37,12 @@ pub struct SupervisorMcp {
     pub(crate) include_dir: Option<Arc<std::path::PathBuf>>,
     /// The targets file's targets, when one is configured.
     pub(crate) fleet: Option<Arc<Fleet>>,
-    watchers: resources::Watchers,
+    pub(crate) watchers: Watchers,
     /// The watchers were given ([`Self::with_watchers`]): [`Self::with_fleet`] keeps them.
     shared_watchers: bool,
     legacy: resources::LegacySubscriptions,
+    /// Cancelled when the server stops (stdin closed): what is in flight ends at once.
+    pub(crate) stop: CancellationToken,
 }
 
 impl SupervisorMcp {
@@ -50,26 +55,27 @@ impl SupervisorMcp {
     /// nothing are offered.
     pub fn with_policy(client: Client, policy: Policy) -> SupervisorMcp {
         SupervisorMcp {
-            watchers: resources::Watcher::new(client.clone()).into(),
+            watchers: Watcher::new(client.clone()).into(),
             shared_watchers: false,
             client,
             policy: Arc::new(policy),
             include_dir: None,
             fleet: None,
             legacy: resources::LegacySubscriptions::default(),
+            stop: CancellationToken::new(),
         }
     }
 
     /// Uses `watcher` (of the same daemon, no targets file) for resource
     /// notifications, so that sessions share one.
-    pub fn with_watcher(self, watcher: resources::Watcher) -> SupervisorMcp {
+    pub fn with_watcher(self, watcher: Watcher) -> SupervisorMcp {
         self.with_watchers(watcher.into())
     }
 
     /// Uses `watchers` (of the same daemon and targets) for resources and their
     /// notifications, so that sessions share them: the HTTP server gives every
     /// session the same. [`Self::with_fleet`] keeps them, before or after.
-    pub fn with_watchers(mut self, watchers: resources::Watchers) -> SupervisorMcp {
+    pub fn with_watchers(mut self, watchers: Watchers) -> SupervisorMcp {
         self.watchers = watchers;
         self.shared_watchers = true;
         self
@@ -83,7 +89,7 @@ impl SupervisorMcp {
     /// ([`Self::with_watchers`], built with the same fleet).
     pub fn with_fleet(mut self, fleet: Option<Arc<Fleet>>) -> SupervisorMcp {
         if !self.shared_watchers {
-            self.watchers = resources::Watchers::new(self.client.clone(), fleet.as_deref());
+            self.watchers = Watchers::new(self.client.clone(), fleet.as_deref());
         }
         self.fleet = fleet;
         self
@@ -102,6 +108,7 @@ impl SupervisorMcp {
             watchers: self.watchers.clone(),
             shared_watchers: true,
             legacy: self.legacy.clone(),
+            stop: self.stop.clone(),
         }
     }
 
@@ -109,6 +116,13 @@ impl SupervisorMcp {
     /// own `[include]`).
     pub fn with_include_dir(mut self, dir: Option<std::path::PathBuf>) -> SupervisorMcp {
         self.include_dir = dir.map(Arc::new);
+        self
+    }
+
+    /// Stops with `stop`: when it is cancelled, listens end (gracefully), and when
+    /// served as [`super::Served`] the other requests in flight are cancelled.
+    pub(crate) fn with_stop(mut self, stop: CancellationToken) -> SupervisorMcp {
+        self.stop = stop;
         self
     }
 }
@@ -164,7 +178,7 @@ pub(crate) fn tool_error(e: Error) -> Result<CallToolResult, McpError> {
 /// A resource read's error by its kind: a name or URI that names nothing is "not
 /// found"; a daemon that cannot be asked (timeout, unreachable, ...) is an internal
 /// error that says so, never "not found".
-fn resource_error(e: &Error, uri: &str) -> McpError {
+pub(crate) fn resource_error(e: &Error, uri: &str) -> McpError {
     let mut text = format!("{}: {}", e.kind(), shown(&e.to_string()));
     if let Some(step) = e.next_step() {
         text.push_str("; next: ");
@@ -182,30 +196,6 @@ fn resource_error(e: &Error, uri: &str) -> McpError {
             McpError::resource_not_found(text, data)
         }
         _ => McpError::internal_error(text, data),
-    }
-}
-
-/// The contents, under the URI the client asked for (a target-qualified one).
-fn with_uri(c: rmcp::model::ResourceContents, asked: &str) -> rmcp::model::ResourceContents {
-    use rmcp::model::ResourceContents::{BlobResourceContents, TextResourceContents};
-    match c {
-        TextResourceContents {
-            mime_type, text, meta, ..
-        } => TextResourceContents {
-            uri: asked.to_owned(),
-            mime_type,
-            text,
-            meta,
-        },
-        BlobResourceContents {
-            mime_type, blob, meta, ..
-        } => BlobResourceContents {
-            uri: asked.to_owned(),
-            mime_type,
-            blob,
-            meta,
-        },
-        other => other,
     }
 }
 
@@ -315,15 +305,19 @@ impl ServerHandler for SupervisorMcp {
         {
             return Ok(ReadResourceResult::new(vec![super::fleet::targets_resource(fleet)]).into());
         }
-        let route = match self.watchers.resolve(&request.uri) {
+        let (target, key) = match resources::route(&self.watchers, &request.uri) {
             Ok(r) => r,
             Err(e @ resources::RouteError::Unusable { .. }) => {
                 return Err(McpError::internal_error(shown(&e.to_string()).to_string(), None));
             }
             Err(e) => return Err(resource_error(&Error::Invalid(e.to_string()), &request.uri)),
         };
-        match resources::read(route.watcher.client(), &route.local).await {
-            Ok(c) => Ok(ReadResourceResult::new(vec![with_uri(c, &request.uri)]).into()),
+        let client = match self.watchers.watcher(target.as_deref()) {
+            Ok(w) => w.client(),
+            Err(e) => return Err(McpError::internal_error(e.to_string(), None)),
+        };
+        match resources::read(client, &key, &request.uri).await {
+            Ok(c) => Ok(ReadResourceResult::new(vec![c]).into()),
             Err(e) => Err(resource_error(&e, &request.uri)),
         }
     }
@@ -337,11 +331,7 @@ impl ServerHandler for SupervisorMcp {
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        let session = self.legacy.session(&self.watchers, &context.peer);
-        session
-            .add(std::slice::from_ref(&request.uri))
-            .await
-            .map_err(|e| resources::subscribe_error(&e))
+        resources::subscribe(&self.legacy, &self.watchers, &context.peer, &request.uri).await
     }
 
     /// `resources/unsubscribe` (2025-11-25 and older).
@@ -351,9 +341,7 @@ impl ServerHandler for SupervisorMcp {
         request: UnsubscribeRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        if let Some(session) = self.legacy.current() {
-            session.remove(&request.uri);
-        }
+        resources::unsubscribe(&self.legacy, &self.watchers, &request.uri);
         Ok(())
     }
 
@@ -369,7 +357,7 @@ impl ServerHandler for SupervisorMcp {
     }
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
-        resources::listen(&self.watchers, context).await
+        resources::listen(&self.watchers, &self.stop, context).await
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

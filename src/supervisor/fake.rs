@@ -10,7 +10,7 @@
 mod seed;
 mod server;
 
-pub use server::FakeDaemon;
+pub use server::{FakeDaemon, nowhere};
 
 use crate::supervisor::FaultCode;
 use crate::supervisor::types::{Channel, ConfigDiff, ConfigInfo, ProcessInfo, ProcessState};

@@ -16,6 +16,7 @@ pub(crate) mod policy;
 pub mod text;
 pub mod transport;
 pub(crate) mod types;
+pub mod watch;
 
 pub use client::Client;
 pub use error::{Error, Fault, FaultCode, NextStep, Result};

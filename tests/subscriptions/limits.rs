@@ -46,7 +46,13 @@ async fn wait_sends_at_most_one_progress_notification_a_second() {
 #[tokio::test]
 #[allow(deprecated)]
 async fn subscriptions_are_bounded() {
-    let d = Daemon::start();
+    // Processes p0..p99 and q0..q149 (never started): subscriptions name real ones.
+    let programs: String = (0..100)
+        .map(|i| format!("p{i}"))
+        .chain((0..150).map(|i| format!("q{i}")))
+        .map(|n| format!("[program:{n}]\ncommand=sleep 100000\nautostart=false\n"))
+        .collect();
+    let d = Daemon::start_programs(false, &programs, "");
     let w = Watcher::new(d.client());
     let old: Mcp = in_process(&d, &w, ClientLifecycleMode::Initialize).await;
     for bad in [
@@ -71,7 +77,7 @@ async fn subscriptions_are_bounded() {
     old.subscribe(SubscribeRequestParams::new("supervisor://process/p0"))
         .await
         .unwrap();
-    assert_eq!(w.stats().watched_uris, 100);
+    assert_eq!(w.stats().watched_keys, 100);
     // A listen: what names nothing is dropped, and at most 100 are acknowledged.
     let new: Mcp = in_process(&d, &w, modern()).await;
     let mut asked: Vec<String> = (0..150).map(|i| format!("supervisor://process/q{i}")).collect();
@@ -87,7 +93,7 @@ async fn subscriptions_are_bounded() {
         .unwrap();
     let acked = sub.acknowledged().resource_subscriptions.clone().unwrap();
     assert_eq!(acked, asked[2..102].to_vec());
-    eventually(5, "the listen's URIs watched", || w.stats().watched_uris == 200).await;
+    eventually(5, "the listen's URIs watched", || w.stats().watched_keys == 200).await;
 }
 
 /// SIGTERM ends an open `subscriptions/listen` gracefully (its final result), so

@@ -11,6 +11,8 @@
 mod common;
 mod fleet;
 mod limits;
+mod stdio_exit;
+mod unknown;
 mod watcher;
 
 use common::*;
@@ -28,8 +30,8 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use supervisord_mcp::mcp::SupervisorMcp;
-use supervisord_mcp::mcp::resources::Watcher;
+use supervisord_mcp::mcp::{Served, SupervisorMcp};
+use supervisord_mcp::supervisor::watch::Watcher;
 
 const TOKEN: &str = "e322013dcf731225940acfa1368ea821fce9b122c0ac51c3";
 const SLEEPER: &str = "supervisor://process/sleeper";
@@ -281,20 +283,20 @@ async fn every_announced_capability_is_served_under_each_version() {
             let mut sub = listen.unwrap();
             assert_eq!(sub.acknowledged(), &both, "the listen gets both capabilities");
             eventually(5, "the listen's subscriber", || w.stats().list_watchers == 1).await;
-            assert_eq!(w.stats().watched_uris, 1);
+            assert_eq!(w.stats().watched_keys, 1);
             sub.cancel().await.unwrap();
         } else {
             subscribed.unwrap();
             assert_method_not_found(listen.map(|_| ()));
             let st = w.stats();
-            assert_eq!((st.list_watchers, st.watched_uris), (1, 1), "the session: {st:?}");
+            assert_eq!((st.list_watchers, st.watched_keys), (1, 1), "the session: {st:?}");
         }
         c.cancel().await.unwrap();
     }
 }
 
 async fn in_process(d: &Daemon, w: &Watcher, lifecycle: ClientLifecycleMode) -> Mcp {
-    let server = SupervisorMcp::new(d.client()).with_watcher(w.clone());
+    let server = Served(SupervisorMcp::new(d.client()).with_watcher(w.clone()));
     let (a, b) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(s) = server.serve(a).await {

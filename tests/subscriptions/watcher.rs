@@ -93,7 +93,7 @@ async fn http_sessions_share_one_watcher_that_stops_when_they_go() {
     let mut sub = new.listen(filter).await.unwrap();
     eventually(5, "both subscribers", || w.stats().subscribers == 2).await;
     let st = w.stats();
-    assert_eq!(st.watched_uris, 1, "one URI, watched once: {st:?}");
+    assert_eq!(st.watched_keys, 1, "one URI, watched once: {st:?}");
     assert!(st.polling);
     // Polled once a second for both, not once per subscriber.
     let probes = w.stats().probes;

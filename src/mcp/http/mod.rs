@@ -5,6 +5,8 @@
 //!   serves without one;
 //! - `/mcp` checks `Host`/`Origin`, then the token, then reads the body within a
 //!   timeout and a size cap, before any session is touched (`guard`);
+//! - a `subscriptions/listen` is acknowledged without processes the daemon does not
+//!   know (`listen`);
 //! - sessions are capped atomically, making room by closing the least recently used
 //!   idle one (`sessions`);
 //! - connections get TCP_NODELAY, a header read timeout and a cap below the fd
@@ -17,13 +19,14 @@
 mod conn;
 mod guard;
 mod health;
+mod listen;
 mod memory;
 mod sessions;
 pub mod strength;
 pub mod token;
 
 use super::SupervisorMcp;
-use super::resources::Watchers;
+use crate::fleet::watch::Watchers;
 use crate::supervisor::{Client, Policy, Secret};
 use axum::Router;
 use axum::http::StatusCode;
@@ -137,6 +140,7 @@ pub fn app_with_watchers(watchers: Watchers, s: &HttpSettings, sessions_ct: Canc
         .with_max_request_body_bytes(s.max_body_bytes)
         .with_cancellation_token(sessions_ct);
     let (c, policy, include_dir, fleet) = (client.clone(), s.policy.clone(), s.include_dir.clone(), s.fleet.clone());
+    let checked = watchers.clone();
     let service = StreamableHttpService::new(
         move || {
             Ok(SupervisorMcp::with_policy(c.clone(), policy.clone())
@@ -156,6 +160,7 @@ pub fn app_with_watchers(watchers: Watchers, s: &HttpSettings, sessions_ct: Canc
     });
     let mcp = Router::new()
         .route_service("/mcp", service)
+        .route_layer(middleware::from_fn_with_state(checked, listen::drop_unknown))
         .route_layer(middleware::from_fn_with_state(guard, guard::check));
     let state = Arc::new(health::Health::new(client));
     Router::new()

@@ -69,6 +69,20 @@ impl FakeDaemon {
     }
 }
 
+/// A client of a daemon that is not there: every call fails at once (no such socket).
+pub fn nowhere() -> Client {
+    let parsed = Endpoint::parse("unix:///nonexistent/supervisor.sock").unwrap_or_else(|e| panic!("{e}"));
+    Client::new(&ServerSettings {
+        endpoint: parsed.endpoint,
+        username: None,
+        password: None,
+        connect_timeout: Duration::from_secs(1),
+        timeout: Duration::from_secs(1),
+        tls: Default::default(),
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
 impl Drop for FakeDaemon {
     fn drop(&mut self) {
         self.task.abort();

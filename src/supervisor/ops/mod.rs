@@ -8,6 +8,7 @@ pub(crate) mod exits;
 pub mod info;
 pub(crate) mod lines;
 pub mod logs;
+pub(crate) mod look;
 pub(crate) mod names;
 pub(crate) mod poll;
 pub mod programs;

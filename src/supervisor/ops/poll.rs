@@ -1,10 +1,11 @@
 //! Polling the daemon until processes settle: the one wait engine behind start, stop,
-//! restart, state waits and one-shot runs. Each poll is one short call (a multicall
-//! of `getProcessInfo` for the processes waited on), so a frozen daemon gives a
-//! timeout error, never a hang, while the whole wait is bounded by its own timeout.
+//! restart, state waits and one-shot runs. Each poll is one short look
+//! ([`super::look`]: a multicall of `getProcessInfo` for up to 50 processes waited
+//! on, one `getAllProcessInfo` for more), so a frozen daemon gives a timeout error,
+//! never a hang, while the whole wait is bounded by its own timeout.
 
+use super::look::{self, Ask, List, Listed};
 use crate::supervisor::Client;
-use crate::supervisor::client::methods::GetProcessInfo;
 use crate::supervisor::error::Result;
 use crate::supervisor::types::ProcessInfo;
 use std::collections::HashMap;
@@ -20,24 +21,20 @@ const FAST_POLL: Duration = Duration::from_millis(25);
 /// ...and at [`WaitOptions::poll`] after it.
 const FAST_PHASE: Duration = Duration::from_secs(3);
 
-/// Up to this many processes are polled one by one (one multicall of
-/// `getProcessInfo`), so that a poll costs the daemon what the targets cost, not
-/// what all its processes cost; more than that, one `getAllProcessInfo`.
-const POLL_ONE_BY_ONE: usize = 50;
-
-/// The current info of `names` (names that no longer exist are left out).
+/// The current info of `names` (names that no longer exist are left out), so that a
+/// poll costs the daemon what the targets cost, not what all its processes cost,
+/// unless they are many ([`look::ONE_BY_ONE_MAX`]).
 async fn fetch_infos(client: &Client, names: &[String]) -> Result<HashMap<String, ProcessInfo>> {
-    if names.len() > POLL_ONE_BY_ONE {
-        return Ok(info_map(client.get_all_process_info().await?));
+    let ask = Ask {
+        processes: names,
+        list: List::IfMany,
+        ..Ask::default()
+    };
+    let sight = look::look(client, &ask).await;
+    if let Some(Listed { processes: Ok(all), .. }) = sight.list {
+        return Ok(info_map(all));
     }
-    let calls = names.iter().map(|n| GetProcessInfo { name: n.clone() });
-    Ok(client
-        .call_each(calls)
-        .await?
-        .into_iter()
-        .flatten()
-        .map(|p| (p.namespec(), p))
-        .collect())
+    Ok(info_map(sight.looks?.processes.into_values().flatten().collect()))
 }
 
 /// Polls until `settled` holds for every name, or `timeout` passes.
