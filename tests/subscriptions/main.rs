@@ -239,7 +239,7 @@ fn assert_method_not_found<T: std::fmt::Debug>(r: Result<T, ServiceError>) {
 }
 
 /// Each protocol version is served everything the server announces (discover's or
-/// initialize's capabilities): tools; resources (list, templates, read);
+/// initialize's capabilities): tools; prompts (none); completions; resources (list, templates, read);
 /// `resources.subscribe` (2026-07-28: a listen's resource subscriptions;
 /// 2025-11-25: `resources/subscribe`); `resources.listChanged` (2026-07-28: a
 /// listen's `resourcesListChanged`; 2025-11-25: unasked, from `initialized` on).
@@ -258,9 +258,20 @@ async fn every_announced_capability_is_served_under_each_version() {
         assert_eq!(info.protocol_version, version);
         let caps = info.capabilities.clone();
         assert!(
-            caps.prompts.is_none() && caps.completions.is_none() && caps.logging.is_none() && caps.extensions.is_none(),
+            caps.logging.is_none() && caps.extensions.is_none(),
             "{version}: announced more than tested: {caps:?}"
         );
+        // Prompts: an empty list; completions: the templates' arguments.
+        assert!(
+            caps.prompts.is_some() && caps.completions.is_some(),
+            "{version}: {caps:?}"
+        );
+        assert!(c.list_prompts(None).await.unwrap().prompts.is_empty(), "{version}");
+        let done = c
+            .complete_resource_argument("supervisor://process/{name}", "name", "slee", None)
+            .await
+            .unwrap();
+        assert_eq!(done.values, ["sleeper"], "{version}");
         assert!(caps.tools.is_some(), "{version}");
         let tools = c.list_all_tools().await.unwrap();
         assert!(tools.iter().any(|t| t.name == "status"), "{version}");
