@@ -225,8 +225,8 @@ impl Printer {
     /// `hint:` line on stderr, or `{"error": {...}}` on stdout with `--json`.
     pub fn error(&self, err: &anyhow::Error) {
         let core = err.downcast_ref::<crate::supervisor::Error>().or_else(|| {
-            match err.downcast_ref::<crate::config::ConfigError>() {
-                Some(crate::config::ConfigError::Server(e)) => Some(e),
+            match err.downcast_ref::<crate::settings::SettingsError>() {
+                Some(crate::settings::SettingsError::Server(e)) => Some(e),
                 _ => None,
             }
         });

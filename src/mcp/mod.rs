@@ -17,20 +17,57 @@ pub use server::SupervisorMcp;
 #[cfg(test)]
 mod tests;
 
+use crate::fleet::{Fleet, FleetError, Scope};
 use crate::supervisor::{Client, Policy};
 use rmcp::ServiceExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What the server's tools act on and may do, over stdio or HTTP alike.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    /// The daemon of unqualified resources and `resources/list`: the one daemon, or
+    /// the first selected target of the fleet.
+    pub client: Client,
+    /// The targets of a targets file: the tools go across its selection.
+    pub fleet: Option<Arc<Fleet>>,
+    pub policy: Policy,
+    /// Where `program`/`run` write program files (`None`: found from the daemon).
+    pub include_dir: Option<PathBuf>,
+}
+
+impl Backend {
+    /// The backend of `scope` (see [`crate::settings::Settings`]). Errors: a fleet
+    /// whose selection names no target.
+    pub fn new(scope: Scope, policy: Policy, include_dir: Option<PathBuf>) -> Result<Backend, FleetError> {
+        let (client, fleet) = match scope {
+            Scope::One(c) => (c, None),
+            Scope::Fleet(f) => match f.selected()?.into_iter().next() {
+                Some(t) => (t.client, Some(Arc::new(f))),
+                None => return Err(FleetError::Selection("no target selected".into())),
+            },
+        };
+        Ok(Backend {
+            client,
+            fleet,
+            policy,
+            include_dir,
+        })
+    }
+
+    /// A server of this backend (one per MCP session).
+    pub fn server(&self) -> SupervisorMcp {
+        SupervisorMcp::with_policy(self.client.clone(), self.policy.clone())
+            .with_include_dir(self.include_dir.clone())
+            .with_fleet(self.fleet.clone())
+    }
+}
 
 /// Serves MCP on stdin/stdout until the client closes stdin.
 /// Errors: the MCP handshake failed, or the transport broke.
-pub async fn serve_stdio(
-    client: Client,
-    policy: Policy,
-    include_dir: Option<std::path::PathBuf>,
-    fleet: Option<crate::fleet::Fleet>,
-) -> std::io::Result<()> {
-    let service = SupervisorMcp::with_policy(client, policy)
-        .with_include_dir(include_dir)
-        .with_fleet(fleet.map(std::sync::Arc::new))
+pub async fn serve_stdio(backend: Backend) -> std::io::Result<()> {
+    let service = backend
+        .server()
         .serve(rmcp::transport::stdio())
         .await
         .map_err(std::io::Error::other)?;
