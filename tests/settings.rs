@@ -1,5 +1,6 @@
 //! Settings resolved once: the credentials in the `-s` URL against every other place
-//! a password can come from (a real supervisord with basic auth).
+//! a password can come from (a real supervisord with basic auth), and `--json` for
+//! argument errors (the real binary).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -92,4 +93,50 @@ fn an_explicit_password_flag_wins_over_the_url_s() {
         4,
         "right in the URL, wrong -p",
     );
+}
+
+/// The one JSON error document of an argument error: kind `usage`, exit 2, nothing
+/// else on stdout, at most a short line on stderr.
+fn assert_usage_json(args: &[&str]) -> serde_json::Value {
+    let o = bare_cli().args(args).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["error"]["kind"], "usage", "{args:?}: {v}");
+    assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    let err = stderr(&o);
+    assert!(err.lines().count() <= 1 && err.len() < 200, "{args:?}: {err}");
+    v
+}
+
+/// `--json` anywhere on the line (before `--`) makes argument errors one JSON
+/// document on stdout; `--help` and `--version` stay text.
+#[test]
+fn json_argument_errors_are_one_json_document() {
+    let v = assert_usage_json(&["--json", "status", "--bogus"]);
+    assert!(v["error"]["message"].as_str().unwrap().contains("--bogus"), "{v}");
+    let v = assert_usage_json(&["logs", "x", "-n", "0", "--json"]);
+    assert!(v["error"]["message"].as_str().unwrap().contains("--lines"), "{v}");
+    assert_usage_json(&["status", "--json", "-t"]);
+    let v = assert_usage_json(&["--json", "program"]);
+    assert!(v["error"]["hint"].as_str().unwrap().contains("program"), "{v}");
+    // A selection that is not one, with a targets file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fleet.toml");
+    std::fs::write(&file, "[targets.web-1]\nurl = \"unix:///nonexistent.sock\"\n").unwrap();
+    let file = file.to_string_lossy();
+    let v = assert_usage_json(&["--json", "--fleet", &file, "-t", "web-[", "status"]);
+    assert!(v["error"]["message"].as_str().unwrap().contains("web-["), "{v}");
+    // After `--`, `--json` is an argument, not the option: clap's text as ever.
+    let o = bare_cli().args(["run", "--bogus", "--", "--json"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty() && stderr(&o).contains("--bogus"), "{}", stderr(&o));
+    for (arg, says) in [("--help", "Usage:"), ("--version", "supervisord-mcp ")] {
+        let o = bare_cli().args(["--json", arg]).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{arg}");
+        assert!(
+            stdout(&o).starts_with(says) || stdout(&o).contains(says),
+            "{arg}: {}",
+            stdout(&o)
+        );
+    }
 }

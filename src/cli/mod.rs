@@ -27,10 +27,55 @@ pub fn command() -> clap::Command {
 }
 
 /// Parses the process's arguments against `command` (from [`command`], perhaps with
-/// more said in its help); exits with clap's message and code 2 on a bad one.
+/// more said in its help). On a bad one, exits with code 2 after clap's message on
+/// stderr or, when `--json` is on the line (before any `--`), one JSON error document
+/// of kind `usage` on stdout. `--help` and `--version` print as always.
 pub fn parse(command: clap::Command) -> Cli {
     use clap::FromArgMatches;
-    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = argv.iter().skip(1).take_while(|a| *a != "--").any(|a| a == "--json");
+    match command
+        .try_get_matches_from(&argv)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) if json && e.use_stderr() => {
+            let _ = Printer { json: true }.json(&usage_error(&e));
+            std::process::exit(i32::from(ExitStatus::Usage.code()));
+        }
+        Err(e) => e.exit(),
+    }
+}
+
+/// clap's error as the `--json` error document: its message, kind `usage`, and its
+/// tips and usage line as the hint.
+fn usage_error(e: &clap::Error) -> serde_json::Value {
+    let text = e.render().to_string();
+    let lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let (mut message, mut hint) = (Vec::new(), Vec::new());
+    for line in lines {
+        let said = ["Usage:", "tip:", "For more information"]
+            .iter()
+            .any(|p| line.starts_with(p));
+        match (said, hint.is_empty()) {
+            (true, _) => hint.push(line),
+            (false, true) => message.push(line.strip_prefix("error: ").unwrap_or(line)),
+            (false, false) => {}
+        }
+    }
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // clap's text is the help: say what is missing.
+        message = vec!["a command is required"];
+        hint.retain(|l| l.starts_with("Usage:"));
+        hint.push("see --help");
+    }
+    serde_json::json!({
+        "error": {
+            "message": message.join(" "),
+            "kind": "usage",
+            "hint": (!hint.is_empty()).then(|| hint.join("; ")),
+        }
+    })
 }
 
 /// Runs a command of the command line (every one but `mcp`, which `main` serves)

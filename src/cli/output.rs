@@ -243,7 +243,9 @@ impl Printer {
             let doc = serde_json::json!({
                 "error": {
                     "message": format!("{err:#}"),
-                    "kind": core.map(crate::supervisor::Error::kind),
+                    "kind": core.map(crate::supervisor::Error::kind).or_else(|| {
+                        (super::exit::for_error(err, false) == super::exit::ExitStatus::Usage).then(|| "usage".into())
+                    }),
                     "hint": hint,
                 }
             });
