@@ -64,16 +64,16 @@ async fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
     for w in &settings.warnings {
         cli::output::warn(&w.to_string());
     }
+    if matches!(settings.front_end, FrontEnd::Cli) {
+        return cli::run(cli.command, &settings).await;
+    }
     let Settings {
         scope,
         policy,
         include_dir,
         front_end,
         ..
-    } = match settings.front_end {
-        FrontEnd::Cli => return cli::run(cli.command, &settings).await,
-        _ => settings,
-    };
+    } = settings;
     let backend = supervisord_mcp::mcp::Backend::new(scope, policy, include_dir)?;
     match front_end {
         FrontEnd::Http { server, token } => {
