@@ -6,12 +6,16 @@
 //! - [`supervisor`]: the domain core. The transport (HTTP or unix socket), the typed
 //!   client of the whole `supervisor.*`/`system.*` API, and the operations built on it
 //!   (idempotent start/stop, restart from any state, line-bounded logs, follow, update).
-//! - [`config`]: settings resolved once, before any work, the way supervisorctl does it.
 //! - [`fleet`]: many daemons: the targets file, the selection grammar, names qualified
 //!   by target, and the parallel fan-out with one deadline per target.
+//! - [`settings`]: the flags (clap's definitions in [`cli`]), files and environment
+//!   resolved once, before any work, into one [`settings::Settings`]: one daemon (the
+//!   way supervisorctl finds it) or a fleet, the policy, timeouts, output mode, the MCP
+//!   server's own settings, and the warnings to print once.
 //! - [`cli`]: the command line; parses, calls the core, renders.
 //! - [`mcp`]: the MCP server for agents (stdio or HTTP); parses, calls the core, renders.
-//!   The two front ends never import each other; `main.rs` picks one.
+//!   The two front ends never import each other; `main.rs` resolves the settings
+//!   and picks one.
 //!
 //! What a library user calls: [`supervisor::Client`] (built from
 //! [`supervisor::ServerSettings`], or from a URL with [`supervisor::Endpoint::parse`]),
@@ -24,8 +28,8 @@
 //! client, the polling engine, caches, the front ends' renderers) is crate-private.
 
 pub mod cli;
-pub mod config;
 pub mod fleet;
 pub mod mcp;
+pub mod settings;
 pub mod supervisor;
 pub mod xmlrpc;

@@ -420,7 +420,7 @@ async fn mcp_server(f: &Fleet) -> Mcp {
         no_host_access: false,
         fleet_memory_mib: None,
     };
-    let fleet = supervisord_mcp::fleet::resolve(&args, false, &common, &env)
+    let fleet = supervisord_mcp::fleet::resolve(&args, false, &common, &env, &mut Vec::new())
         .expect("the targets file")
         .expect("a fleet");
     let client = fleet.targets[0].client.clone();

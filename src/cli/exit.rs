@@ -2,7 +2,7 @@
 //! a code in one place, with supervisorctl's LSB codes where it has one. The table in
 //! `--help`, the man page and the README come from [`TABLE`] (a test checks the README).
 
-use crate::config::ConfigError;
+use crate::settings::SettingsError as ConfigError;
 use crate::supervisor::Error;
 use crate::supervisor::ops::control::{Outcome, ProcessResult};
 use std::process::ExitCode;

@@ -12,13 +12,13 @@ pub mod output;
 pub use args::*;
 
 use crate::fleet::Scope;
+use crate::settings::Settings;
 use crate::supervisor::Client;
 use anyhow::Result;
 use clap::CommandFactory;
 use cmd::{config, control, info, logs, program, status};
 use exit::ExitStatus;
 use output::Printer;
-use std::io::Write;
 
 /// The command line's definition, with the exit-code table of [`exit::TABLE`] in
 /// `--help` (and so in the man page).
@@ -27,38 +27,79 @@ pub fn command() -> clap::Command {
 }
 
 /// Parses the process's arguments against `command` (from [`command`], perhaps with
-/// more said in its help); exits with clap's message and code 2 on a bad one.
+/// more said in its help). On a bad one, exits with code 2 after clap's message on
+/// stderr or, when `--json` is on the line (before any `--`), one JSON error document
+/// of kind `usage` on stdout. `--help` and `--version` print as always.
 pub fn parse(command: clap::Command) -> Cli {
     use clap::FromArgMatches;
-    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = argv.iter().skip(1).take_while(|a| *a != "--").any(|a| a == "--json");
+    match command
+        .try_get_matches_from(&argv)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) if json && e.use_stderr() => {
+            let _ = Printer { json: true }.json(&usage_error(&e));
+            std::process::exit(i32::from(ExitStatus::Usage.code()));
+        }
+        Err(e) => e.exit(),
+    }
 }
 
-/// Runs the parsed command line (every command but `mcp`, which `main` serves);
-/// returns the exit code (errors are mapped by the caller with [`exit::for_error`]).
-/// `command` is the definition it was parsed with, for `man` and `completions`.
-pub async fn run(cli: Cli, command: clap::Command) -> Result<ExitStatus> {
-    let p = Printer { json: cli.global.json };
-    if let Some(doc) = generated(&cli.command, &command)? {
-        std::io::stdout().lock().write_all(&doc)?;
-        return Ok(ExitStatus::Success);
+/// clap's error as the `--json` error document: its message, kind `usage`, and its
+/// tips and usage line as the hint.
+fn usage_error(e: &clap::Error) -> serde_json::Value {
+    let text = e.render().to_string();
+    let lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let (mut message, mut hint) = (Vec::new(), Vec::new());
+    for line in lines {
+        let said = ["Usage:", "tip:", "For more information"]
+            .iter()
+            .any(|p| line.starts_with(p));
+        match (said, hint.is_empty()) {
+            (true, _) => hint.push(line),
+            (false, true) => message.push(line.strip_prefix("error: ").unwrap_or(line)),
+            (false, false) => {}
+        }
     }
-    let client = match cmd::scope(&cli.global)? {
-        Scope::Fleet(f) => return fleet::run(&f, &cli.global, p, cli.command).await,
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // clap's text is the help: say what is missing.
+        message = vec!["a command is required"];
+        hint.retain(|l| l.starts_with("Usage:"));
+        hint.push("see --help");
+    }
+    serde_json::json!({
+        "error": {
+            "message": message.join(" "),
+            "kind": "usage",
+            "hint": (!hint.is_empty()).then(|| hint.join("; ")),
+        }
+    })
+}
+
+/// Runs a command of the command line (every one but `mcp`, which `main` serves)
+/// with the settings `main` resolved; returns the exit code (errors are mapped by
+/// the caller with [`exit::for_error`]).
+pub async fn run(command: Command, settings: &Settings) -> Result<ExitStatus> {
+    let p = Printer { json: settings.json };
+    let client = match &settings.scope {
+        Scope::Fleet(f) => return fleet::run(f, settings, p, command).await,
         Scope::One(client) => client,
     };
-    if let Some(name) = qualified_name(&cli.command) {
+    if let Some(name) = qualified_name(&command) {
         return Err(crate::fleet::FleetError::Selection(format!(
             "{name}: a name qualified by a target needs a targets file (--fleet FILE or {})",
             crate::fleet::file::ENV_FLEET
         ))
         .into());
     }
-    run_one(&client, &cli.global, p, cli.command).await
+    run_one(client, settings, p, command).await
 }
 
-/// What needs no daemon: the shell completion script or the man page of `command`,
-/// when that is what `cmd` asks for.
-fn generated(cmd: &Command, command: &clap::Command) -> Result<Option<Vec<u8>>> {
+/// What needs no daemon nor settings: the shell completion script or the man page of
+/// `command`, when that is what `cmd` asks for.
+pub fn generated(cmd: &Command, command: &clap::Command) -> Result<Option<Vec<u8>>> {
     let mut buf = Vec::new();
     match cmd {
         Command::Completions { shell } => {
@@ -72,11 +113,11 @@ fn generated(cmd: &Command, command: &clap::Command) -> Result<Option<Vec<u8>>> 
 
 /// Runs a command against one daemon: each to its module in [`cmd`]; `status
 /// --unhealthy` and `targets` through the fleet code, as a fleet of one.
-async fn run_one(c: &Client, global: &GlobalOpts, p: Printer, command: Command) -> Result<ExitStatus> {
+async fn run_one(c: &Client, settings: &Settings, p: Printer, command: Command) -> Result<ExitStatus> {
     match command {
         Command::Status { unhealthy: true, .. } | Command::Targets { .. } => {
-            let one = crate::fleet::Fleet::implicit(c.clone(), global.rpc_timeout.duration());
-            fleet::run(&one, global, p, command).await
+            let one = crate::fleet::Fleet::implicit(c.clone(), settings.rpc_timeout);
+            fleet::run(&one, settings, p, command).await
         }
         Command::Status {
             names,
@@ -93,8 +134,8 @@ async fn run_one(c: &Client, global: &GlobalOpts, p: Printer, command: Command) 
         Command::Restart { names, wait } => control::cmd_restart(c, p, &names, &wait).await,
         Command::Signal { signal, names, tree } => control::cmd_signal(c, p, &signal, &names, tree).await,
         Command::Wait(args) => control::cmd_wait(c, p, &args).await,
-        Command::Program(cmd) => program::cmd_program(c, p, global, cmd).await,
-        Command::Run(args) => program::cmd_run(c, p, global, &args).await,
+        Command::Program(cmd) => program::cmd_program(c, p, settings, cmd).await,
+        Command::Run(args) => program::cmd_run(c, p, settings, &args).await,
         Command::Logs(args) => logs::cmd_logs(c, p, &args).await,
         Command::Maintail { lines, follow, raw } => logs::cmd_maintail(c, p, lines.get(), follow, raw).await,
         Command::Clear { names } => logs::cmd_clear(c, p, &names).await,

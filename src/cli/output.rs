@@ -225,8 +225,8 @@ impl Printer {
     /// `hint:` line on stderr, or `{"error": {...}}` on stdout with `--json`.
     pub fn error(&self, err: &anyhow::Error) {
         let core = err.downcast_ref::<crate::supervisor::Error>().or_else(|| {
-            match err.downcast_ref::<crate::config::ConfigError>() {
-                Some(crate::config::ConfigError::Server(e)) => Some(e),
+            match err.downcast_ref::<crate::settings::SettingsError>() {
+                Some(crate::settings::SettingsError::Server(e)) => Some(e),
                 _ => None,
             }
         });
@@ -243,7 +243,9 @@ impl Printer {
             let doc = serde_json::json!({
                 "error": {
                     "message": format!("{err:#}"),
-                    "kind": core.map(crate::supervisor::Error::kind),
+                    "kind": core.map(crate::supervisor::Error::kind).or_else(|| {
+                        (super::exit::for_error(err, false) == super::exit::ExitStatus::Usage).then(|| "usage".into())
+                    }),
                     "hint": hint,
                 }
             });

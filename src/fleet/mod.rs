@@ -58,8 +58,6 @@ pub struct Fleet {
     /// Bytes of replies held at once across one call's targets
     /// (`--fleet-memory`, `[defaults] fleet_memory_mib`).
     pub memory: usize,
-    /// Warnings to show once (a password file others can read...).
-    pub warnings: Vec<String>,
     /// The file read.
     pub path: PathBuf,
 }
@@ -78,7 +76,6 @@ impl Fleet {
             explicit: true,
             concurrency: 1,
             memory: file::DEFAULT_FLEET_MEMORY_MIB << 20,
-            warnings: Vec::new(),
             path: PathBuf::new(),
         }
     }
@@ -186,15 +183,18 @@ impl Fleet {
     }
 }
 
-/// How a fleet call is resolved: the targets file and the selection, or the one
-/// implicit target. `server_given` says `-s`/`-c`/`SUPERVISOR_SERVER_URL` named a
-/// daemon, which wins over a targets file found on its own (not over `--fleet`/`-t`).
-/// Errors: `-t` without a targets file; an unreadable or invalid file; a bad target.
+/// How a fleet call is resolved (by [`crate::settings`]): the targets file and the
+/// selection, or `None` for the one implicit target. `server_given` says
+/// `-s`/`-c`/`SUPERVISOR_SERVER_URL` named a daemon, which wins over a targets file
+/// found on its own (not over `--fleet`/`-t`). The file's warnings (a password file
+/// others can read...) go to `warnings`, to be shown once. Errors: `-t` without a
+/// targets file; an unreadable or invalid file; a bad target.
 pub fn resolve(
     args: &FleetArgs,
     server_given: bool,
     common: &Common,
     env: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
 ) -> Result<Option<Fleet>, FleetError> {
     let target = args
         .target
@@ -215,8 +215,7 @@ pub fn resolve(
         )));
     };
     let f = file::load(&path)?;
-    let mut warnings = Vec::new();
-    let targets = target::targets(&f, common, env, &mut warnings)?;
+    let targets = target::targets(&f, common, env, warnings)?;
     if targets.is_empty() {
         return Err(FleetError::Invalid {
             path,
@@ -232,7 +231,6 @@ pub fn resolve(
         explicit,
         concurrency: f.defaults.concurrency,
         memory: common.fleet_memory_mib.unwrap_or(f.defaults.fleet_memory_mib) << 20,
-        warnings,
         path,
     }))
 }

@@ -20,23 +20,58 @@ pub use service::Served;
 #[cfg(test)]
 mod tests;
 
+use crate::fleet::{Fleet, FleetError, Scope};
 use crate::supervisor::{Client, Policy};
 use rmcp::ServiceExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What the server's tools act on and may do, over stdio or HTTP alike.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    /// The daemon of unqualified resources and `resources/list`: the one daemon, or
+    /// the first selected target of the fleet.
+    pub client: Client,
+    /// The targets of a targets file: the tools go across its selection.
+    pub fleet: Option<Arc<Fleet>>,
+    pub policy: Policy,
+    /// Where `program`/`run` write program files (`None`: found from the daemon).
+    pub include_dir: Option<PathBuf>,
+}
+
+impl Backend {
+    /// The backend of `scope` (see [`crate::settings::Settings`]). Errors: a fleet
+    /// whose selection names no target.
+    pub fn new(scope: Scope, policy: Policy, include_dir: Option<PathBuf>) -> Result<Backend, FleetError> {
+        let (client, fleet) = match scope {
+            Scope::One(c) => (c, None),
+            Scope::Fleet(f) => match f.selected()?.into_iter().next() {
+                Some(t) => (t.client, Some(Arc::new(f))),
+                None => return Err(FleetError::Selection("no target selected".into())),
+            },
+        };
+        Ok(Backend {
+            client,
+            fleet,
+            policy,
+            include_dir,
+        })
+    }
+
+    /// A server of this backend (one per MCP session).
+    pub fn server(&self) -> SupervisorMcp {
+        SupervisorMcp::with_policy(self.client.clone(), self.policy.clone())
+            .with_include_dir(self.include_dir.clone())
+            .with_fleet(self.fleet.clone())
+    }
+}
 
 /// Serves MCP on stdin/stdout until the client closes stdin; then what is in flight
 /// ends at once (a listen gracefully, a call cancelled) and this returns.
 /// Errors: the MCP handshake failed, or the transport broke.
-pub async fn serve_stdio(
-    client: Client,
-    policy: Policy,
-    include_dir: Option<std::path::PathBuf>,
-    fleet: Option<crate::fleet::Fleet>,
-) -> std::io::Result<()> {
+pub async fn serve_stdio(backend: Backend) -> std::io::Result<()> {
     let stop = tokio_util::sync::CancellationToken::new();
-    let server = SupervisorMcp::with_policy(client, policy)
-        .with_include_dir(include_dir)
-        .with_fleet(fleet.map(std::sync::Arc::new))
-        .with_stop(stop.clone());
+    let server = backend.server().with_stop(stop.clone());
     let watchers = server.watchers.clone();
     let service = Served(server)
         .serve(stdio::stdio(stop))

@@ -230,7 +230,7 @@ fn fleet(file: &Path) -> SupervisorMcp {
         no_host_access: false,
         fleet_memory_mib: None,
     };
-    let fleet = supervisord_mcp::fleet::resolve(&args, false, &common, &|_| None)
+    let fleet = supervisord_mcp::fleet::resolve(&args, false, &common, &|_| None, &mut Vec::new())
         .unwrap()
         .unwrap();
     let allow = Policy::new(false, &["evil/sleeper".into()]).unwrap();

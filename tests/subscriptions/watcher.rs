@@ -49,6 +49,7 @@ async fn a_program_added_is_a_list_change_for_both_versions() {
 
 /// The HTTP app in process, on loopback, with the watcher in the test's hands.
 async fn http_app(d: &Daemon) -> (String, Watcher, tokio_util::sync::CancellationToken) {
+    use supervisord_mcp::fleet::Scope;
     use supervisord_mcp::mcp::http::{HttpSettings, app_with_watchers};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -63,13 +64,11 @@ async fn http_app(d: &Daemon) -> (String, Watcher, tokio_util::sync::Cancellatio
         max_connections: 64,
         read_timeout: Duration::from_secs(10),
         shutdown_grace: Duration::from_secs(1),
-        policy: Default::default(),
-        include_dir: None,
-        fleet: None,
     };
+    let backend = supervisord_mcp::mcp::Backend::new(Scope::One(d.client()), Default::default(), None).unwrap();
     let watcher = Watcher::new(d.client());
     let ct = tokio_util::sync::CancellationToken::new();
-    let router = app_with_watchers(watcher.clone().into(), &settings, ct.clone());
+    let router = app_with_watchers(watcher.clone().into(), &backend, &settings, ct.clone());
     let stop = ct.clone();
     tokio::spawn(async move {
         let _ = axum::serve(listener, router)

@@ -246,24 +246,6 @@ pub enum TargetsCmd {
     Check,
 }
 
-impl GlobalOpts {
-    /// The flags relevant to finding the daemon, for [`crate::config::resolve`].
-    pub fn server_args(&self) -> crate::config::ServerArgs {
-        crate::config::ServerArgs {
-            configuration: self.configuration.clone(),
-            serverurl: self.serverurl.clone(),
-            username: self.username.clone(),
-            password: self.password.clone().map(crate::supervisor::Secret::new),
-            timeout: Some(self.rpc_timeout.duration()),
-            tls: crate::supervisor::transport::TlsOptions {
-                ca_file: self.ca_file.clone(),
-                client_cert: self.client_cert.clone(),
-                client_key: self.client_key.clone(),
-            },
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use std::future::Future;
 pub async fn cmd_program(
     c: &Client,
     p: Printer,
-    g: &crate::cli::GlobalOpts,
+    g: &crate::settings::Settings,
     cmd: crate::cli::ProgramCmd,
 ) -> Result<ExitStatus> {
     let dir = programs::include_dir(c, g.include_dir.as_deref())
@@ -80,7 +80,7 @@ pub async fn cmd_program(
 pub async fn cmd_run(
     c: &Client,
     p: Printer,
-    g: &crate::cli::GlobalOpts,
+    g: &crate::settings::Settings,
     a: &crate::cli::RunArgs,
 ) -> Result<ExitStatus> {
     let dir = programs::include_dir(c, g.include_dir.as_deref())

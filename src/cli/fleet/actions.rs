@@ -4,11 +4,12 @@
 //! explicit selection (`-t` or qualified names), and a read-only target refuses it.
 
 use super::{each, envelope, failed_lines, or_failed};
+use crate::cli::Command;
 use crate::cli::cmd::{self, wait_options};
 use crate::cli::exit::{self, ExitStatus};
 use crate::cli::output::Printer;
-use crate::cli::{Command, GlobalOpts};
 use crate::fleet::{Fleet, FleetError, Outcome, Summary};
+use crate::settings::Settings;
 use crate::supervisor::ops::control::{self, ProcessResult};
 use crate::supervisor::ops::ready::ReadyCheck;
 use crate::supervisor::ops::update::{self, STOP_TIMEOUT};
@@ -181,7 +182,7 @@ async fn config(fleet: &Fleet, p: Printer, what: Config) -> Result<ExitStatus> {
 /// `program add|remove` and `run` act on one target: the selection (or the qualified
 /// name) must name exactly one, and it must not be read-only; then the command runs
 /// there as it does without a fleet.
-pub async fn one_target(fleet: &Fleet, g: &GlobalOpts, p: Printer, command: Command) -> Result<ExitStatus> {
+pub async fn one_target(fleet: &Fleet, g: &Settings, p: Printer, command: Command) -> Result<ExitStatus> {
     let name = match &command {
         Command::Program(crate::cli::ProgramCmd::Add(a)) => Some(a.name.clone()),
         Command::Program(crate::cli::ProgramCmd::Remove { name }) => Some(name.clone()),

@@ -8,21 +8,19 @@ mod actions;
 mod logs;
 mod status;
 
+use super::Command;
 use super::exit::ExitStatus;
 use super::output::Printer;
-use super::{Command, GlobalOpts};
 pub(crate) use crate::fleet::report::envelope;
 use crate::fleet::{Fleet, Outcome, Target, fan_out};
+use crate::settings::Settings;
 use crate::supervisor::Error;
 use anyhow::Result;
 use std::future::Future;
 use std::time::Duration;
 
 /// Runs `command` across the fleet's selected targets.
-pub async fn run(fleet: &Fleet, g: &GlobalOpts, p: Printer, command: Command) -> Result<ExitStatus> {
-    for w in &fleet.warnings {
-        super::output::warn(&format!("supervisord-mcp: warning: {w}"));
-    }
+pub async fn run(fleet: &Fleet, g: &Settings, p: Printer, command: Command) -> Result<ExitStatus> {
     match command {
         Command::Status {
             names,

@@ -25,9 +25,9 @@ mod sessions;
 pub mod strength;
 pub mod token;
 
-use super::SupervisorMcp;
+use super::Backend;
 use crate::fleet::watch::Watchers;
-use crate::supervisor::{Client, Policy, Secret};
+use crate::supervisor::Secret;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
@@ -63,10 +63,6 @@ pub struct HttpSettings {
     pub read_timeout: Duration,
     /// On SIGTERM/SIGINT, how long calls in flight may take to finish.
     pub shutdown_grace: Duration,
-    pub policy: Policy,
-    pub include_dir: Option<PathBuf>,
-    /// The targets of a targets file, when one is configured (see [`crate::mcp::fleet`]).
-    pub fleet: Option<Arc<crate::fleet::Fleet>>,
 }
 
 /// Why the HTTP server refuses to start or stops. `NoToken`, `TokenFile` and
@@ -116,18 +112,23 @@ async fn not_found() -> (StatusCode, &'static str) {
     )
 }
 
-/// Builds the app: `/mcp` behind the guard, `/health`, 404 elsewhere. Cancelling
-/// `sessions_ct` ends every session and stream.
-pub fn app(client: Client, s: &HttpSettings, sessions_ct: CancellationToken) -> Router {
-    let watchers = Watchers::new(client, s.fleet.as_deref());
-    app_with_watchers(watchers, s, sessions_ct)
+/// Builds the app serving `backend`: `/mcp` behind the guard, `/health`, 404
+/// elsewhere. Cancelling `sessions_ct` ends every session and stream.
+pub fn app(backend: &Backend, s: &HttpSettings, sessions_ct: CancellationToken) -> Router {
+    let watchers = Watchers::new(backend.client.clone(), backend.fleet.as_deref());
+    app_with_watchers(watchers, backend, s, sessions_ct)
 }
 
 /// [`app`] with the resource watchers given (one per daemon: see [`Watchers`]):
 /// every MCP session and every stateless request (a 2026-07-28
 /// `subscriptions/listen`) gets a server sharing them, so each daemon is polled
 /// once for all of them.
-pub fn app_with_watchers(watchers: Watchers, s: &HttpSettings, sessions_ct: CancellationToken) -> Router {
+pub fn app_with_watchers(
+    watchers: Watchers,
+    backend: &Backend,
+    s: &HttpSettings,
+    sessions_ct: CancellationToken,
+) -> Router {
     let client = watchers.first().client().clone();
     let mut hosts = loopback_hosts();
     hosts.extend(s.allowed_hosts.iter().cloned());
@@ -139,15 +140,10 @@ pub fn app_with_watchers(watchers: Watchers, s: &HttpSettings, sessions_ct: Canc
         .with_allowed_origins(origins.clone())
         .with_max_request_body_bytes(s.max_body_bytes)
         .with_cancellation_token(sessions_ct);
-    let (c, policy, include_dir, fleet) = (client.clone(), s.policy.clone(), s.include_dir.clone(), s.fleet.clone());
     let checked = watchers.clone();
+    let backend = backend.clone();
     let service = StreamableHttpService::new(
-        move || {
-            Ok(SupervisorMcp::with_policy(c.clone(), policy.clone())
-                .with_include_dir(include_dir.clone())
-                .with_fleet(fleet.clone())
-                .with_watchers(watchers.clone()))
-        },
+        move || Ok(backend.server().with_watchers(watchers.clone())),
         Arc::new(sessions::CappedSessions::new(s.max_sessions, s.idle_timeout)),
         config,
     );
@@ -170,10 +166,10 @@ pub fn app_with_watchers(watchers: Watchers, s: &HttpSettings, sessions_ct: Canc
         .fallback(not_found)
 }
 
-/// Serves until SIGTERM or SIGINT, then stops accepting, lets calls in flight
+/// Serves `backend` until SIGTERM or SIGINT, then stops accepting, lets calls in flight
 /// finish for at most `shutdown_grace` (a second signal cuts it short), cancels the
 /// rest, and returns. Errors: the address cannot be bound.
-pub async fn serve(client: Client, s: HttpSettings) -> Result<(), HttpError> {
+pub async fn serve(backend: Backend, s: HttpSettings) -> Result<(), HttpError> {
     let listener = tokio::net::TcpListener::bind(s.addr)
         .await
         .map_err(|e| HttpError::Bind {
@@ -181,8 +177,8 @@ pub async fn serve(client: Client, s: HttpSettings) -> Result<(), HttpError> {
             detail: e.to_string(),
         })?;
     let sessions_ct = CancellationToken::new();
-    let watchers = Watchers::new(client, s.fleet.as_deref());
-    let router = app_with_watchers(watchers.clone(), &s, sessions_ct.clone());
+    let watchers = Watchers::new(backend.client.clone(), backend.fleet.as_deref());
+    let router = app_with_watchers(watchers.clone(), &backend, &s, sessions_ct.clone());
     let (stop, hard) = (CancellationToken::new(), CancellationToken::new());
     tokio::spawn(on_signals(stop.clone(), hard.clone()));
     let trimmer = tokio::spawn(memory::trim_loop(Duration::from_secs(2)));
