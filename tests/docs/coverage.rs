@@ -5,10 +5,10 @@
 //! fleet's `targets` argument is there too) is named in its row of docs/mcp.md's
 //! table of tools.
 
-use crate::demo::root;
+use crate::demo::{root, serve_mcp};
 use serde_json::Value;
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn page(name: &str) -> String {
     std::fs::read_to_string(root().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -89,14 +89,9 @@ fn every_flag_of_every_command_is_documented() {
 
 /// `tools/list` of the built binary serving MCP over stdio with a targets file.
 fn tools() -> Vec<Value> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_supervisord-mcp"))
-        .current_dir(root())
-        .args(["--fleet", "fixtures/docs/fleet.demo.toml", "mcp"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run mcp");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_supervisord-mcp"));
+    c.current_dir(root()).args(["--fleet", "fixtures/docs/fleet.demo.toml"]);
+    let mut child = serve_mcp(c);
     let mut stdin = child.stdin.take().expect("stdin");
     for line in [
         r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"docs","version":"1"}}}"#,

@@ -6,7 +6,7 @@
 
 use crate::common::{stop_supervisord, supervisord_command};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,17 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// The repository's root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `supervisord-mcp ARGS... mcp`, from `c`, serving MCP over stdio: stdin and stdout
+/// piped, stderr dropped.
+pub fn serve_mcp(mut c: Command) -> Child {
+    c.arg("mcp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run supervisord-mcp mcp")
 }
 
 /// The files a docs example may use, copied from the repository into the demo's dir.

@@ -3,11 +3,10 @@
 //! what it asked for, and the update of the subscribed process arrives when that
 //! process stops.
 
-use crate::demo::Demo;
+use crate::demo::{Demo, serve_mcp};
 use crate::markdown;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
-use std::process::Stdio;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
@@ -50,14 +49,7 @@ pub fn check(demo: &Demo, page: &str) {
         .expect("params.notifications.resourceSubscriptions[0]")
         .to_owned();
     let name = uri.strip_prefix("supervisor://process/").expect("a process URI");
-    let mut child = demo
-        .command()
-        .arg("mcp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run mcp");
+    let mut child = serve_mcp(demo.command());
     let mut stdin = child.stdin.take().expect("stdin");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, lines) = channel();
