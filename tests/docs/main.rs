@@ -119,3 +119,30 @@ fn the_fleet_page_shows_the_demo_targets_file_as_it_is() {
         "docs/fleet.md must show fixtures/docs/fleet.demo.toml, as it is, in a ```toml block"
     );
 }
+
+/// Every link between the pages goes to a file that exists, and to a heading of it.
+#[test]
+fn every_link_between_the_pages_arrives() {
+    let mut broken = Vec::new();
+    for page in PAGES {
+        let dir = root().join(page).parent().expect("a directory").to_path_buf();
+        for link in markdown::links(&read(page)) {
+            let (path, anchor) = link.split_once('#').unwrap_or((&link, ""));
+            let target = if path.is_empty() {
+                root().join(page)
+            } else {
+                dir.join(path)
+            };
+            let Ok(text) = std::fs::read_to_string(&target) else {
+                if !target.exists() {
+                    broken.push(format!("{page}: ({link}): no such file"));
+                }
+                continue;
+            };
+            if !anchor.is_empty() && !markdown::anchors(&text).iter().any(|a| a == anchor) {
+                broken.push(format!("{page}: ({link}): no such heading"));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}

@@ -74,3 +74,35 @@ pub fn program(command: &str) -> &str {
         .find(|w| !w.contains('='))
         .unwrap_or_default()
 }
+
+/// The anchors of `text`'s headings, as GitHub makes them: lowercase, spaces to `-`,
+/// other punctuation dropped.
+pub fn anchors(text: &str) -> Vec<String> {
+    let mut fenced = false;
+    text.lines()
+        .filter(|l| {
+            if l.starts_with("```") {
+                fenced = !fenced;
+            }
+            !fenced && l.starts_with('#')
+        })
+        .map(|l| {
+            l.trim_start_matches('#')
+                .trim()
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+                .map(|c| if c == ' ' { '-' } else { c })
+                .collect()
+        })
+        .collect()
+}
+
+/// The targets of `text`'s inline links, `[..](target)`, but web addresses.
+pub fn links(text: &str) -> Vec<String> {
+    text.match_indices("](")
+        .filter_map(|(i, _)| text[i + 2..].split(')').next())
+        .filter(|t| !t.contains("://") && !t.starts_with("mailto:"))
+        .map(str::to_owned)
+        .collect()
+}
