@@ -1,6 +1,6 @@
 //! How a command ends: one [`ExitStatus`] that commands return (as uv does), mapped to
 //! a code in one place, with supervisorctl's LSB codes where it has one. The table in
-//! `--help`, the man page and the README come from [`TABLE`] (a test checks the README).
+//! `--help`, the man page and docs/cli.md come from [`TABLE`] (a test checks docs/cli.md).
 
 use crate::settings::SettingsError as ConfigError;
 use crate::supervisor::Error;
@@ -60,7 +60,7 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
-/// Every exit status with what it means, as `--help` and the README show them.
+/// Every exit status with what it means, as `--help` and docs/cli.md show them.
 pub const TABLE: &[(u8, &str)] = &[
     (0, "success (already running / already stopped are success)"),
     (
@@ -161,11 +161,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_readme_lists_every_exit_code_as_defined_here() {
-        let readme = include_str!("../../README.md");
+    fn the_cli_page_lists_every_exit_code_as_defined_here() {
+        let page = include_str!("../../docs/cli.md");
         for (code, what) in TABLE {
             let row = format!("| {code} | {what} |");
-            assert!(readme.contains(&row), "README.md lacks the row {row}");
+            assert!(page.contains(&row), "docs/cli.md lacks the row {row}");
         }
     }
 

@@ -452,54 +452,57 @@ impl Daemon {
 }
 
 impl Drop for Daemon {
-    /// Stops supervisord and every process it started. Once supervisord has taken a
-    /// TERM in (its log says so) it starts nothing more, so its processes are killed
-    /// at once instead of waiting for its own shutdown, which stops one group per
-    /// one-second tick and takes minutes with hundreds of groups: cut short by a
-    /// timeout, that would orphan them (supervisord makes each child a process-group
-    /// leader, so they do not die with it). A last sweep kills what survived anyway.
     fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(Some(_))) {
-            // It exited by itself and is reaped: its pid may be reused, so by
-            // environment only.
-            kill_all(&started_by(None, &self.sock));
-            return;
-        }
-        let pid = Pid::from_raw(self.child.id() as i32);
         let log = self.path("supervisord.log");
-        let logged = std::fs::metadata(&log).map_or(0, |m| m.len() as usize);
-        let _ = kill(pid, Signal::SIGCONT);
-        let _ = kill(pid, Signal::SIGTERM);
-        let taken_in = || {
-            std::fs::read(&log)
-                .map(|b| {
-                    String::from_utf8_lossy(b.get(logged..).unwrap_or_default()).contains("indicating exit request")
-                })
-                .unwrap_or(false)
-        };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let mut exited = false;
-        while !taken_in() && Instant::now() < deadline {
-            exited = matches!(self.child.try_wait(), Ok(Some(_)));
-            if exited {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // Once reaped, its pid may be reused: then by environment only.
-        kill_all(&started_by((!exited).then(|| self.child.id()), &self.sock));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !matches!(self.child.try_wait(), Ok(Some(_))) {
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // The daemon is gone and its pid may be reused: by environment only.
-        kill_all(&started_by(None, &self.sock));
+        stop_supervisord(&mut self.child, &log, &self.sock);
     }
+}
+
+/// Stops the supervisord `child` (its main log `log`, its socket `sock`) and every
+/// process it started. Once supervisord has taken a TERM in (its log says so) it
+/// starts nothing more, so its processes are killed at once instead of waiting for
+/// its own shutdown, which stops one group per one-second tick and takes minutes
+/// with hundreds of groups: cut short by a timeout, that would orphan them
+/// (supervisord makes each child a process-group leader, so they do not die with
+/// it). A last sweep kills what survived anyway.
+pub fn stop_supervisord(child: &mut Child, log: &Path, sock: &Path) {
+    if matches!(child.try_wait(), Ok(Some(_))) {
+        // It exited by itself and is reaped: its pid may be reused, so by
+        // environment only.
+        kill_all(&started_by(None, sock));
+        return;
+    }
+    let pid = Pid::from_raw(child.id() as i32);
+    let logged = std::fs::metadata(log).map_or(0, |m| m.len() as usize);
+    let _ = kill(pid, Signal::SIGCONT);
+    let _ = kill(pid, Signal::SIGTERM);
+    let taken_in = || {
+        std::fs::read(log)
+            .map(|b| String::from_utf8_lossy(b.get(logged..).unwrap_or_default()).contains("indicating exit request"))
+            .unwrap_or(false)
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut exited = false;
+    while !taken_in() && Instant::now() < deadline {
+        exited = matches!(child.try_wait(), Ok(Some(_)));
+        if exited {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Once reaped, its pid may be reused: then by environment only.
+    kill_all(&started_by((!exited).then(|| child.id()), sock));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !matches!(child.try_wait(), Ok(Some(_))) {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The daemon is gone and its pid may be reused: by environment only.
+    kill_all(&started_by(None, sock));
 }
 
 /// Every live process the supervisord listening on `sock` started, directly or not:

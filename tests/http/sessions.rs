@@ -127,8 +127,8 @@ async fn a_deleted_session_answers_204_and_is_gone() {
 
 /// Under 2026-07-28 over HTTP, `resources/subscribe` and `resources/unsubscribe` are
 /// not methods of that version: without the `Mcp-Name` header the header check
-/// answers first (400, -32020), with it the method is unknown (404, -32601), as the
-/// README says.
+/// answers first (400, -32020), with it the method is unknown (404, -32601), as
+/// docs/mcp.md says.
 #[tokio::test]
 async fn modern_subscribe_without_or_with_mcp_name_answers_as_documented() {
     let s = serve(None, Some(TOKEN), &[]);
