@@ -8,8 +8,9 @@
 //!   sends the acknowledgment before the handler's `listen` runs, so the look at the
 //!   daemon happens here first ([`resources::drop_unknown`]).
 //! - Once the server stops ([`SupervisorMcp::with_stop`]: stdin closed), every other
-//!   request in flight ends at once (a cancelled one undoes what it started through
-//!   `supervisor::cleanup`); listens end gracefully by themselves.
+//!   request in flight ends within [`STOP_GRACE`] (answered if it is quick; else
+//!   cancelled, undoing what it started through `supervisor::cleanup`); listens end
+//!   gracefully by themselves.
 
 use super::resources;
 use super::server::SupervisorMcp;
@@ -17,6 +18,12 @@ use rmcp::model::{ClientNotification, ClientRequest, ProtocolVersion, ServerConf
 use rmcp::service::{NotificationContext, RequestContext, Service};
 use rmcp::{ErrorData as McpError, RoleServer};
 use std::borrow::Cow;
+
+/// How long a request in flight may still take once the server stops: a quick one
+/// (`tools/list`, `status`) from a client that wrote it and closed stdin is still
+/// answered; a long one (`wait`) is cancelled, well within the second the server has
+/// to exit.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// A [`SupervisorMcp`] to serve over any rmcp transport (see the module doc).
 #[derive(Clone)]
@@ -38,10 +45,16 @@ impl Service<RoleServer> for Served {
                 let request = ClientRequest::SubscriptionsListenRequest(r);
                 Service::handle_request(&self.0, request, context).await
             }
-            other => tokio::select! {
-                r = Service::handle_request(&self.0, other, context) => r,
-                () = self.0.stop.cancelled() => stopping(),
-            },
+            other => {
+                let call = Service::handle_request(&self.0, other, context);
+                tokio::pin!(call);
+                tokio::select! {
+                    r = &mut call => r,
+                    () = self.0.stop.cancelled() => {
+                        tokio::time::timeout(STOP_GRACE, call).await.unwrap_or_else(|_| stopping())
+                    }
+                }
+            }
         }
     }
 

@@ -128,3 +128,40 @@ async fn a_client_that_disconnects_with_a_listen_open_logs_no_error() {
         "exited {took:?} after the client went"
     );
 }
+
+/// A client that writes its requests and closes stdin at once (`printf ... | mcp`)
+/// still gets the answers of quick ones: the server stops, but lets what is in
+/// flight finish for a moment before cancelling it.
+#[test]
+fn requests_written_just_before_stdin_closes_are_answered() {
+    let d = Daemon::start();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_supervisord-mcp"))
+        .args(["-s", &d.url(Via::Unix), "mcp"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for line in [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"status","arguments":{"names":["sleeper"]}}}"#,
+    ] {
+        std::io::Write::write_all(&mut stdin, format!("{line}\n").as_bytes()).unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let answers: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    for id in [2, 3] {
+        let a = answers
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap_or_else(|| panic!("no answer {id}: {answers:?}"));
+        assert!(a.get("result").is_some(), "{a}");
+    }
+}
