@@ -142,16 +142,24 @@ type Expected = (Vec<String>, Option<String>);
 /// a command line.
 type Strings = (String, String, String, String);
 
-/// A spec, or None when refused; a refusal must say why and write nothing.
-fn try_spec(d: &Daemon, name: String, cmd: String, settings: ProgramSettings) -> Result<Option<ProgramSpec>, String> {
-    let before = conf_d(d);
+/// A spec, or None when refused (`ProgramSpec::new` checks every value before
+/// anything is written: it does no I/O); a refusal names the value it refuses and
+/// says what to do instead.
+fn try_spec(name: String, cmd: String, settings: ProgramSettings) -> Result<Option<ProgramSpec>, String> {
     match ProgramSpec::new(name.clone(), cmd, settings) {
         Ok(s) => Ok(Some(s)),
-        Err(e) if e.to_string().len() >= 20 && conf_d(d) == before => {
+        Err(e) => {
+            let msg = e.to_string();
+            let names_it = ["command", "argument", "environment", "directory"]
+                .iter()
+                .any(|f| msg.starts_with(f));
+            let advises = [";", "remove it", "write ", "script"].iter().any(|a| msg.contains(a));
+            if !(names_it && advises) {
+                return Err(format!("{name}: a refusal that does not say which value or what to do: {msg}"));
+            }
             REFUSED.fetch_add(1, Ordering::Relaxed);
             Ok(None)
         }
-        Err(e) => Err(format!("{name}: refusal without a reason, or something written: {e}")),
     }
 }
 
@@ -159,7 +167,6 @@ fn try_spec(d: &Daemon, name: String, cmd: String, settings: ProgramSettings) ->
 /// both can be written, else one program per string. Started programs print what they
 /// see; the others are only read back.
 fn specs_for(
-    d: &Daemon,
     i: usize,
     (arg, env, directory, command): &Strings,
 ) -> Result<Vec<(ProgramSpec, Option<Expected>)>, String> {
@@ -181,28 +188,28 @@ fn specs_for(
     let plain = programs::command_from_argv(&argv[..3]).unwrap();
     let full = programs::command_from_argv(&argv).ok();
     let both = match &full {
-        Some(cmd) => try_spec(d, format!("r{i}"), cmd.clone(), with_env.clone())?,
+        Some(cmd) => try_spec(format!("r{i}"), cmd.clone(), with_env.clone())?,
         None => None,
     };
     if let Some(spec) = both {
         specs.push((spec, Some((vec![arg.clone()], Some(env.clone())))));
     } else {
         if let Some(cmd) = full
-            && let Some(spec) = try_spec(d, format!("a{i}"), cmd, once)?
+            && let Some(spec) = try_spec(format!("a{i}"), cmd, once)?
         {
             specs.push((spec, Some((vec![arg.clone()], None))));
         }
-        if let Some(spec) = try_spec(d, format!("e{i}"), plain, with_env)? {
+        if let Some(spec) = try_spec(format!("e{i}"), plain, with_env)? {
             specs.push((spec, Some((vec![], Some(env.clone())))));
         }
     }
-    if let Some(spec) = try_spec(d, format!("c{i}"), command.clone(), with_dir.clone())? {
+    if let Some(spec) = try_spec(format!("c{i}"), command.clone(), with_dir.clone())? {
         specs.push((spec, None));
     } else {
-        if let Some(spec) = try_spec(d, format!("c{i}"), command.clone(), ProgramSettings::default())? {
+        if let Some(spec) = try_spec(format!("c{i}"), command.clone(), ProgramSettings::default())? {
             specs.push((spec, None));
         }
-        if let Some(spec) = try_spec(d, format!("d{i}"), "true".into(), with_dir)? {
+        if let Some(spec) = try_spec(format!("d{i}"), "true".into(), with_dir)? {
             specs.push((spec, None));
         }
     }
@@ -287,7 +294,7 @@ async fn round_trip_batch(d: &Daemon, batch: &[Strings]) -> Result<(), String> {
     };
     let (mut written, mut started) = (Vec::new(), Vec::new());
     for (i, strings) in batch.iter().enumerate() {
-        for (spec, expected) in specs_for(d, i, strings)? {
+        for (spec, expected) in specs_for(i, strings)? {
             programs::add(&c, &dir, &spec, &opts)
                 .await
                 .map_err(|e| format!("{}: {e}", spec.name))?;
@@ -329,5 +336,9 @@ fn hostile_values_round_trip_exactly_or_are_refused_property() {
     if let Err(e) = result {
         panic!("{e}");
     }
+    // Both ways were taken: hostile values written and read back exactly, and others
+    // refused (a writer that refused everything, or nothing, would fail here).
+    assert!(WRITTEN.load(Ordering::Relaxed) >= 16, "too few written and read back");
+    assert!(REFUSED.load(Ordering::Relaxed) >= 4, "too few refusals");
     assert!(conf_d(&d).is_empty(), "{:?}", conf_d(&d));
 }

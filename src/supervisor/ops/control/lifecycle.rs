@@ -177,7 +177,7 @@ async fn watch_starts(
     for n in &plan.to_watch {
         let r = match fresh.get(n) {
             Some(p) => start_ended(client, n, p, opts, success).await,
-            None => ProcessResult::unknown(n, None),
+            None => ProcessResult::vanished(n),
         };
         plan.results.insert(n.clone(), r);
     }
@@ -326,7 +326,7 @@ async fn watch_stops(client: &Client, plan: &mut Plan, opts: &WaitOptions) -> Re
                 r.fault = Some(FaultCode::Failed);
                 r
             }
-            None => ProcessResult::unknown(n, None),
+            None => ProcessResult::vanished(n),
         };
         plan.results.insert(n.clone(), r);
     }

@@ -101,6 +101,15 @@ impl ProcessResult {
         r
     }
 
+    /// A process the daemon knew when the wait began and no longer knows: it was
+    /// restarted or reloaded meanwhile, or the program was removed.
+    pub fn vanished(name: &str) -> Self {
+        let why = "vanished while we waited: the daemon was restarted or reloaded, or the program removed";
+        let mut r = Self::new(name, Outcome::NoSuchProcess, None, why);
+        r.fault = Some(FaultCode::BadName);
+        r
+    }
+
     /// One [`ProcessResult::unknown`] per name a selection did not match.
     pub fn unknowns(sel: &crate::supervisor::ops::names::Selection) -> Vec<ProcessResult> {
         sel.unknown
