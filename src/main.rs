@@ -106,7 +106,7 @@ fn daemon_and_fleet(cli: &Cli) -> anyhow::Result<(Client, Option<Fleet>)> {
             let first = f.selected()?.into_iter().next().map(|t| t.client);
             match first {
                 Some(c) => Ok((c, Some(f))),
-                None => Err(supervisord_mcp::fleet::FleetError::Selection("no target selected".into()).into()),
+                None => Err(supervisord_mcp::fleet::FleetError::NothingSelected.into()),
             }
         }
     }

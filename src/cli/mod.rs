@@ -47,11 +47,7 @@ pub async fn run(cli: Cli, command: clap::Command) -> Result<ExitStatus> {
         Scope::One(client) => client,
     };
     if let Some(name) = qualified_name(&cli.command) {
-        return Err(crate::fleet::FleetError::Selection(format!(
-            "{name}: a name qualified by a target needs a targets file (--fleet FILE or {})",
-            crate::fleet::file::ENV_FLEET
-        ))
-        .into());
+        return Err(crate::fleet::FleetError::QualifiedWithoutFile { name }.into());
     }
     run_one(&client, &cli.global, p, cli.command).await
 }

@@ -2,6 +2,7 @@
 //! (rmcp). It parses arguments, calls `supervisor::ops`, renders; nothing here knows
 //! the command line. stdout carries only JSON-RPC; diagnostics go to stderr.
 
+pub mod answer;
 mod complete;
 pub mod fleet;
 pub mod help;

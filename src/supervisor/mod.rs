@@ -18,7 +18,7 @@ pub mod transport;
 pub(crate) mod types;
 
 pub use client::Client;
-pub use error::{Error, Fault, FaultCode, NextStep, Result};
-pub use policy::Policy;
+pub use error::{Error, ErrorKind, Fault, FaultCode, NextStep, Result};
+pub use policy::{Change, Policy};
 pub use transport::{Endpoint, Secret, ServerSettings, Transport};
 pub use types::{Channel, ProcessInfo, ProcessState};
