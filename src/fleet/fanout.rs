@@ -28,10 +28,19 @@ pub struct TargetError {
 }
 
 impl TargetError {
+    /// The target's error for `e`; a name the daemon does not know with the closest
+    /// known one, as one daemon's answer says it beside.
     pub fn from_error(e: &Error) -> TargetError {
+        let mut message = e.to_string();
+        if let Error::NoSuchProcess {
+            suggestion: Some(s), ..
+        } = e
+        {
+            message.push_str(&format!("; did you mean `{s}`?"));
+        }
         TargetError {
             kind: e.kind(),
-            message: e.to_string(),
+            message,
             fault: e.fault_code(),
         }
     }

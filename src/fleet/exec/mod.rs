@@ -14,6 +14,8 @@
 
 mod op;
 mod run;
+#[cfg(test)]
+mod tests;
 
 pub use op::{LogsRead, Op, ProgramAdd, Progress, Reach};
 pub use run::{Output, Pids, Version};
