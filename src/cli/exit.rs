@@ -233,6 +233,49 @@ mod tests {
         assert!(missing.is_empty(), "README.md lacks the rows\n{}", missing.join("\n"));
     }
 
+    /// One classification, whatever the error's type: the core's, the fleet's, the
+    /// settings'.
+    #[test]
+    fn every_error_is_classified_once_into_its_exit_status() {
+        let socket = || Error::SocketMissing {
+            url: "unix:///x".into(),
+        };
+        let cases: [(anyhow::Error, Option<ErrorKind>, ExitStatus); 6] = [
+            (socket().into(), Some(ErrorKind::NoSocket), ExitStatus::Dead),
+            (
+                ConfigError::Server(socket()).into(),
+                Some(ErrorKind::NoSocket),
+                ExitStatus::Dead,
+            ),
+            (
+                ConfigError::Usage("x".into()).into(),
+                Some(ErrorKind::Usage),
+                ExitStatus::Usage,
+            ),
+            (
+                FleetError::NothingSelected.into(),
+                Some(ErrorKind::Usage),
+                ExitStatus::Usage,
+            ),
+            (
+                FleetError::NotExplicit {
+                    targets: vec!["a".into(), "b".into()],
+                }
+                .into(),
+                Some(ErrorKind::Refused),
+                ExitStatus::Failure,
+            ),
+            (anyhow::anyhow!("no kind"), None, ExitStatus::Failure),
+        ];
+        for (e, kind, status) in cases {
+            assert_eq!(classify(&e).kind, kind, "{e}");
+            assert_eq!(for_error(&e, false), status, "{e}");
+        }
+        assert_eq!(for_error(&socket().into(), true), ExitStatus::Unknown);
+        let refused = FleetError::Core(Error::Refused("start: this server is read-only".into()));
+        assert_eq!(classify(&refused.into()).kind, Some(ErrorKind::Refused));
+    }
+
     #[test]
     fn codes_are_the_table_s() {
         for s in [

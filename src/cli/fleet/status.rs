@@ -32,7 +32,8 @@ fn counts_text(total: usize, counts: &[(ProcessState, usize)]) -> String {
 
 /// `status` on each target, one table with a TARGET column, then the summary and
 /// the counts by state. Exit status as on one daemon: 4 when a target failed or a
-/// name is unknown on a target, else 3 when a process is stopped.
+/// name is unknown on a target, else 3 when a process is stopped (or, `--port`, no
+/// supervised process listens there).
 pub fn status(p: Printer, report: &Report) -> Result<ExitStatus> {
     let outcomes = typed(report, |o| match o {
         Output::Status(r) => Some(r),
@@ -52,7 +53,7 @@ pub fn status(p: Printer, report: &Report) -> Result<ExitStatus> {
         p.line(&format!("{} · {}", report.summary.line(), counts_text(total, &counts)))?;
     }
     let unknown = reports.iter().any(|r| !r.unknown.is_empty());
-    let stopped = reports.iter().any(|r| r.any_stopped());
+    let stopped = reports.iter().any(|r| r.any_stopped() || r.port_unsupervised());
     Ok(unless_failed(
         &outcomes,
         if unknown {

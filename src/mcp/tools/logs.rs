@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// Largest `lines` for `logs`.
 const MAX_LINES: usize = 5000;
 
-/// The tool: its name, description, schemas and annotations, and its handler.
+/// The tool: its name, description, schemas and annotations, its operation and rendering.
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<LogsArgs, LogsOut>(
         "logs",

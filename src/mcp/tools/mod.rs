@@ -1,5 +1,8 @@
 //! The tools, in one table: each entry holds the tool's name, description, input and
-//! output schemas, annotations and its handler, defined in the tool's own module.
+//! output schemas, annotations, and, defined in the tool's own module, how its
+//! arguments become one typed operation ([`crate::fleet::exec::Op`]) and how what the
+//! operation gave on a daemon is rendered. The operation runs through the policy
+//! gate, on one daemon or across targets, the same for every tool.
 //! Few tools, each capable: an agent needs few round trips and little context.
 
 mod control;

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 /// Default page of `status`.
 const DEFAULT_LIMIT: usize = 100;
 
-/// The tool: its name, description, schemas and annotations, and its handler.
+/// The tool: its name, description, schemas and annotations, its operation and rendering.
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<StatusArgs, StatusOut>(
         "status",

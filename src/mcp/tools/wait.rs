@@ -23,7 +23,7 @@ use tokio::time::Instant;
 /// second).
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
-/// The tool: its name, description, schemas and annotations, and its handler.
+/// The tool: its name, description, schemas and annotations, its operation and rendering.
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<WaitArgs, ResultsOut>(
         "wait",
