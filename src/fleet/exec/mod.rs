@@ -141,19 +141,3 @@ pub async fn fan(fleet: &Fleet, policy: &Policy, planned: Vec<(Target, Vec<Strin
         outcomes,
     }
 }
-
-/// Runs an operation on one daemon ([`Reach::One`]) on the fleet's one target
-/// ([`plan`]), through the gate, without a deadline beyond the operation's own.
-/// Returns the target and what it gave.
-pub async fn run_on_one(fleet: &Fleet, policy: &Policy, call: Call) -> Result<(Target, Output), FleetError> {
-    let planned = plan(fleet, &call)?;
-    let [(t, names)]: [(Target, Vec<String>); 1] =
-        planned
-            .try_into()
-            .map_err(|p: Vec<(Target, Vec<String>)>| FleetError::NotOneTarget {
-                targets: p.into_iter().map(|(t, _)| t.name).collect(),
-            })?;
-    let p = policy_for(fleet, policy, &t);
-    let out = run_one(&t.client, &p, &call.op, names).await?;
-    Ok((t, out))
-}
