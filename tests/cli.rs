@@ -92,6 +92,43 @@ fn a_mistyped_name_gets_one_message_and_a_suggestion_everywhere() {
     assert!(stdout(&o).contains("did you mean `web:*`?"), "{}", stdout(&o));
 }
 
+/// `logs` and `diagnose` of a mistyped name say it as every command does: no such
+/// process, the closest known name, no XML-RPC method name, and `start`'s exit
+/// status; `--json` gives kind `fault` with the code beside (issue 18.7.1). Before,
+/// `logs` printed `BAD_NAME: sleeperr (supervisor.readProcessStdoutLog)`.
+#[test]
+fn logs_of_a_mistyped_name_say_so_as_every_command_does() {
+    let d = Daemon::start();
+    let start = d.cli(Via::Unix).args(["start", "sleeperr"]).output().unwrap();
+    assert!(stdout(&start).contains("did you mean `sleeper`?"), "{}", stdout(&start));
+    for args in [
+        &["logs", "sleeperr"][..],
+        &["logs", "sleeperr", "--stderr"],
+        &["logs", "sleeperr", "--grep", "x"],
+        &["diagnose", "sleeperr"],
+    ] {
+        for via in BOTH {
+            let o = d.cli(via).args(args).output().unwrap();
+            assert_eq!(o.status.code(), start.status.code(), "{via:?} {args:?}");
+            let err = stderr(&o);
+            assert!(
+                err.contains("no such process: sleeperr")
+                    && err.contains("did you mean `sleeper`?")
+                    && !err.contains("supervisor."),
+                "{via:?} {args:?}: {err}"
+            );
+        }
+        let o = d.cli(Via::Unix).args(args).arg("--json").output().unwrap();
+        let e = &json(&o)["error"];
+        assert_eq!(
+            (e["kind"].as_str(), e["fault"].as_str()),
+            (Some("fault"), Some("BAD_NAME")),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("supervisor."), "{e}");
+    }
+}
+
 use predicates::prelude::PredicateBooleanExt;
 
 /// Every numeric flag is checked when parsed: a clear error naming the flag, exit 2,
@@ -716,6 +753,13 @@ fn unreachable_daemon_errors_say_what_to_do() {
     let v = json(&o);
     assert!(v["error"]["message"].as_str().unwrap().contains("no such socket file"));
     assert!(v["error"]["hint"].is_string());
+    // Kinds, one word each, as the fleet says them (exit 7 and 4 as above).
+    assert_eq!(v["error"]["kind"], "no_socket");
+    let o = bare_cli()
+        .args(["-s", &format!("http://127.0.0.1:{port}"), "stop", "x", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(json(&o)["error"]["kind"], "connection_refused");
 }
 
 #[test]

@@ -262,7 +262,7 @@ fn twenty_four_daemons_frozen_killed_unauthorized_tls_and_ssh() {
     for (name, e) in &got {
         let want = match name.as_str() {
             "frozen" => Some("timeout"),
-            "killed" => Some("refused"),
+            "killed" => Some("connection_refused"),
             "bad-pass" => Some("unauthorized"),
             "tls-other-name" => Some("tls"),
             _ => None,
@@ -290,7 +290,7 @@ fn twenty_four_daemons_frozen_killed_unauthorized_tls_and_ssh() {
     );
     assert!(
         text.contains(
-            "24 targets: 20 ok, 1 refused (killed), 1 timeout (frozen), 1 tls (tls-other-name), 1 unauthorized (bad-pass)"
+            "24 targets: 20 ok, 1 connection_refused (killed), 1 timeout (frozen), 1 tls (tls-other-name), 1 unauthorized (bad-pass)"
         ),
         "{text}"
     );
@@ -331,9 +331,9 @@ fn twenty_four_daemons_frozen_killed_unauthorized_tls_and_ssh() {
     assert_eq!(got[1].1["ok"], true);
 
     // A change on several targets needs an explicit selection, and nothing happens
-    // without one.
+    // without one: refused (exit 1, as every refusal).
     let out = f.run(&["start", "idle"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("-t"), "{}", stderr(&out));
     assert_eq!(f.daemon("unix-01").state("idle"), "STOPPED");
     // A qualified name is explicit: only that target changes.
@@ -343,23 +343,24 @@ fn twenty_four_daemons_frozen_killed_unauthorized_tls_and_ssh() {
     assert_eq!(f.daemon("http-01").state("idle"), "STOPPED");
     // With -t, every selected target; a read-only target refuses, and nothing changes.
     let out = f.run(&["-t", "@prod", "start", "idle"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
     assert_eq!(f.daemon("unix-02").state("idle"), "STOPPED");
     // Re-reading the configuration changes what the daemon acts on: refused there too,
     // a dry run included, as MCP refuses it.
     for args in [&["reread"][..], &["reload", "--dry-run"][..]] {
         let out = f.run(&[&["-t", "unix-08"][..], args].concat());
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains("read-only"), "{args:?}: {}", stderr(&out));
     }
     let out = f.run(&["-t", "@prod,!unix-08", "start", "idle", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(entries(&json(&out)).len(), 7);
     assert_eq!(f.daemon("unix-07").state("idle"), "RUNNING");
-    // Unqualified names on a target that lacks them: that target's own error.
+    // Unqualified names on a target that lacks them: that target's own unknown
+    // name, exit 4 as on one daemon.
     let out = f.run(&["-t", "unix-01,sick", "status", "broken", "--json"]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
 
     // maintail -f across two targets: their lines interleaved, each with its target;
     // it exits as soon as its reader goes away.
@@ -378,7 +379,7 @@ fn twenty_four_daemons_frozen_killed_unauthorized_tls_and_ssh() {
     for (name, e) in &got {
         match name.as_str() {
             "bad-pass" => assert_eq!(kind(e), Some("unauthorized")),
-            "killed" => assert_eq!(kind(e), Some("refused")),
+            "killed" => assert_eq!(kind(e), Some("connection_refused")),
             _ => assert!(
                 e["result"]["version"].as_str().is_some_and(|v| v.starts_with('4')),
                 "{e}"
@@ -479,10 +480,10 @@ async fn mcp_checks(f: &Fleet) {
     let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["frozen", "killed", "unix-01", "unix-02", "unix-03"]);
     assert_eq!(kind(&got[0].1), Some("timeout"));
-    assert_eq!(kind(&got[1].1), Some("refused"));
+    assert_eq!(kind(&got[1].1), Some("connection_refused"));
     assert_eq!(got[2].1["result"]["processes"][0]["name"], "app", "{v}");
     assert!(
-        text(&r).ends_with("5 targets: 3 ok, 1 refused (killed), 1 timeout (frozen)"),
+        text(&r).ends_with("5 targets: 3 ok, 1 connection_refused (killed), 1 timeout (frozen)"),
         "{}",
         text(&r)
     );
@@ -640,6 +641,55 @@ fn follow_two_targets(f: &Fleet) {
             panic!("maintail -f went on after its reader went away");
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// An unknown name exits as on one daemon, across targets too: `status` 4 (LSB
+/// "unknown"), an action, `pid` and `logs` 1; the name and the closest known one are
+/// said per target (issue 18.7.2). Before, `status` across targets exited 3 and `pid`
+/// 0.
+#[test]
+fn an_unknown_name_exits_as_on_one_daemon() {
+    let (a, b) = (Daemon::start(), Daemon::start());
+    for d in [&a, &b] {
+        d.wait_for(10, "sleeper to run", |_| d.state("sleeper") == "RUNNING");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("fleet.toml");
+    let toml = format!(
+        "[targets.a]\nurl = \"{}\"\n[targets.b]\nurl = \"{}\"\n",
+        a.url(Via::Unix),
+        b.url(Via::Unix)
+    );
+    std::fs::write(&file, toml).expect("write");
+    for args in [
+        &["status", "sleeperr"][..],
+        &["status", "sleeper", "sleeperr"],
+        &["pid", "sleeperr"],
+        &["start", "sleeperr"],
+        &["stop", "sleeperr"],
+        &["logs", "sleeperr"],
+    ] {
+        let one = a.cli(Via::Unix).args(args).output().expect("run");
+        let many = bare_cli()
+            .arg("--fleet")
+            .arg(&file)
+            .args(["-t", "a,b"])
+            .args(args)
+            .env_remove(fleet_env())
+            .output()
+            .expect("run");
+        assert_eq!(
+            many.status.code(),
+            one.status.code(),
+            "{args:?}: one daemon: {}{} across targets: {}{}",
+            stdout(&one),
+            stderr(&one),
+            stdout(&many),
+            stderr(&many)
+        );
+        let said = format!("{}{}", stdout(&many), stderr(&many));
+        assert!(said.contains("did you mean `sleeper`?"), "{args:?}: {said}");
     }
 }
 

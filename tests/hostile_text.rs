@@ -407,3 +407,59 @@ fn a_name_with_cr_lf_cannot_start_a_row_of_its_own() {
     assert!(!forged_row(&text) && text.contains(FORGED_SHOWN), "{text}");
     assert!(text.contains(VERSION_SHOWN), "{text}");
 }
+
+/// Said for a process whose name no XML-RPC request can carry.
+const UNCARRIED: &str = "this name holds a control character that XML-RPC cannot carry; rename the program";
+
+/// A program whose name holds ESC and BEL cannot be acted on: XML-RPC cannot carry
+/// them (supervisord answers HTTP 400). It is refused per name, kind `invalid`, and
+/// `start all`/`stop all` act on every other process, in the CLI and over MCP; a
+/// command on that name alone is an error of kind `invalid`; nothing says "is this
+/// supervisord's XML-RPC address?". Before, `start all` failed as a whole (HTTP 400).
+#[test]
+fn a_name_xml_rpc_cannot_carry_is_refused_alone_and_all_acts_on_the_rest() {
+    let programs = format!(
+        "[program:{EVIL}]\ncommand=sleep 100000\nautostart=false\nstartsecs=0\n\n\
+         [program:plain]\ncommand=sleep 100000\nautostart=false\nstartsecs=0\n"
+    );
+    let d = Daemon::start_programs(false, &programs, "");
+    let o = d.cli(Via::Unix).args(["start", "all"]).output().unwrap();
+    let said = format!("{}{}", stdout(&o), stderr(&o));
+    assert_no_control("start all", said.as_bytes());
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(said.contains("plain: started"), "{said}");
+    assert!(
+        said.contains(&format!("{EVIL_SHOWN}: ERROR (INVALID) {UNCARRIED}")),
+        "{said}"
+    );
+    assert!(!said.contains("XML-RPC address"), "{said}");
+    assert_eq!(d.state("plain"), "RUNNING");
+    // JSON: every process has its result; the one not asked is `invalid`.
+    let o = d.cli(Via::Unix).args(["stop", "all", "--json"]).output().unwrap();
+    let results = json(&o)["results"].as_array().cloned().unwrap_or_default();
+    let outcome = |name: &str| {
+        results
+            .iter()
+            .find(|r| r["name"] == name)
+            .map(|r| r["outcome"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(outcome("plain").as_deref(), Some("stopped"), "{results:?}");
+    assert_eq!(outcome(EVIL).as_deref(), Some("invalid"), "{results:?}");
+    // The name alone: per name as well; a command on it alone, an error of kind invalid.
+    let said = run_clean(d.cli(Via::Unix), &["start", EVIL]);
+    assert!(said.contains(&format!("ERROR (INVALID) {UNCARRIED}")), "{said}");
+    for args in [&["diagnose", EVIL][..], &["logs", EVIL]] {
+        let o = d.cli(Via::Unix).args(args).arg("--json").output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let e = &json(&o)["error"];
+        assert_eq!(e["kind"], "invalid", "{args:?}: {e}");
+        assert!(!e.to_string().contains("XML-RPC address"), "{e}");
+    }
+    // MCP: the same results.
+    let mut mcp = McpStdio::start(&d.url(Via::Unix));
+    let text = mcp.tool_text("control", json!({"action": "start", "names": ["all"]}));
+    assert!(
+        text.contains("plain: started") && text.contains(&format!("{EVIL_SHOWN}: INVALID: {UNCARRIED}")),
+        "{text}"
+    );
+}

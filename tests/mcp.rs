@@ -415,13 +415,35 @@ async fn reload_applies_the_configuration() {
     assert!(!is_error(&r));
 }
 
+/// `logs` and `diagnose` of a mistyped name answer as every tool does: no such
+/// process, the closest known name, no XML-RPC method name (issue 18.7.1).
+#[tokio::test]
+async fn logs_of_a_mistyped_name_say_so_as_every_tool_does() {
+    let d = Daemon::start();
+    let c = connect(&d, Via::Unix).await;
+    for (tool, args) in [
+        ("logs", json!({"name": "sleeperr"})),
+        ("logs", json!({"name": "sleeperr", "stream": "stderr", "cursor": 0})),
+        ("diagnose", json!({"name": "sleeperr"})),
+        ("control", json!({"action": "start", "names": ["sleeperr"]})),
+    ] {
+        let r = call(&c, tool, args).await;
+        let t = text(&r);
+        assert!(
+            is_error(&r) && t.contains("BAD_NAME") && t.contains("sleeperr") && t.contains("did you mean `sleeper`?"),
+            "{tool}: {t}"
+        );
+        assert!(!t.contains("supervisor."), "{tool}: {t}");
+    }
+}
+
 #[tokio::test]
 async fn an_unreachable_or_frozen_daemon_is_an_error_result_and_the_server_recovers() {
     let c = connect_url("unix:///nonexistent/supervisor.sock", Duration::from_secs(1)).await;
     let r = call(&c, "status", json!({})).await;
     assert!(is_error(&r));
     assert!(
-        text(&r).starts_with("UNREACHABLE") && text(&r).contains("next: is supervisord running?"),
+        text(&r).starts_with("NO_SOCKET") && text(&r).contains("next: is supervisord running?"),
         "{}",
         text(&r)
     );
@@ -514,9 +536,16 @@ async fn calls_work_again_as_soon_as_a_restarting_daemon_is_back() {
                 errors += 1;
                 let t = text(&r);
                 assert!(
-                    ["UNREACHABLE", "SHUTDOWN_STATE", "TIMEOUT", "HTTP_"]
-                        .iter()
-                        .any(|k| t.starts_with(k)),
+                    [
+                        "CONNECTION_REFUSED",
+                        "NO_SOCKET",
+                        "UNREACHABLE",
+                        "SHUTDOWN_STATE",
+                        "TIMEOUT",
+                        "PROTOCOL"
+                    ]
+                    .iter()
+                    .any(|k| t.starts_with(k)),
                     "a clear error while restarting: {t}"
                 );
             }

@@ -155,7 +155,9 @@ fn try_spec(name: String, cmd: String, settings: ProgramSettings) -> Result<Opti
                 .any(|f| msg.starts_with(f));
             let advises = [";", "remove it", "write ", "script"].iter().any(|a| msg.contains(a));
             if !(names_it && advises) {
-                return Err(format!("{name}: a refusal that does not say which value or what to do: {msg}"));
+                return Err(format!(
+                    "{name}: a refusal that does not say which value or what to do: {msg}"
+                ));
             }
             REFUSED.fetch_add(1, Ordering::Relaxed);
             Ok(None)

@@ -2,9 +2,10 @@
 //! a code in one place, with supervisorctl's LSB codes where it has one. The table in
 //! `--help`, the man page and docs/cli.md come from [`TABLE`] (a test checks docs/cli.md).
 
+use crate::fleet::FleetError;
 use crate::settings::SettingsError as ConfigError;
-use crate::supervisor::Error;
 use crate::supervisor::ops::control::{Outcome, ProcessResult};
+use crate::supervisor::{Error, ErrorKind, FaultCode};
 use std::process::ExitCode;
 
 /// How a command ended.
@@ -65,11 +66,11 @@ pub const TABLE: &[(u8, &str)] = &[
     (0, "success (already running / already stopped are success)"),
     (
         1,
-        "failure: unknown name, a fault, a timeout, a reply that is not XML-RPC",
+        "failure: unknown name, a fault, a timeout, a reply that is not XML-RPC, a change refused (read-only, not allowed, several targets without `-t`)",
     ),
     (
         2,
-        "bad arguments or configuration (unknown flag, bad URL, unreadable `-c` file)",
+        "bad arguments or configuration (unknown flag, bad URL, unreadable `-c` file, a target selection that names nothing)",
     ),
     (
         3,
@@ -104,38 +105,79 @@ pub fn help() -> String {
     out
 }
 
-/// The exit status for an error that stopped a command (`status` maps every failure
-/// to ask the daemon to 4, as LSB wants).
-pub fn for_error(err: &anyhow::Error, is_status: bool) -> ExitStatus {
-    if err.downcast_ref::<crate::fleet::FleetError>().is_some() {
-        return ExitStatus::Usage;
-    }
-    if let Some(e) = err.downcast_ref::<ConfigError>() {
-        return match e {
-            ConfigError::Server(s) => for_core(s, is_status),
-            _ => ExitStatus::Usage,
-        };
-    }
-    match err.downcast_ref::<Error>() {
-        Some(e) => for_core(e, is_status),
-        None => ExitStatus::Failure,
-    }
+/// What stopped a command, classified once: the one place an error is told apart
+/// by its type (the core's, the fleet's, the settings'). Feeds the exit status
+/// ([`for_error`]) and the message (`Printer::error`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Classified<'a> {
+    /// `None` for an error of no kind (an I/O error writing the output, say).
+    pub kind: Option<ErrorKind>,
+    /// The daemon's fault code, beside kind `fault`.
+    pub fault: Option<FaultCode>,
+    /// The core's error, when that is what it is (for its next step).
+    pub core: Option<&'a Error>,
+    /// The fleet's error, when that is what it is.
+    pub fleet: Option<&'a FleetError>,
 }
 
-fn for_core(e: &Error, is_status: bool) -> ExitStatus {
-    if matches!(e, Error::BadUrl { .. } | Error::Usage(_)) {
-        return ExitStatus::Usage;
+/// Classifies `err` ([`Classified`]).
+pub fn classify(err: &anyhow::Error) -> Classified<'_> {
+    let core = |e| Classified {
+        kind: Some(Error::kind(e)),
+        fault: e.fault_code(),
+        core: Some(e),
+        fleet: None,
+    };
+    let fleet = err
+        .downcast_ref::<FleetError>()
+        .or_else(|| match err.downcast_ref::<ConfigError>() {
+            Some(ConfigError::Fleet(f)) => Some(f),
+            _ => None,
+        });
+    if let Some(f) = fleet {
+        return match f {
+            FleetError::Core(e) | FleetError::Target { source: e, .. } => Classified {
+                fleet: Some(f),
+                ..core(e)
+            },
+            _ => Classified {
+                kind: Some(f.kind()),
+                fleet: Some(f),
+                ..Classified::default()
+            },
+        };
     }
-    // LSB: any other error that prevents a status is "status unknown".
-    if is_status {
-        return ExitStatus::Unknown;
+    if let Some(c) = err.downcast_ref::<ConfigError>() {
+        return match c {
+            ConfigError::Server(e) => core(e),
+            _ => Classified {
+                kind: Some(ErrorKind::Usage),
+                ..Classified::default()
+            },
+        };
     }
-    match e {
-        Error::ConnectionRefused { .. } | Error::PermissionDenied { .. } | Error::Unauthorized { .. } => {
-            ExitStatus::Unknown
-        }
-        Error::SocketMissing { .. } => ExitStatus::Dead,
-        Error::Fault(f) if f.code.is_dead_program() => ExitStatus::Dead,
+    err.downcast_ref::<Error>().map(core).unwrap_or_default()
+}
+
+/// The exit status for an error that stopped a command ([`for_kind`] of its
+/// [`classify`]); an error of no kind is 1.
+pub fn for_error(err: &anyhow::Error, is_status: bool) -> ExitStatus {
+    let c = classify(err);
+    c.kind.map_or(ExitStatus::Failure, |k| for_kind(k, c.fault, is_status))
+}
+
+/// The exit status for an error of `kind` (with the daemon's `fault` code, for kind
+/// `fault`): `usage` is 2; for `status` (`is_status`) everything else is 4, as LSB
+/// wants ("status unknown"); for other commands `connection_refused`,
+/// `permission_denied` and `unauthorized` are 4, `no_socket` and the faults of a
+/// dead program 7, the rest 1.
+pub fn for_kind(kind: ErrorKind, fault: Option<FaultCode>, is_status: bool) -> ExitStatus {
+    match kind {
+        ErrorKind::Usage => ExitStatus::Usage,
+        _ if is_status => ExitStatus::Unknown,
+        ErrorKind::ConnectionRefused | ErrorKind::PermissionDenied | ErrorKind::Unauthorized => ExitStatus::Unknown,
+        ErrorKind::NoSocket => ExitStatus::Dead,
+        ErrorKind::Fault if fault.is_some_and(FaultCode::is_dead_program) => ExitStatus::Dead,
         _ => ExitStatus::Failure,
     }
 }
@@ -167,6 +209,77 @@ mod tests {
             let row = format!("| {code} | {what} |");
             assert!(page.contains(&row), "docs/cli.md lacks the row {row}");
         }
+    }
+
+    /// The CLI page's table of error kinds: each kind, what it means, its exit codes.
+    #[test]
+    fn the_cli_page_lists_every_error_kind_with_its_exit_codes() {
+        let page = include_str!("../../docs/cli.md");
+        let dead: Vec<String> = [
+            FaultCode::SpawnError,
+            FaultCode::AbnormalTermination,
+            FaultCode::NotRunning,
+        ]
+        .iter()
+        .filter(|f| for_kind(ErrorKind::Fault, Some(**f), false) == ExitStatus::Dead)
+        .map(|f| f.name())
+        .collect();
+        let missing: Vec<String> = ErrorKind::ALL
+            .iter()
+            .map(|&k| {
+                let mut exit = for_kind(k, None, false).code().to_string();
+                if k == ErrorKind::Fault {
+                    exit.push_str(&format!(" (7: {})", dead.join(", ")));
+                }
+                let status = for_kind(k, None, true).code();
+                format!("| `{k}` | {} | {exit} | {status} |", k.meaning())
+            })
+            .filter(|row| !page.contains(row.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "docs/cli.md lacks the rows\n{}", missing.join("\n"));
+    }
+
+    /// One classification, whatever the error's type: the core's, the fleet's, the
+    /// settings'.
+    #[test]
+    fn every_error_is_classified_once_into_its_exit_status() {
+        let socket = || Error::SocketMissing {
+            url: "unix:///x".into(),
+        };
+        let cases: [(anyhow::Error, Option<ErrorKind>, ExitStatus); 6] = [
+            (socket().into(), Some(ErrorKind::NoSocket), ExitStatus::Dead),
+            (
+                ConfigError::Server(socket()).into(),
+                Some(ErrorKind::NoSocket),
+                ExitStatus::Dead,
+            ),
+            (
+                ConfigError::Usage("x".into()).into(),
+                Some(ErrorKind::Usage),
+                ExitStatus::Usage,
+            ),
+            (
+                FleetError::NothingSelected.into(),
+                Some(ErrorKind::Usage),
+                ExitStatus::Usage,
+            ),
+            (
+                FleetError::NotExplicit {
+                    targets: vec!["a".into(), "b".into()],
+                }
+                .into(),
+                Some(ErrorKind::Refused),
+                ExitStatus::Failure,
+            ),
+            (anyhow::anyhow!("no kind"), None, ExitStatus::Failure),
+        ];
+        for (e, kind, status) in cases {
+            assert_eq!(classify(&e).kind, kind, "{e}");
+            assert_eq!(for_error(&e, false), status, "{e}");
+        }
+        assert_eq!(for_error(&socket().into(), true), ExitStatus::Unknown);
+        let refused = FleetError::Core(Error::Refused("start: this server is read-only".into()));
+        assert_eq!(classify(&refused.into()).kind, Some(ErrorKind::Refused));
     }
 
     #[test]

@@ -88,11 +88,7 @@ pub async fn run(command: Command, settings: &Settings) -> Result<ExitStatus> {
         Scope::One(client) => client,
     };
     if let Some(name) = qualified_name(&command) {
-        return Err(crate::fleet::FleetError::Selection(format!(
-            "{name}: a name qualified by a target needs a targets file (--fleet FILE or {})",
-            crate::fleet::file::ENV_FLEET
-        ))
-        .into());
+        return Err(crate::fleet::FleetError::QualifiedWithoutFile { name }.into());
     }
     run_one(client, settings, p, command).await
 }

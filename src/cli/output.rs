@@ -8,6 +8,7 @@
 //! Log lines alone are written as read ([`Printer::log_lines`]): they are cleaned
 //! where they are read, and `--raw` keeps their escapes on purpose.
 
+use super::exit;
 use crate::supervisor::ProcessState;
 use crate::supervisor::ops::control::{Outcome, ProcessResult};
 use crate::supervisor::ops::lines::folded;
@@ -19,7 +20,7 @@ use std::io::{self, IsTerminal, Write};
 
 /// `name: ERROR (FAULT) message`, with "did you mean" for a name that matched nothing.
 fn failed_line(r: &ProcessResult) -> String {
-    let fault = r.fault.map(|f| format!(" ({f})")).unwrap_or_default();
+    let fault = r.label().map(|f| format!(" ({f})")).unwrap_or_default();
     let mut line = format!("{}: ERROR{fault} {}", shown(&r.name), shown(&r.message));
     if let Some(s) = &r.did_you_mean {
         line.push_str(&format!("; did you mean `{}`?", shown(s)));
@@ -187,7 +188,7 @@ impl Printer {
         let mut out = Vec::new();
         for r in results {
             match r.outcome {
-                Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess => {
+                Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess | Outcome::Invalid => {
                     out.push(failed_line(r));
                     if let Some(f) = &r.failure {
                         let status = f.exitstatus.map(|s| format!("exit status {s}; ")).unwrap_or_default();
@@ -222,34 +223,31 @@ impl Printer {
     }
 
     /// Prints an error that stopped the command: `supervisord-mcp: error: …` and a
-    /// `hint:` line on stderr, or `{"error": {...}}` on stdout with `--json`.
+    /// `hint:` line on stderr, or `{"error": {"message", "kind", "fault"?, "hint"}}`
+    /// on stdout with `--json` (its kind and fault code as [`exit::classify`] finds
+    /// them).
     pub fn error(&self, err: &anyhow::Error) {
-        let core = err.downcast_ref::<crate::supervisor::Error>().or_else(|| {
-            match err.downcast_ref::<crate::settings::SettingsError>() {
-                Some(crate::settings::SettingsError::Server(e)) => Some(e),
-                _ => None,
-            }
-        });
-        let hint = core
+        let c = exit::classify(err);
+        let hint = c
+            .core
             .and_then(crate::supervisor::Error::next_step)
             .map(|s| super::hint::hint(&s))
-            .or_else(|| match err.downcast_ref::<crate::fleet::FleetError>() {
+            .or_else(|| match c.fleet {
                 Some(crate::fleet::FleetError::NotExplicit { targets }) => {
                     Some(format!("-t {} (or TARGET/name)", targets.join(",")))
                 }
                 _ => None,
             });
         if self.json {
-            let doc = serde_json::json!({
-                "error": {
-                    "message": format!("{err:#}"),
-                    "kind": core.map(crate::supervisor::Error::kind).or_else(|| {
-                        (super::exit::for_error(err, false) == super::exit::ExitStatus::Usage).then(|| "usage".into())
-                    }),
-                    "hint": hint,
-                }
+            let mut e = serde_json::json!({
+                "message": format!("{err:#}"),
+                "kind": c.kind,
+                "hint": hint,
             });
-            let _ = self.json(&doc);
+            if let (Some(code), Some(m)) = (c.fault, e.as_object_mut()) {
+                m.insert("fault".into(), code.name().into());
+            }
+            let _ = self.json(&serde_json::json!({ "error": e }));
             return;
         }
         // One line each, whatever the daemon's text in them (fault text, names, URLs).

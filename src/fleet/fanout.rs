@@ -8,7 +8,7 @@
 
 use super::target::Target;
 use crate::supervisor::transport::ReplyBudget;
-use crate::supervisor::{Client, Error};
+use crate::supervisor::{Client, Error, ErrorKind, FaultCode};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,21 +17,40 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-/// Why a target gave no result, in a stable kind: `timeout`, `refused`,
-/// `unreachable`, `unauthorized`, `tls`, `ssh`, `protocol`, `too_large`, `fault`,
-/// `refused_here` (this tool refused: a read-only target, a name not allowed), or
-/// `invalid` (see [`Error::target_kind`]).
+/// Why a target gave no result: its [`ErrorKind`] (the core's words), the message,
+/// and for a fault its code (`BAD_NAME`...). JSON: `{"kind", "message", "fault"?}`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TargetError {
-    pub kind: &'static str,
+    pub kind: ErrorKind,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<FaultCode>,
 }
 
 impl TargetError {
+    /// The target's error for `e`; a name the daemon does not know with the closest
+    /// known one, as one daemon's answer says it beside.
     pub fn from_error(e: &Error) -> TargetError {
+        let mut message = e.to_string();
+        if let Error::NoSuchProcess {
+            suggestion: Some(s), ..
+        } = e
+        {
+            message.push_str(&format!("; did you mean `{s}`?"));
+        }
         TargetError {
-            kind: e.target_kind(),
-            message: e.to_string(),
+            kind: e.kind(),
+            message,
+            fault: e.fault_code(),
+        }
+    }
+
+    /// An error of `kind` with `message` (no fault).
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> TargetError {
+        TargetError {
+            kind,
+            message: message.into(),
+            fault: None,
         }
     }
 }
@@ -129,10 +148,10 @@ where
     let result = match tokio::time::timeout(limit, work).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(e.into_target_error()),
-        Err(_) => Err(TargetError {
-            kind: "timeout",
-            message: format!("no reply in {:.1} s", limit.as_secs_f64()),
-        }),
+        Err(_) => Err(TargetError::new(
+            ErrorKind::Timeout,
+            format!("no reply in {:.1} s", limit.as_secs_f64()),
+        )),
     };
     Outcome {
         target: name,
@@ -154,10 +173,10 @@ async fn join_all<T: 'static>(
             Err(e) => out.push(Outcome {
                 target: names.remove(&e.id()).unwrap_or_default(),
                 elapsed: Duration::ZERO,
-                result: Err(TargetError {
-                    kind: "protocol",
-                    message: "internal error while asking this target".into(),
-                }),
+                result: Err(TargetError::new(
+                    ErrorKind::Protocol,
+                    "internal error while asking this target",
+                )),
             }),
         }
     }
@@ -224,7 +243,7 @@ mod tests {
         );
         let names: Vec<&str> = out.iter().map(|o| o.target.as_str()).collect();
         assert_eq!(names, ["aa-frozen", "mm-ok", "zz-ok"]);
-        assert_eq!(out[0].result.as_ref().err().map(|e| e.kind), Some("timeout"));
+        assert_eq!(out[0].result.as_ref().err().map(|e| e.kind), Some(ErrorKind::Timeout));
         assert_eq!(out[1].result.as_ref().map(Vec::len), Ok(7));
     }
 }

@@ -8,7 +8,7 @@
 //! no one else, nor their directories ([`crate::supervisor::files`]): whoever can
 //! change them chooses where your passwords go.
 
-use crate::supervisor::files::{self, FileError, FileKind, Rule};
+use crate::supervisor::files::{self, FileKind, Rule};
 use crate::supervisor::transport::Secret;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -21,25 +21,7 @@ pub const ENV_TARGET: &str = "SUPERVISORD_MCP_TARGET";
 /// Most targets a file may name.
 pub const MAX_TARGETS: usize = 1000;
 
-/// Why the targets file cannot be used. Never holds a password.
-#[derive(Debug, thiserror::Error)]
-pub enum FleetError {
-    /// The targets file or a password file cannot be used (unreadable, not a small
-    /// regular file, not yours).
-    #[error(transparent)]
-    File(#[from] FileError),
-    #[error("targets file {path}: {detail}")]
-    Invalid { path: PathBuf, detail: String },
-    #[error("{0}")]
-    Selection(String),
-    /// A change on several targets that were not selected explicitly.
-    #[error(
-        "this changes {} targets ({}): select them explicitly, or qualify the names (TARGET/name)",
-        targets.len(),
-        targets.join(", ")
-    )]
-    NotExplicit { targets: Vec<String> },
-}
+pub use super::error::FleetError;
 
 /// `[defaults]`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -238,9 +220,10 @@ pub fn password(
     if let Some(var) = &t.password_env {
         return match env(var) {
             Some(p) => Ok(Some(Secret::new(p))),
-            None => Err(FleetError::Selection(format!(
-                "target {name}: the environment variable {var} (password_env) is not set"
-            ))),
+            None => Err(FleetError::PasswordEnv {
+                target: name.to_owned(),
+                var: var.clone(),
+            }),
         };
     }
     let Some(path) = &t.password_file else {

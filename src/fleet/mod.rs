@@ -6,6 +6,8 @@
 //! resolve a [`Scope`] first, then run the core's operations per target through
 //! [`fan_out`].
 
+mod error;
+pub mod exec;
 pub mod fanout;
 pub mod file;
 pub(crate) mod names;
@@ -14,8 +16,9 @@ pub mod select;
 pub mod target;
 pub mod watch;
 
+pub use error::FleetError;
 pub use fanout::{Limits, Outcome, TargetError, fan_out};
-pub use file::{FleetError, valid_name};
+pub use file::valid_name;
 pub use report::Summary;
 pub use select::Selector;
 pub use target::{Common, Target};
@@ -97,15 +100,14 @@ impl Fleet {
     /// (or, when none was given and names are qualified, the targets they name), and
     /// for each its unqualified names plus the names qualified by it. Errors: a name
     /// qualified by a target outside the selection; a change (`changes`) on more
-    /// than one target without an explicit selection; a change on a read-only target.
+    /// than one target without an explicit selection (a read-only target is the
+    /// policy gate's: [`exec`]).
     pub fn plan(&self, names: &[String], changes: bool) -> Result<Vec<(Target, Vec<String>)>, FleetError> {
         let explicit = self.explicit || names::any_qualified(names);
         let selector = if !self.explicit && names::any_qualified(names) {
             let mut terms = names::target_terms(names);
             if names.iter().any(|n| !n.contains('/')) {
-                return Err(FleetError::Selection(
-                    "some names are qualified by a target and some are not: qualify every name (TARGET/name), or select the targets".into(),
-                ));
+                return Err(FleetError::MixedNames);
             }
             terms.dedup();
             Selector::parse(&terms.join(","))?
@@ -119,7 +121,7 @@ impl Fleet {
             .collect();
         if changes {
             let targets: Vec<&Target> = planned.iter().map(|(t, _)| t).collect();
-            self.guard_change(&targets, explicit)?;
+            guard_change(&targets, explicit)?;
         }
         Ok(planned)
     }
@@ -128,15 +130,14 @@ impl Fleet {
     /// errors as for [`Fleet::plan`].
     pub fn for_change(&self) -> Result<Vec<Target>, FleetError> {
         let targets = self.selected()?;
-        self.guard_change(&targets.iter().collect::<Vec<_>>(), self.explicit)?;
+        guard_change(&targets.iter().collect::<Vec<_>>(), self.explicit)?;
         Ok(targets)
     }
 
     /// The one target of a change that acts on one daemon only (`program`, `run`):
     /// the target `name` is qualified by (`web-1/api`), else the selection, which must
     /// then be one target. Returns the target and `name` without its qualifier.
-    /// Errors: no target or several; a read-only target; a target whose own settings
-    /// are unusable.
+    /// Errors: no target or several; a target whose own settings are unusable.
     pub fn one_target(&self, name: Option<&str>) -> Result<(Target, Option<String>), FleetError> {
         let (term, bare) = match name.map(names::split) {
             Some((t, n)) => (t, Some(n.to_owned())),
@@ -151,36 +152,40 @@ impl Fleet {
             None => self.selected()?,
         };
         let [target] = planned.as_slice() else {
-            return Err(FleetError::Selection(format!(
-                "this acts on one target; the selection has {} ({}): select one, or qualify the name (TARGET/name)",
-                planned.len(),
-                planned.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
-            )));
+            return Err(FleetError::NotOneTarget {
+                targets: planned.iter().map(|t| t.name.clone()).collect(),
+            });
         };
-        self.guard_change(&[target], true)?;
-        if let Err(e) = target.usable() {
-            return Err(FleetError::Selection(format!("{}: {}", target.name, e.message)));
+        if let Err(error) = target.usable() {
+            return Err(FleetError::Unusable {
+                target: target.name.clone(),
+                error,
+            });
         }
         Ok((target.clone(), bare))
     }
 
-    /// A change on more than one target needs an explicit selection (never the default
-    /// one); a read-only target refuses changes.
-    fn guard_change(&self, targets: &[&Target], explicit: bool) -> Result<(), FleetError> {
-        if targets.len() > 1 && !explicit {
-            return Err(FleetError::NotExplicit {
-                targets: targets.iter().map(|t| t.name.clone()).collect(),
-            });
-        }
-        if let Some(t) = targets.iter().find(|t| t.read_only) {
-            return Err(FleetError::Selection(format!(
+    /// Why changes are refused on `t`, when it is read-only (`read_only = true`).
+    pub fn read_only_reason(&self, t: &Target) -> Option<String> {
+        t.read_only.then(|| {
+            format!(
                 "target {} is read-only (read_only = true in {}): changes are refused there",
                 t.name,
                 self.path.display()
-            )));
-        }
-        Ok(())
+            )
+        })
     }
+}
+
+/// A change on more than one target needs an explicit selection (never the default
+/// one).
+fn guard_change(targets: &[&Target], explicit: bool) -> Result<(), FleetError> {
+    if targets.len() > 1 && !explicit {
+        return Err(FleetError::NotExplicit {
+            targets: targets.iter().map(|t| t.name.clone()).collect(),
+        });
+    }
+    Ok(())
 }
 
 /// How a fleet call is resolved (by [`crate::settings`]): the targets file and the
@@ -209,10 +214,7 @@ pub fn resolve(
         return Ok(None);
     }
     let Some(path) = located else {
-        return Err(FleetError::Selection(format!(
-            "-t needs a targets file: --fleet FILE, {}, $XDG_CONFIG_HOME/supervisord-mcp/fleet.toml or /etc/supervisord-mcp/fleet.toml",
-            file::ENV_FLEET
-        )));
+        return Err(FleetError::NoTargetsFile);
     };
     let f = file::load(&path)?;
     let targets = target::targets(&f, common, env, warnings)?;

@@ -40,10 +40,11 @@ pub fn distribute<'a, T: Selectable>(
                     }
                 }
                 if !any {
-                    return Err(FleetError::Selection(format!(
-                        "{name}: no selected target is {term:?} (the targets are {})",
-                        targets.iter().map(Selectable::name).collect::<Vec<_>>().join(", ")
-                    )));
+                    return Err(FleetError::OutsideSelection {
+                        name: name.clone(),
+                        term: term.to_owned(),
+                        targets: targets.iter().map(|t| t.name().to_owned()).collect(),
+                    });
                 }
             }
         }

@@ -5,6 +5,7 @@
 //! ([`crate::supervisor::text`]); target names are the file's, checked when read.
 
 use super::fanout::Outcome;
+use crate::supervisor::ErrorKind;
 use crate::supervisor::text::shown;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -16,7 +17,7 @@ pub struct Summary {
     pub ok: usize,
     /// The targets that failed, by kind of failure.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub failed: BTreeMap<&'static str, Vec<String>>,
+    pub failed: BTreeMap<ErrorKind, Vec<String>>,
 }
 
 impl Summary {
@@ -128,10 +129,7 @@ mod tests {
     /// A target's error quotes the daemon or a URL: one line, nothing raw.
     #[test]
     fn a_failed_target_is_one_escaped_line() {
-        let e = TargetError {
-            kind: "fault",
-            message: "BAD_NAME: x\r\nforged\x1b]0;t\x07".into(),
-        };
+        let e = TargetError::new(ErrorKind::Fault, "BAD_NAME: x\r\nforged\x1b]0;t\x07");
         assert_eq!(
             failed_line("a", &e),
             r"a: ERROR (fault) BAD_NAME: x\r\nforged\x1b]0;t\x07"
@@ -140,18 +138,15 @@ mod tests {
 
     #[test]
     fn says_which_failed_and_why() {
-        let o = |t: &str, r: Result<(), (&'static str, &str)>| Outcome {
+        let o = |t: &str, r: Result<(), (ErrorKind, &str)>| Outcome {
             target: t.into(),
             elapsed: Duration::ZERO,
-            result: r.map_err(|(kind, m)| TargetError {
-                kind,
-                message: m.into(),
-            }),
+            result: r.map_err(|(kind, m)| TargetError::new(kind, m)),
         };
         let s = Summary::of(&[
             o("a", Ok(())),
-            o("db-2", Err(("timeout", "no reply in 5.0 s"))),
-            o("edge-1", Err(("unauthorized", "401"))),
+            o("db-2", Err((ErrorKind::Timeout, "no reply in 5.0 s"))),
+            o("edge-1", Err((ErrorKind::Unauthorized, "401"))),
             o("z", Ok(())),
         ]);
         assert_eq!(s.line(), "4 targets: 2 ok, 1 timeout (db-2), 1 unauthorized (edge-1)");

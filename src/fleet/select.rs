@@ -28,10 +28,6 @@ pub trait Selectable {
     fn tags(&self) -> &[String];
 }
 
-fn bad(msg: String) -> FleetError {
-    FleetError::Selection(msg)
-}
-
 impl Term {
     /// Parses one term. Errors: a name or tag with characters targets cannot have.
     pub fn parse(t: &str) -> Result<Term, FleetError> {
@@ -43,22 +39,20 @@ impl Term {
             return if valid_name(tag) {
                 Ok(Term::Tag(tag.to_owned()))
             } else {
-                Err(bad(format!("tag {t:?}: use @ and a tag name")))
+                Err(FleetError::BadTag { term: t.to_owned() })
             };
         }
         if t.contains(['*', '?', '[']) {
             let pat_ok = t.chars().all(|c| c.is_ascii_alphanumeric() || "._-*?[]!".contains(c));
             return match glob::Pattern::new(t) {
                 Ok(p) if pat_ok => Ok(Term::Glob(p)),
-                _ => Err(bad(format!("target pattern {t:?} is not a glob over target names"))),
+                _ => Err(FleetError::BadPattern { term: t.to_owned() }),
             };
         }
         if valid_name(t) {
             Ok(Term::Name(t.to_owned()))
         } else {
-            Err(bad(format!(
-                "target {t:?}: a name, a glob (web-*), a tag (@prod) or all"
-            )))
+            Err(FleetError::BadTerm { term: t.to_owned() })
         }
     }
 
@@ -81,13 +75,13 @@ impl Term {
                     .iter()
                     .filter(|k| strsim::damerau_levenshtein(n, k) <= (n.len() / 3).max(1))
                     .min_by_key(|k| strsim::damerau_levenshtein(n, k));
-                let hint = close.map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
-                Err(bad(format!(
-                    "no target named {n:?}{hint} (targets: {})",
-                    names.join(", ")
-                )))
+                Err(FleetError::UnknownTarget {
+                    name: n.clone(),
+                    suggestion: close.map(|c| (*c).to_owned()),
+                    targets: names.iter().map(|n| (*n).to_owned()).collect(),
+                })
             }
-            Term::Tag(tag) if !known => Err(bad(format!("no target has the tag @{tag}"))),
+            Term::Tag(tag) if !known => Err(FleetError::UnknownTag { tag: tag.clone() }),
             _ => Ok(()),
         }
     }
@@ -107,7 +101,7 @@ impl Selector {
             }
         }
         if sel.include.is_empty() && sel.exclude.is_empty() {
-            return Err(bad(format!("empty target selection {s:?}: name targets, @tags or all")));
+            return Err(FleetError::EmptySelection { given: s.to_owned() });
         }
         if sel.include.is_empty() {
             sel.include.push(Term::All);
@@ -126,7 +120,7 @@ impl Selector {
             .filter(|t| self.include.iter().any(|i| i.matches(*t)) && !self.exclude.iter().any(|x| x.matches(*t)))
             .collect();
         if out.is_empty() {
-            return Err(bad("the target selection matches no target".into()));
+            return Err(FleetError::NothingSelected);
         }
         Ok(out)
     }

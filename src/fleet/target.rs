@@ -89,7 +89,10 @@ impl Target {
         env: &dyn Fn(&str) -> Option<String>,
         warnings: &mut Vec<String>,
     ) -> Result<Target, FleetError> {
-        let parsed = Endpoint::parse(&spec.url).map_err(|e| FleetError::Selection(format!("target {name}: {e}")))?;
+        let parsed = Endpoint::parse(&spec.url).map_err(|source| FleetError::Target {
+            name: name.to_owned(),
+            source,
+        })?;
         let username = spec.username.clone().or(parsed.username);
         let (password, mut unusable) = target_password(name, spec, env, warnings, parsed.password);
         let deadline = Duration::from_secs_f64(spec.timeout_s.unwrap_or(defaults.timeout_s));
@@ -137,8 +140,9 @@ fn target_password(
         Err(e) => (
             None,
             Some(TargetError {
-                kind: "unauthorized",
+                kind: crate::supervisor::ErrorKind::Unauthorized,
                 message: e.to_string(),
+                fault: None,
             }),
         ),
     }
@@ -167,14 +171,18 @@ fn client_for(
         Ok(c) => c,
         Err(e) => {
             unusable.get_or_insert(TargetError {
-                kind: e.target_kind(),
+                kind: e.kind(),
                 message: format!("target {name}: {e}"),
+                fault: None,
             });
             let plain = ServerSettings {
                 tls: TlsOptions::default(),
                 ..settings
             };
-            Client::new(&plain).map_err(|e| FleetError::Selection(format!("target {name}: {e}")))?
+            Client::new(&plain).map_err(|source| FleetError::Target {
+                name: name.to_owned(),
+                source,
+            })?
         }
     };
     if common.no_host_access {

@@ -2,6 +2,7 @@
 //! (rmcp). It parses arguments, calls `supervisor::ops`, renders; nothing here knows
 //! the command line. stdout carries only JSON-RPC; diagnostics go to stderr.
 
+pub mod answer;
 mod complete;
 pub mod fleet;
 pub mod help;
@@ -47,7 +48,7 @@ impl Backend {
             Scope::One(c) => (c, None),
             Scope::Fleet(f) => match f.selected()?.into_iter().next() {
                 Some(t) => (t.client, Some(Arc::new(f))),
-                None => return Err(FleetError::Selection("no target selected".into())),
+                None => return Err(FleetError::NothingSelected),
             },
         };
         Ok(Backend {

@@ -171,8 +171,8 @@ pub fn results(rs: &[ProcessResult]) -> String {
     let mut out = String::new();
     for r in rs {
         match r.outcome {
-            Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess => {
-                let fault = r.fault.map(|f| f.name()).unwrap_or_else(|| "ERROR".into());
+            Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess | Outcome::Invalid => {
+                let fault = r.label().unwrap_or_else(|| "ERROR".into());
                 let _ = write!(out, "{}: {fault}: {}", shown(&r.name), shown(&r.message));
                 if let Some(s) = &r.did_you_mean {
                     let _ = write!(out, "; did you mean `{}`?", shown(s));

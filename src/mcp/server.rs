@@ -1,27 +1,23 @@
 //! The MCP handler: the server's state (a Supervisord client, the agent's
 //! permissions, subscriptions), tool listing and dispatch through the one table in
-//! [`super::tools`], resources, and the helpers every tool answers with. Supervisord's
-//! faults and an unreachable daemon are `isError` results that name the fault and say
-//! what to do; only arguments that do not fit the schema are protocol errors.
+//! [`super::tools`], and resources. Tools answer through [`super::answer`].
 
 use super::render;
 use super::resources;
-use super::tools::{self, ResultsOut};
+use super::tools;
+use crate::fleet::Fleet;
 use crate::fleet::watch::Watchers;
-use crate::fleet::{Fleet, Target};
-use crate::supervisor::ops::control::ProcessResult;
-use crate::supervisor::text::{self, shown};
+use crate::supervisor::text::shown;
 use crate::supervisor::watch::Watcher;
 use crate::supervisor::{Client, Error, Policy};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, ContentBlock,
-    Implementation, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult, Implementation,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
     ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceTemplate,
     ServerCapabilities, ServerConfig, SubscribeRequestParams, SubscriptionFilter, Tool, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
-use serde::Serialize;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -95,23 +91,6 @@ impl SupervisorMcp {
         self
     }
 
-    /// This server as seen from one target of its fleet: that target's client, the
-    /// permissions that apply there (`--allow` patterns qualified by target), the
-    /// include directory found from that daemon (not `--include-dir`). Its resources
-    /// and notifications stay the session's.
-    pub(crate) fn for_target(&self, t: &Target) -> SupervisorMcp {
-        SupervisorMcp {
-            client: t.client.clone(),
-            policy: Arc::new(self.policy.for_target(&t.name, &t.tags)),
-            include_dir: None,
-            fleet: None,
-            watchers: self.watchers.clone(),
-            shared_watchers: true,
-            legacy: self.legacy.clone(),
-            stop: self.stop.clone(),
-        }
-    }
-
     /// Where `program` writes program files (default: found from a local daemon's
     /// own `[include]`).
     pub fn with_include_dir(mut self, dir: Option<std::path::PathBuf>) -> SupervisorMcp {
@@ -127,59 +106,11 @@ impl SupervisorMcp {
     }
 }
 
-/// A successful (or, with `is_error`, failed) result: text for the model,
-/// structured content for programs. The text is made of escaped fields
-/// ([`render`]); as a last guard, no control character but line feeds and tabs
-/// stays raw in it ([`text::escape_lines`]).
-pub(crate) fn answer<T: Serialize>(text: String, value: &T, is_error: bool) -> Result<CallToolResult, McpError> {
-    answer_as_is(text::escape_lines(&text).into_owned(), value, is_error)
-}
-
-/// [`answer`] with `text` as it is: only for log lines, cleaned as read unless the
-/// agent asked for them `raw`.
-pub(crate) fn answer_as_is<T: Serialize>(text: String, value: &T, is_error: bool) -> Result<CallToolResult, McpError> {
-    let structured = serde_json::to_value(value).map_err(|e| McpError::internal_error(e.to_string(), None))?;
-    let mut r = if is_error {
-        CallToolResult::error(vec![ContentBlock::text(text)])
-    } else {
-        CallToolResult::success(vec![ContentBlock::text(text)])
-    };
-    r.structured_content = Some(structured);
-    Ok(r)
-}
-
-/// A failure the agent can act on: `KIND: message` (one line, the daemon's text in
-/// it escaped) and what to do next.
-pub(crate) fn failure(e: &Error) -> CallToolResult {
-    super::fleet::note_error(e);
-    let message = e.to_string();
-    let mut text = match e {
-        // The daemon's text already starts with the fault's name: "BAD_NAME: nope".
-        Error::Fault(f) if f.text.starts_with(&e.kind()) => shown(&f.text).to_string(),
-        _ if message.starts_with(&e.kind()) => shown(&message).to_string(),
-        _ => format!("{}: {}", e.kind(), shown(&message)),
-    };
-    if let Some(step) = e.next_step() {
-        text.push_str("\nnext: ");
-        text.push_str(&render::next_step(&step));
-    }
-    CallToolResult::error(vec![ContentBlock::text(text)])
-}
-
-/// The answer for an operation's error: arguments that cannot work are a protocol
-/// error (`invalid_params`); everything else is an `isError` result the agent reads.
-pub(crate) fn tool_error(e: Error) -> Result<CallToolResult, McpError> {
-    match e {
-        Error::Usage(m) => Err(McpError::invalid_params(m, None)),
-        other => Ok(failure(&other)),
-    }
-}
-
 /// A resource read's error by its kind: a name or URI that names nothing is "not
 /// found"; a daemon that cannot be asked (timeout, unreachable, ...) is an internal
 /// error that says so, never "not found".
 pub(crate) fn resource_error(e: &Error, uri: &str) -> McpError {
-    let mut text = format!("{}: {}", e.kind(), shown(&e.to_string()));
+    let mut text = format!("{}: {}", e.label(), shown(&e.to_string()));
     if let Some(step) = e.next_step() {
         text.push_str("; next: ");
         text.push_str(&render::next_step(&step));
@@ -197,12 +128,6 @@ pub(crate) fn resource_error(e: &Error, uri: &str) -> McpError {
         }
         _ => McpError::internal_error(text, data),
     }
-}
-
-/// Per-process results, `isError` when any failed.
-pub(crate) fn results(rs: Vec<ProcessResult>) -> Result<CallToolResult, McpError> {
-    let failed = rs.iter().any(|r| !r.outcome.is_success());
-    answer(render::results(&rs), &ResultsOut { results: rs }, failed)
 }
 
 impl ServerHandler for SupervisorMcp {

@@ -2,9 +2,11 @@
 //! faults are in `fault`, what to do next in `next_step`.
 
 mod fault;
+mod kind;
 mod next_step;
 
 pub use fault::{Fault, FaultCode};
+pub use kind::ErrorKind;
 pub use next_step::NextStep;
 
 use crate::xmlrpc::DecodeError;
@@ -87,40 +89,20 @@ pub enum Error {
     /// name when one is close.
     #[error("BAD_NAME: no such process: {name}")]
     NoSuchProcess { name: String, suggestion: Option<String> },
-    /// Refused by this server's policy (`--read-only`, `--allow`).
+    /// Refused by this tool: the policy gate ([`crate::supervisor::Policy`]:
+    /// `--read-only`, `--allow`, a target's `read_only`), or a program it did not add.
     #[error("{0}")]
     Refused(String),
 }
 
 impl Error {
-    /// The fault code, when the daemon answered with a fault.
+    /// The fault code, when the daemon answered with a fault (`BAD_NAME` for a name
+    /// it does not know).
     pub fn fault_code(&self) -> Option<FaultCode> {
         match self {
             Error::Fault(f) => Some(f.code),
+            Error::NoSuchProcess { .. } => Some(FaultCode::BadName),
             _ => None,
-        }
-    }
-
-    /// A short name for the kind of failure, for machines and agents: the fault
-    /// name (`BAD_NAME`, `SPAWN_ERROR`, …), or `UNREACHABLE`, `UNAUTHORIZED`,
-    /// `TIMEOUT`, `HTTP_<status>` (a redirect included), `BAD_REPLY`, `TOO_LARGE`, `INVALID`.
-    pub fn kind(&self) -> String {
-        match self {
-            Error::Fault(f) => f.code.name(),
-            Error::NoSuchProcess { .. } => FaultCode::BadName.name(),
-            Error::ConnectionRefused { .. } | Error::SocketMissing { .. } | Error::Transport { .. } => {
-                "UNREACHABLE".into()
-            }
-            Error::PermissionDenied { .. } => "PERMISSION_DENIED".into(),
-            Error::Tls { .. } => "TLS".into(),
-            Error::Ssh { .. } => "SSH".into(),
-            Error::Unauthorized { .. } => "UNAUTHORIZED".into(),
-            Error::Timeout { .. } | Error::ConnectTimeout { .. } => "TIMEOUT".into(),
-            Error::HttpStatus { status, .. } | Error::Redirect { status, .. } => format!("HTTP_{status}"),
-            Error::TooLarge { .. } => "TOO_LARGE".into(),
-            Error::Decode { .. } | Error::Shape { .. } | Error::NotHttp { .. } => "BAD_REPLY".into(),
-            Error::BadUrl { .. } | Error::Invalid(_) | Error::Usage(_) => "INVALID".into(),
-            Error::Refused(_) => "REFUSED".into(),
         }
     }
 
@@ -139,46 +121,6 @@ impl Error {
                 | Error::Ssh { .. }
         )
     }
-
-    /// The stable kind of a target's failure, one of exactly these words (the fleet
-    /// reports them; scripts may match on them):
-    /// - `timeout`: no reply within the deadline (a frozen daemon included), or no
-    ///   connection within the connect timeout (a listen backlog full);
-    /// - `refused`: the connection was refused;
-    /// - `unreachable`: socket missing, permission denied on it, no route, DNS;
-    /// - `unauthorized`: HTTP 401;
-    /// - `tls`: any certificate or handshake failure (a CA not trusted, a certificate
-    ///   for another host name, a client certificate missing or rejected), or an
-    ///   unusable CA or client certificate file;
-    /// - `ssh`: the SSH tunnel could not be made or died, or a connection through
-    ///   it failed (ssh's own words in the message);
-    /// - `protocol`: a reply that is not HTTP or XML-RPC, or is not of the method's
-    ///   shape, or an unexpected HTTP status (a redirect included: never followed);
-    /// - `too_large`: a reply larger than this tool holds (64 MiB, or this target's
-    ///   part of a fan-out's reply memory, `--fleet-memory`);
-    /// - `fault`: the daemon answered with a fault (a name it does not know included);
-    /// - `refused_here`: this tool refused the request (read-only, a name not allowed);
-    /// - `invalid`: the request or the target's settings are wrong (bad arguments, a
-    ///   server URL that cannot name a daemon).
-    pub fn target_kind(&self) -> &'static str {
-        match self {
-            Error::Timeout { .. } | Error::ConnectTimeout { .. } => "timeout",
-            Error::ConnectionRefused { .. } => "refused",
-            Error::SocketMissing { .. } | Error::PermissionDenied { .. } | Error::Transport { .. } => "unreachable",
-            Error::Unauthorized { .. } => "unauthorized",
-            Error::Tls { .. } => "tls",
-            Error::Ssh { .. } => "ssh",
-            Error::HttpStatus { .. }
-            | Error::Redirect { .. }
-            | Error::Decode { .. }
-            | Error::Shape { .. }
-            | Error::NotHttp { .. } => "protocol",
-            Error::TooLarge { .. } => "too_large",
-            Error::Fault(_) | Error::NoSuchProcess { .. } => "fault",
-            Error::Refused(_) => "refused_here",
-            Error::BadUrl { .. } | Error::Invalid(_) | Error::Usage(_) => "invalid",
-        }
-    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -186,64 +128,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn target_kinds_are_stable_words() {
-        let url = || "https://h:1".to_owned();
-        let detail = || "d".to_owned();
-        for (e, kind) in [
-            (
-                Error::Tls {
-                    url: url(),
-                    detail: detail(),
-                },
-                "tls",
-            ),
-            (
-                Error::Ssh {
-                    url: url(),
-                    detail: detail(),
-                },
-                "ssh",
-            ),
-            (
-                Error::NotHttp {
-                    url: url(),
-                    detail: detail(),
-                },
-                "protocol",
-            ),
-            (Error::ConnectionRefused { url: url() }, "refused"),
-            (
-                Error::Transport {
-                    url: url(),
-                    detail: detail(),
-                },
-                "unreachable",
-            ),
-            (Error::Refused("read-only".into()), "refused_here"),
-            (
-                Error::Redirect {
-                    url: url(),
-                    method: "m".into(),
-                    status: 307,
-                },
-                "protocol",
-            ),
-            (Error::ConnectTimeout { url: url(), secs: 2.0 }, "timeout"),
-            (
-                Error::TooLarge {
-                    url: url(),
-                    method: "m".into(),
-                    detail: detail(),
-                },
-                "too_large",
-            ),
-            (Error::Usage("x".into()), "invalid"),
-        ] {
-            assert_eq!(e.target_kind(), kind, "{e}");
-        }
-    }
 
     #[test]
     fn messages_say_what_happened_and_what_to_do_next() {

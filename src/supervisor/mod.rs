@@ -19,7 +19,7 @@ pub(crate) mod types;
 pub mod watch;
 
 pub use client::Client;
-pub use error::{Error, Fault, FaultCode, NextStep, Result};
-pub use policy::Policy;
+pub use error::{Error, ErrorKind, Fault, FaultCode, NextStep, Result};
+pub use policy::{Change, Policy};
 pub use transport::{Endpoint, Secret, ServerSettings, Transport};
 pub use types::{Channel, ProcessInfo, ProcessState};

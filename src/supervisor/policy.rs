@@ -1,13 +1,28 @@
-//! What an agent may do: `--read-only` (change nothing) and `--allow PATTERN`
-//! (control only the matching namespecs). Checked here, once, before any change is
-//! sent to the daemon; refusals say what is allowed.
+//! The one gate every change goes through, for every front end: `--read-only`
+//! (change nothing), `--allow PATTERN` (control only the matching namespecs), and a
+//! target's `read_only = true` (change nothing there). Checked here, once, before
+//! any change is sent to the daemon; each refusal is [`Error::Refused`] (kind
+//! `refused`) and says what is allowed.
 
 use super::client::multicall::Batch;
 use super::error::{Error, Result};
 use super::ops::names;
 use super::{Client, ProcessInfo};
 
-/// The agent's permissions.
+/// What a change touches, as the gate sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change<'a> {
+    /// Processes by namespec (start, stop, restart, signal, stdin, clear).
+    Processes(&'a [String]),
+    /// One program by name (adding or removing it).
+    Program(&'a str),
+    /// Every group: the configuration (reread, update, reload, a dry run included:
+    /// it re-reads the configuration; add or remove groups), or a command run as a
+    /// transient program.
+    Everything,
+}
+
+/// What may be changed.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
     /// Offer and accept nothing that changes a process or the configuration.
@@ -20,6 +35,9 @@ pub struct Policy {
     /// True when `--allow` was given: then only what `allow` matches may be
     /// controlled, even when, for one target, no pattern is left.
     pub restricted: bool,
+    /// On a target of a targets file with `read_only = true`: why changes are
+    /// refused there (see [`Policy::read_only_target`]).
+    pub target_read_only: Option<String>,
 }
 
 impl Policy {
@@ -33,6 +51,7 @@ impl Policy {
             read_only,
             restricted: !allow.is_empty(),
             allow,
+            target_read_only: None,
         })
     }
 
@@ -59,7 +78,15 @@ impl Policy {
             read_only: self.read_only,
             allow,
             restricted: self.restricted,
+            target_read_only: None,
         }
+    }
+
+    /// These permissions on a target that refuses every change (`read_only = true`
+    /// in its targets file); `why` says so, e.g. `target db-1 is read-only (...)`.
+    pub fn read_only_target(mut self, why: String) -> Policy {
+        self.target_read_only = Some(why);
+        self
     }
 
     /// True when `p` may be controlled.
@@ -83,35 +110,40 @@ impl Policy {
         self.allow.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
     }
 
-    /// Refuses any change when read-only.
-    pub fn check_write(&self, what: &str) -> Result<()> {
+    /// The gate without asking the daemon: refuses any change on a read-only
+    /// target or server, a change of every group unless `--allow` has `*`, and a
+    /// program `--allow` does not match. `what` names the change (`start`, `reload`).
+    pub fn check_change(&self, what: &str, change: &Change<'_>) -> Result<()> {
+        if let Some(why) = &self.target_read_only {
+            return Err(Error::Refused(format!("{what}: {why}")));
+        }
         if self.read_only {
             return Err(Error::Refused(format!("{what}: this server is read-only")));
         }
-        Ok(())
-    }
-
-    /// Refuses configuration-wide changes unless everything is allowed.
-    pub fn check_global(&self, what: &str) -> Result<()> {
-        self.check_write(what)?;
-        if self.restricted && !self.allow.iter().any(|p| p.as_str() == "*") {
-            return Err(Error::Refused(format!(
-                "{what} changes every group; only {} may be controlled here",
+        match change {
+            Change::Everything if self.restricted && !self.allow.iter().any(|p| p.as_str() == "*") => {
+                Err(Error::Refused(format!(
+                    "{what} changes every group; only {} may be controlled here",
+                    self.allowed_list()
+                )))
+            }
+            Change::Program(name) if !self.allows_name(name) => Err(Error::Refused(format!(
+                "program {name} is not allowed; only {} may be controlled here",
                 self.allowed_list()
-            )));
+            ))),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
-    /// Checks that every process `names` selects may be controlled (when `--allow` is
-    /// set: a lookup of the names, see [`names::lookup`]). Unknown names pass: the
-    /// operation reports them.
-    pub async fn check_names(&self, client: &Client, what: &str, names: &[String]) -> Result<()> {
-        self.check_write(what)?;
-        if !self.restricted {
+    /// The gate: [`Policy::check_change`], then, for processes under `--allow`, that
+    /// every process the names select may be controlled (a lookup of the names, see
+    /// [`names::lookup`]; unknown names pass: the operation reports them).
+    pub async fn check(&self, client: &Client, what: &str, change: &Change<'_>) -> Result<()> {
+        self.check_change(what, change)?;
+        let Change::Processes(names) = change else {
             return Ok(());
-        }
-        if names.is_empty() {
+        };
+        if !self.restricted || names.is_empty() {
             return Ok(());
         }
         let (sel, _) = names::lookup(client, names, Batch::new()).await?;
@@ -152,9 +184,19 @@ mod tests {
         assert!(pol.allows(&p("api", "api")));
         assert!(pol.allows(&p("job_1", "job_1")));
         assert!(!pol.allows(&p("worker", "worker_00")));
-        assert!(pol.check_global("reload").is_err());
-        assert!(Policy::new(false, &["*".into()])?.check_global("reload").is_ok());
-        assert!(Policy::new(true, &[])?.check_write("start").is_err());
+        assert!(pol.check_change("reload", &Change::Everything).is_err());
+        let everything = Policy::new(false, &["*".into()])?;
+        assert!(everything.check_change("reload", &Change::Everything).is_ok());
+        let names = ["x".to_owned()];
+        let ro = Policy::new(true, &[])?;
+        assert!(ro.check_change("start", &Change::Processes(&names)).is_err());
+        // A read-only target refuses, whatever the server allows.
+        let target = everything.read_only_target("target db-1 is read-only".into());
+        let e = target.check_change("start", &Change::Processes(&names));
+        assert!(
+            matches!(&e, Err(Error::Refused(m)) if m == "start: target db-1 is read-only"),
+            "{e:?}"
+        );
         assert!(Policy::new(false, &["[".into()]).is_err());
         Ok(())
     }
@@ -170,7 +212,7 @@ mod tests {
         // A target no pattern names controls nothing, not everything.
         let only = Policy::new(false, &["web-1/api".into()])?.for_target("db-1", &[]);
         assert!(!only.allows(&p("api", "api")) && !only.allows_name("anything"));
-        assert!(only.check_global("reload").is_err());
+        assert!(only.check_change("reload", &Change::Everything).is_err());
         Ok(())
     }
 }

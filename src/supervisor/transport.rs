@@ -26,6 +26,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
+/// Why a request was not sent: it holds a character XML-RPC cannot carry
+/// ([`crate::xmlrpc::carries`]); in practice, a program's name.
+pub const UNCARRIED: &str = "the request holds a control character that XML-RPC cannot carry \
+    (a program whose name holds one cannot be acted on: rename the program)";
+
 /// How to talk to the daemon: resolved once from flags, environment and config.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
@@ -235,6 +240,9 @@ impl Transport {
 
     /// Calls one XML-RPC method, bounded by `timeout`.
     pub async fn call_with_timeout(&self, method: &str, params: &[Value], timeout: Duration) -> Result<Value> {
+        if !params.iter().all(crate::xmlrpc::carries_value) {
+            return Err(Error::Invalid(UNCARRIED.into()));
+        }
         if let Some(tunnel) = &self.tunnel {
             tunnel.ensure().await?;
         }

@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 /// Encodes a call as the body of a `POST /RPC2`.
 ///
-/// Strings escape `&`, `<` and `>` only; everything else (including `\r` and control
-/// characters) goes out as is, which is what the daemon's parser accepts.
+/// Strings escape `&`, `<` and `>` only; everything else (`\r` and C1 controls
+/// included) goes out as is, which is what the daemon's parser accepts. A C0 control
+/// it refuses ([`carries`]): callers check first.
 pub fn encode_call(method: &str, params: &[Value]) -> String {
     let mut out = String::with_capacity(128 + params.len() * 48);
     out.push_str("<?xml version=\"1.0\"?>\n<methodCall><methodName>");
@@ -94,6 +95,24 @@ fn encode_value(out: &mut String, v: &Value) {
     out.push_str("</value>");
 }
 
+/// True when a request can carry `s`: XML 1.0 has no way to write a C0 control
+/// character other than tab, line feed and carriage return (nor U+FFFE, U+FFFF),
+/// raw or escaped, and the daemon's parser refuses a request holding one (HTTP 400).
+pub fn carries(s: &str) -> bool {
+    !s.chars()
+        .any(|c| (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}'))
+}
+
+/// True when a request can carry every string in `v` ([`carries`]).
+pub fn carries_value(v: &Value) -> bool {
+    match v {
+        Value::String(s) | Value::DateTime(s) | Value::Base64(s) => carries(s),
+        Value::Array(items) => items.iter().all(carries_value),
+        Value::Struct(members) => members.iter().all(|(k, v)| carries(k) && carries_value(v)),
+        Value::Int(_) | Value::Bool(_) | Value::Double(_) | Value::Nil => true,
+    }
+}
+
 fn escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
@@ -122,6 +141,16 @@ mod tests {
              <param><value><boolean>0</boolean></value></param>\
              <param><value><int>-1600</int></value></param></params></methodCall>\n"
         );
+    }
+
+    #[test]
+    fn c0_controls_but_whitespace_cannot_be_carried() {
+        assert!(carries("web:web_a\t\r\n\u{9b}é"));
+        assert!(!carries("evil\x1b[31m") && !carries("bell\x07"));
+        let nested = Value::Array(vec![Value::Struct(
+            [("methodName".to_owned(), Value::from("x\x1b"))].into(),
+        )]);
+        assert!(!carries_value(&nested));
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod decode;
 mod encode;
 
 pub use decode::{decode_call, decode_response};
-pub use encode::{encode_call, encode_fault, encode_response};
+pub use encode::{carries, carries_value, encode_call, encode_fault, encode_response};
 
 use std::collections::BTreeMap;
 

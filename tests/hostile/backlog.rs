@@ -29,7 +29,7 @@ fn a_full_backlog_is_a_connect_timeout_said_as_such() {
         msg.contains("could not connect") && msg.contains("within 2.0 s"),
         "{msg}"
     );
-    assert_eq!(e.target_kind(), "timeout");
+    assert_eq!(e.kind().as_str(), "timeout");
     // The connect timeout's bound, far from the call's 30 s.
     assert!(
         took >= Duration::from_millis(1500) && took < Duration::from_secs(15),

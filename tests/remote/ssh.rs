@@ -2,7 +2,7 @@
 //! `-L LOCAL:REMOTE` like ssh, here to the test daemon's own socket) makes the tunnel.
 //! The command works through it; afterwards, however the command ended (done,
 //! Ctrl-C, SIGTERM), the fake ssh is gone and so are its socket and private directory.
-//! An ssh that fails is an error of kind SSH carrying what it said.
+//! An ssh that fails is an error of kind `ssh` carrying what it said.
 
 use super::*;
 use nix::sys::signal::{Signal, kill};
@@ -128,7 +128,7 @@ fn a_failing_ssh_is_an_ssh_error_with_what_it_said() {
         .unwrap();
     assert_eq!(out.status.code(), Some(4));
     let e = json_error(&out);
-    assert_eq!(e["kind"], "SSH", "{e}");
+    assert_eq!(e["kind"], "ssh", "{e}");
     let msg = e["message"].as_str().unwrap();
     assert!(
         msg.contains("Permission denied (publickey)") && msg.contains("status 255"),
@@ -156,7 +156,7 @@ fn a_missing_remote_socket_is_an_ssh_error_in_ssh_words() {
         .output()
         .unwrap();
     let e = json_error(&out);
-    assert_eq!(e["kind"], "SSH", "{e}");
+    assert_eq!(e["kind"], "ssh", "{e}");
     let msg = e["message"].as_str().unwrap();
     assert!(msg.contains("open failed: connect failed"), "{msg}");
     ssh.assert_nothing_left();

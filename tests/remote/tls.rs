@@ -1,7 +1,7 @@
 //! `https://` daemons: a TLS proxy (tokio-rustls) in front of a real supervisord's
 //! HTTP port, certificates from a test CA (rcgen). Trust comes from `--ca-file` (or
 //! its environment variable), never silently from nowhere; every certificate problem
-//! is an error of kind TLS that says what is wrong; a client certificate is sent
+//! is an error of kind `tls` that says what is wrong; a client certificate is sent
 //! when the proxy asks for one.
 
 use super::*;
@@ -25,7 +25,7 @@ fn answered(o: &std::process::Output) {
 
 fn tls_error(o: &std::process::Output) -> String {
     let e = json_error(o);
-    assert_eq!(e["kind"], "TLS", "{e}");
+    assert_eq!(e["kind"], "tls", "{e}");
     e["message"].as_str().unwrap().to_owned()
 }
 

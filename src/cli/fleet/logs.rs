@@ -2,14 +2,15 @@
 //! `-f`, every target followed at once, the lines interleaved as they come, each
 //! prefixed with its target.
 
-use super::{each, envelope, every, failed_lines, or_failed};
+use super::{failed_lines, json, or_failed, typed};
 use crate::cli::LogsArgs;
 use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
+use crate::fleet::exec::{self, Call, LogsRead, Op, Output, Report};
 use crate::fleet::report::failed_line;
-use crate::fleet::{Fleet, Summary, Target};
+use crate::fleet::{Fleet, Target};
 use crate::supervisor::Channel;
-use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogSource, LogTail, TailOptions};
+use crate::supervisor::ops::logs::{self, FollowEvent, FollowOptions, LogTail, TailOptions};
 use crate::supervisor::text::shown;
 use anyhow::Result;
 use std::sync::Arc;
@@ -18,91 +19,89 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-pub async fn logs(fleet: &Fleet, p: Printer, a: &LogsArgs) -> Result<ExitStatus> {
-    let planned = fleet.plan(std::slice::from_ref(&a.name), false)?;
-    let channel = if a.stderr { Channel::Stderr } else { Channel::Stdout };
-    let opts = TailOptions {
+/// `logs NAME` (not followed): the last lines of the process's log on each target.
+pub fn logs_op(a: &LogsArgs) -> Result<Op> {
+    Ok(Op::Logs(LogsRead {
+        channel: channel(a),
+        opts: tail_options(a),
+        filter: crate::cli::cmd::logs::filter_of(a)?,
+        cursor: None,
+        at_end: false,
+    }))
+}
+
+fn channel(a: &LogsArgs) -> Channel {
+    if a.stderr { Channel::Stderr } else { Channel::Stdout }
+}
+
+fn tail_options(a: &LogsArgs) -> TailOptions {
+    TailOptions {
         lines: a.lines.get(),
         max_bytes: a.max_bytes,
         raw: a.raw,
-    };
-    let filter = crate::cli::cmd::logs::filter_of(a)?;
-    if a.follow {
-        let fopts = FollowOptions {
-            tail: opts,
-            poll: Duration::from_millis(200),
-            filter,
-        };
-        return follow(planned, p, move |t, names, tx| {
-            let fopts = fopts.clone();
-            async move {
-                let name = names.first().cloned().unwrap_or_default();
-                let prefix = format!("{}/{}", t.name, shown(&name));
-                logs::follow(&t.client, &name, channel, &fopts, |ev| send(&tx, &prefix, ev)).await
-            }
-        })
-        .await;
     }
-    let outcomes = each(fleet, planned, Duration::ZERO, |t, names| {
-        let (opts, filter) = (opts.clone(), filter.clone());
+}
+
+/// `logs -f NAME` across targets: each target's process followed at once.
+pub async fn follow_logs(fleet: &Fleet, p: Printer, a: &LogsArgs) -> Result<ExitStatus> {
+    let call = Call::new(logs_op(a)?, vec![a.name.clone()]);
+    let planned = exec::plan(fleet, &call)?;
+    let fopts = FollowOptions {
+        tail: tail_options(a),
+        poll: Duration::from_millis(200),
+        filter: crate::cli::cmd::logs::filter_of(a)?,
+    };
+    let channel = channel(a);
+    follow(planned, p, move |t, names, tx| {
+        let fopts = fopts.clone();
         async move {
             let name = names.first().cloned().unwrap_or_default();
-            let src = LogSource::process(&name, channel);
-            let tail = if filter.is_empty() {
-                logs::tail(&t.client, &src, &opts).await?
-            } else {
-                logs::tail_filtered(&t.client, &src, &opts, &filter).await?
-            };
-            Ok((name, tail))
+            let prefix = format!("{}/{}", t.name, shown(&name));
+            logs::follow(&t.client, &name, channel, &fopts, |ev| send(&tx, &prefix, ev)).await
         }
     })
-    .await;
-    print_sections(p, &outcomes, channel.name())
+    .await
 }
 
-pub async fn maintail(fleet: &Fleet, p: Printer, lines: usize, follow_it: bool, raw: bool) -> Result<ExitStatus> {
-    let planned = every(fleet)?;
-    if follow_it {
-        return follow(planned, p, move |t, _, tx| async move {
-            let prefix = t.name.clone();
-            logs::follow_stream(&t.client, "/mainlogtail", raw, |ev| send(&tx, &prefix, ev)).await
-        })
-        .await;
-    }
-    let opts = TailOptions {
-        lines,
-        raw,
-        ..TailOptions::default()
-    };
-    let outcomes = each(fleet, planned, Duration::ZERO, |t, _| {
-        let opts = opts.clone();
-        async move { Ok((String::new(), logs::tail(&t.client, &LogSource::Main, &opts).await?)) }
+/// `maintail -f` across targets: supervisord's own log of each, followed at once.
+pub async fn follow_main(fleet: &Fleet, p: Printer, lines: usize, raw: bool) -> Result<ExitStatus> {
+    let call = Call::new(super::main_log_op(lines, raw), Vec::new());
+    let planned = exec::plan(fleet, &call)?;
+    follow(planned, p, move |t, _, tx| async move {
+        let prefix = t.name.clone();
+        logs::follow_stream(&t.client, "/mainlogtail", raw, |ev| send(&tx, &prefix, ev)).await
     })
-    .await;
-    print_sections(p, &outcomes, "supervisord")
+    .await
 }
 
-/// `==> target/name stdout <==` and the lines, per target; failed targets; summary.
-fn print_sections(p: Printer, outcomes: &[crate::fleet::Outcome<(String, LogTail)>], what: &str) -> Result<ExitStatus> {
+/// `==> target/name stdout <==` (`==> target supervisord <==` for its own log) and
+/// the lines, per target; failed targets; summary.
+pub fn sections(p: Printer, report: &Report, channel: Channel) -> Result<ExitStatus> {
+    let outcomes = typed(report, |o| matches!(o, Output::Tail(..)).then_some(o));
     if p.json {
-        p.json(&envelope(outcomes, serde_json::json!({})))?;
-        return Ok(or_failed(outcomes, ExitStatus::Success));
+        json(p, report)?;
+        return Ok(or_failed(&outcomes, ExitStatus::Success));
     }
-    for o in outcomes {
-        if let Ok((name, t)) = &o.result {
-            let who = if name.is_empty() {
-                o.target.clone()
-            } else {
-                format!("{}/{}", o.target, shown(name))
-            };
-            p.line(&format!("==> {who} {what} <=="))?;
-            p.log_lines(&t.lines)?;
+    for o in &outcomes {
+        if let Ok(Output::Tail(name, t)) = &o.result {
+            print_section(p, &o.target, name, channel, t)?;
         }
     }
-    let mut tail = failed_lines(outcomes);
-    tail.push(Summary::of(outcomes).line());
+    let mut tail = failed_lines(&outcomes);
+    tail.push(report.summary.line());
     p.lines(&tail)?;
-    Ok(or_failed(outcomes, ExitStatus::Success))
+    Ok(or_failed(&outcomes, ExitStatus::Success))
+}
+
+fn print_section(p: Printer, target: &str, name: &str, channel: Channel, t: &LogTail) -> Result<()> {
+    let (who, what) = if name.is_empty() {
+        (target.to_owned(), "supervisord")
+    } else {
+        (format!("{target}/{}", shown(name)), channel.name())
+    };
+    p.line(&format!("==> {who} {what} <=="))?;
+    p.log_lines(&t.lines)?;
+    Ok(())
 }
 
 /// A line for the printer, or a target's end.

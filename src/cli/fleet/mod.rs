@@ -1,8 +1,9 @@
-//! The command line across a fleet: the same commands, each run on every selected
-//! target in parallel (the core's operations through `fleet::fan_out`), rendered with
-//! the target: a TARGET column or `target/name`, a failed target as its own row or
-//! line, then a summary line; `--json` is one document with a summary and one entry
-//! per target. A partial failure is a normal answer; the exit status says it.
+//! The command line across a fleet: each command becomes one typed operation
+//! ([`crate::fleet::exec`]), which runs on every selected target in parallel through
+//! the policy gate; this module renders the report with the target: a TARGET column
+//! or `target/name`, a failed target as its own row or line, then a summary line;
+//! `--json` is one document with a summary and one entry per target. A partial
+//! failure is a normal answer; the exit status says it.
 
 mod actions;
 mod logs;
@@ -11,61 +12,127 @@ mod status;
 use super::Command;
 use super::exit::ExitStatus;
 use super::output::Printer;
+use crate::fleet::exec::{self, Call, LogsRead, Op, Output, Report};
 pub(crate) use crate::fleet::report::envelope;
-use crate::fleet::{Fleet, Outcome, Target, fan_out};
+use crate::fleet::{Fleet, Outcome, TargetError};
 use crate::settings::Settings;
-use crate::supervisor::Error;
+use crate::supervisor::ops::logs::TailOptions;
+use crate::supervisor::ops::ready::ReadyCheck;
+use crate::supervisor::ops::status::StatusQuery;
+use crate::supervisor::ops::wait::WaitFor;
+use crate::supervisor::{Channel, ErrorKind, Policy};
 use anyhow::Result;
-use std::future::Future;
-use std::time::Duration;
 
 /// Runs `command` across the fleet's selected targets.
 pub async fn run(fleet: &Fleet, g: &Settings, p: Printer, command: Command) -> Result<ExitStatus> {
     match command {
+        Command::Targets { check: None } => return status::list_targets(fleet, p),
+        Command::Logs(a) if a.follow => return logs::follow_logs(fleet, p, &a).await,
+        Command::Maintail {
+            follow: true,
+            lines,
+            raw,
+            ..
+        } => return logs::follow_main(fleet, p, lines.get(), raw).await,
+        Command::Program(_) | Command::Run(_) => return actions::one_target(fleet, g, p, command).await,
+        _ => {}
+    }
+    let call = call(&command)?;
+    let report = exec::run(fleet, &Policy::default(), call.clone()).await?;
+    render(p, &call.op, &report)
+}
+
+/// The operation a command stands for, with its names.
+fn call(command: &Command) -> Result<Call> {
+    let (op, names) = match command {
+        Command::Status { unhealthy: true, .. } => (Op::Health, Vec::new()),
         Command::Status {
             names,
             states,
             metrics,
             port,
-            unhealthy,
-        } => {
-            if unhealthy {
-                status::unhealthy(fleet, p).await
-            } else {
-                status::status(fleet, p, &names, &states, metrics, port).await
-            }
-        }
-        Command::ListProcesses { states } => status::status(fleet, p, &[], &states, false, None).await,
-        Command::Targets { check } => status::targets(fleet, p, check.is_some()).await,
-        Command::Info | Command::Version => status::info(fleet, p).await,
-        Command::Pid { names } => status::pid(fleet, p, &names).await,
-        Command::Avail => status::avail(fleet, p).await,
-        Command::Logs(a) => logs::logs(fleet, p, &a).await,
-        Command::Maintail { lines, follow, raw } => logs::maintail(fleet, p, lines.get(), follow, raw).await,
-        Command::Program(_) | Command::Run(_) => actions::one_target(fleet, g, p, command).await,
-        other => actions::run(fleet, p, other).await,
+            ..
+        } => (status_op(states, *metrics, *port), names.clone()),
+        Command::ListProcesses { states } => (status_op(states, false, None), Vec::new()),
+        Command::Targets { .. } => (Op::Version, Vec::new()),
+        Command::Info | Command::Version => (Op::Info, Vec::new()),
+        Command::Pid { names } => (Op::Pid, names.clone()),
+        Command::Avail => (Op::Avail, Vec::new()),
+        Command::Logs(a) => (logs::logs_op(a)?, vec![a.name.clone()]),
+        Command::Maintail { lines, raw, .. } => (main_log_op(lines.get(), *raw), Vec::new()),
+        Command::Diagnose { name, lines } => (Op::Diagnose { lines: lines.get() }, vec![name.clone()]),
+        Command::Wait(a) => (wait_op(a)?, a.names.clone()),
+        other => actions::change(other)?,
+    };
+    Ok(Call::new(op, names))
+}
+
+fn status_op(states: &[crate::supervisor::ProcessState], metrics: bool, port: Option<u16>) -> Op {
+    Op::Status(StatusQuery {
+        names: Vec::new(),
+        states: states.to_vec(),
+        metrics,
+        port,
+        daemon: false,
+    })
+}
+
+fn main_log_op(lines: usize, raw: bool) -> Op {
+    Op::Logs(LogsRead {
+        channel: Channel::Stdout,
+        opts: TailOptions {
+            lines,
+            raw,
+            ..TailOptions::default()
+        },
+        filter: Default::default(),
+        cursor: None,
+        at_end: false,
+    })
+}
+
+fn wait_op(a: &crate::cli::WaitCmdArgs) -> Result<Op> {
+    Ok(Op::Wait {
+        wait: WaitFor {
+            names: Vec::new(),
+            state: a.state,
+            check: ReadyCheck::new(a.url.clone(), a.expect_status, a.port.clone(), a.pattern.as_deref())?,
+            timeout: a.timeout.duration(),
+        },
+        progress: None,
+    })
+}
+
+/// Renders the report of `op`, and says how it ended.
+fn render(p: Printer, op: &Op, report: &Report) -> Result<ExitStatus> {
+    match op {
+        Op::Status(_) => status::status(p, report),
+        Op::Health => status::unhealthy(p, report),
+        Op::Version => status::check_targets(p, report),
+        Op::Info => status::info(p, report),
+        Op::Pid => status::pid(p, report),
+        Op::Avail => status::avail(p, report),
+        Op::Logs(r) => logs::sections(p, report, r.channel),
+        Op::Diagnose { .. } => actions::diagnose(p, report),
+        _ => actions::render(p, report),
     }
 }
 
-/// Runs `op` on each planned target (with its names), each bounded by its read
-/// deadline plus `extra` (the wait an action may take).
-pub(crate) async fn each<T, F, Fut>(
-    fleet: &Fleet,
-    planned: Vec<(Target, Vec<String>)>,
-    extra: Duration,
-    op: F,
-) -> Vec<Outcome<T>>
-where
-    T: Send + 'static,
-    F: Fn(Target, Vec<String>) -> Fut,
-    Fut: Future<Output = Result<T, Error>> + Send + 'static,
-{
-    fan_out(planned, fleet.limits(), |t| t.deadline + extra, op).await
-}
-
-/// Every selected target, with no names.
-pub(crate) fn every(fleet: &Fleet) -> Result<Vec<(Target, Vec<String>)>> {
-    Ok(fleet.selected()?.into_iter().map(|t| (t, Vec::new())).collect())
+/// The outcomes with each target's output as `T` (`view` picks it); an output of
+/// another kind, which the operation never gives, is that target's error.
+pub(crate) fn typed<'a, T>(report: &'a Report, view: impl Fn(&'a Output) -> Option<&'a T>) -> Vec<Outcome<&'a T>> {
+    report
+        .outcomes
+        .iter()
+        .map(|o| Outcome {
+            target: o.target.clone(),
+            elapsed: o.elapsed,
+            result: match &o.result {
+                Ok(out) => view(out).ok_or_else(|| TargetError::new(ErrorKind::Protocol, "an unexpected answer")),
+                Err(e) => Err(e.clone()),
+            },
+        })
+        .collect()
 }
 
 /// A table of every target's rows (`rows` of its result, in order), a failed target
@@ -87,7 +154,7 @@ pub(crate) fn target_table<T>(
                 (0..header.len())
                     .map(|i| match i {
                         0 => o.target.clone(),
-                        _ if i == kind_col => e.kind.to_uppercase(),
+                        _ if i == kind_col => e.kind.label(),
                         _ if i == last => e.message.clone(),
                         _ => "-".into(),
                     })
@@ -110,6 +177,12 @@ pub(crate) fn failed_lines<T>(outcomes: &[Outcome<T>]) -> Vec<String> {
                 .map(|e| crate::fleet::report::failed_line(&o.target, e))
         })
         .collect()
+}
+
+/// The JSON document of the report (one entry per target).
+pub(crate) fn json(p: Printer, report: &Report) -> Result<()> {
+    p.json(&envelope(&report.outcomes, serde_json::json!({})))?;
+    Ok(())
 }
 
 /// 4 when a target could not be asked, else `otherwise`.

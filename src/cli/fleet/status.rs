@@ -1,19 +1,19 @@
 //! `status`, `status --unhealthy`, `targets [check]`, `info`/`version`, `pid` and
-//! `avail` across targets.
+//! `avail` across targets: rendering of their reports.
 
-use super::{each, envelope, every, failed_lines, or_failed, target_table, unless_failed};
+use super::{envelope, failed_lines, json, or_failed, target_table, typed, unless_failed};
 use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
-use crate::fleet::{Fleet, Outcome, Summary};
+use crate::fleet::exec::{Output, Pids, Report, Version};
+use crate::fleet::{Fleet, Outcome};
 use crate::supervisor::ProcessState;
-use crate::supervisor::ops::info::{self, DaemonInfo};
-use crate::supervisor::ops::status::{self, ProcessStatus, StatusQuery, StatusReport};
-use crate::supervisor::ops::update::{self, Available};
+use crate::supervisor::ops::info::DaemonInfo;
+use crate::supervisor::ops::status::{Health, ProcessStatus, StatusReport};
+use crate::supervisor::ops::update::Available;
 use crate::supervisor::text::shown;
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 /// How many processes the reports hold, and how many in each state (RUNNING first).
 fn process_counts(reports: &[&StatusReport]) -> (usize, Vec<(ProcessState, usize)>) {
@@ -30,52 +30,35 @@ fn counts_text(total: usize, counts: &[(ProcessState, usize)]) -> String {
     format!("{total} processes: {}", parts.join(", "))
 }
 
-/// `status` on each target (its names, or every process), one table with a TARGET
-/// column, then the summary and the counts by state. Exit status as supervisorctl's
-/// (3 when a process is stopped or a name unknown), 4 when a target failed.
-pub async fn status(
-    fleet: &Fleet,
-    p: Printer,
-    names: &[String],
-    states: &[ProcessState],
-    metrics: bool,
-    port: Option<u16>,
-) -> Result<ExitStatus> {
-    let planned = if names.is_empty() {
-        every(fleet)?
-    } else {
-        fleet.plan(names, false)?
-    };
-    let states = states.to_vec();
-    let outcomes = each(fleet, planned, Duration::ZERO, |t, names| {
-        let q = StatusQuery {
-            names,
-            states: states.clone(),
-            metrics,
-            port,
-            daemon: false,
-        };
-        async move { status::query(&t.client, &q).await }
-    })
-    .await;
-    let reports: Vec<&StatusReport> = outcomes.iter().filter_map(|o| o.result.as_ref().ok()).collect();
+/// `status` on each target, one table with a TARGET column, then the summary and
+/// the counts by state. Exit status as on one daemon: 4 when a target failed or a
+/// name is unknown on a target, else 3 when a process is stopped (or, `--port`, no
+/// supervised process listens there).
+pub fn status(p: Printer, report: &Report) -> Result<ExitStatus> {
+    let outcomes = typed(report, |o| match o {
+        Output::Status(r) => Some(r),
+        _ => None,
+    });
+    let reports: Vec<&StatusReport> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok().copied())
+        .collect();
     let (total, counts) = process_counts(&reports);
     if p.json {
         let counts: BTreeMap<&str, usize> = counts.iter().map(|(s, n)| (s.name(), *n)).collect();
         let extra = serde_json::json!({ "processes": total, "counts": counts });
-        p.json(&envelope(&outcomes, extra))?;
+        p.json(&envelope(&report.outcomes, extra))?;
     } else {
         print_status(p, &outcomes)?;
-        p.line(&format!(
-            "{} · {}",
-            Summary::of(&outcomes).line(),
-            counts_text(total, &counts)
-        ))?;
+        p.line(&format!("{} · {}", report.summary.line(), counts_text(total, &counts)))?;
     }
-    let stopped = reports.iter().any(|r| r.any_stopped() || !r.unknown.is_empty());
+    let unknown = reports.iter().any(|r| !r.unknown.is_empty());
+    let stopped = reports.iter().any(|r| r.any_stopped() || r.port_unsupervised());
     Ok(unless_failed(
         &outcomes,
-        if stopped {
+        if unknown {
+            ExitStatus::Unknown
+        } else if stopped {
             ExitStatus::NotRunning
         } else {
             ExitStatus::Success
@@ -85,18 +68,30 @@ pub async fn status(
 
 /// The processes of every target as one table (a failed target as one row with its
 /// error), and on stderr each name a target did not know.
-fn print_status(p: Printer, outcomes: &[Outcome<StatusReport>]) -> Result<()> {
+fn print_status(p: Printer, outcomes: &[Outcome<&StatusReport>]) -> Result<()> {
     target_table(p, &["TARGET", "NAME", "STATE", "DESCRIPTION"], 2, outcomes, |t, r| {
         r.processes.iter().map(|s| row(t, s)).collect()
     })?;
     for o in outcomes {
         if let Ok(r) = &o.result {
-            for n in &r.unknown {
-                crate::cli::output::warn(&format!("{}/{}: ERROR (BAD_NAME) no such process", o.target, shown(n)));
-            }
+            unknown_names(&o.target, &r.unknown, &r.did_you_mean);
         }
     }
     Ok(())
+}
+
+/// `target/name: ERROR (BAD_NAME) no such process; did you mean ...` on stderr, for
+/// each name a target did not know (as on one daemon).
+fn unknown_names(target: &str, unknown: &[String], did_you_mean: &BTreeMap<String, String>) {
+    let report = StatusReport {
+        unknown: unknown.iter().map(|n| format!("{target}/{n}")).collect(),
+        did_you_mean: did_you_mean
+            .iter()
+            .map(|(n, s)| (format!("{target}/{n}"), s.clone()))
+            .collect(),
+        ..StatusReport::default()
+    };
+    Printer { json: false }.unknown(&report);
 }
 
 fn row(target: &str, s: &ProcessStatus) -> Vec<String> {
@@ -108,16 +103,24 @@ fn row(target: &str, s: &ProcessStatus) -> Vec<String> {
     ]
 }
 
-pub async fn unhealthy(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
-    let outcomes = each(fleet, every(fleet)?, Duration::ZERO, |t, _| async move {
-        status::health(&t.client).await
+/// Only what is wrong across the targets; 3 when something is.
+pub fn unhealthy(p: Printer, report: &Report) -> Result<ExitStatus> {
+    let outcomes: Vec<Outcome<Health>> = typed(report, |o| match o {
+        Output::Health(h) => Some(h),
+        _ => None,
     })
-    .await;
+    .into_iter()
+    .map(|o| Outcome {
+        target: o.target,
+        elapsed: o.elapsed,
+        result: o.result.cloned(),
+    })
+    .collect();
     let sick = outcomes
         .iter()
         .any(|o| o.result.as_ref().is_ok_and(|h| !h.is_healthy()));
     if p.json {
-        p.json(&envelope(&outcomes, serde_json::json!({})))?;
+        json(p, report)?;
     } else {
         p.lines(&crate::fleet::report::health_lines(&outcomes))?;
     }
@@ -142,25 +145,9 @@ struct TargetRow<'a> {
     selected: bool,
 }
 
-/// What `targets check` learns of a target.
-#[derive(Serialize)]
-struct Check {
-    version: String,
-    rtt_ms: f64,
-}
-
-/// `targets`: the targets of the file, the selected ones marked; with `check`, each
-/// selected target asked for its version, with the round trip time.
-pub async fn targets(fleet: &Fleet, p: Printer, check: bool) -> Result<ExitStatus> {
-    if check {
-        check_targets(fleet, p).await
-    } else {
-        list_targets(fleet, p)
-    }
-}
-
-/// Every target of the file (`*` after the selected ones), from the file alone.
-fn list_targets(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
+/// `targets`: every target of the file (`*` after the selected ones), from the
+/// file alone.
+pub fn list_targets(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
     let selected: Vec<String> = fleet.selected()?.into_iter().map(|t| t.name).collect();
     let rows: Vec<TargetRow> = fleet
         .targets
@@ -195,22 +182,17 @@ fn list_targets(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// `targets check`: `getSupervisorVersion` on each selected target, timed.
-async fn check_targets(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
-    let outcomes = each(fleet, every(fleet)?, Duration::ZERO, |t, _| async move {
-        let started = Instant::now();
-        let version = t.client.get_supervisor_version().await?;
-        Ok(Check {
-            version,
-            rtt_ms: (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0,
-        })
-    })
-    .await;
+/// `targets check`: each selected target's version and round trip, or its error.
+pub fn check_targets(p: Printer, report: &Report) -> Result<ExitStatus> {
+    let outcomes = typed(report, |o| match o {
+        Output::Version(v) => Some(v),
+        _ => None,
+    });
     if p.json {
-        p.json(&envelope(&outcomes, serde_json::json!({})))?;
+        json(p, report)?;
     } else {
         let header = ["TARGET", "CHECK", "VERSION", "ROUND TRIP / ERROR"];
-        target_table(p, &header, 1, &outcomes, |t, c| {
+        target_table(p, &header, 1, &outcomes, |t, c: &&Version| {
             vec![vec![
                 t.to_owned(),
                 "ok".into(),
@@ -218,23 +200,23 @@ async fn check_targets(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
                 format!("{:.1} ms", c.rtt_ms),
             ]]
         })?;
-        p.line(&Summary::of(&outcomes).line())?;
+        p.line(&report.summary.line())?;
     }
     Ok(or_failed(&outcomes, ExitStatus::Success))
 }
 
-pub async fn info(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
-    let outcomes = each(fleet, every(fleet)?, Duration::ZERO, |t, _| async move {
-        info::info(&t.client).await
-    })
-    .await;
+pub fn info(p: Printer, report: &Report) -> Result<ExitStatus> {
+    let outcomes = typed(report, |o| match o {
+        Output::Info(i) => Some(i),
+        _ => None,
+    });
     if p.json {
-        p.json(&envelope(&outcomes, serde_json::json!({})))?;
+        json(p, report)?;
     } else {
         target_table(p, &["TARGET", "STATE", "VERSION", "SERVER"], 1, &outcomes, |t, i| {
             vec![info_row(t, i)]
         })?;
-        p.line(&Summary::of(&outcomes).line())?;
+        p.line(&report.summary.line())?;
     }
     Ok(unless_failed(&outcomes, ExitStatus::Success))
 }
@@ -248,62 +230,62 @@ fn info_row(target: &str, i: &DaemonInfo) -> Vec<String> {
     ]
 }
 
-pub async fn pid(fleet: &Fleet, p: Printer, names: &[String]) -> Result<ExitStatus> {
-    let planned = if names.is_empty() {
-        every(fleet)?
-    } else {
-        fleet.plan(names, false)?
-    };
-    let whole = names.is_empty();
-    let outcomes = each(fleet, planned, Duration::ZERO, |t, names| async move {
-        if whole {
-            let pid = t.client.get_pid().await?;
-            return Ok(vec![(String::new(), pid)]);
-        }
-        let r = status::status(&t.client, &names).await?;
-        Ok(r.processes.iter().map(|s| (s.name.clone(), s.pid)).collect::<Vec<_>>())
-    })
-    .await;
+/// Pids, `target pid` or `target/name pid`; names a target did not know on stderr.
+/// Exit status as on one daemon: 1 for an unknown name (or a failed target), else
+/// 7 when a process is not running.
+pub fn pid(p: Printer, report: &Report) -> Result<ExitStatus> {
+    let outcomes = typed(report, |o| match o {
+        Output::Pids(x) => Some(x),
+        _ => None,
+    });
     if p.json {
-        p.json(&envelope(&outcomes, serde_json::json!({})))?;
+        json(p, report)?;
     } else {
         let mut lines = Vec::new();
         for o in &outcomes {
             if let Ok(pids) = &o.result {
-                for (name, pid) in pids {
-                    let who = if name.is_empty() {
-                        o.target.clone()
-                    } else {
-                        format!("{}/{}", o.target, shown(name))
-                    };
-                    lines.push(format!("{who} {pid}"));
-                }
+                unknown_names(&o.target, &pids.unknown, &pids.did_you_mean);
+                lines.extend(pids.pids.iter().map(|(name, pid)| pid_line(&o.target, name, *pid)));
             }
         }
         lines.extend(failed_lines(&outcomes));
         p.lines(&lines)?;
     }
-    let dead = outcomes
-        .iter()
-        .any(|o| o.result.as_ref().is_ok_and(|v| v.iter().any(|(_, pid)| *pid == 0)));
+    let ok = || outcomes.iter().filter_map(|o| o.result.as_ref().ok());
+    let unknown = ok().any(|x: &&Pids| !x.unknown.is_empty());
+    let dead = ok().any(|x| x.pids.iter().any(|(_, pid)| *pid == 0));
     Ok(or_failed(
         &outcomes,
-        if dead { ExitStatus::Dead } else { ExitStatus::Success },
+        if unknown {
+            ExitStatus::Failure
+        } else if dead {
+            ExitStatus::Dead
+        } else {
+            ExitStatus::Success
+        },
     ))
 }
 
-pub async fn avail(fleet: &Fleet, p: Printer) -> Result<ExitStatus> {
-    let outcomes = each(fleet, every(fleet)?, Duration::ZERO, |t, _| async move {
-        update::avail(&t.client).await
-    })
-    .await;
+fn pid_line(target: &str, name: &str, pid: i64) -> String {
+    if name.is_empty() {
+        format!("{target} {pid}")
+    } else {
+        format!("{target}/{} {pid}", shown(name))
+    }
+}
+
+pub fn avail(p: Printer, report: &Report) -> Result<ExitStatus> {
+    let outcomes = typed(report, |o| match o {
+        Output::Avail(a) => Some(a),
+        _ => None,
+    });
     if p.json {
-        p.json(&envelope(&outcomes, serde_json::json!({})))?;
+        json(p, report)?;
     } else {
         target_table(p, &["TARGET", "NAME", "IN USE", "START"], 2, &outcomes, |t, list| {
             list.iter().map(|a| avail_row(t, a)).collect()
         })?;
-        p.line(&Summary::of(&outcomes).line())?;
+        p.line(&report.summary.line())?;
     }
     Ok(or_failed(&outcomes, ExitStatus::Success))
 }

@@ -1,23 +1,23 @@
 //! `control`: start, stop, restart, signal, stdin, clear_logs.
 
 use super::ResultsOut;
-use super::{ToolDef, changes};
-use crate::mcp::server::{SupervisorMcp, failure, results, tool_error};
+use super::{Cx, Planned, ToolDef, changes};
+use crate::fleet::exec::{Call, Op, Output};
+use crate::mcp::answer::{Answer, results};
 use crate::supervisor::bounds::Seconds;
 use crate::supervisor::ops::control::{self, WaitOptions};
-use crate::supervisor::ops::logs;
 use rmcp::ErrorData as McpError;
-use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// The tool: its name, description, schemas and annotations, and its handler.
+/// The tool: its name, description, schemas and annotations, its operation and rendering.
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<ControlArgs, ResultsOut>(
         "control",
         "start/stop/restart (idempotent, any state, waits), signal, stdin, clear_logs. Failed starts give spawnerr, exit status, stderr tail.",
         changes(),
-        |s, a, ctx| Box::pin(call(s, a, ctx)),
+        plan,
+        render,
     )
 }
 
@@ -52,48 +52,43 @@ pub struct ControlArgs {
     pub timeout_s: Option<Seconds>,
 }
 
-async fn call(
-    s: &SupervisorMcp,
-    a: ControlArgs,
-    _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
-) -> Result<CallToolResult, McpError> {
+/// The operation: the action on the names; `signal` needs a signal, `stdin` a text.
+fn plan(a: &ControlArgs, _: &Cx<'_>) -> Result<Planned, McpError> {
     let opts = WaitOptions {
         wait: a.wait.unwrap_or(true),
         timeout: a.timeout_s.map_or(control::DEFAULT_TIMEOUT, Seconds::duration),
         ..WaitOptions::default()
     };
-    let c = &s.client;
-    let what = format!("{:?}", a.action).to_lowercase();
-    if let Err(e) = s.policy.check_names(c, &what, &a.names).await {
-        return Ok(failure(&e));
-    }
-    let r = match a.action {
-        Action::Start => control::start(c, &a.names, &opts).await,
-        Action::Stop => control::stop(c, &a.names, &opts).await,
-        Action::Restart => control::restart(c, &a.names, &opts).await,
+    let op = match a.action {
+        Action::Start => Op::Start(opts),
+        Action::Stop => Op::Stop(opts),
+        Action::Restart => Op::Restart(opts),
         Action::Signal => {
-            let Some(sig) = a.signal.as_deref() else {
+            let Some(signal) = a.signal.clone() else {
                 return Err(McpError::invalid_params(
                     "action signal needs `signal` (e.g. HUP, TERM, USR1)",
                     None,
                 ));
             };
-            if a.tree.unwrap_or(false) {
-                control::signal_tree(c, sig, &a.names).await
-            } else {
-                control::signal(c, sig, &a.names).await
+            Op::Signal {
+                signal,
+                tree: a.tree.unwrap_or(false),
             }
         }
         Action::Stdin => {
-            let Some(text) = a.text.as_deref() else {
+            let Some(text) = a.text.clone() else {
                 return Err(McpError::invalid_params("action stdin needs `text`", None));
             };
-            control::send_stdin_each(c, &a.names, text).await
+            Op::Stdin { text }
         }
-        Action::ClearLogs => logs::clear(c, &a.names).await,
+        Action::ClearLogs => Op::Clear,
     };
-    match r {
-        Ok(rs) => results(rs),
-        Err(e) => tool_error(e),
+    Ok(Call::new(op, a.names.clone()).into())
+}
+
+fn render(_: &ControlArgs, out: Output) -> Answer {
+    match out {
+        Output::Results(rs) => results(rs),
+        _ => Answer::unexpected(),
     }
 }

@@ -1,21 +1,21 @@
 //! `diagnose`: why a process does not run, in one call.
 
-use super::{ToolDef, reads};
-use crate::mcp::server::{SupervisorMcp, answer, failure};
+use super::{Cx, Planned, ToolDef, reads};
+use crate::fleet::exec::{Call, Op, Output};
+use crate::mcp::answer::Answer;
 use crate::supervisor::bounds::Count;
-use crate::supervisor::ops::diagnose;
 use rmcp::ErrorData as McpError;
-use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// The tool: its name, description, schemas and annotations, and its handler.
+/// The tool: its name, description, schemas and annotations, its operation and rendering.
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<DiagnoseArgs, crate::supervisor::ops::diagnose::Diagnosis>(
         "diagnose",
         "Why a process is not running: state, timing, exit status, spawnerr, stderr/stdout tails, config, port owners.",
         reads(),
-        |s, a, ctx| Box::pin(call(s, a, ctx)),
+        plan,
+        render,
     )
 }
 
@@ -28,14 +28,14 @@ pub struct DiagnoseArgs {
     pub lines: Option<Count<1, 200>>,
 }
 
-async fn call(
-    s: &SupervisorMcp,
-    a: DiagnoseArgs,
-    _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
-) -> Result<CallToolResult, McpError> {
+fn plan(a: &DiagnoseArgs, _: &Cx<'_>) -> Result<Planned, McpError> {
     let lines = a.lines.map_or(10, Count::get);
-    match diagnose::diagnose(&s.client, &a.name, lines).await {
-        Ok(d) => answer(d.summary(), &d, false),
-        Err(e) => Ok(failure(&e)),
+    Ok(Call::new(Op::Diagnose { lines }, vec![a.name.clone()]).into())
+}
+
+fn render(_: &DiagnoseArgs, out: Output) -> Answer {
+    match out {
+        Output::Diagnosis(d) => Answer::new(d.summary(), &*d, false),
+        _ => Answer::unexpected(),
     }
 }

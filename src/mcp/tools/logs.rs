@@ -1,27 +1,28 @@
 //! `logs`: the last lines of a process's log or supervisord's own, filtered, with a
 //! cursor for what is new.
 
-use super::{ToolDef, reads};
+use super::{Cx, Planned, ToolDef, reads};
+use crate::fleet::exec::{Call, LogsRead, Op, Output};
+use crate::mcp::answer::Answer;
 use crate::mcp::render;
-use crate::mcp::server::{SupervisorMcp, answer_as_is, failure};
 use crate::supervisor::Channel;
+use crate::supervisor::ops::logs::TailOptions;
 use crate::supervisor::ops::logs::filter::LogFilter;
-use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
 use rmcp::ErrorData as McpError;
-use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Largest `lines` for `logs`.
 const MAX_LINES: usize = 5000;
 
-/// The tool: its name, description, schemas and annotations, and its handler.
+/// The tool: its name, description, schemas and annotations, its operation and rendering.
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<LogsArgs, LogsOut>(
         "logs",
         "Last N lines of a process's stdout/stderr or supervisord's log; pass cursor back for new lines only.",
         reads(),
-        |s, a, ctx| Box::pin(call(s, a, ctx)),
+        plan,
+        render,
     )
 }
 
@@ -70,15 +71,9 @@ pub struct LogsOut {
     pub more: bool,
 }
 
-async fn call(
-    s: &SupervisorMcp,
-    a: LogsArgs,
-    _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
-) -> Result<CallToolResult, McpError> {
-    let src = match &a.name {
-        Some(n) => LogSource::process(n, a.stream.unwrap_or(Channel::Stdout)),
-        None => LogSource::Main,
-    };
+/// The named process's log, or supervisord's own; from the cursor, or its last lines
+/// with the end as the next cursor. A bad filter is `invalid_params`.
+fn plan(a: &LogsArgs, _: &Cx<'_>) -> Result<Planned, McpError> {
     let opts = TailOptions {
         lines: a.lines.unwrap_or(20).clamp(1, MAX_LINES),
         raw: a.raw.unwrap_or(false),
@@ -93,29 +88,34 @@ async fn call(
         a.since.as_deref(),
     )
     .map_err(|e| McpError::invalid_params(e.to_string(), None))?;
-    let out = match a.cursor {
-        Some(cursor) => logs::read_since(&s.client, &src, cursor, &opts, &filter)
-            .await
-            .map(|c| LogsOut {
-                lines: c.lines,
-                cursor: c.cursor,
-                truncated: false,
-                reset: c.reset,
-                more: c.more,
-            }),
-        None => logs::tail_filtered(&s.client, &src, &opts, &filter)
-            .await
-            .map(|t| LogsOut {
-                cursor: t.end_offset.unwrap_or(0),
-                truncated: t.truncated,
-                lines: t.lines,
-                reset: false,
-                more: false,
-            }),
+    let read = LogsRead {
+        channel: a.stream.unwrap_or(Channel::Stdout),
+        opts,
+        filter,
+        cursor: a.cursor,
+        at_end: true,
     };
-    match out {
-        // Log lines: cleaned as read, or kept raw as asked.
-        Ok(out) => answer_as_is(render::logs(&out), &out, false),
-        Err(e) => Ok(failure(&e)),
-    }
+    Ok(Call::new(Op::Logs(read), a.name.iter().cloned().collect()).into())
+}
+
+fn render(_: &LogsArgs, out: Output) -> Answer {
+    let out = match out {
+        Output::Since(_, c) => LogsOut {
+            lines: c.lines,
+            cursor: c.cursor,
+            truncated: false,
+            reset: c.reset,
+            more: c.more,
+        },
+        Output::Tail(_, t) => LogsOut {
+            cursor: t.end_offset.unwrap_or(0),
+            truncated: t.truncated,
+            lines: t.lines,
+            reset: false,
+            more: false,
+        },
+        _ => return Answer::unexpected(),
+    };
+    // Log lines: cleaned as read, or kept raw as asked.
+    Answer::as_is(render::logs(&out), &out, false)
 }

@@ -1,5 +1,8 @@
 //! The tools, in one table: each entry holds the tool's name, description, input and
-//! output schemas, annotations and its handler, defined in the tool's own module.
+//! output schemas, annotations, and, defined in the tool's own module, how its
+//! arguments become one typed operation ([`crate::fleet::exec::Op`]) and how what the
+//! operation gave on a daemon is rendered. The operation runs through the policy
+//! gate, on one daemon or across targets, the same for every tool.
 //! Few tools, each capable: an agent needs few round trips and little context.
 
 mod control;
@@ -10,8 +13,10 @@ mod reload;
 mod status;
 mod wait;
 
+use super::answer::{Answer, tool_error};
 use super::schema::{lean_schema, output_schema};
 use super::server::SupervisorMcp;
+use crate::fleet::exec::{self, Call, Output};
 use crate::supervisor::ops::control::ProcessResult;
 use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
 use rmcp::service::RequestContext;
@@ -31,10 +36,40 @@ pub use status::{DaemonView, ProcView, StatusOut};
 pub type Reply<'a> = Pin<Box<dyn Future<Output = Result<CallToolResult, McpError>> + Send + 'a>>;
 
 type Handler = Box<
-    dyn for<'a> Fn(&'a SupervisorMcp, Option<JsonObject>, &'a RequestContext<RoleServer>) -> Reply<'a> + Send + Sync,
+    dyn for<'a> Fn(&'a SupervisorMcp, JsonObject, Option<String>, &'a RequestContext<RoleServer>) -> Reply<'a>
+        + Send
+        + Sync,
 >;
 
-/// One tool: what `tools/list` shows, and what `tools/call` runs.
+/// What a tool's call needs beside its arguments.
+pub struct Cx<'a> {
+    /// Where `program` writes program files (`--include-dir`; across targets, found
+    /// from each daemon).
+    pub include_dir: Option<std::path::PathBuf>,
+    pub ctx: &'a RequestContext<RoleServer>,
+}
+
+/// The operation a tool call stands for, and what to finish once it has run (a
+/// progress forwarder that ends with the operation).
+pub struct Planned {
+    pub call: Call,
+    pub after: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl From<Call> for Planned {
+    fn from(call: Call) -> Planned {
+        Planned { call, after: None }
+    }
+}
+
+/// Builds a tool's operation from its arguments; `invalid_params` when they cannot work.
+type Plan<A> = fn(&A, &Cx<'_>) -> Result<Planned, McpError>;
+/// Renders what the operation gave on one daemon.
+type Render<A> = fn(&A, Output) -> Answer;
+
+/// One tool: what `tools/list` shows, and what `tools/call` runs: the arguments
+/// become one typed operation ([`crate::fleet::exec`]), run on the daemon or across
+/// targets through the policy gate, and each daemon's output is rendered.
 pub struct ToolDef {
     pub tool: Tool,
     handler: Handler,
@@ -47,31 +82,19 @@ impl ToolDef {
         name: &'static str,
         description: &'static str,
         annotations: ToolAnnotations,
-        handler: for<'a> fn(&'a SupervisorMcp, A, &'a RequestContext<RoleServer>) -> Reply<'a>,
+        plan: Plan<A>,
+        render: Render<A>,
     ) -> ToolDef
     where
-        A: DeserializeOwned + JsonSchema + Send + 'static,
+        A: DeserializeOwned + JsonSchema + Send + Sync + 'static,
         O: JsonSchema,
     {
         let tool = Tool::new(name, description, Arc::new(lean_schema::<A>()))
             .with_raw_output_schema(Arc::new(output_schema::<O>()))
             .with_annotations(annotations);
-        let handler: Handler = Box::new(move |s, args, ctx| match parse::<A>(args) {
-            Ok(a) => handler(s, a, ctx),
-            Err(e) => Box::pin(async move { Err(e) }),
-        });
+        let handler: Handler =
+            Box::new(move |s, args, targets, ctx| Box::pin(handle(s, args, targets, ctx, plan, render)));
         ToolDef { tool, handler }
-    }
-
-    /// Runs the tool's handler with raw arguments (parsed here, `invalid_params` when
-    /// they do not fit).
-    pub(crate) fn invoke<'a>(
-        &'a self,
-        s: &'a SupervisorMcp,
-        args: Option<JsonObject>,
-        ctx: &'a RequestContext<RoleServer>,
-    ) -> Reply<'a> {
-        (self.handler)(s, args, ctx)
     }
 
     /// True for tools that change nothing (offered under `--read-only`).
@@ -80,8 +103,44 @@ impl ToolDef {
     }
 }
 
-fn parse<T: DeserializeOwned>(args: Option<JsonObject>) -> Result<T, McpError> {
-    serde_json::from_value(serde_json::Value::Object(args.unwrap_or_default()))
+/// Runs a tool call: its arguments parsed, its operation run on the one daemon
+/// (through the gate: [`exec::run_one`]) or across the fleet ([`super::fleet`]),
+/// its output rendered.
+async fn handle<A: DeserializeOwned + Send + Sync>(
+    s: &SupervisorMcp,
+    args: JsonObject,
+    targets: Option<String>,
+    ctx: &RequestContext<RoleServer>,
+    plan: Plan<A>,
+    render: Render<A>,
+) -> Result<CallToolResult, McpError> {
+    let a: A = parse(args)?;
+    let cx = Cx {
+        include_dir: s.include_dir.as_deref().filter(|_| s.fleet.is_none()).cloned(),
+        ctx,
+    };
+    let Planned { call, after } = plan(&a, &cx)?;
+    let r = match &s.fleet {
+        None => {
+            let Call { op, names } = call;
+            let r = exec::run_one(&s.client, &s.policy, &op, names).await;
+            // The operation (and a progress sender in it) ends here, then `after`.
+            drop(op);
+            match r {
+                Ok(out) => Ok(render(&a, out).into_result()),
+                Err(e) => tool_error(e),
+            }
+        }
+        Some(f) => super::fleet::call(s, f, call, targets, &|out| render(&a, out)).await,
+    };
+    if let Some(after) = after {
+        let _ = after.await;
+    }
+    r
+}
+
+fn parse<T: DeserializeOwned>(args: JsonObject) -> Result<T, McpError> {
+    serde_json::from_value(serde_json::Value::Object(args))
         .map_err(|e| McpError::invalid_params(format!("invalid arguments: {e}"), None))
 }
 
@@ -110,10 +169,10 @@ pub fn names(read_only: bool) -> Vec<&'static str> {
 }
 
 /// Runs one tool call; an unknown tool is `invalid_params`. A tool that is not
-/// offered (a change on a read-only server) still runs its handler, where the
-/// policy refuses it with a `REFUSED` result the agent can read. With a targets
-/// file, the call goes across the fleet ([`super::fleet`]); without one, a
-/// `targets` argument is `invalid_params`.
+/// offered (a change on a read-only server) still runs, and the policy gate refuses
+/// it with a `REFUSED` result the agent can read. With a targets file, the call
+/// goes across the fleet ([`super::fleet`]); without one, a `targets` argument is
+/// `invalid_params`.
 pub async fn call(
     s: &SupervisorMcp,
     name: &str,
@@ -128,14 +187,13 @@ pub async fn call(
     };
     let mut args = args.unwrap_or_default();
     let targets = super::fleet::take_targets(&mut args)?;
-    match (&s.fleet, targets) {
-        (Some(f), t) => super::fleet::call(s, f, def, args, t, ctx).await,
-        (None, None) => def.invoke(s, Some(args), ctx).await,
-        (None, Some(_)) => Err(McpError::invalid_params(
+    if s.fleet.is_none() && targets.is_some() {
+        return Err(McpError::invalid_params(
             "targets: this server reaches one supervisord (no targets file); leave targets out",
             None,
-        )),
+        ));
     }
+    (def.handler)(s, args, targets, ctx).await
 }
 
 /// The tools as listed: with a targets file, each takes `targets`.

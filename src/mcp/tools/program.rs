@@ -1,26 +1,26 @@
 //! `program`: add (or change) and remove programs, and one-shot runs.
 
-use super::{ToolDef, changes};
+use super::{Cx, Planned, ToolDef, changes};
+use crate::fleet::exec::{Call, Op, Output, ProgramAdd};
+use crate::mcp::answer::Answer;
 use crate::mcp::render;
-use crate::mcp::server::{SupervisorMcp, answer, failure};
-use crate::supervisor::Error;
 use crate::supervisor::bounds::Seconds;
 use crate::supervisor::ops::control::{DEFAULT_TIMEOUT, WaitOptions};
-use crate::supervisor::ops::programs::{self, AddOptions, ProgramSettings, ProgramSpec, RunRequest};
+use crate::supervisor::ops::programs::{self, AddOptions, Added, ProgramSettings, RunRequest, RunResult};
 use crate::supervisor::text::shown;
 use rmcp::ErrorData as McpError;
-use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The tool: its name, description, schemas and annotations, and its handler.
+/// The tool: its name, description, schemas and annotations, its operation and rendering.
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<ProgramArgs, ProgramOut>(
         "program",
         "add (or change) a program and start it; remove one added so; run a command to completion (exit status, output).",
         changes(),
-        |s, a, ctx| Box::pin(call(s, a, ctx)),
+        plan,
+        render,
     )
 }
 
@@ -69,133 +69,112 @@ pub struct ProgramOut {
     pub removed: Option<crate::supervisor::ops::programs::Removed>,
 }
 
-async fn call(
-    s: &SupervisorMcp,
-    a: ProgramArgs,
-    ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
-) -> Result<CallToolResult, McpError> {
-    let check = match a.action {
-        ProgramAction::Run => s.policy.check_global("run"),
-        _ => {
+/// The operation on one daemon (the one a qualified name names, across targets):
+/// add, remove or run; what each action needs missing is `invalid_params`.
+fn plan(a: &ProgramArgs, cx: &Cx<'_>) -> Result<Planned, McpError> {
+    let include_dir = cx.include_dir.clone();
+    let (op, names) = match a.action {
+        ProgramAction::Add => {
             let name = need(&a.name, "name", a.action)?;
-            s.policy.check_write("program").and_then(|()| {
-                if s.policy.allows_name(&name) {
-                    Ok(())
-                } else {
-                    Err(Error::Refused(format!("program {name} is not allowed (--allow)")))
-                }
-            })
+            let add = ProgramAdd {
+                command: need(&a.command, "command", a.action)?,
+                settings: settings(a),
+                opts: AddOptions {
+                    start: a.start.unwrap_or(true),
+                    keep_on_failure: a.keep_on_failure.unwrap_or(false),
+                    wait: WaitOptions {
+                        timeout: a.timeout_s.map_or(DEFAULT_TIMEOUT, Seconds::duration),
+                        ..WaitOptions::default()
+                    },
+                },
+                include_dir,
+            };
+            (Op::ProgramAdd(add), vec![name])
+        }
+        ProgramAction::Remove => (
+            Op::ProgramRemove { include_dir },
+            vec![need(&a.name, "name", a.action)?],
+        ),
+        ProgramAction::Run => {
+            let request = RunRequest {
+                command: need(&a.command, "command", a.action)?,
+                directory: a.directory.clone(),
+                environment: a.env.clone(),
+                timeout: a.timeout_s.map_or(programs::RUN_TIMEOUT, Seconds::duration),
+                lines: 50,
+            };
+            (Op::Run { request, include_dir }, Vec::new())
         }
     };
-    if let Err(e) = check {
-        return Ok(failure(&e));
-    }
-    let dir = match programs::include_dir(&s.client, s.include_dir.as_deref().map(|p| p.as_path())).await {
-        Ok(d) => d,
-        Err(e) => return Ok(failure(&e)),
-    };
-    let c = &s.client;
-    let work = async {
-        match a.action {
-            ProgramAction::Add => add(c, &dir, a).await,
-            ProgramAction::Remove => {
-                let name = need(&a.name, "name", a.action)?;
-                Ok(programs::remove(c, &dir, &name, programs::REMOVE_TIMEOUT)
-                    .await
-                    .map(|r| {
-                        let out = ProgramOut {
-                            added: None,
-                            run: None,
-                            removed: Some(r.clone()),
-                        };
-                        (r.message, out, false)
-                    }))
-            }
-            ProgramAction::Run => run(c, &dir, a).await,
-        }
-    };
-    // A cancelled request (notifications/cancelled) drops the work: its cleanup runs on.
-    let outcome = tokio::select! {
-        r = work => r?,
-        _ = ctx.ct.cancelled() => return Err(McpError::internal_error("cancelled: the operation was undone", None)),
-    };
-    match outcome {
-        Ok((text, out, failed)) => answer(text, &out, failed),
-        Err(e) => Ok(failure(&e)),
-    }
+    Ok(Call::new(op, names).into())
 }
-
-type Outcome = crate::supervisor::Result<(String, ProgramOut, bool)>;
 
 fn need(v: &Option<String>, what: &str, action: ProgramAction) -> Result<String, McpError> {
     v.clone()
         .ok_or_else(|| McpError::invalid_params(format!("action {action:?} needs `{what}`"), None))
 }
 
-async fn add(c: &crate::supervisor::Client, dir: &programs::IncludeDir, a: ProgramArgs) -> Result<Outcome, McpError> {
-    let settings = ProgramSettings {
-        directory: a.directory,
-        environment: a.env,
+fn settings(a: &ProgramArgs) -> ProgramSettings {
+    ProgramSettings {
+        directory: a.directory.clone(),
+        environment: a.env.clone(),
         autostart: a.autostart,
-        autorestart: a.autorestart,
+        autorestart: a.autorestart.clone(),
         startsecs: a.startsecs,
         startretries: None,
         numprocs: a.numprocs,
         redirect_stderr: None,
-    };
-    let spec = match ProgramSpec::new(
-        need(&a.name, "name", a.action)?,
-        need(&a.command, "command", a.action)?,
-        settings,
-    ) {
-        Ok(spec) => spec,
-        Err(e) => return Ok(Err(e)),
-    };
-    let opts = AddOptions {
-        start: a.start.unwrap_or(true),
-        keep_on_failure: a.keep_on_failure.unwrap_or(false),
-        wait: WaitOptions {
-            timeout: a.timeout_s.map_or(DEFAULT_TIMEOUT, Seconds::duration),
-            ..WaitOptions::default()
-        },
-    };
-    Ok(programs::add(c, dir, &spec, &opts).await.map(|added| {
-        let failed = added.processes.iter().any(|r| !r.outcome.is_success());
-        let mut text = format!("{}: {} ({})\n", shown(&added.name), added.action, shown(&added.file));
-        text.push_str(&render::results(&added.processes));
-        if let Some(note) = added.failure_note("keep_on_failure") {
-            text.push_str(&format!("\n{note}"));
-        }
-        let out = ProgramOut {
-            added: Some(added),
-            run: None,
-            removed: None,
-        };
-        (text, out, failed)
-    }))
+    }
 }
 
-async fn run(c: &crate::supervisor::Client, dir: &programs::IncludeDir, a: ProgramArgs) -> Result<Outcome, McpError> {
-    let req = RunRequest {
-        command: need(&a.command, "command", a.action)?,
-        directory: a.directory,
-        environment: a.env,
-        timeout: a.timeout_s.map_or(programs::RUN_TIMEOUT, Seconds::duration),
-        lines: 50,
+fn render(_: &ProgramArgs, out: Output) -> Answer {
+    let empty = ProgramOut {
+        added: None,
+        run: None,
+        removed: None,
     };
-    Ok(programs::run(c, dir, &req).await.map(|r| {
-        let mut text = shown(&programs::run_summary(&r)).to_string();
-        for (label, lines) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
-            if !lines.is_empty() {
-                text.push_str(&format!("\n{label}:\n  {}", lines.join("\n  ")));
-            }
+    match out {
+        Output::Added(added) => added_answer(added),
+        Output::Ran(r) => ran_answer(r),
+        Output::Removed(r) => {
+            let text = r.message.clone();
+            let out = ProgramOut {
+                removed: Some(r),
+                ..empty
+            };
+            Answer::new(text, &out, false)
         }
-        let failed = r.timed_out || r.error.is_some();
-        let out = ProgramOut {
-            added: None,
-            run: Some(r),
-            removed: None,
-        };
-        (text, out, failed)
-    }))
+        _ => Answer::unexpected(),
+    }
+}
+
+fn added_answer(added: Added) -> Answer {
+    let failed = added.processes.iter().any(|r| !r.outcome.is_success());
+    let mut text = format!("{}: {} ({})\n", shown(&added.name), added.action, shown(&added.file));
+    text.push_str(&render::results(&added.processes));
+    if let Some(note) = added.failure_note("keep_on_failure") {
+        text.push_str(&format!("\n{note}"));
+    }
+    let out = ProgramOut {
+        added: Some(added),
+        run: None,
+        removed: None,
+    };
+    Answer::new(text, &out, failed)
+}
+
+fn ran_answer(r: RunResult) -> Answer {
+    let mut text = shown(&programs::run_summary(&r)).to_string();
+    for (label, lines) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+        if !lines.is_empty() {
+            text.push_str(&format!("\n{label}:\n  {}", lines.join("\n  ")));
+        }
+    }
+    let failed = r.timed_out || r.error.is_some();
+    let out = ProgramOut {
+        added: None,
+        run: Some(r),
+        removed: None,
+    };
+    Answer::new(text, &out, failed)
 }

@@ -1,21 +1,21 @@
 //! `reload`: re-read the configuration and apply it.
 
-use super::{ToolDef, changes};
+use super::{Cx, Planned, ToolDef, changes};
+use crate::fleet::exec::{Call, Op, Output};
+use crate::mcp::answer::Answer;
 use crate::mcp::render;
-use crate::mcp::server::{SupervisorMcp, answer, failure};
-use crate::supervisor::ops::update;
 use rmcp::ErrorData as McpError;
-use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The tool: its name, description, schemas and annotations, and its handler.
+/// The tool: its name, description, schemas and annotations, its operation and rendering.
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<ReloadArgs, ReloadOut>(
         "reload",
         "Re-read the config and apply it, like supervisorctl update; dry_run only reports.",
         changes(),
-        |s, a, ctx| Box::pin(call(s, a, ctx)),
+        plan,
+        render,
     )
 }
 
@@ -34,28 +34,25 @@ pub struct ReloadOut {
     pub dry_run: bool,
 }
 
-async fn call(
-    s: &SupervisorMcp,
-    a: ReloadArgs,
-    _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
-) -> Result<CallToolResult, McpError> {
-    // A dry run re-reads the configuration too (reloadConfig): a change all the same.
-    if let Err(e) = s.policy.check_global("reload") {
-        return Ok(failure(&e));
-    }
-    match update::update(&s.client, &[], a.dry_run, update::STOP_TIMEOUT).await {
-        Ok(r) => {
-            let failed = !r.all_applied();
-            let text = render::update(&r);
-            answer(
-                text,
-                &ReloadOut {
-                    changes: r.changes,
-                    dry_run: r.dry_run,
-                },
-                failed,
-            )
-        }
-        Err(e) => Ok(failure(&e)),
-    }
+/// Every group's configuration applied; a dry run re-reads the configuration too
+/// (`reloadConfig`): a change all the same, for the policy gate.
+fn plan(a: &ReloadArgs, _: &Cx<'_>) -> Result<Planned, McpError> {
+    let op = Op::Update {
+        groups: Vec::new(),
+        dry_run: a.dry_run,
+    };
+    Ok(Call::new(op, Vec::new()).into())
+}
+
+fn render(_: &ReloadArgs, out: Output) -> Answer {
+    let Output::Update(r) = out else {
+        return Answer::unexpected();
+    };
+    let failed = !r.all_applied();
+    let text = render::update(&r);
+    let out = ReloadOut {
+        changes: r.changes,
+        dry_run: r.dry_run,
+    };
+    Answer::new(text, &out, failed)
 }

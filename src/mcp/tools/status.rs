@@ -1,15 +1,15 @@
 //! `status`: the daemon's state and version, and its processes (filters, paging,
 //! CPU/memory, who listens on a port).
 
-use super::{ToolDef, reads};
+use super::{Cx, Planned, ToolDef, reads};
+use crate::fleet::exec::{Call, Op, Output};
+use crate::mcp::answer::Answer;
 use crate::mcp::render;
-use crate::mcp::server::{SupervisorMcp, answer, failure};
 use crate::supervisor::ProcessState;
 use crate::supervisor::bounds::Count;
 use crate::supervisor::host;
 use crate::supervisor::ops::status::{self, ProcessStatus, StatusQuery, StatusReport};
 use rmcp::ErrorData as McpError;
-use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -17,13 +17,14 @@ use std::collections::BTreeMap;
 /// Default page of `status`.
 const DEFAULT_LIMIT: usize = 100;
 
-/// The tool: its name, description, schemas and annotations, and its handler.
+/// The tool: its name, description, schemas and annotations, its operation and rendering.
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<StatusArgs, StatusOut>(
         "status",
         "supervisord and its processes: state, pid, uptime, why stopped; CPU/memory; port owners. Filters, paging.",
         reads(),
-        |s, a, ctx| Box::pin(call(s, a, ctx)),
+        plan,
+        render,
     )
 }
 
@@ -117,42 +118,37 @@ pub struct StatusOut {
     pub note: Option<String>,
 }
 
-async fn call(
-    s: &SupervisorMcp,
-    a: StatusArgs,
-    _ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
-) -> Result<CallToolResult, McpError> {
+fn plan(a: &StatusArgs, _: &Cx<'_>) -> Result<Planned, McpError> {
     if a.unhealthy {
-        return health(s).await;
+        return Ok(Call::new(Op::Health, Vec::new()).into());
     }
     let query = StatusQuery {
-        names: a.names,
-        states: a.state,
+        names: Vec::new(),
+        states: a.state.clone(),
         metrics: a.metrics,
         port: a.port,
         daemon: true,
     };
-    let report = match status::query(&s.client, &query).await {
-        Ok(r) => r,
-        Err(e) => return Ok(failure(&e)),
-    };
-    let limit = a.limit.map_or(DEFAULT_LIMIT, Count::get);
-    let out = status_out(report, a.offset, limit, a.port.is_some());
-    let is_error = !out.unknown.is_empty();
-    answer(render::status(&out), &out, is_error)
+    Ok(Call::new(Op::Status(query), a.names.clone()).into())
 }
 
-/// `status` with `unhealthy`: only what is wrong ([`status::health`]).
-async fn health(s: &SupervisorMcp) -> Result<CallToolResult, McpError> {
-    match status::health(&s.client).await {
-        Ok(h) => {
+fn render(a: &StatusArgs, out: Output) -> Answer {
+    match out {
+        Output::Status(report) => {
+            let limit = a.limit.map_or(DEFAULT_LIMIT, Count::get);
+            let out = status_out(report, a.offset, limit, a.port.is_some());
+            let is_error = !out.unknown.is_empty();
+            Answer::new(render::status(&out), &out, is_error)
+        }
+        // `unhealthy`: only what is wrong ([`status::health`]).
+        Output::Health(h) => {
             let out = HealthOut {
                 unhealthy: h.unhealthy,
                 daemon_state: h.daemon,
             };
-            answer(render::health(out.daemon_state, &out.unhealthy), &out, false)
+            Answer::new(render::health(out.daemon_state, &out.unhealthy), &out, false)
         }
-        Err(e) => Ok(failure(&e)),
+        _ => Answer::unexpected(),
     }
 }
 

@@ -1,8 +1,9 @@
 //! `wait`: until processes reach a state, or one is ready (URL, port, log pattern).
 
 use super::ResultsOut;
-use super::{ToolDef, reads};
-use crate::mcp::server::{SupervisorMcp, results, tool_error};
+use super::{Cx, Planned, ToolDef, reads};
+use crate::fleet::exec::{Call, Op, Output};
+use crate::mcp::answer::{Answer, results};
 use crate::supervisor::ProcessState;
 use crate::supervisor::bounds::Seconds;
 use crate::supervisor::ops::control;
@@ -10,7 +11,6 @@ use crate::supervisor::ops::ready::ReadyCheck;
 use crate::supervisor::ops::wait::{self, WaitFor};
 use rmcp::ErrorData as McpError;
 use rmcp::RoleServer;
-use rmcp::model::CallToolResult;
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::Peer;
 use schemars::JsonSchema;
@@ -23,13 +23,14 @@ use tokio::time::Instant;
 /// second).
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
-/// The tool: its name, description, schemas and annotations, and its handler.
+/// The tool: its name, description, schemas and annotations, its operation and rendering.
 pub(super) fn def() -> ToolDef {
     ToolDef::new::<WaitArgs, ResultsOut>(
         "wait",
         "Wait for a state, or readiness (url, port, log pattern), with progress; fails fast with stderr if it dies.",
         reads(),
-        |s, a, ctx| Box::pin(call(s, a, ctx)),
+        plan,
+        render,
     )
 }
 
@@ -71,36 +72,38 @@ impl From<WaitState> for ProcessState {
     }
 }
 
-async fn call(
-    s: &SupervisorMcp,
-    a: WaitArgs,
-    ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
-) -> Result<CallToolResult, McpError> {
-    let check = ReadyCheck::new(a.url, None, a.port, a.pattern.as_deref())
+/// The wait on the names; with a progress token, its progress goes to the client
+/// from a task that ends with the wait ([`forward_progress`]). A bad check is
+/// `invalid_params`.
+fn plan(a: &WaitArgs, cx: &Cx<'_>) -> Result<Planned, McpError> {
+    let check = ReadyCheck::new(a.url.clone(), None, a.port.clone(), a.pattern.as_deref())
         .map_err(|e| McpError::invalid_params(e.to_string(), None))?;
     let w = WaitFor {
-        names: a.names,
+        names: Vec::new(),
         state: a.state.map_or(ProcessState::Running, Into::into),
         check,
         timeout: a.timeout_s.map_or(wait::DEFAULT_TIMEOUT, Seconds::duration),
     };
     // Progress notifications go out from a task, so that polling never waits on the client.
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<control::WaitProgress>();
-    let forwarder = ctx
-        .meta
-        .get_progress_token()
-        .map(|token| tokio::spawn(forward_progress(ctx.peer.clone(), token, rx)));
-    let r = wait::wait(&s.client, &w, |p| {
-        let _ = tx.send(p.clone());
-    })
-    .await;
-    drop(tx);
-    if let Some(f) = forwarder {
-        let _ = f.await;
-    }
-    match r {
-        Ok(rs) => results(rs),
-        Err(e) => tool_error(e),
+    let (progress, after) = match cx.ctx.meta.get_progress_token() {
+        Some(token) => {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<control::WaitProgress>();
+            let after = tokio::spawn(forward_progress(cx.ctx.peer.clone(), token, rx));
+            let send: crate::fleet::exec::Progress = std::sync::Arc::new(move |p: &control::WaitProgress| {
+                let _ = tx.send(p.clone());
+            });
+            (Some(send), Some(after))
+        }
+        None => (None, None),
+    };
+    let call = Call::new(Op::Wait { wait: w, progress }, a.names.clone());
+    Ok(Planned { call, after })
+}
+
+fn render(_: &WaitArgs, out: Output) -> Answer {
+    match out {
+        Output::Results(rs) => results(rs),
+        _ => Answer::unexpected(),
     }
 }
 

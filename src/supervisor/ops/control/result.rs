@@ -29,12 +29,17 @@ pub enum Outcome {
     Failed,
     TimedOut,
     NoSuchProcess,
+    /// Not asked: its name holds a character no request can carry (kind `invalid`).
+    Invalid,
 }
 
 impl Outcome {
     /// True for outcomes that count as success (idempotent ones included).
     pub fn is_success(self) -> bool {
-        !matches!(self, Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess)
+        !matches!(
+            self,
+            Outcome::Failed | Outcome::TimedOut | Outcome::NoSuchProcess | Outcome::Invalid
+        )
     }
 }
 
@@ -111,11 +116,35 @@ impl ProcessResult {
     }
 
     /// One [`ProcessResult::unknown`] per name a selection did not match.
+    /// A process not asked because no request can carry its name
+    /// ([`names::UNCARRIED_NAME`](crate::supervisor::ops::names::UNCARRIED_NAME)).
+    pub fn uncarried(name: &str) -> Self {
+        Self::new(
+            name,
+            Outcome::Invalid,
+            None,
+            crate::supervisor::ops::names::UNCARRIED_NAME,
+        )
+    }
+
+    /// The results of a selection's names that nothing is done for: one
+    /// [`ProcessResult::unknown`] per name it did not match, one
+    /// [`ProcessResult::uncarried`] per process whose name cannot be sent.
     pub fn unknowns(sel: &crate::supervisor::ops::names::Selection) -> Vec<ProcessResult> {
-        sel.unknown
-            .iter()
-            .map(|n| ProcessResult::unknown(n, sel.suggestion(n)))
+        let unknown = sel.unknown.iter().map(|n| ProcessResult::unknown(n, sel.suggestion(n)));
+        unknown
+            .chain(sel.uncarried.iter().map(|n| ProcessResult::uncarried(n)))
             .collect()
+    }
+
+    /// The word a failed result is shown with: its fault's code (`SPAWN_ERROR`), or
+    /// `INVALID` for a name that cannot be sent; `None` for others.
+    pub fn label(&self) -> Option<String> {
+        match (self.outcome, self.fault) {
+            (_, Some(code)) => Some(code.name()),
+            (Outcome::Invalid, None) => Some(crate::supervisor::ErrorKind::Invalid.label()),
+            _ => None,
+        }
     }
 
     /// What to do about this result, when it failed: list the names (with the closest

@@ -36,8 +36,12 @@ pub async fn read_since(
     opts: &TailOptions,
     filter: &super::filter::LogFilter,
 ) -> Result<LogChunk> {
-    let reader = Reader::open(client, src).await?;
-    let size = reader.size().await?;
+    let opened = async {
+        let reader = Reader::open(client, src).await?;
+        let size = reader.size().await?;
+        Ok((reader, size))
+    };
+    let (reader, size) = super::explained(client, src, opened.await).await?;
     let (start, reset) = if size < cursor { (0, true) } else { (cursor, false) };
     let want = (size - start).min(opts.max_bytes.max(1));
     if want == 0 {

@@ -53,8 +53,12 @@ pub async fn follow(
     mut sink: impl FnMut(FollowEvent) -> bool,
 ) -> Result<()> {
     let src = LogSource::process(name, channel);
-    let mut reader = Reader::open(client, &src).await?;
-    let cursor = reader.size().await?;
+    let opened = async {
+        let reader = Reader::open(client, &src).await?;
+        let size = reader.size().await?;
+        Ok((reader, size))
+    };
+    let (mut reader, cursor) = super::explained(client, &src, opened.await).await?;
     let history = filtered_tail_ending_at(&mut reader, &opts.tail, &opts.filter, cursor).await?;
     if !history.lines.is_empty() && !sink(FollowEvent::Lines(history.lines)) {
         return Ok(());

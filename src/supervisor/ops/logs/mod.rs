@@ -65,6 +65,20 @@ impl Default for TailOptions {
     }
 }
 
+/// `r`, with a BAD_NAME fault about `src`'s process turned into "no such process"
+/// with the closest known name ([`names::explain`]), as every command says it:
+/// no XML-RPC method name in it.
+pub(crate) async fn explained<T>(
+    client: &crate::supervisor::Client,
+    src: &LogSource,
+    r: crate::supervisor::Result<T>,
+) -> crate::supervisor::Result<T> {
+    match (r, src) {
+        (Err(e), LogSource::Process { name, .. }) => Err(super::names::explain(client, name, e).await),
+        (r, _) => r,
+    }
+}
+
 /// Default cap on one tail's window: 4 MiB.
 pub const DEFAULT_MAX_BYTES: u64 = 4 * 1024 * 1024;
 

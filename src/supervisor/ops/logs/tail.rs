@@ -36,21 +36,27 @@ fn first_window(lines: usize, cap: u64) -> u64 {
 /// Errors: BAD_NAME, NO_FILE (no such log, or stderr redirected to stdout), and the
 /// transport's errors.
 pub async fn tail(client: &Client, src: &LogSource, opts: &TailOptions) -> Result<LogTail> {
-    let mut r = Reader::open(client, src).await?;
-    let end = match r.host() {
-        Some(_) => Some(r.size().await?),
-        None => None,
+    let t = async {
+        let mut r = Reader::open(client, src).await?;
+        let end = match r.host() {
+            Some(_) => Some(r.size().await?),
+            None => None,
+        };
+        tail_ending_at(&mut r, opts, end).await
     };
-    tail_ending_at(&mut r, opts, end).await
+    super::explained(client, src, t.await).await
 }
 
 /// Like [`tail`], and [`LogTail::end_offset`] is always set (the log's size, probed
 /// first: one extra call for a process log), so it can serve as a cursor for
 /// [`read_since`].
 pub async fn tail_at_end(client: &Client, src: &LogSource, opts: &TailOptions) -> Result<LogTail> {
-    let mut r = Reader::open(client, src).await?;
-    let end = r.size().await?;
-    tail_ending_at(&mut r, opts, Some(end)).await
+    let t = async {
+        let mut r = Reader::open(client, src).await?;
+        let end = r.size().await?;
+        tail_ending_at(&mut r, opts, Some(end)).await
+    };
+    super::explained(client, src, t.await).await
 }
 
 /// Like [`tail_at_end`], keeping only the lines that pass `filter`: scans back, in
@@ -63,9 +69,12 @@ pub async fn tail_filtered(
     opts: &TailOptions,
     filter: &super::filter::LogFilter,
 ) -> Result<LogTail> {
-    let mut r = Reader::open(client, src).await?;
-    let end = r.size().await?;
-    filtered_tail_ending_at(&mut r, opts, filter, end).await
+    let t = async {
+        let mut r = Reader::open(client, src).await?;
+        let end = r.size().await?;
+        filtered_tail_ending_at(&mut r, opts, filter, end).await
+    };
+    super::explained(client, src, t.await).await
 }
 
 /// The last `opts.lines` lines ending at byte `end` that pass `filter` (all lines

@@ -13,17 +13,28 @@ use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::types::ProcessInfo;
 use std::collections::{HashMap, HashSet};
 
+/// Why a process cannot be acted on: its name holds a character no request can carry.
+pub const UNCARRIED_NAME: &str = "this name holds a control character that XML-RPC cannot carry; rename the program";
+
 /// The processes an operation that changes them acts on: `names` resolved against
-/// the daemon with the least work ([`lookup`]). Errors: [`Error::Usage`] for an
-/// empty list (acting on every process needs the explicit name `all`), and the
-/// daemon's errors.
+/// the daemon with the least work ([`lookup`]). A process whose name no request
+/// can carry ([`crate::xmlrpc::carries`]: ESC, BEL... which supervisord accepts in
+/// names) is left out, into [`Selection::uncarried`]: `all` or `group:*` still act
+/// on every other. Errors: [`Error::Usage`] for an empty list (acting on every
+/// process needs the explicit name `all`), and the daemon's errors.
 pub async fn resolve(client: &Client, names: &[String]) -> Result<Selection> {
     if names.is_empty() {
         return Err(Error::Usage(
             "no process named: name the processes (name, group:name, group:*), or `all` for every one".into(),
         ));
     }
-    Ok(lookup(client, names, Batch::new()).await?.0)
+    let mut sel = lookup(client, names, Batch::new()).await?.0;
+    let (ok, uncarried): (Vec<ProcessInfo>, Vec<ProcessInfo>) = std::mem::take(&mut sel.processes)
+        .into_iter()
+        .partition(|p| crate::xmlrpc::carries(&p.namespec()));
+    sel.processes = ok;
+    sel.uncarried = uncarried.iter().map(ProcessInfo::namespec).collect();
+    Ok(sel)
 }
 
 /// True when every name names one process (`name` or `group:name`): they can be
@@ -48,9 +59,13 @@ pub async fn lookup(client: &Client, names: &[String], mut batch: Batch) -> Resu
         let all = replies.take(every)?;
         return Ok((select(&all, names), replies));
     }
+    // A name no request can carry is looked for among every process.
     let mut wanted: Vec<&String> = Vec::new();
+    let mut missing = Vec::new();
     for n in names {
-        if !wanted.contains(&n) {
+        if !crate::xmlrpc::carries(n) {
+            missing.push(n.clone());
+        } else if !wanted.contains(&n) {
             wanted.push(n);
         }
     }
@@ -60,7 +75,6 @@ pub async fn lookup(client: &Client, names: &[String], mut batch: Batch) -> Resu
         .collect();
     let mut replies = client.multicall(batch).await?;
     let mut sel = Selection::default();
-    let mut missing = Vec::new();
     for (name, slot) in wanted.into_iter().zip(slots) {
         match replies.take_each(slot)? {
             Ok(p) => {
@@ -95,6 +109,9 @@ pub struct Selection {
     pub explicit: HashSet<String>,
     /// For an unknown name, the closest known one ("did you mean").
     pub suggestions: HashMap<String, String>,
+    /// Namespecs selected that no request can carry ([`resolve`] leaves them out of
+    /// `processes`; see [`UNCARRIED_NAME`]).
+    pub uncarried: Vec<String>,
 }
 
 impl Selection {
