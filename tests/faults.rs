@@ -296,3 +296,42 @@ async fn maintail_follow_keeps_following_a_silent_but_alive_peer() {
     let (out, _) = maintail_follow(&url, Duration::from_secs(4)).await;
     assert!(out.is_none(), "maintail -f stopped following a live daemon: {out:?}");
 }
+
+/// Every fault code of the installed supervisor (`supervisor.xmlrpc.Faults`) has our
+/// name for it, the same as supervisord's, and ours name no code it lacks: two names
+/// swapped, a code mistyped or a fault added upstream fails here.
+#[test]
+fn fault_codes_and_names_are_the_installed_supervisor_s() {
+    use supervisord_mcp::supervisor::FaultCode;
+    let out = Command::new(common::python())
+        .args([
+            "-c",
+            "from supervisor.xmlrpc import Faults\n\
+             for k, v in sorted(vars(Faults).items()):\n    \
+             if k.isupper(): print(v, k)",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let theirs: Vec<(i64, String)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let (code, name) = l.split_once(' ').unwrap();
+            (code.parse().unwrap(), name.to_owned())
+        })
+        .collect();
+    assert!(theirs.len() >= 18, "{theirs:?}");
+    for (code, name) in &theirs {
+        assert_eq!(&FaultCode::from_code(*code).name(), name, "code {code}");
+    }
+    // Round trip: a name of ours maps back to its code through supervisord's table.
+    for code in 0..200 {
+        let ours = FaultCode::from_code(code).name();
+        if !ours.starts_with("FAULT_") {
+            assert!(
+                theirs.contains(&(code, ours.clone())),
+                "{code} {ours} is not supervisord's"
+            );
+        }
+    }
+}

@@ -47,7 +47,7 @@ pub fn hint(step: &NextStep) -> String {
         NextStep::EnableRpcInterface => {
             "is [rpcinterface:supervisor] enabled in supervisord's configuration?".into()
         }
-        NextStep::AskOperator => "this change is not allowed here".into(),
+        NextStep::AskOperator => "nothing was changed: the message says which rule refuses it".into(),
     }
 }
 

@@ -21,7 +21,7 @@ async fn start_is_idempotent_and_a_quick_exit_is_a_failure_with_its_status() {
     let c = d.client();
     let rs = start(&c, &names(&["web:*", "colors", "crasher"]), &WaitOptions::default())
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         outcomes(&rs),
         [
@@ -50,7 +50,7 @@ async fn stop_restart_and_unknown_names() {
     let c = d.client();
     let rs = stop(&c, &names(&["ticker", "web:web_b", "tickr"]), &WaitOptions::default())
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         outcomes(&rs),
         [
@@ -62,7 +62,8 @@ async fn stop_restart_and_unknown_names() {
     assert_eq!(rs[0].did_you_mean.as_deref(), Some("ticker"));
     let rs = restart(&c, &names(&["ticker", "colors"]), &WaitOptions::default())
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rs.len(), 2, "{rs:?}");
     assert!(rs.iter().all(|r| r.outcome == Outcome::Restarted), "{rs:?}");
     let m = d.model();
     assert_eq!(m.process("ticker").map(|p| p.state()), Some(ProcessState::Running));
@@ -86,10 +87,12 @@ async fn signals_go_only_where_they_can() {
     // Through a group, stopped members are skipped; named one by one, they fail.
     let rs = signal(&c, "HUP", &names(&["worker:*", "web:*"]))
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rs.len(), 2, "{rs:?}");
     assert!(rs.iter().all(|r| r.outcome == Outcome::Signalled));
-    let rs = signal(&c, "HUP", &names(&["web:web_a"])).await.unwrap_or_default();
+    let rs = signal(&c, "HUP", &names(&["web:web_a"]))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(outcomes(&rs), [("web:web_a".into(), Outcome::Failed)]);
     assert_eq!(rs[0].fault, Some(FaultCode::NotRunning));
 }
@@ -102,19 +105,19 @@ async fn a_named_process_costs_one_lookup_not_every_process() {
     let c = d.client();
     let rs = start(&c, &names(&["ticker"]), &WaitOptions::default())
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(outcomes(&rs), [("ticker".into(), Outcome::AlreadyRunning)]);
     assert_eq!(d.model().trace(), ["multicall()", "getProcessInfo(ticker)"]);
     d.model().calls.clear();
     let rs = stop(&c, &names(&["web:web_b"]), &WaitOptions::default())
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(outcomes(&rs), [("web:web_b".into(), Outcome::AlreadyStopped)]);
     assert_eq!(d.model().trace(), ["multicall()", "getProcessInfo(web:web_b)"]);
     d.model().calls.clear();
     let rs = start(&c, &names(&["web:web_a"]), &WaitOptions::default())
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(outcomes(&rs), [("web:web_a".into(), Outcome::Started)]);
     assert_eq!(
         d.model().count("supervisor.getAllProcessInfo"),

@@ -255,7 +255,7 @@ mod tests {
         for (names, selected, one, every) in cases {
             d.model().calls.clear();
             let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-            let sel = resolve(&c, &names).await.unwrap_or_default();
+            let sel = resolve(&c, &names).await.unwrap_or_else(|e| panic!("{names:?}: {e}"));
             let got: Vec<String> = sel.processes.iter().map(ProcessInfo::namespec).collect();
             assert_eq!(got, selected, "{names:?}");
             let m = d.model();
@@ -268,7 +268,9 @@ mod tests {
             );
         }
         d.model().calls.clear();
-        let sel = resolve(&c, &["tickr".to_owned()]).await.unwrap_or_default();
+        let sel = resolve(&c, &["tickr".to_owned()])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(sel.unknown, ["tickr"]);
         assert_eq!(sel.suggestion("tickr").as_deref(), Some("ticker"));
     }
