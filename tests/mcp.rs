@@ -615,6 +615,33 @@ async fn read_only_and_allow_limit_what_an_agent_may_do() {
     // A dry run re-reads the configuration (reloadConfig): a change, refused too.
     let r = call(&c, "reload", json!({"dry_run": true})).await;
     assert!(is_error(&r) && text(&r).starts_with("REFUSED"), "{}", text(&r));
+
+    // Both ways: what a pattern allows is done. A bare group name lets its processes
+    // through (`worker` matches `worker:worker_00`), and `*` allows a reload.
+    let c = connect_with(
+        &d.url(Via::Unix),
+        Duration::from_secs(5),
+        Policy::new(false, &["worker".into()]).unwrap(),
+    )
+    .await;
+    let r = call(&c, "control", json!({"action": "stop", "names": ["worker:*"]})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    for w in ["worker:worker_00", "worker:worker_01", "worker:worker_02"] {
+        assert_eq!(d.state(w), "STOPPED", "{w}");
+    }
+    let r = call(&c, "control", json!({"action": "start", "names": ["worker:worker_01"]})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    assert_eq!(d.state("worker:worker_01"), "RUNNING");
+    let r = call(&c, "control", json!({"action": "stop", "names": ["sleeper"]})).await;
+    assert!(is_error(&r) && text(&r).starts_with("REFUSED"), "{}", text(&r));
+    let everything = connect_with(
+        &d.url(Via::Unix),
+        Duration::from_secs(5),
+        Policy::new(false, &["*".into()]).unwrap(),
+    )
+    .await;
+    let r = call(&everything, "reload", json!({"dry_run": true})).await;
+    assert!(!is_error(&r), "{}", text(&r));
 }
 
 #[tokio::test]

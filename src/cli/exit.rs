@@ -282,21 +282,28 @@ mod tests {
         assert_eq!(classify(&refused.into()).kind, Some(ErrorKind::Refused));
     }
 
+    /// Each status has the code scripts rely on (supervisorctl's LSB codes, and the
+    /// shell's for timeouts and signals), distinct, and in the table: two swapped
+    /// codes fail here.
     #[test]
-    fn codes_are_the_table_s() {
-        for s in [
-            ExitStatus::Success,
-            ExitStatus::Failure,
-            ExitStatus::Usage,
-            ExitStatus::NotRunning,
-            ExitStatus::Unknown,
-            ExitStatus::Dead,
-            ExitStatus::TimedOut,
-            ExitStatus::Interrupted,
-            ExitStatus::Terminated,
-        ] {
-            assert!(TABLE.iter().any(|(c, _)| *c == s.code()), "{s:?}");
+    fn codes_are_the_lsb_codes_and_the_table_s() {
+        let expected = [
+            (ExitStatus::Success, 0),
+            (ExitStatus::Failure, 1),
+            (ExitStatus::Usage, 2),
+            (ExitStatus::NotRunning, 3),
+            (ExitStatus::Unknown, 4),
+            (ExitStatus::Dead, 7),
+            (ExitStatus::TimedOut, 124),
+            (ExitStatus::Interrupted, 130),
+            (ExitStatus::Terminated, 143),
+        ];
+        for (s, code) in expected {
+            assert_eq!(s.code(), code, "{s:?}");
+            assert!(TABLE.iter().any(|(c, _)| *c == code), "{s:?}");
         }
+        assert_eq!(TABLE.len(), expected.len(), "a code in the table that no status has");
+        assert_eq!(ExitStatus::Command(42).code(), 42);
         assert!(help().contains("  124  run: the command was stopped"));
     }
 }

@@ -184,6 +184,16 @@ mod tests {
         assert!(pol.allows(&p("api", "api")));
         assert!(pol.allows(&p("job_1", "job_1")));
         assert!(!pol.allows(&p("worker", "worker_00")));
+        // A bare group name lets the group's processes through, and nothing else.
+        let group = Policy::new(false, &["worker".into()])?;
+        assert!(group.allows(&p("worker", "worker_00")) && group.allows(&p("worker", "worker_01")));
+        assert!(!group.allows(&p("web", "worker")));
+        assert!(!group.allows(&p("web", "web_a")));
+        assert!(
+            group
+                .check_change("stop", &Change::Processes(&["worker:*".into()]))
+                .is_ok()
+        );
         assert!(pol.check_change("reload", &Change::Everything).is_err());
         let everything = Policy::new(false, &["*".into()])?;
         assert!(everything.check_change("reload", &Change::Everything).is_ok());
