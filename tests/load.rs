@@ -14,6 +14,10 @@ use supervisord_mcp::supervisor::{Client, Endpoint, ServerSettings};
 async fn two_hundred_concurrent_mcp_calls() {
     let d = Daemon::start();
     d.wait_for(10, "sleeper", |_| d.state("sleeper") == "RUNNING");
+    // `fast` writes its 20,000 lines at start: all of them before its log is read.
+    d.wait_for(20, "fast to finish writing", |_| {
+        std::fs::read_to_string(d.path("fast.out.log")).is_ok_and(|s| s.contains("fast line 19999"))
+    });
     let settings = ServerSettings {
         endpoint: Endpoint::parse(&d.url(Via::Unix)).unwrap().endpoint,
         username: None,
@@ -46,14 +50,39 @@ async fn two_hundred_concurrent_mcp_calls() {
                 .call_tool(CallToolRequestParams::new(tool).with_arguments(args.as_object().unwrap().clone()))
                 .await
                 .unwrap();
-            (r, t.elapsed())
+            (i % 4, r, t.elapsed())
         });
     }
     let mut latencies = Vec::new();
     while let Some(r) = set.join_next().await {
-        let (r, t) = r.unwrap();
+        let (kind, r, t) = r.unwrap();
         assert_ne!(r.is_error, Some(true), "{:?}", r.content);
-        assert!(r.structured_content.is_some());
+        let text: String = r
+            .content
+            .iter()
+            .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+            .collect();
+        let v = r.structured_content.clone().unwrap();
+        // Each answer is the right one, not only an answer.
+        match kind {
+            0 => assert!(
+                v["processes"].as_array().is_some_and(
+                    |ps| ps.len() >= 10 && ps.iter().any(|p| p["name"] == "sleeper" && p["state"] == "RUNNING")
+                ),
+                "{v}"
+            ),
+            1 => {
+                let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("fast line")).collect();
+                assert!(lines.len() == 20 && lines[19] == "fast line 19999", "{text}");
+            }
+            2 => assert!(
+                v["processes"]
+                    .as_array()
+                    .is_some_and(|ps| ps.len() == 1 && ps[0]["state"] == "RUNNING"),
+                "{v}"
+            ),
+            _ => assert!(text.starts_with("sleeper RUNNING"), "{text}"),
+        }
         latencies.push(t);
     }
     latencies.sort();
@@ -80,20 +109,29 @@ fn fifty_concurrent_cli_invocations() {
                 _ => vec!["info".into(), "--json".into()],
             };
             let via = if i % 2 == 0 { Via::Unix } else { Via::Http };
-            std::process::Command::new(&bin)
+            let child = std::process::Command::new(&bin)
                 .args(["-s", &d.url(via)])
                 .args(&args)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
-                .unwrap()
+                .unwrap();
+            (i, child)
         })
         .collect();
     for c in children {
+        let (i, c) = c;
         let o = c.wait_with_output().unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert!(v.get("error").is_none(), "{v}");
+        // Each answer is the right one, not only an answer.
+        let right = match i % 3 {
+            0 => v["processes"][0]["name"] == "sleeper" && v["processes"][0]["state"] == "RUNNING",
+            1 => v.to_string().contains("fast line 19999"),
+            _ => v["state"] == "RUNNING",
+        };
+        assert!(right, "{i}: {v}");
     }
     eprintln!(
         "50 concurrent CLI invocations: all answered in {:.0} ms",

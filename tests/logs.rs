@@ -199,23 +199,46 @@ fn a_tail_too_costly_to_narrow_through_supervisord_stops_with_what_it_read() {
     assert_eq!(some.lines, all.lines[3000 - n..]);
 }
 
+/// The byte cap bounds the raw bytes read, exactly: each line of `latin1_lines` is
+/// 19 bytes on disk (its two Latin-1 bytes shown as U+FFFD), so a cap of 100 gives
+/// the last 5 lines (95 bytes) and no more, a cap of 1 at most one byte's worth; a
+/// filter scans back no further than the cap either.
 #[test]
-fn any_byte_cap_is_honoured_without_panicking() {
+fn any_byte_cap_is_honoured_exactly() {
     let d = Daemon::start();
     d.append("web_a.out.log", &latin1_lines(0, 100));
     let src = LogSource::process("web:web_a", Channel::Stdout);
     let rt = rt();
+    // What a shown line was on disk: U+FFFD stands for one byte; plus its newline.
+    let raw = |l: &String| l.len() - 2 * l.matches('\u{FFFD}').count() + 1;
+    let last = |n: usize| -> Vec<String> { (100 - n..100).map(shown).collect() };
     for (way, c) in both_ways(&d, Via::Unix) {
-        for max_bytes in [0, 1, 100, 4095] {
+        for max_bytes in [0u64, 1, 38, 100, 4095] {
             let opts = TailOptions {
                 lines: 5,
                 max_bytes,
                 ..TailOptions::default()
             };
             let t = rt.block_on(logs::tail(&c, &src, &opts)).unwrap();
-            assert!(t.window_bytes <= max_bytes.max(1) * 3, "{way}, cap {max_bytes}: {t:?}");
-            let grep = LogFilter::from_args(Some("line"), 0, None, None, &[], None).unwrap();
-            rt.block_on(logs::tail_filtered(&c, &src, &opts, &grep)).unwrap();
+            let read: usize = t.lines.iter().map(raw).sum();
+            assert!(read as u64 <= max_bytes.max(1), "{way}, cap {max_bytes}: {t:?}");
+            // Whole lines only: the byte before a line (a newline) must be read too.
+            let whole = (max_bytes.saturating_sub(1) / 19).min(5) as usize;
+            if whole > 0 {
+                assert_eq!(t.lines, last(whole), "{way}, cap {max_bytes}");
+            }
+            // Lines 90 to 94 are 114 to 20 bytes back from the end: found with a cap
+            // that reaches them, never past one that does not.
+            let grep = LogFilter::from_args(Some("line 9[0-4]$"), 0, None, None, &[], None).unwrap();
+            let f = rt.block_on(logs::tail_filtered(&c, &src, &opts, &grep)).unwrap();
+            let want: Vec<String> = if max_bytes >= 190 {
+                (90..95).map(shown).collect()
+            } else {
+                Vec::new()
+            };
+            if max_bytes >= 190 || max_bytes <= 100 {
+                assert_eq!(f.lines, want, "{way}, cap {max_bytes}: {f:?}");
+            }
         }
     }
 }

@@ -107,7 +107,17 @@ fn settle(d: &Daemon) {
             .as_array()
             .is_some_and(|ps| ps.iter().all(|p| p["state"] != "STARTING"))
     });
-    std::thread::sleep(Duration::from_millis(300));
+    // supervisord logs `success: NAME entered RUNNING state` (NAME without its group)
+    // as each gets there: once every running one has its line, it has no more to say.
+    d.wait_for(10, "the main log to have every start", |v| {
+        let log = std::fs::read_to_string(d.path("supervisord.log")).unwrap_or_default();
+        v["processes"].as_array().is_some_and(|ps| {
+            ps.iter()
+                .filter(|p| p["state"] == "RUNNING")
+                .map(|p| p["name"].as_str().unwrap_or("").rsplit(':').next().unwrap_or(""))
+                .all(|name| log.contains(&format!("success: {name} entered RUNNING state")))
+        })
+    });
 }
 
 #[test]

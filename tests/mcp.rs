@@ -70,6 +70,14 @@ async fn connect(d: &Daemon, via: Via) -> Mcp {
     connect_url(&d.url(via), Duration::from_secs(10)).await
 }
 
+/// A JSON-RPC error of this `code` (not any failure: a transport error fails here).
+fn assert_error_code<T: std::fmt::Debug>(r: Result<T, rmcp::ServiceError>, code: rmcp::model::ErrorCode, what: &str) {
+    match r {
+        Err(rmcp::ServiceError::McpError(e)) => assert_eq!(e.code, code, "{what}: {e:?}"),
+        other => panic!("{what}: expected error {code:?}, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn tools_are_few_described_annotated_and_object_typed() {
     let c = connect_url("unix:///nonexistent.sock", Duration::from_secs(1)).await;
@@ -387,7 +395,11 @@ async fn wait_reports_progress_reaches_states_and_fails_fast() {
     let e = c
         .call_tool(CallToolRequestParams::new("wait").with_arguments(two.as_object().unwrap().clone()))
         .await;
-    assert!(e.is_err(), "checks on several names are malformed arguments");
+    assert_error_code(
+        e,
+        rmcp::model::ErrorCode::INVALID_PARAMS,
+        "checks on several names are malformed arguments",
+    );
     // Bad state: the schema's enum, a protocol error.
     let e = c
         .call_tool(
@@ -395,7 +407,7 @@ async fn wait_reports_progress_reaches_states_and_fails_fast() {
                 .with_arguments(json!({"names": ["x"], "state": "SLEEPY"}).as_object().unwrap().clone()),
         )
         .await;
-    assert!(e.is_err());
+    assert_error_code(e, rmcp::model::ErrorCode::INVALID_PARAMS, "state SLEEPY");
 }
 
 #[tokio::test]
@@ -486,7 +498,7 @@ async fn malformed_arguments_are_protocol_errors() {
         let r = c
             .call_tool(CallToolRequestParams::new(tool).with_arguments(args.as_object().unwrap().clone()))
             .await;
-        assert!(r.is_err(), "{tool} {args}: {r:?}");
+        assert_error_code(r, rmcp::model::ErrorCode::INVALID_PARAMS, &format!("{tool} {args}"));
     }
 }
 
@@ -703,10 +715,11 @@ async fn logs_tool_filters_json_lines_and_by_cursor() {
     .await;
     assert_eq!(structured(&r)["lines"], json!(["{\"level\":\"fatal\",\"msg\":\"e\"}"]));
     let bad = json!({"name": "web:web_a", "min_level": "loud"});
-    assert!(
+    assert_error_code(
         c.call_tool(CallToolRequestParams::new("logs").with_arguments(bad.as_object().unwrap().clone()))
-            .await
-            .is_err()
+            .await,
+        rmcp::model::ErrorCode::INVALID_PARAMS,
+        "min_level loud",
     );
 }
 
@@ -714,7 +727,10 @@ async fn logs_tool_filters_json_lines_and_by_cursor() {
 #[allow(deprecated)]
 async fn resources_and_state_change_notifications() {
     use rmcp::model::{ReadResourceRequestParams, ResourceContents, SubscribeRequestParams};
-    let d = Daemon::start();
+    // Reaches RUNNING at once (startsecs=0), then exits 5, not restarted.
+    let exiter = "[program:exiter]\ncommand=sh -c 'exit 5'\nautostart=false\nstartsecs=0\nautorestart=false\n\
+                  stdout_logfile=%(here)s/exiter.out.log\nstderr_logfile=%(here)s/exiter.err.log\n";
+    let d = Daemon::start_with(false, exiter);
     let c = connect(&d, Via::Unix).await;
     let list = c.list_all_resources().await.unwrap();
     assert!(
@@ -737,7 +753,8 @@ async fn resources_and_state_change_notifications() {
     c.subscribe(SubscribeRequestParams::new("supervisor://process/web:web_b/stdout"))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await; // the watcher's first look
+    // No wait: a subscription takes its first look before it is answered, so a
+    // change made right after is seen.
     call(&c, "control", json!({"action": "start", "names": ["web:web_a"]})).await;
     d.append("web_b.out.log", b"a new line\n");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -751,22 +768,22 @@ async fn resources_and_state_change_notifications() {
         assert!(std::time::Instant::now() < deadline, "notifications: {got:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // The exit status is in the resource.
-    call(
-        &c,
-        "control",
-        json!({"action": "signal", "names": ["web:web_a"], "signal": "KILL"}),
-    )
-    .await;
-    d.wait_for(10, "web_a to die", |_| d.state("web:web_a") != "RUNNING");
+    // The exit status is in the resource, with the state it ended in.
+    call(&c, "control", json!({"action": "start", "names": ["exiter"]})).await;
+    d.wait_for(10, "exiter to exit", |_| d.state("exiter") == "EXITED");
     let read = c
-        .read_resource(ReadResourceRequestParams::new("supervisor://process/web:web_a"))
+        .read_resource(ReadResourceRequestParams::new("supervisor://process/exiter"))
         .await
         .unwrap();
     let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
         panic!("text")
     };
-    assert!(text.contains("\"exitstatus\""), "{text}");
+    let v: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(
+        (v["state"].as_str(), v["exitstatus"].as_i64()),
+        (Some("EXITED"), Some(5)),
+        "{text}"
+    );
     let read = c
         .read_resource(ReadResourceRequestParams::new("supervisor://process/web:web_b/stdout"))
         .await
@@ -775,9 +792,10 @@ async fn resources_and_state_change_notifications() {
         panic!("text")
     };
     assert_eq!(text, "a new line");
-    assert!(
+    assert_error_code(
         c.read_resource(ReadResourceRequestParams::new("supervisor://process/nope"))
-            .await
-            .is_err()
+            .await,
+        rmcp::model::ErrorCode::RESOURCE_NOT_FOUND,
+        "an unknown process",
     );
 }

@@ -13,6 +13,8 @@ fn concurrent_initializes_with_delayed_bodies_cannot_pass_the_session_cap() {
         s.port,
         INIT.len()
     );
+    let fds = || std::fs::read_dir(format!("/proc/{}/fd", s.child.id())).map_or(0, Iterator::count);
+    let before = fds();
     let mut conns: Vec<TcpStream> = (0..24)
         .map(|_| {
             let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
@@ -20,7 +22,17 @@ fn concurrent_initializes_with_delayed_bodies_cannot_pass_the_session_cap() {
             c
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
+    // Every connection taken by the server (its heads read as they come) before any
+    // body is sent.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while fds() < before + 24 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server took {} of 24",
+            fds() - before
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     for c in &mut conns {
         c.write_all(INIT.as_bytes()).unwrap();
     }
