@@ -7,7 +7,9 @@
 //!   client of the whole `supervisor.*`/`system.*` API, and the operations built on it
 //!   (idempotent start/stop, restart from any state, line-bounded logs, follow, update).
 //! - [`fleet`]: many daemons: the targets file, the selection grammar, names qualified
-//!   by target, and the parallel fan-out with one deadline per target.
+//!   by target, the parallel fan-out with one deadline per target, the typed
+//!   operations both front ends run across targets ([`fleet::exec`]), and one watch
+//!   engine per daemon ([`fleet::watch`]).
 //! - [`settings`]: the flags (clap's definitions in [`cli`]), files and environment
 //!   resolved once, before any work, into one [`settings::Settings`]: one daemon (the
 //!   way supervisorctl finds it) or a fleet, the policy, timeouts, output mode, the MCP
@@ -16,12 +18,15 @@
 //! - [`mcp`]: the MCP server for agents (stdio or HTTP); parses, calls the core, renders.
 //!   The two front ends never import each other; `main.rs` resolves the settings
 //!   and picks one.
+//! - [`server`]: HTTP hardening every served endpoint shares (connections, timeouts,
+//!   memory); no MCP in it.
 //!
 //! What a library user calls: [`supervisor::Client`] (built from
 //! [`supervisor::ServerSettings`], or from a URL with [`supervisor::Endpoint::parse`]),
 //! the operations of [`supervisor::ops`] on it (`control::start`/`stop`/`restart`,
 //! `status::query`, `logs::tail`/`follow`, `wait::wait`, `diagnose::diagnose`,
-//! `programs`, `update`), [`fleet::resolve`] and [`fleet::fan_out`] for many daemons,
+//! `programs`, `update`), [`fleet::resolve`], [`fleet::exec`] and [`fleet::fan_out`]
+//! for many daemons,
 //! [`supervisor::watch`] (and [`fleet::watch`]) for changes as they happen,
 //! [`mcp::SupervisorMcp`] to serve MCP, and the codec of [`xmlrpc`]. Errors are
 //! [`supervisor::Error`]. Everything else (the typed methods and multicall of the
@@ -30,6 +35,7 @@
 pub mod cli;
 pub mod fleet;
 pub mod mcp;
+pub mod server;
 pub mod settings;
 pub mod supervisor;
 pub mod xmlrpc;

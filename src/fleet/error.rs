@@ -1,12 +1,13 @@
-//! Why a fleet call cannot go ahead: the targets file, the selection, the names, the
-//! targets of a change. Each is of one [`ErrorKind`] (the same words as the core's):
-//! mostly `usage`; a change refused `refused`; a target that cannot be asked, its
-//! own kind. Never holds a password.
+//! The fleet's errors. [`FleetError`]: why a fleet call cannot go ahead (the targets
+//! file, the selection, the names, the targets of a change), each of one
+//! [`ErrorKind`] (the core's words): mostly `usage`; a change refused `refused`; a
+//! target that cannot be asked, its own kind. [`TargetError`]: why one target of a
+//! call gave no result. Neither ever holds a password.
 
-use super::fanout::TargetError;
 use super::file::ENV_FLEET;
 use crate::supervisor::files::FileError;
-use crate::supervisor::{Error, ErrorKind};
+use crate::supervisor::{Error, ErrorKind, FaultCode};
+use serde::Serialize;
 use std::path::PathBuf;
 
 /// Why a fleet call cannot go ahead.
@@ -104,6 +105,44 @@ impl FleetError {
             FleetError::Unusable { error, .. } => error.kind,
             FleetError::Target { source, .. } | FleetError::Core(source) => source.kind(),
             _ => ErrorKind::Usage,
+        }
+    }
+}
+
+/// Why a target gave no result: its [`ErrorKind`] (the core's words), the message,
+/// and for a fault its code (`BAD_NAME`...). JSON: `{"kind", "message", "fault"?}`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TargetError {
+    pub kind: ErrorKind,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<FaultCode>,
+}
+
+impl TargetError {
+    /// The target's error for `e`; a name the daemon does not know with the closest
+    /// known one, as one daemon's answer says it beside.
+    pub fn from_error(e: &Error) -> TargetError {
+        let mut message = e.to_string();
+        if let Error::NoSuchProcess {
+            suggestion: Some(s), ..
+        } = e
+        {
+            message.push_str(&format!("; did you mean `{s}`?"));
+        }
+        TargetError {
+            kind: e.kind(),
+            message,
+            fault: e.fault_code(),
+        }
+    }
+
+    /// An error of `kind` with `message` (no fault).
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> TargetError {
+        TargetError {
+            kind,
+            message: message.into(),
+            fault: None,
         }
     }
 }

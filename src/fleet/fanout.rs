@@ -6,10 +6,10 @@
 //! The replies held at once are bounded for all targets together (a
 //! [`ReplyBudget`]): a target answering too much fails alone, with kind `too_large`.
 
+use super::error::TargetError;
 use super::target::Target;
 use crate::supervisor::transport::ReplyBudget;
-use crate::supervisor::{Client, Error, ErrorKind, FaultCode};
-use serde::Serialize;
+use crate::supervisor::{Client, Error, ErrorKind};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -17,57 +17,19 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-/// Why a target gave no result: its [`ErrorKind`] (the core's words), the message,
-/// and for a fault its code (`BAD_NAME`...). JSON: `{"kind", "message", "fault"?}`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct TargetError {
-    pub kind: ErrorKind,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fault: Option<FaultCode>,
-}
-
-impl TargetError {
-    /// The target's error for `e`; a name the daemon does not know with the closest
-    /// known one, as one daemon's answer says it beside.
-    pub fn from_error(e: &Error) -> TargetError {
-        let mut message = e.to_string();
-        if let Error::NoSuchProcess {
-            suggestion: Some(s), ..
-        } = e
-        {
-            message.push_str(&format!("; did you mean `{s}`?"));
-        }
-        TargetError {
-            kind: e.kind(),
-            message,
-            fault: e.fault_code(),
-        }
-    }
-
-    /// An error of `kind` with `message` (no fault).
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> TargetError {
-        TargetError {
-            kind,
-            message: message.into(),
-            fault: None,
-        }
-    }
-}
-
 /// What an operation on one target may fail with: the core's error, or a failure
 /// already sorted (a front end that captured it).
-pub trait Failure {
+pub trait IntoTargetError {
     fn into_target_error(self) -> TargetError;
 }
 
-impl Failure for Error {
+impl IntoTargetError for Error {
     fn into_target_error(self) -> TargetError {
         TargetError::from_error(&self)
     }
 }
 
-impl Failure for TargetError {
+impl IntoTargetError for TargetError {
     fn into_target_error(self) -> TargetError {
         self
     }
@@ -75,7 +37,7 @@ impl Failure for TargetError {
 
 /// What one target gave.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome<T> {
+pub struct TargetOutcome<T> {
     pub target: String,
     pub elapsed: Duration,
     pub result: Result<T, TargetError>,
@@ -101,10 +63,10 @@ pub async fn fan_out<A, T, E, F, Fut>(
     limits: Limits,
     deadline: impl Fn(&Target) -> Duration,
     op: F,
-) -> Vec<Outcome<T>>
+) -> Vec<TargetOutcome<T>>
 where
     T: Send + 'static,
-    E: Failure + Send + 'static,
+    E: IntoTargetError + Send + 'static,
     F: Fn(Target, A) -> Fut,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
 {
@@ -117,7 +79,7 @@ where
     let mut out = Vec::with_capacity(items.len());
     for (mut t, arg) in items {
         if let Some(e) = t.unusable.clone() {
-            out.push(Outcome {
+            out.push(TargetOutcome {
                 target: t.name.clone(),
                 elapsed: Duration::ZERO,
                 result: Err(e),
@@ -138,9 +100,9 @@ where
 
 /// Asks one target: waits for its turn (a permit), then runs `work` within `limit`,
 /// counted from when the turn comes.
-async fn ask_one<T, E, Fut>(name: String, limit: Duration, permits: Arc<Semaphore>, work: Fut) -> Outcome<T>
+async fn ask_one<T, E, Fut>(name: String, limit: Duration, permits: Arc<Semaphore>, work: Fut) -> TargetOutcome<T>
 where
-    E: Failure,
+    E: IntoTargetError,
     Fut: Future<Output = Result<T, E>>,
 {
     let _permit = permits.acquire_owned().await;
@@ -153,7 +115,7 @@ where
             format!("no reply in {:.1} s", limit.as_secs_f64()),
         )),
     };
-    Outcome {
+    TargetOutcome {
         target: name,
         elapsed: started.elapsed(),
         result,
@@ -163,14 +125,14 @@ where
 /// Adds the outcome of every task of `set` to `out`, as they finish. A task that
 /// panicked still gets its row (named from `names`): no target is ever hidden.
 async fn join_all<T: 'static>(
-    mut set: JoinSet<Outcome<T>>,
+    mut set: JoinSet<TargetOutcome<T>>,
     mut names: HashMap<tokio::task::Id, String>,
-    out: &mut Vec<Outcome<T>>,
+    out: &mut Vec<TargetOutcome<T>>,
 ) {
     while let Some(done) = set.join_next_with_id().await {
         match done {
             Ok((_, o)) => out.push(o),
-            Err(e) => out.push(Outcome {
+            Err(e) => out.push(TargetOutcome {
                 target: names.remove(&e.id()).unwrap_or_default(),
                 elapsed: Duration::ZERO,
                 result: Err(TargetError::new(

@@ -16,8 +16,8 @@ pub mod select;
 pub mod target;
 pub mod watch;
 
-pub use error::FleetError;
-pub use fanout::{Limits, Outcome, TargetError, fan_out};
+pub use error::{FleetError, TargetError};
+pub use fanout::{Limits, TargetOutcome, fan_out};
 pub use file::valid_name;
 pub use report::Summary;
 pub use select::Selector;

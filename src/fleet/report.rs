@@ -4,7 +4,7 @@
 //! process stopped, error messages quoting URLs or faults) is escaped
 //! ([`crate::supervisor::text`]); target names are the file's, checked when read.
 
-use super::fanout::Outcome;
+use super::fanout::TargetOutcome;
 use crate::supervisor::ErrorKind;
 use crate::supervisor::text::shown;
 use serde::Serialize;
@@ -21,7 +21,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn of<T>(outcomes: &[Outcome<T>]) -> Summary {
+    pub fn of<T>(outcomes: &[TargetOutcome<T>]) -> Summary {
         let mut s = Summary {
             targets: outcomes.len(),
             ..Summary::default()
@@ -65,7 +65,7 @@ struct Entry<'a, T> {
 
 /// The document of a fleet call (CLI `--json`, MCP structuredContent): a summary (plus `extra` fields) and one
 /// entry per target, sorted by name.
-pub fn envelope<T: Serialize>(outcomes: &[Outcome<T>], extra: serde_json::Value) -> serde_json::Value {
+pub fn envelope<T: Serialize>(outcomes: &[TargetOutcome<T>], extra: serde_json::Value) -> serde_json::Value {
     let targets: Vec<Entry<T>> = outcomes
         .iter()
         .map(|o| Entry {
@@ -92,7 +92,7 @@ pub fn failed_line(target: &str, e: &super::TargetError) -> String {
 /// `web-3/api:api_00 FATAL Exited too quickly` per process, `web-3: supervisord
 /// RESTARTING` per daemon not running, then each target that could not be asked,
 /// then the summary line; `all healthy` and the summary when nothing is wrong.
-pub fn health_lines(outcomes: &[Outcome<crate::supervisor::ops::status::Health>]) -> Vec<String> {
+pub fn health_lines(outcomes: &[TargetOutcome<crate::supervisor::ops::status::Health>]) -> Vec<String> {
     let mut out = Vec::new();
     for o in outcomes {
         if let Ok(h) = &o.result {
@@ -138,7 +138,7 @@ mod tests {
 
     #[test]
     fn says_which_failed_and_why() {
-        let o = |t: &str, r: Result<(), (ErrorKind, &str)>| Outcome {
+        let o = |t: &str, r: Result<(), (ErrorKind, &str)>| TargetOutcome {
             target: t.into(),
             elapsed: Duration::ZERO,
             result: r.map_err(|(kind, m)| TargetError::new(kind, m)),

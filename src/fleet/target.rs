@@ -2,7 +2,7 @@
 //! and permissions; built from the targets file, or the one implicit target of the
 //! `-s`/`-c`/environment chain when there is no file.
 
-use super::fanout::TargetError;
+use super::error::TargetError;
 use super::file::{Defaults, FleetError, FleetFile, TargetSpec, expand_home, password};
 use super::select::Selectable;
 use crate::supervisor::transport::{Endpoint, ServerSettings, TlsOptions};

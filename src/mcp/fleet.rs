@@ -18,7 +18,7 @@ use super::answer::{Answer, failure, tool_error};
 use super::server::SupervisorMcp;
 use crate::fleet::exec::{self, Call, Op, Output, Reach, Report};
 use crate::fleet::report::envelope;
-use crate::fleet::{Fleet, FleetError, Outcome, Summary};
+use crate::fleet::{Fleet, FleetError, Summary, TargetOutcome};
 use crate::supervisor::ErrorKind;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool};
@@ -137,10 +137,10 @@ fn select(fleet: &Fleet, targets: Option<&str>) -> Result<Fleet, FleetError> {
 /// then the summary line; structured, `{summary, targets}` with each target's
 /// structured content. `isError` when no target answered well.
 fn join(report: &Report, render: Render<'_>) -> CallToolResult {
-    let answers: Vec<Outcome<Answer>> = report
+    let answers: Vec<TargetOutcome<Answer>> = report
         .outcomes
         .iter()
-        .map(|o| Outcome {
+        .map(|o| TargetOutcome {
             target: o.target.clone(),
             elapsed: o.elapsed,
             result: o.result.clone().map(render),
@@ -155,9 +155,9 @@ fn join(report: &Report, render: Render<'_>) -> CallToolResult {
         }
     }
     text.push(report.summary.line());
-    let structured: Vec<Outcome<&Value>> = answers
+    let structured: Vec<TargetOutcome<&Value>> = answers
         .iter()
-        .map(|o| Outcome {
+        .map(|o| TargetOutcome {
             target: o.target.clone(),
             elapsed: o.elapsed,
             result: o.result.as_ref().map(|a| &a.structured).map_err(Clone::clone),
@@ -197,10 +197,10 @@ async fn unhealthy(fleet: &Fleet, call: Call) -> Result<CallToolResult, McpError
         Ok(r) => r,
         Err(e) => return Ok(refusal(&e)),
     };
-    let outcomes: Vec<Outcome<crate::supervisor::ops::status::Health>> = report
+    let outcomes: Vec<TargetOutcome<crate::supervisor::ops::status::Health>> = report
         .outcomes
         .into_iter()
-        .map(|o| Outcome {
+        .map(|o| TargetOutcome {
             target: o.target,
             elapsed: o.elapsed,
             result: o.result.map(|out| match out {

@@ -48,13 +48,13 @@ pub struct Model {
 
 /// Why a call failed: a fault, or an internal error (HTTP 500 on its own, a FAILED
 /// fault inside a multicall, as supervisord does).
-enum Failure {
+enum ModelError {
     Fault(FaultCode, String),
     Internal,
 }
 
-fn fault(code: FaultCode, text: impl Into<String>) -> Failure {
-    Failure::Fault(code, text.into())
+fn fault(code: FaultCode, text: impl Into<String>) -> ModelError {
+    ModelError::Fault(code, text.into())
 }
 
 impl Model {
@@ -94,7 +94,7 @@ impl Model {
         self.processes.iter().find(|p| p.namespec() == namespec)
     }
 
-    fn index(&self, name: &str) -> Result<usize, Failure> {
+    fn index(&self, name: &str) -> Result<usize, ModelError> {
         self.processes
             .iter()
             .position(|p| p.namespec() == name)
@@ -118,7 +118,7 @@ impl Model {
         }
     }
 
-    fn start(&mut self, name: &str) -> Result<Value, Failure> {
+    fn start(&mut self, name: &str) -> Result<Value, ModelError> {
         let i = self.index(name)?;
         let p = &self.processes[i];
         if p.state().is_running() {
@@ -155,7 +155,7 @@ impl Model {
         Ok(Value::Bool(true))
     }
 
-    fn stop(&mut self, name: &str) -> Result<Value, Failure> {
+    fn stop(&mut self, name: &str) -> Result<Value, ModelError> {
         let i = self.index(name)?;
         if self.processes[i].state().is_stopped() {
             return Err(fault(FaultCode::NotRunning, format!("NOT_RUNNING: {name}")));
@@ -167,7 +167,7 @@ impl Model {
         Ok(Value::Bool(true))
     }
 
-    fn read(&self, bytes: &[u8], offset: i64, length: i64) -> Result<Value, Failure> {
+    fn read(&self, bytes: &[u8], offset: i64, length: i64) -> Result<Value, ModelError> {
         let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
         let (from, to) = match (offset, length) {
             (o, 0) if o < 0 => ((size + o).max(0), size),
@@ -179,21 +179,21 @@ impl Model {
         // supervisord decodes each window as strict UTF-8 and fails otherwise.
         String::from_utf8(slice.to_vec())
             .map(Value::String)
-            .map_err(|_| Failure::Internal)
+            .map_err(|_| ModelError::Internal)
     }
 
-    fn log(&self, name: &str, ch: Channel) -> Result<&[u8], Failure> {
+    fn log(&self, name: &str, ch: Channel) -> Result<&[u8], ModelError> {
         self.index(name)?;
         Ok(self.logs.get(&(name.to_owned(), ch)).map_or(&[][..], Vec::as_slice))
     }
 
-    fn info(&self, name: &str) -> Result<Value, Failure> {
+    fn info(&self, name: &str) -> Result<Value, ModelError> {
         let i = self.index(name)?;
         Ok(to_value(&self.processes[i]))
     }
 
     /// One call, as supervisord would answer it.
-    fn call(&mut self, method: &str, params: &[Value]) -> Result<Value, Failure> {
+    fn call(&mut self, method: &str, params: &[Value]) -> Result<Value, ModelError> {
         self.calls.push((method.to_owned(), params.to_vec()));
         if let Some(v) = daemon_reply(method) {
             return Ok(v);
@@ -206,7 +206,7 @@ impl Model {
 
     /// A call about logs (read, tail, clear, supervisord's own); `None` for any other
     /// method.
-    fn log_call(&mut self, method: &str, params: &[Value]) -> Option<Result<Value, Failure>> {
+    fn log_call(&mut self, method: &str, params: &[Value]) -> Option<Result<Value, ModelError>> {
         let name = string_param(params, 0);
         Some(match method {
             "supervisor.readProcessStdoutLog" | "supervisor.readProcessStderrLog" => self
@@ -238,7 +238,7 @@ impl Model {
 
     /// A call about processes, groups or the configuration, a multicall, or an
     /// unknown method.
-    fn process_call(&mut self, method: &str, params: &[Value]) -> Result<Value, Failure> {
+    fn process_call(&mut self, method: &str, params: &[Value]) -> Result<Value, ModelError> {
         let name = string_param(params, 0);
         match method {
             "supervisor.getAllProcessInfo" => Ok(Value::Array(self.processes.iter().map(to_value).collect())),
@@ -256,7 +256,7 @@ impl Model {
     }
 
     /// A signal to a process: accepted while it is RUNNING, STARTING or STOPPING.
-    fn signal(&self, name: &str) -> Result<Value, Failure> {
+    fn signal(&self, name: &str) -> Result<Value, ModelError> {
         let i = self.index(name)?;
         if !matches!(
             self.processes[i].state(),
@@ -278,7 +278,7 @@ impl Model {
         ])])
     }
 
-    fn multicall(&mut self, params: &[Value]) -> Result<Value, Failure> {
+    fn multicall(&mut self, params: &[Value]) -> Result<Value, ModelError> {
         let Some(Value::Array(calls)) = params.first() else {
             return Err(fault(FaultCode::IncorrectParameters, "INCORRECT_PARAMETERS"));
         };
@@ -295,8 +295,8 @@ impl Model {
             };
             out.push(match self.call(&name, &args) {
                 Ok(v) => v,
-                Err(Failure::Fault(code, text)) => fault_struct(code_number(code), &text),
-                Err(Failure::Internal) => fault_struct(30, "FAILED: <class 'AttributeError'>:utf-8"),
+                Err(ModelError::Fault(code, text)) => fault_struct(code_number(code), &text),
+                Err(ModelError::Internal) => fault_struct(30, "FAILED: <class 'AttributeError'>:utf-8"),
             });
         }
         Ok(Value::Array(out))

@@ -186,7 +186,7 @@ impl Transport {
                 port,
                 socket,
             } => {
-                let target = ssh::Target {
+                let target = ssh::Remote {
                     user: user.clone(),
                     host: host.clone(),
                     port: *port,

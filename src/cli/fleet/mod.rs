@@ -14,7 +14,7 @@ use super::exit::ExitStatus;
 use super::output::Printer;
 use crate::fleet::exec::{self, Call, LogsRead, Op, Output, Report};
 pub(crate) use crate::fleet::report::envelope;
-use crate::fleet::{Fleet, Outcome, TargetError};
+use crate::fleet::{Fleet, TargetError, TargetOutcome};
 use crate::settings::Settings;
 use crate::supervisor::ops::logs::TailOptions;
 use crate::supervisor::ops::ready::ReadyCheck;
@@ -120,11 +120,14 @@ fn render(p: Printer, op: &Op, report: &Report) -> Result<ExitStatus> {
 
 /// The outcomes with each target's output as `T` (`view` picks it); an output of
 /// another kind, which the operation never gives, is that target's error.
-pub(crate) fn typed<'a, T>(report: &'a Report, view: impl Fn(&'a Output) -> Option<&'a T>) -> Vec<Outcome<&'a T>> {
+pub(crate) fn typed<'a, T>(
+    report: &'a Report,
+    view: impl Fn(&'a Output) -> Option<&'a T>,
+) -> Vec<TargetOutcome<&'a T>> {
     report
         .outcomes
         .iter()
-        .map(|o| Outcome {
+        .map(|o| TargetOutcome {
             target: o.target.clone(),
             elapsed: o.elapsed,
             result: match &o.result {
@@ -142,7 +145,7 @@ pub(crate) fn target_table<T>(
     p: Printer,
     header: &[&str],
     kind_col: usize,
-    outcomes: &[Outcome<T>],
+    outcomes: &[TargetOutcome<T>],
     rows: impl Fn(&str, &T) -> Vec<Vec<String>>,
 ) -> Result<()> {
     let last = header.len().saturating_sub(1);
@@ -167,7 +170,7 @@ pub(crate) fn target_table<T>(
 }
 
 /// `db-2: ERROR (timeout) no reply in 5.0 s` for each failed target.
-pub(crate) fn failed_lines<T>(outcomes: &[Outcome<T>]) -> Vec<String> {
+pub(crate) fn failed_lines<T>(outcomes: &[TargetOutcome<T>]) -> Vec<String> {
     outcomes
         .iter()
         .filter_map(|o| {
@@ -186,7 +189,7 @@ pub(crate) fn json(p: Printer, report: &Report) -> Result<()> {
 }
 
 /// 4 when a target could not be asked, else `otherwise`.
-pub(crate) fn unless_failed<T>(outcomes: &[Outcome<T>], otherwise: ExitStatus) -> ExitStatus {
+pub(crate) fn unless_failed<T>(outcomes: &[TargetOutcome<T>], otherwise: ExitStatus) -> ExitStatus {
     if outcomes.iter().any(|o| o.result.is_err()) {
         ExitStatus::Unknown
     } else {
@@ -196,7 +199,7 @@ pub(crate) fn unless_failed<T>(outcomes: &[Outcome<T>], otherwise: ExitStatus) -
 
 /// For commands other than `status`: 1 when a target failed (unless `otherwise` says
 /// worse), else `otherwise`.
-pub(crate) fn or_failed<T>(outcomes: &[Outcome<T>], otherwise: ExitStatus) -> ExitStatus {
+pub(crate) fn or_failed<T>(outcomes: &[TargetOutcome<T>], otherwise: ExitStatus) -> ExitStatus {
     if otherwise == ExitStatus::Success && outcomes.iter().any(|o| o.result.is_err()) {
         ExitStatus::Failure
     } else {

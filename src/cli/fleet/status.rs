@@ -5,7 +5,7 @@ use super::{envelope, failed_lines, json, or_failed, target_table, typed, unless
 use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
 use crate::fleet::exec::{Output, Pids, Report, Version};
-use crate::fleet::{Fleet, Outcome};
+use crate::fleet::{Fleet, TargetOutcome};
 use crate::supervisor::ProcessState;
 use crate::supervisor::ops::info::DaemonInfo;
 use crate::supervisor::ops::status::{Health, ProcessStatus, StatusReport};
@@ -68,7 +68,7 @@ pub fn status(p: Printer, report: &Report) -> Result<ExitStatus> {
 
 /// The processes of every target as one table (a failed target as one row with its
 /// error), and on stderr each name a target did not know.
-fn print_status(p: Printer, outcomes: &[Outcome<&StatusReport>]) -> Result<()> {
+fn print_status(p: Printer, outcomes: &[TargetOutcome<&StatusReport>]) -> Result<()> {
     target_table(p, &["TARGET", "NAME", "STATE", "DESCRIPTION"], 2, outcomes, |t, r| {
         r.processes.iter().map(|s| row(t, s)).collect()
     })?;
@@ -105,12 +105,12 @@ fn row(target: &str, s: &ProcessStatus) -> Vec<String> {
 
 /// Only what is wrong across the targets; 3 when something is.
 pub fn unhealthy(p: Printer, report: &Report) -> Result<ExitStatus> {
-    let outcomes: Vec<Outcome<Health>> = typed(report, |o| match o {
+    let outcomes: Vec<TargetOutcome<Health>> = typed(report, |o| match o {
         Output::Health(h) => Some(h),
         _ => None,
     })
     .into_iter()
-    .map(|o| Outcome {
+    .map(|o| TargetOutcome {
         target: o.target,
         elapsed: o.elapsed,
         result: o.result.cloned(),

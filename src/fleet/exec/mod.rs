@@ -20,7 +20,7 @@ mod tests;
 pub use op::{LogsRead, Op, ProgramAdd, Progress, Reach};
 pub use run::{Output, Pids, Version};
 
-use super::fanout::{Outcome, fan_out};
+use super::fanout::{TargetOutcome, fan_out};
 use super::report::Summary;
 use super::{Fleet, FleetError, Target};
 use crate::supervisor::{Client, Error, Policy};
@@ -44,7 +44,7 @@ impl Call {
 /// the summary.
 #[derive(Debug)]
 pub struct Report {
-    pub outcomes: Vec<Outcome<Output>>,
+    pub outcomes: Vec<TargetOutcome<Output>>,
     pub summary: Summary,
 }
 

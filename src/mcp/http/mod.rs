@@ -16,11 +16,9 @@
 //! - SIGTERM/SIGINT stop accepting, let calls in flight finish within the grace
 //!   period, then cancel the rest and return.
 
-mod conn;
 mod guard;
 mod health;
 mod listen;
-mod memory;
 mod sessions;
 pub mod strength;
 pub mod token;
@@ -39,7 +37,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-pub use conn::max_connections;
+pub use crate::server::max_connections;
 pub use token::TokenSource;
 
 /// Settings of the HTTP transport, resolved before anything is bound.
@@ -181,9 +179,9 @@ pub async fn serve(backend: Backend, s: HttpSettings) -> Result<(), HttpError> {
     let router = app_with_watchers(watchers.clone(), &backend, &s, sessions_ct.clone());
     let (stop, hard) = (CancellationToken::new(), CancellationToken::new());
     tokio::spawn(on_signals(stop.clone(), hard.clone()));
-    let trimmer = tokio::spawn(memory::trim_loop(Duration::from_secs(2)));
+    let trimmer = tokio::spawn(crate::server::memory::trim_loop(Duration::from_secs(2)));
     tracing::info!(addr = %s.addr, auth = s.token.is_some(), max_connections = s.max_connections, "serving MCP over HTTP at /mcp");
-    let conns = conn::Conns::new(s.max_connections, s.read_timeout);
+    let conns = crate::server::conn::Conns::new(s.max_connections, s.read_timeout);
     conns.accept(listener, router, stop, hard.clone()).await;
     // Subscription streams never end on their own: end them now, gracefully, so
     // they do not hold the shutdown for the whole grace period.

@@ -218,7 +218,7 @@ impl SessionManager for CappedSessions {
         if let Some(id) = victim {
             tracing::info!("MCP session cap reached: closed the least recently used idle session");
             let _ = self.inner.close_session(&id).await;
-            super::memory::note_freed();
+            crate::server::memory::note_freed();
         }
         Ok(created?)
     }
@@ -245,7 +245,7 @@ impl SessionManager for CappedSessions {
         lock(&self.shared).sessions.remove(id);
         self.shared.freed.notify_one();
         let closed = self.inner.close_session(id).await;
-        super::memory::note_freed();
+        crate::server::memory::note_freed();
         Ok(closed?)
     }
 

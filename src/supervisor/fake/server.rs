@@ -1,7 +1,7 @@
 //! The fake daemon's XML-RPC server: an axum app on loopback answering `/RPC2` from
 //! the model, faults and internal errors as supervisord sends them.
 
-use super::{Failure, Model, code_number};
+use super::{Model, ModelError, code_number};
 use crate::supervisor::Client;
 use crate::supervisor::transport::{Endpoint, ServerSettings};
 use crate::xmlrpc::{decode_call, encode_fault, encode_response};
@@ -97,8 +97,8 @@ fn answer(model: &Mutex<Model>, body: &[u8]) -> axum::response::Response {
     let reply = model.lock().unwrap_or_else(|e| e.into_inner()).call(&method, &params);
     let xml = match reply {
         Ok(v) => encode_response(&v),
-        Err(Failure::Fault(code, text)) => encode_fault(code_number(code), &text),
-        Err(Failure::Internal) => {
+        Err(ModelError::Fault(code, text)) => encode_fault(code_number(code), &text),
+        Err(ModelError::Internal) => {
             return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "<html>500</html>").into_response();
         }
     };

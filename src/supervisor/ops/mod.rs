@@ -13,6 +13,7 @@ pub(crate) mod names;
 pub(crate) mod poll;
 pub mod programs;
 pub mod ready;
+pub mod result;
 pub mod status;
 pub mod update;
 pub mod wait;

@@ -3,8 +3,9 @@
 //! connections, or a log line written since the call matches a pattern. A process
 //! that leaves RUNNING while we wait fails at once, with its stderr tail.
 
-use super::control::{Failure, Outcome, ProcessResult, WaitProgress, failure_details};
 use super::logs::{self, LogSource, TailOptions};
+use super::poll::WaitProgress;
+use super::result::{Failure, Outcome, POLL, ProcessResult, failure_details};
 use crate::supervisor::Client;
 use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::transport::redact_url;
@@ -51,9 +52,6 @@ impl ReadyCheck {
 
 /// Bound on one URL or port probe.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
-/// Between two rounds of checks.
-const POLL: Duration = super::wait::POLL;
-
 /// Probes `url`; what it says is shown without the URL's credentials.
 async fn url_ok(http: &reqwest::Client, url: &str, expect: Option<u16>) -> std::result::Result<(), String> {
     let answer = http.get(url).timeout(PROBE_TIMEOUT).send().await;

@@ -1,11 +1,10 @@
 //! Waiting for processes to reach a state (RUNNING, STOPPED, EXITED, FATAL), failing
 //! fast when one dies; readiness (URL, port, log pattern) is [`super::ready`].
 
-use super::control::result_internals::{describe_exit, failed};
-use super::control::{Outcome, ProcessResult};
 use super::names::resolve;
 use super::poll::{WaitProgress, wait_until_with_progress};
 use super::ready::{ReadyCheck, wait_ready};
+use super::result::{Outcome, ProcessResult, describe_exit, failed};
 use crate::supervisor::Client;
 use crate::supervisor::error::Error;
 use crate::supervisor::error::{FaultCode, Result};
@@ -14,8 +13,7 @@ use std::time::Duration;
 
 /// How long `wait` waits, in all, unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How often a wait polls the daemon (after its first fast seconds).
-pub const POLL: Duration = Duration::from_millis(100);
+pub use super::result::POLL;
 
 /// What to wait for: every named process in `state`, or, when `check` is not empty,
 /// the one named process ready (RUNNING, and its URL, port or log pattern passes).

@@ -47,7 +47,7 @@ const STOP_GRACE: Duration = Duration::from_secs(3);
 
 /// Where the tunnel goes: the remote end of an `ssh://` URL.
 #[derive(Debug, Clone)]
-pub(super) struct Target {
+pub(super) struct Remote {
     pub user: Option<String>,
     pub host: String,
     pub port: Option<u16>,
@@ -57,7 +57,7 @@ pub(super) struct Target {
 /// One daemon's tunnel, shared by the clones of its transport.
 #[derive(Debug)]
 pub(super) struct Tunnel {
-    target: Target,
+    target: Remote,
     /// The URL shown in errors (no user).
     display: String,
     connect_timeout: Duration,
@@ -80,7 +80,7 @@ impl Tunnel {
     /// A tunnel, not yet made: only its local socket's path is chosen, in a private
     /// directory (created at start, mode 0700) under `$XDG_RUNTIME_DIR` or the
     /// temporary directory.
-    pub fn new(target: Target, display: String, connect_timeout: Duration, program: Option<PathBuf>) -> Result<Tunnel> {
+    pub fn new(target: Remote, display: String, connect_timeout: Duration, program: Option<PathBuf>) -> Result<Tunnel> {
         let mut random = [0u8; 8];
         getrandom::fill(&mut random).map_err(|e| Error::Ssh {
             url: display.clone(),

@@ -1,12 +1,12 @@
 //! Start, stop and restart: idempotent, from any state, waiting for the end state.
 
 use super::WaitOptions;
-use super::result::{Outcome, ProcessResult, describe_exit, failed};
 use crate::supervisor::Client;
 use crate::supervisor::client::methods::{Method, StartProcess, StopProcess};
 use crate::supervisor::error::{Fault, FaultCode, Result};
 use crate::supervisor::ops::names::resolve;
 use crate::supervisor::ops::poll::{info_map, wait_until};
+use crate::supervisor::ops::result::{Outcome, ProcessResult, describe_exit, failed};
 use crate::supervisor::types::{ProcessInfo, ProcessState};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -11,16 +11,11 @@
 //! - A failed start reports spawnerr, exit status and the last stderr lines.
 
 mod lifecycle;
-mod result;
-/// Failure details shared with state waits.
-pub(crate) mod result_internals {
-    pub(crate) use super::result::{describe_exit, failed};
-}
 mod signal;
 
 pub use super::poll::{WaitProgress, wait_until, wait_until_with_progress};
+pub use super::result::{Failure, Outcome, ProcessResult, failure_details};
 pub use lifecycle::{restart, start, stop};
-pub use result::{Failure, Outcome, ProcessResult, failure_details};
 pub use signal::{send_stdin, send_stdin_each, signal, signal_tree};
 
 use std::time::Duration;
@@ -46,7 +41,7 @@ impl Default for WaitOptions {
         WaitOptions {
             wait: true,
             timeout: DEFAULT_TIMEOUT,
-            poll: super::wait::POLL,
+            poll: super::result::POLL,
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Signals (to a process, or to its whole tree on this host) and stdin.
 
 use super::lifecycle::batch;
-use super::result::{Outcome, ProcessResult};
 use crate::supervisor::Client;
 use crate::supervisor::client::methods::SignalProcess;
 use crate::supervisor::error::{Error, Fault, FaultCode, Result};
 use crate::supervisor::ops::names::resolve;
+use crate::supervisor::ops::result::{Outcome, ProcessResult};
 use crate::supervisor::types::{ProcessInfo, ProcessState};
 
 /// Sends `signal` (a name such as `HUP`, or a number) to the named processes.

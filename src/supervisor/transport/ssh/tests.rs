@@ -13,7 +13,7 @@ fn fake_ssh(dir: &Path, body: &str) -> PathBuf {
 }
 
 fn tunnel(program: PathBuf, connect_timeout: Duration) -> Tunnel {
-    let target = Target {
+    let target = Remote {
         user: Some("deploy".into()),
         host: "web-1.example".into(),
         port: Some(2222),
@@ -152,7 +152,7 @@ fn ssh_takes_the_forwarded_paths_literally() {
         "/home/~u/s.sock",
     ] {
         let path = parsed_socket(socket);
-        let target = Target {
+        let target = Remote {
             user: None,
             host: "h.example".into(),
             port: None,

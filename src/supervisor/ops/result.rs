@@ -1,5 +1,11 @@
-//! What happened to each process: the result model every control operation returns,
-//! and the failure details (spawnerr, exit status, last log lines) of a failed start.
+//! What happened to each process: the result model every control operation and
+//! wait returns, the failure details (spawnerr, exit status, last log lines) of a
+//! failed start, and the polling pace of waits. A leaf: `control`, `wait` and `ready`
+//! all use it, and it uses none of them.
+
+/// How often a wait polls the daemon once its fast first seconds are over (start,
+/// stop, restart, state and readiness waits alike).
+pub const POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
 use crate::supervisor::Client;
 use crate::supervisor::error::{FaultCode, NextStep};
