@@ -41,13 +41,15 @@ pub struct SectionOptions {
     pub max_bytes: Option<String>,
     /// Rotated files kept (0 to 100).
     pub backups: Option<u32>,
+    /// Write nothing: only give the section.
+    pub print_only: bool,
 }
 
 /// What [`install`] did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Installed {
-    /// `installed`, `changed`, `unchanged`, or `printed` (the daemon is remote and no
-    /// include directory was given: the section is to be pasted by hand).
+    /// `installed`, `changed`, `unchanged`, or `printed` (asked so, or the daemon is
+    /// remote and no include directory was given: the section is to be pasted by hand).
     pub action: String,
     /// The include file written (not for `printed`).
     pub file: Option<String>,
@@ -110,6 +112,7 @@ pub async fn install(client: &Client, configured: Option<&Path>, opts: &SectionO
         )));
     }
     let dir = match (configured, local) {
+        _ if opts.print_only => include_dir(client, configured).await.ok(),
         (None, None) => None,
         _ => Some(include_dir(client, configured).await?),
     };
@@ -125,7 +128,7 @@ pub async fn install(client: &Client, configured: Option<&Path>, opts: &SectionO
         None => default_journal(local.as_ref(), dir.as_ref()),
     };
     let text = section(&bin, &journal_file, &max_bytes, backups);
-    let Some(dir) = dir else {
+    let Some(dir) = dir.filter(|_| !opts.print_only) else {
         return Ok(Installed {
             action: "printed".into(),
             file: None,

@@ -102,6 +102,8 @@ pub struct History {
     pub older_unread: bool,
     /// Bytes read.
     pub bytes_read: u64,
+    /// The journal file's size when read: where [`super::follow()`] goes on from.
+    pub cursor: u64,
 }
 
 /// The journal's files: the current one (read through the log machinery) and, for
@@ -202,6 +204,7 @@ pub async fn history(client: &Client, filter: &Filter) -> Result<History> {
         truncated,
         older_unread: !done && !truncated && !files.local,
         bytes_read: scan.read,
+        cursor: size,
     })
 }
 

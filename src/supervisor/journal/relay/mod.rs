@@ -88,11 +88,10 @@ pub async fn run() -> std::io::Result<()> {
     });
     // Stderr gone: supervisord is too; nothing to wait for.
     writer::Writer::from_env(shared).run(rx).await?;
-    let served = tokio::task::spawn_blocking(move || protocol.join())
+    tokio::task::spawn_blocking(move || protocol.join())
         .await
         .map_err(std::io::Error::other)?
-        .unwrap_or_else(|_| Err(std::io::Error::other("the protocol thread panicked")));
-    served
+        .unwrap_or_else(|_| Err(std::io::Error::other("the protocol thread panicked")))
 }
 
 /// The namespec a process event's payload names (empty for other events).

@@ -1,8 +1,9 @@
 //! The relay's writer: each event received becomes one journal line on stderr, in
-//! order. An exit's status is asked of the daemon (`getProcessInfo` through
-//! `SUPERVISOR_SERVER_URL`, with `SUPERVISOR_USERNAME`/`SUPERVISOR_PASSWORD` when
-//! set), within [`EXIT_STATUS_TIMEOUT`]; it is `null` when the process was started
-//! again before the daemon answered. The writer also checks that supervisord keeps
+//! order. An exit's status is asked of the daemon (through `SUPERVISOR_SERVER_URL`,
+//! with `SUPERVISOR_USERNAME`/`SUPERVISOR_PASSWORD` when set), within
+//! [`EXIT_STATUS_TIMEOUT`]: from its own log (`spawned: 'NAME' with pid PID`, then
+//! `exited: NAME (exit status N; ...)`), else `getProcessInfo` when the process is
+//! still in that exit; `null` when neither tells (a signal, no readable main log). The writer also checks that supervisord keeps
 //! writing the journal file; when it stops (the file gone, the disk full), the next
 //! event is refused once so that supervisord's own log says
 //! `supervisord-mcp-journal: event was rejected` (it sends the event again).
@@ -10,6 +11,8 @@
 use super::super::event::{JournalEvent, What};
 use super::protocol::{Received, parse_payload};
 use super::{Incoming, Shared};
+use crate::supervisor::ops::exits;
+use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
 use crate::supervisor::transport::{Endpoint, Secret, ServerSettings, TlsOptions};
 use crate::supervisor::{Client, Error, ProcessState};
 use std::io::Write;
@@ -105,7 +108,14 @@ impl Writer {
         if let What::Process(p) = &mut what
             && p.to == ProcessState::Exited
         {
-            p.exitstatus = self.exit_status(&p.process, incoming.seq).await;
+            let name = p.process.rsplit(':').next().unwrap_or_default().to_owned();
+            p.exitstatus = match (&self.client, p.pid) {
+                (Some(c), Some(pid)) => logged_status(c, &name, pid).await,
+                _ => None,
+            };
+            if p.exitstatus.is_none() {
+                p.exitstatus = self.exit_status(&p.process, incoming.seq).await;
+            }
         }
         JournalEvent {
             time_ms: incoming.time_ms,
@@ -193,6 +203,34 @@ impl Writer {
     }
 }
 
+/// The status of the exit of `name`'s process `pid`, from supervisord's own log: the
+/// first `exited: NAME (...)` after `spawned: 'NAME' with pid PID` in its last lines
+/// (a restarted program has lost its `exitstatus` by the time the event arrives;
+/// the log keeps it). `None`: not found, a signal, or no readable main log.
+async fn logged_status(client: &Client, name: &str, pid: i64) -> Option<i64> {
+    let spawned = format!("spawned: '{name}' with pid {pid}");
+    for (lines, max_bytes) in [(64, 16 * 1024), (2000, 256 * 1024)] {
+        let opts = TailOptions {
+            lines,
+            max_bytes,
+            raw: false,
+        };
+        let read = tokio::time::timeout(EXIT_STATUS_TIMEOUT, logs::tail(client, &LogSource::Main, &opts));
+        let tail = read.await.ok()?.ok()?;
+        if let Some(at) = tail.lines.iter().rposition(|l| l.ends_with(&spawned)) {
+            let exit = tail.lines[at + 1..]
+                .iter()
+                .filter_map(|l| exits::parse(l))
+                .find(|(n, _)| n == name);
+            return exit.and_then(|(_, e)| e.status);
+        }
+        if tail.lines.len() < lines {
+            return None;
+        }
+    }
+    None
+}
+
 fn error_event(time_ms: i64, message: String) -> JournalEvent {
     JournalEvent {
         time_ms,
@@ -218,5 +256,5 @@ fn mark(path: &std::path::Path) -> Mark {
 /// Bytes free for unprivileged writes on the file's disk.
 fn free_bytes(path: &std::path::Path) -> Option<u64> {
     let st = nix::sys::statvfs::statvfs(path).ok()?;
-    Some(u64::from(st.blocks_available()).saturating_mul(st.fragment_size()))
+    Some(st.blocks_available().saturating_mul(st.fragment_size()))
 }
