@@ -24,6 +24,11 @@ use std::time::{Duration, Instant};
 
 /// Bound on asking the daemon for an exit's status.
 pub const EXIT_STATUS_TIMEOUT: Duration = Duration::from_secs(1);
+/// A call to the daemon this long after lines were written makes its `/logtail`
+/// streams send them at once: supervisord looks at a stream's file at most every
+/// 0.1 s, on its loop's turns, and with nothing else to do its loop turns once a
+/// second; lines written just after a look would wait for that.
+const NUDGE_AFTER: Duration = Duration::from_millis(120);
 /// A journal file that has not changed this long after a line was written is not
 /// being written.
 const STALL: Duration = Duration::from_secs(2);
@@ -82,7 +87,19 @@ impl Writer {
 
     /// Writes every event received until the protocol thread ends. Errors: stderr.
     pub(super) async fn run(mut self, mut rx: tokio::sync::mpsc::Receiver<Incoming>) -> std::io::Result<()> {
-        while let Some(incoming) = rx.recv().await {
+        let mut nudge: Option<tokio::time::Instant> = None;
+        loop {
+            let incoming = tokio::select! {
+                got = rx.recv() => match got {
+                    Some(i) => i,
+                    None => return Ok(()),
+                },
+                () = sleep_until(nudge) => {
+                    nudge = None;
+                    self.nudge().await;
+                    continue;
+                }
+            };
             let dropped = self.shared.dropped.swap(0, Ordering::SeqCst);
             if dropped > 0 {
                 let message = format!("{dropped} events were not written: the relay's queue was full");
@@ -90,9 +107,16 @@ impl Writer {
             }
             let event = self.event_of(incoming).await;
             write_line(&event)?;
+            nudge.get_or_insert_with(|| tokio::time::Instant::now() + NUDGE_AFTER);
             self.check_journal(event.time_ms).await?;
         }
-        Ok(())
+    }
+
+    /// One cheap call (`getState`), to turn supervisord's loop once more.
+    async fn nudge(&self) {
+        if let Some(c) = &self.client {
+            let _ = tokio::time::timeout(EXIT_STATUS_TIMEOUT, c.get_state()).await;
+        }
     }
 
     /// The journal line for what was received.
@@ -229,6 +253,14 @@ async fn logged_status(client: &Client, name: &str, pid: i64) -> Option<i64> {
         }
     }
     None
+}
+
+/// Resolves at `at`, never when there is none.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 fn error_event(time_ms: i64, message: String) -> JournalEvent {
