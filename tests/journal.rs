@@ -56,7 +56,14 @@ fn ok(d: &Daemon, args: &[&str]) -> String {
 
 /// `events ARGS --json` on `d` over `via` (extra global flags first).
 fn history(d: &Daemon, via: Via, global: &[&str], args: &[&str]) -> Value {
-    let out = d.cli(via).args(global).arg("events").args(args).arg("--json").output().expect("run");
+    let out = d
+        .cli(via)
+        .args(global)
+        .arg("events")
+        .args(args)
+        .arg("--json")
+        .output()
+        .expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("json")
 }
@@ -66,7 +73,10 @@ fn events(v: &Value) -> Vec<Value> {
 }
 
 fn count(events: &[Value], process: &str, to: &str) -> usize {
-    events.iter().filter(|e| e["process"] == process && e["to"] == to).count()
+    events
+        .iter()
+        .filter(|e| e["process"] == process && e["to"] == to)
+        .count()
 }
 
 /// Lines of supervisord's own log that contain `what`.
@@ -101,7 +111,11 @@ fn every_transition_of_a_program_exiting_every_100_ms_for_60_s_is_in_the_journal
     let (spawned, exited) = (logged(&d, "spawned: 'flap'"), logged(&d, "exited: flap "));
     eprintln!("journal: {starts} starts, {exits} exits; supervisord's log: {spawned} spawned, {exited} exited");
     assert!(exited > 100, "the program flapped: {exited} exits in 60 s");
-    assert_eq!((starts, exits), (spawned, exited), "every start and exit supervisord logged");
+    assert_eq!(
+        (starts, exits),
+        (spawned, exited),
+        "every start and exit supervisord logged"
+    );
     assert_eq!(logged(&d, "event buffer overflowed"), 0);
     let known: Vec<&Value> = all.iter().filter(|e| e["to"] == "EXITED").collect();
     assert!(
@@ -120,11 +134,17 @@ fn a_relay_killed_with_9_is_restarted_and_loses_at_most_the_event_in_flight() {
     ok(&d, &["start", "--no-wait", "flap"]);
     std::thread::sleep(Duration::from_secs(3));
     let pid = ok(&d, &["pid", "supervisord-mcp-journal"]).trim().to_owned();
-    let killed = std::process::Command::new("kill").args(["-9", &pid]).status().expect("kill");
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid])
+        .status()
+        .expect("kill");
     assert!(killed.success());
     std::thread::sleep(Duration::from_secs(4));
     let again = ok(&d, &["pid", "supervisord-mcp-journal"]).trim().to_owned();
-    assert!(again != pid && again != "0", "supervisord started the relay again: {pid} -> {again}");
+    assert!(
+        again != pid && again != "0",
+        "supervisord started the relay again: {pid} -> {again}"
+    );
     let all = stop_flap_and_drain(&d);
     let (starts, exits) = (count(&all, "flap", "STARTING"), count(&all, "flap", "EXITED"));
     let (spawned, exited) = (logged(&d, "spawned: 'flap'"), logged(&d, "exited: flap "));
@@ -141,18 +161,27 @@ fn a_journal_that_is_gone_is_said_in_supervisords_log_and_events_are_still_ackno
     let d = daemon();
     std::fs::create_dir(d.path("jdir")).expect("mkdir");
     let file = d.path("jdir/journal.log");
-    ok(&d, &["events", "install", "--journal-file", &file.display().to_string()]);
+    ok(
+        &d,
+        &["events", "install", "--journal-file", &file.display().to_string()],
+    );
     ok(&d, &["start", "--no-wait", "flap"]);
     std::thread::sleep(Duration::from_secs(1));
     std::fs::remove_dir_all(d.path("jdir")).expect("rm");
     let deadline = Instant::now() + Duration::from_secs(20);
     while logged(&d, "supervisord-mcp-journal: event was rejected") == 0 {
-        assert!(Instant::now() < deadline, "supervisord's log never said the relay refused an event");
+        assert!(
+            Instant::now() < deadline,
+            "supervisord's log never said the relay refused an event"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let before = logged(&d, "spawned: 'flap'");
     std::thread::sleep(Duration::from_secs(3));
-    assert!(logged(&d, "spawned: 'flap'") > before + 5, "supervisord goes on at full speed");
+    assert!(
+        logged(&d, "spawned: 'flap'") > before + 5,
+        "supervisord goes on at full speed"
+    );
     assert_eq!(logged(&d, "has entered the UNKNOWN state"), 0, "the protocol was kept");
     assert_eq!(logged(&d, "event buffer overflowed"), 0);
     assert_eq!(d.state("supervisord-mcp-journal"), "RUNNING");
@@ -180,7 +209,10 @@ fn since_crosses_rotation_here_and_a_remote_daemon_is_read_over_http() {
     let here = history(&d, Via::Unix, &[], &["--since", &t0]);
     let here_events = events(&here);
     assert!(here_events.len() > 300, "{} events", here_events.len());
-    assert_eq!(here_events[0]["time"], t0, "from the first event asked for, in a rotated file");
+    assert_eq!(
+        here_events[0]["time"], t0,
+        "from the first event asked for, in a rotated file"
+    );
     assert!(here_events[0]["time"].as_str() < first_current["time"].as_str());
     assert_eq!(here["older_unread"], false);
     // As for a remote daemon: the current file only, through readProcessStderrLog.
@@ -190,10 +222,20 @@ fn since_crosses_rotation_here_and_a_remote_daemon_is_read_over_http() {
     assert_eq!(remote_events.first().map(|e| &e["time"]), Some(&first_current["time"]));
     assert_eq!(remote_events.last(), here_events.last(), "the same journal");
     let status = ok(&d, &["events", "status"]);
-    assert!(status.contains("journal RUNNING") && status.contains(" files"), "{status}");
-    let out = d.cli(Via::Http).args(["--no-host-access", "events", "status", "--json"]).output().expect("run");
+    assert!(
+        status.contains("journal RUNNING") && status.contains(" files"),
+        "{status}"
+    );
+    let out = d
+        .cli(Via::Http)
+        .args(["--no-host-access", "events", "status", "--json"])
+        .output()
+        .expect("run");
     let remote_status: Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(remote_status["rotated"], 0, "rotated files are on the daemon's host only");
+    assert_eq!(
+        remote_status["rotated"], 0,
+        "rotated files are on the daemon's host only"
+    );
 }
 
 #[test]
@@ -215,10 +257,19 @@ fn a_fleet_of_two_daemons_one_without_a_journal() {
     };
     ok(&a, &["restart", "sleeper"]);
     let out = fleet(&[]).output().expect("run");
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
-    assert!(stdout.contains("a/sleeper") && stdout.contains("RUNNING -> STOPPING"), "{stdout}");
-    assert!(stdout.contains("b: ERROR (invalid)") && stdout.contains("has no event journal"), "{stdout}");
+    assert!(
+        stdout.contains("a/sleeper") && stdout.contains("RUNNING -> STOPPING"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("b: ERROR (invalid)") && stdout.contains("has no event journal"),
+        "{stdout}"
+    );
     assert!(stdout.contains("2 targets: 1 ok, 1 invalid (b)"), "{stdout}");
     // Following both: a from its journal, b by polling (said so).
     let mut follow = std::process::Command::new(env!("CARGO_BIN_EXE_supervisord-mcp"))
@@ -235,10 +286,24 @@ fn a_fleet_of_two_daemons_one_without_a_journal() {
     std::thread::sleep(Duration::from_secs(3));
     let _ = follow.kill();
     let out = follow.wait_with_output().expect("wait");
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("a/sleeper") && stdout.contains("STOPPING -> STOPPED"), "{stdout}");
-    assert!(stdout.lines().any(|l| l.contains("b/sleeper") && l.contains("-> RUNNING")), "{stdout}");
-    assert!(stderr.contains("b: no event journal: following state changes by polling"), "{stderr}");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stdout.contains("a/sleeper") && stdout.contains("STOPPING -> STOPPED"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("b/sleeper") && l.contains("-> RUNNING")),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("b: no event journal: following state changes by polling"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -271,6 +336,9 @@ async fn the_watch_engine_fed_by_the_journal_sees_every_transition() {
             }
         }
     }
-    assert!(changes >= 12, "{changes} changes told in 4 s (polling once a second tells at most 4)");
+    assert!(
+        changes >= 12,
+        "{changes} changes told in 4 s (polling once a second tells at most 4)"
+    );
     assert!(runs.len() >= 8, "{} runs seen", runs.len());
 }

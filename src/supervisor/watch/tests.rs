@@ -339,7 +339,11 @@ async fn with_a_journal_every_transition_is_an_event_at_once_and_looks_are_a_saf
         .collect();
     assert_eq!(
         states,
-        [(ProcessState::Exited, 0, 3), (ProcessState::Starting, 0, 0), (ProcessState::Running, 8, 0)]
+        [
+            (ProcessState::Exited, 0, 3),
+            (ProcessState::Starting, 0, 0),
+            (ProcessState::Running, 8, 0)
+        ]
     );
     assert!(matches!(&got[0], Event::State { from, .. } if *from == before));
     // The safety look agrees (RUNNING): nothing; the next tick does not look at all.
