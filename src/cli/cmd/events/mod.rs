@@ -65,30 +65,12 @@ impl Ctx {
             return Ok(ok);
         }
         if !self.p.json {
-            let mut lines = failed_lines(outcomes);
+            let mut lines = crate::cli::fleet::failed_lines(outcomes);
             lines.push(Summary::of(outcomes).line());
             self.p.lines(&lines)?;
         }
-        let failed = outcomes.iter().any(|o| o.result.is_err());
-        Ok(if failed && ok == ExitStatus::Success {
-            ExitStatus::Failure
-        } else {
-            ok
-        })
+        Ok(crate::cli::fleet::or_failed(outcomes, ok))
     }
-}
-
-/// `db-2: ERROR (timeout) ...` for each failed target.
-fn failed_lines<T>(outcomes: &[Outcome<T>]) -> Vec<String> {
-    outcomes
-        .iter()
-        .filter_map(|o| {
-            o.result
-                .as_ref()
-                .err()
-                .map(|e| crate::fleet::report::failed_line(&o.target, e))
-        })
-        .collect()
 }
 
 /// Runs `events` (any subcommand but `relay`, which `main` runs before settings).
