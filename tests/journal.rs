@@ -342,3 +342,21 @@ async fn the_watch_engine_fed_by_the_journal_sees_every_transition() {
     );
     assert!(runs.len() >= 8, "{} runs seen", runs.len());
 }
+
+#[test]
+fn a_quiet_journal_is_not_taken_for_a_broken_one() {
+    let d = daemon();
+    ok(&d, &["events", "install"]);
+    // Single events seconds apart: the file changed each time, just not since the last one.
+    for _ in 0..2 {
+        std::thread::sleep(Duration::from_millis(2500));
+        ok(&d, &["remove", "burst"]);
+        std::thread::sleep(Duration::from_millis(2500));
+        ok(&d, &["add", "burst"]);
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(logged(&d, "event was rejected"), 0);
+    let all = events(&history(&d, Via::Unix, &[], &["--kind", "group", "--kind", "error"]));
+    assert_eq!(all.iter().filter(|e| e["group"] == "burst").count(), 4, "{all:?}");
+    assert!(all.iter().all(|e| e.get("error").is_none()), "{all:?}");
+}

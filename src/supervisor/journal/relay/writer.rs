@@ -106,9 +106,11 @@ impl Writer {
                 write_line(&error_event(incoming.time_ms, message))?;
             }
             let event = self.event_of(incoming).await;
+            // How the file looked before this line: it must have changed 2 s later.
+            let before = self.journal_path().await.and_then(|p| mark(&p));
             write_line(&event)?;
             nudge.get_or_insert_with(|| tokio::time::Instant::now() + NUDGE_AFTER);
-            self.check_journal(event.time_ms).await?;
+            self.check_journal(event.time_ms, before).await?;
         }
     }
 
@@ -165,10 +167,11 @@ impl Writer {
         same_exit.then_some(info.exitstatus)
     }
 
-    /// Checks, after a line was written, that supervisord writes the journal file:
-    /// it exists, its disk has room, and it changed within [`STALL`] of a line.
-    /// A new problem is said once: an error line, and the next event refused.
-    async fn check_journal(&mut self, now_ms: i64) -> std::io::Result<()> {
+    /// Checks, after a line was written (the file was `before` just before), that
+    /// supervisord writes the journal file: it exists, its disk has room, and it
+    /// changed within [`STALL`] of a line. A new problem is said once: an error
+    /// line, and the next event refused.
+    async fn check_journal(&mut self, now_ms: i64, before: Mark) -> std::io::Result<()> {
         let Some(path) = self.journal_path().await else {
             return Ok(());
         };
@@ -185,7 +188,7 @@ impl Writer {
             ))
         } else {
             match self.pending {
-                Some((at, before)) if at.elapsed() >= STALL && before == mark => Some(format!(
+                Some((at, then)) if at.elapsed() >= STALL && then == mark => Some(format!(
                     "supervisord has not written the journal file {} for {} s: events are being lost",
                     path.display(),
                     STALL.as_secs()
@@ -194,7 +197,7 @@ impl Writer {
             }
         };
         if self.pending.is_none_or(|(at, _)| at.elapsed() >= STALL) {
-            self.pending = Some((Instant::now(), mark));
+            self.pending = Some((Instant::now(), before));
         }
         match (problem, self.said) {
             (Some(message), false) => {
