@@ -85,9 +85,28 @@ fn logged(d: &Daemon, what: &str) -> usize {
     log.lines().filter(|l| l.contains(what)).count()
 }
 
+/// Stops `name` until every process of it is STOPPED: one caught in EXITED is
+/// "already stopped", and supervisord restarts it right after.
+fn stop_until_stopped(d: &Daemon, name: &str) {
+    for _ in 0..20 {
+        ok(d, &["stop", name]);
+        let out = d
+            .cli(Via::Unix)
+            .args(["status", name, "--json"])
+            .output()
+            .expect("status");
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let procs = v["processes"].as_array().cloned().unwrap_or_default();
+        if procs.iter().all(|p| p["state"] == "STOPPED") {
+            return;
+        }
+    }
+    panic!("{name} never stopped");
+}
+
 /// Stops `flap` and waits until the journal has its STOPPED (the relay drained).
 fn stop_flap_and_drain(d: &Daemon) -> Vec<Value> {
-    ok(d, &["stop", "flap"]);
+    stop_until_stopped(d, "flap");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let all = events(&history(d, Via::Unix, &[], &["flap", "--since", "1h"]));
@@ -96,6 +115,23 @@ fn stop_flap_and_drain(d: &Daemon) -> Vec<Value> {
         }
         assert!(Instant::now() < deadline, "the journal never got flap's STOPPED");
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits until the journal's last event stays the same for a second (the relay
+/// wrote what was in flight).
+fn settled(d: &Daemon) {
+    let last = || events(&history(d, Via::Unix, &[], &["-n", "1"])).pop();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut before = last();
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let now = last();
+        if now == before {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the journal kept growing");
+        before = now;
     }
 }
 
@@ -190,7 +226,7 @@ fn a_journal_that_is_gone_is_said_in_supervisords_log_and_events_are_still_ackno
 #[test]
 fn since_crosses_rotation_here_and_a_remote_daemon_is_read_over_http() {
     let d = daemon();
-    ok(&d, &["events", "install", "--max-bytes", "64KB", "--backups", "3"]);
+    ok(&d, &["events", "install", "--max-bytes", "64KB", "--backups", "30"]);
     std::thread::sleep(Duration::from_millis(1500));
     let since = history(&d, Via::Unix, &[], &["-n", "1"]);
     let t0 = events(&since)[0]["time"].as_str().expect("a time").to_owned();
@@ -200,7 +236,8 @@ fn since_crosses_rotation_here_and_a_remote_daemon_is_read_over_http() {
         assert!(Instant::now() < deadline, "the journal never rotated");
         std::thread::sleep(Duration::from_millis(200));
     }
-    ok(&d, &["stop", "burst:*"]);
+    stop_until_stopped(&d, "burst:*");
+    settled(&d);
     let current = std::fs::read_to_string(d.path("supervisord-mcp-journal.log")).expect("journal");
     let first_current: Value = current
         .lines()
