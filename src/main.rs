@@ -62,6 +62,14 @@ fn main() -> ExitCode {
 /// Resolves the settings, prints their warnings once, and runs the front end they
 /// name: a command, or the MCP server on stdio or over HTTP.
 async fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
+    // The journal's relay runs under supervisord: it needs no settings, only its environment.
+    if let Command::Events(cli::EventsArgs {
+        cmd: Some(cli::EventsCmd::Relay),
+        ..
+    }) = &cli.command
+    {
+        return Ok(cli::cmd::events::relay().await);
+    }
     let settings = Settings::resolve(&cli, &|k| std::env::var(k).ok())?;
     for w in &settings.warnings {
         cli::output::warn(&w.to_string());

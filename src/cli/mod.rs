@@ -83,6 +83,9 @@ fn usage_error(e: &clap::Error) -> serde_json::Value {
 /// the caller with [`exit::for_error`]).
 pub async fn run(command: Command, settings: &Settings) -> Result<ExitStatus> {
     let p = Printer { json: settings.json };
+    if let Command::Events(a) = command {
+        return cmd::events::run(settings, p, a).await;
+    }
     let client = match &settings.scope {
         Scope::Fleet(f) => return fleet::run(f, settings, p, command).await,
         Scope::One(client) => client,
@@ -144,7 +147,7 @@ async fn run_one(c: &Client, settings: &Settings, p: Printer, command: Command) 
         Command::Add { groups } => config::cmd_add(c, p, &groups).await,
         Command::Remove { groups } => config::cmd_remove(c, p, &groups).await,
         // Served by main.rs (the MCP front end is not the CLI's to start).
-        Command::Completions { .. } | Command::Man | Command::Mcp(_) => Ok(ExitStatus::Success),
+        Command::Completions { .. } | Command::Man | Command::Mcp(_) | Command::Events(_) => Ok(ExitStatus::Success),
     }
 }
 

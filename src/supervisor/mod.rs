@@ -11,6 +11,7 @@ pub(crate) mod error;
 pub(crate) mod fake;
 pub mod files;
 pub mod host;
+pub mod journal;
 pub mod ops;
 pub(crate) mod policy;
 pub mod text;

@@ -3,12 +3,14 @@
 //! a sibling module. Values are parsed here; what they mean is decided in the commands
 //! and the core.
 
+mod events;
 mod logs;
 mod mcp;
 mod program;
 mod values;
 mod wait;
 
+pub use events::{EventsArgs, EventsCmd, InstallArgs};
 pub use logs::LogsArgs;
 pub use mcp::McpArgs;
 pub use program::{ProgramAddArgs, ProgramCmd, RunArgs};
@@ -195,6 +197,9 @@ pub enum Command {
         #[arg(long)]
         raw: bool,
     },
+    /// The event journal: every start, exit and crash, kept by supervisord itself
+    /// (`events install` first); prints the history, oldest first
+    Events(EventsArgs),
     /// Clear the logs of processes (`all` for every one)
     Clear {
         #[arg(required = true, value_name = "NAME")]

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod control;
+pub mod events;
 pub mod info;
 pub mod logs;
 pub mod program;

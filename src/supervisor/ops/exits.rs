@@ -58,7 +58,7 @@ pub async fn logged_exit(client: &Client, p: &ProcessInfo) -> Option<LoggedExit>
 }
 
 /// `... exited: NAME (exit status 3; not expected)` -> (`NAME`, status 3).
-fn parse(line: &str) -> Option<(String, LoggedExit)> {
+pub(crate) fn parse(line: &str) -> Option<(String, LoggedExit)> {
     let rest = &line[line.find("exited: ")? + "exited: ".len()..];
     let (name, rest) = rest.split_once(" (")?;
     let how = rest.strip_suffix(')')?.rsplit_once("; ").map_or(rest, |(h, _)| h);

@@ -26,6 +26,8 @@ pub struct WatchStats {
     pub list_watchers: usize,
     /// Whether the polling task runs.
     pub polling: bool,
+    /// Whether process changes come from the daemon's event journal.
+    pub journal: bool,
     /// Looks at watched processes and logs made so far (multicalls).
     pub probes: u64,
     /// `getAllProcessInfo` calls made so far.
@@ -78,6 +80,12 @@ pub(super) struct State {
     pub(super) list_stale: bool,
     pub(super) probes: u64,
     pub(super) list_polls: u64,
+    /// The event journal is followed (see [`super::journal`]): processes come from it.
+    pub(super) journal: bool,
+    /// The journal task runs.
+    pub(super) journal_task: bool,
+    /// The last look at watched processes while the journal is followed.
+    pub(super) safety_at: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -264,6 +272,7 @@ impl Watcher {
             watched_keys: st.watched().len(),
             list_watchers: st.subs.values().filter(|s| s.keys.contains(&Key::Processes)).count(),
             polling: st.polling,
+            journal: st.journal,
             probes: st.probes,
             list_polls: st.list_polls,
         }
@@ -290,6 +299,7 @@ impl Watcher {
         st.polling = true;
         drop(st);
         tokio::spawn(super::poll::run(self.inner.clone()));
+        self.inner.ensure_journal();
     }
 }
 

@@ -4,6 +4,7 @@
 //! as events to the subscribers that watch them.
 
 use super::engine::{Inner, Seen, seen_of, split};
+use super::journal::safety_due;
 use super::{Event, Key, WATCH_INTERVAL};
 use crate::supervisor::ops::look::{self, Ask, List};
 use std::sync::Arc;
@@ -13,6 +14,9 @@ use std::time::Instant;
 pub(super) struct Plan {
     keys: Vec<Key>,
     list: bool,
+    /// The journal is followed: a process is an event only when its state differs
+    /// from what the journal said.
+    safety: bool,
 }
 
 impl Inner {
@@ -34,10 +38,17 @@ impl Inner {
             st.list_tried = Some(Instant::now());
             st.list_stale = false;
         }
-        Some(Plan {
-            keys: watched.into_iter().collect(),
-            list,
-        })
+        // Followed journal: processes only at the safety look.
+        let journal = st.journal;
+        let safety = journal && safety_due(st.safety_at);
+        if safety {
+            st.safety_at = Some(Instant::now());
+        }
+        let keys = watched
+            .into_iter()
+            .filter(|k| !journal || safety || !matches!(k, Key::Process(_)))
+            .collect();
+        Some(Plan { keys, list, safety })
     }
 
     /// One tick: the list when due (which also gives the watched processes), and
@@ -65,12 +76,22 @@ impl Inner {
             }
             if let Some(before) = st.seen.insert(key.clone(), now)
                 && before != now
+                && !(plan.safety && same_state(before, now))
                 && let Some(e) = event(key, before, now)
             {
                 events.push(e);
             }
         }
         st.deliver(&events);
+    }
+}
+
+/// Whether two looks at a process agree on its state (the journal's own pids and
+/// times are not the daemon's to the second).
+fn same_state(before: Seen, now: Seen) -> bool {
+    match (before, now) {
+        (Seen::Process(Some(b)), Seen::Process(Some(n))) => b.state == n.state,
+        _ => false,
     }
 }
 

@@ -295,3 +295,68 @@ async fn wait_until(cond: impl Fn() -> bool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn with_a_journal_every_transition_is_an_event_at_once_and_looks_are_a_safety_net() {
+    use crate::supervisor::journal::{JournalEvent, ProcessChange, What};
+    let d = FakeDaemon::start(Model::recorded()).await;
+    let w = manual(&d);
+    let s = w.subscribe();
+    s.add(&[process("ticker")]).await.unwrap_or_default();
+    let before = d.model().process("ticker").map(Snapshot::from);
+    w.lock().journal = true;
+    let line = |to: ProcessState, pid: Option<i64>, exitstatus: Option<i64>, t: i64| JournalEvent {
+        time_ms: t,
+        serial: None,
+        what: What::Process(ProcessChange {
+            process: "ticker".into(),
+            group: "ticker".into(),
+            from: None,
+            to,
+            pid,
+            tries: None,
+            expected: Some(false),
+            exitstatus,
+        }),
+    };
+    // An exit and a restart between two looks: three events, in order, none merged
+    // away (the consumer takes each before the next line).
+    let mut got = Vec::new();
+    for (to, pid, status, t) in [
+        (ProcessState::Exited, Some(7), Some(3), 1_000),
+        (ProcessState::Starting, None, None, 1_100),
+        (ProcessState::Running, Some(8), None, 1_200),
+    ] {
+        w.inner.take(&line(to, pid, status, t));
+        got.extend(s.next().await.unwrap_or_default());
+    }
+    let states: Vec<_> = got
+        .iter()
+        .map(|e| match e {
+            Event::State { to: Some(t), .. } => (t.state, t.pid, t.exitstatus),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (ProcessState::Exited, 0, 3),
+            (ProcessState::Starting, 0, 0),
+            (ProcessState::Running, 8, 0)
+        ]
+    );
+    assert!(matches!(&got[0], Event::State { from, .. } if *from == before));
+    // The safety look agrees (RUNNING): nothing; the next tick does not look at all.
+    d.model().calls.clear();
+    tick(&w).await;
+    quiet(&s).await;
+    tick(&w).await;
+    assert_eq!(d.model().count("supervisor.getProcessInfo"), 1, "one safety look");
+    // The journal said EXITED but the daemon says RUNNING: the safety look tells.
+    w.inner.take(&line(ProcessState::Exited, Some(8), Some(1), 2_000));
+    let _ = s.next().await;
+    w.lock().safety_at = None;
+    tick(&w).await;
+    let fixed = s.next().await.unwrap_or_default();
+    assert!(matches!(&fixed[..], [Event::State { to: Some(t), .. }] if t.state == ProcessState::Running));
+}

@@ -63,6 +63,32 @@ pub async fn follow(
     if !history.lines.is_empty() && !sink(FollowEvent::Lines(history.lines)) {
         return Ok(());
     }
+    poll_from(reader, cursor, opts, sink).await
+}
+
+/// Like [`follow`] without the history: every complete line written after byte
+/// `cursor` of the log (from an earlier read of it). A log now smaller than `cursor`
+/// was rotated or cleared: reading restarts at 0.
+pub async fn follow_from(
+    client: &Client,
+    name: &str,
+    channel: Channel,
+    cursor: u64,
+    opts: &FollowOptions,
+    sink: impl FnMut(FollowEvent) -> bool,
+) -> Result<()> {
+    let src = LogSource::process(name, channel);
+    let reader = Reader::open(client, &src).await?;
+    poll_from(reader, cursor, opts, sink).await
+}
+
+/// Polls `reader` from `cursor` every `opts.poll` until `sink` returns false.
+async fn poll_from(
+    reader: Reader<'_>,
+    cursor: u64,
+    opts: &FollowOptions,
+    mut sink: impl FnMut(FollowEvent) -> bool,
+) -> Result<()> {
     let mut poller = Poller::new(reader, cursor, opts.tail.raw, opts.filter.clone());
     loop {
         tokio::time::sleep(opts.poll).await;

@@ -21,7 +21,7 @@ mod tail;
 
 pub use clear::clear;
 pub use cursor::{LogChunk, read_since};
-pub use follow::{FollowEvent, FollowOptions, follow, follow_stream};
+pub use follow::{FollowEvent, FollowOptions, follow, follow_from, follow_stream};
 pub use read::RangeRead;
 pub use tail::{LogTail, display_line, tail, tail_at_end, tail_filtered};
 

@@ -13,7 +13,7 @@
 
 mod guard;
 mod manage;
-mod owned;
+pub(crate) mod owned;
 mod remove;
 mod run;
 mod spec;

@@ -20,7 +20,7 @@ pub const MAX_PROGRAMS: usize = 100;
 pub const MAX_PROCESSES: u32 = 200;
 
 /// True when `path` is a file this tool wrote (its first line is [`MARKER`]).
-pub(super) fn is_managed(path: &Path) -> bool {
+pub(crate) fn is_managed(path: &Path) -> bool {
     let mut head = vec![0u8; MARKER.len()];
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut head))
@@ -28,7 +28,7 @@ pub(super) fn is_managed(path: &Path) -> bool {
 }
 
 /// Writes atomically (temp file, then rename).
-pub(super) fn write_file(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_file(path: &Path, text: &str) -> Result<()> {
     let tmp = path.with_extension("tmp-supervisord-mcp");
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, path))
@@ -39,7 +39,7 @@ pub(super) fn write_file(path: &Path, text: &str) -> Result<()> {
 }
 
 /// Deletes a file; a file already gone is fine.
-pub(super) fn delete_file(path: &Path) -> Result<()> {
+pub(crate) fn delete_file(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(invalid(format!("cannot delete {}: {e}", path.display())))
@@ -73,7 +73,7 @@ pub(super) async fn check_ours_or_free(client: &Client, dir: &IncludeDir, name: 
 }
 
 /// True when the daemon's configuration has a group or a process called `name`.
-pub(super) async fn daemon_knows(client: &Client, name: &str) -> Result<bool> {
+pub(crate) async fn daemon_knows(client: &Client, name: &str) -> Result<bool> {
     Ok(client
         .get_all_config_info()
         .await?
@@ -136,7 +136,7 @@ fn absent_ok<T>(r: Result<T>) -> Result<()> {
 /// Takes a program out of the daemon: stops its group (polled, bounded by
 /// `stop_timeout`; the process tree too when it was written with `killasgroup`),
 /// removes the group. A group that is not there is fine. `removeProcessGroup`.
-pub(super) async fn unload(client: &Client, name: &str, stop_timeout: Duration) -> Result<()> {
+pub(crate) async fn unload(client: &Client, name: &str, stop_timeout: Duration) -> Result<()> {
     let opts = WaitOptions {
         timeout: stop_timeout,
         ..WaitOptions::default()
@@ -149,7 +149,7 @@ pub(super) async fn unload(client: &Client, name: &str, stop_timeout: Duration) 
 
 /// Takes a program out of the daemon ([`unload`]), deletes its file and lets the
 /// daemon forget the section (`reloadConfig`). Idempotent.
-pub(super) async fn unregister(client: &Client, dir: &IncludeDir, name: &str, stop_timeout: Duration) -> Result<()> {
+pub(crate) async fn unregister(client: &Client, dir: &IncludeDir, name: &str, stop_timeout: Duration) -> Result<()> {
     unload(client, name, stop_timeout).await?;
     delete_file(&dir.file_for(name))?;
     client.reload_config().await.map(drop)
