@@ -12,7 +12,7 @@ mod show;
 use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
 use crate::cli::{EventsArgs, EventsCmd};
-use crate::fleet::{Fleet, Outcome, Scope, Summary, Target, fan_out};
+use crate::fleet::{Fleet, Scope, Summary, Target, TargetOutcome, fan_out};
 use crate::settings::Settings;
 use crate::supervisor::Error;
 use anyhow::Result;
@@ -37,7 +37,7 @@ impl Ctx {
         mut planned: Vec<(Target, A)>,
         extra: Duration,
         op: F,
-    ) -> Result<Vec<Outcome<T>>>
+    ) -> Result<Vec<TargetOutcome<T>>>
     where
         T: Send + 'static,
         F: Fn(Target, A) -> Fut,
@@ -49,7 +49,7 @@ impl Ctx {
             let target = t.name.clone();
             let start = std::time::Instant::now();
             let result = Ok(op(t, a).await?);
-            return Ok(vec![Outcome {
+            return Ok(vec![TargetOutcome {
                 target,
                 elapsed: start.elapsed(),
                 result,
@@ -60,7 +60,7 @@ impl Ctx {
 
     /// The end of a fleet's output: a line per failed target and the summary (exit 1
     /// when one failed, unless `ok` says worse).
-    pub fn finish<T>(&self, outcomes: &[Outcome<T>], ok: ExitStatus) -> Result<ExitStatus> {
+    pub fn finish<T>(&self, outcomes: &[TargetOutcome<T>], ok: ExitStatus) -> Result<ExitStatus> {
         if !self.many {
             return Ok(ok);
         }

@@ -3,7 +3,7 @@
 use super::Ctx;
 use crate::cli::InstallArgs;
 use crate::cli::exit::ExitStatus;
-use crate::fleet::Outcome;
+use crate::fleet::TargetOutcome;
 use crate::fleet::report::envelope;
 use crate::supervisor::journal::install::{self, Installed, JournalStatus, SectionOptions, Uninstalled};
 use anyhow::Result;
@@ -117,7 +117,11 @@ pub(super) async fn status(ctx: &Ctx) -> Result<ExitStatus> {
 
 /// Prints each target's result (`--json`: the result for one daemon, the fleet's
 /// envelope for many).
-fn render<T: Serialize>(ctx: &Ctx, outcomes: &[Outcome<T>], lines: impl Fn(&str, &T) -> Vec<String>) -> Result<()> {
+fn render<T: Serialize>(
+    ctx: &Ctx,
+    outcomes: &[TargetOutcome<T>],
+    lines: impl Fn(&str, &T) -> Vec<String>,
+) -> Result<()> {
     if ctx.p.json {
         match (ctx.many, outcomes.first().map(|o| &o.result)) {
             (false, Some(Ok(v))) => ctx.p.json(v)?,

@@ -6,7 +6,7 @@ use super::Ctx;
 use crate::cli::EventsArgs;
 use crate::cli::exit::ExitStatus;
 use crate::fleet::report::envelope;
-use crate::fleet::{Outcome, Target};
+use crate::fleet::{Target, TargetOutcome};
 use crate::supervisor::journal::follow::{Via, follow};
 use crate::supervisor::journal::time::{format_ms, now_ms, parse_when};
 use crate::supervisor::journal::{self, Filter, History, JournalEvent, What};
@@ -56,7 +56,7 @@ pub(super) async fn show(ctx: &Ctx, a: &EventsArgs) -> Result<ExitStatus> {
 
 /// The events of every target, merged by time (the last `limit`), then what was not
 /// read.
-fn print_history(ctx: &Ctx, outcomes: &[Outcome<History>], limit: Option<usize>) -> Result<()> {
+fn print_history(ctx: &Ctx, outcomes: &[TargetOutcome<History>], limit: Option<usize>) -> Result<()> {
     let mut all: Vec<(&str, &JournalEvent)> = outcomes
         .iter()
         .filter_map(|o| o.result.as_ref().ok().map(|h| (o.target.as_str(), h)))
@@ -66,9 +66,9 @@ fn print_history(ctx: &Ctx, outcomes: &[Outcome<History>], limit: Option<usize>)
     let skip = limit.map_or(0, |n| all.len().saturating_sub(n));
     if ctx.p.json {
         let events: Vec<serde_json::Value> = all.iter().skip(skip).map(|(t, e)| as_json(ctx.many, t, e)).collect();
-        let per_target: Vec<Outcome<serde_json::Value>> = outcomes
+        let per_target: Vec<TargetOutcome<serde_json::Value>> = outcomes
             .iter()
-            .map(|o| Outcome {
+            .map(|o| TargetOutcome {
                 target: o.target.clone(),
                 elapsed: o.elapsed,
                 result: o.result.as_ref().map(notes_json).map_err(Clone::clone),
