@@ -158,7 +158,7 @@ impl Printer {
                     None => row.extend([Cell::new("-"), Cell::new("-"), Cell::new("-")]),
                 }
             }
-            row.push(cell(&p.description));
+            row.push(cell(&p.description_and_history()));
             t.add_row(row);
         }
         // Cells are escaped; the table's own colours stay.

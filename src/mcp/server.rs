@@ -106,6 +106,26 @@ impl SupervisorMcp {
     }
 }
 
+impl SupervisorMcp {
+    /// `supervisor://events[?...]` ([`resources::events`]) from the target it names,
+    /// else the server's own daemon.
+    async fn read_events(
+        &self,
+        q: Result<resources::events::EventsQuery, Error>,
+        uri: &str,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let q = q.map_err(|e| McpError::invalid_params(shown(&e.to_string()).to_string(), None))?;
+        let client = match self.watchers.watcher(q.target.as_deref()) {
+            Ok(w) => w.client(),
+            Err(e) => return Err(McpError::invalid_params(shown(&e.to_string()).to_string(), None)),
+        };
+        match resources::events::read(client, &q, uri).await {
+            Ok(c) => Ok(ReadResourceResult::new(vec![c]).into()),
+            Err(e) => Err(resource_error(&e, uri)),
+        }
+    }
+}
+
 /// A resource read's error by its kind: a name or URI that names nothing is "not
 /// found"; a daemon that cannot be asked (timeout, unreachable, ...) is an internal
 /// error that says so, never "not found".
@@ -176,6 +196,17 @@ impl ServerHandler for SupervisorMcp {
                     .with_mime_type("application/json")
             })
             .collect();
+        if list.iter().any(|r| r.name == crate::supervisor::journal::LISTENER) {
+            list.insert(
+                0,
+                Resource::new(resources::events::EVENTS_URI, "events")
+                    .with_description(format!(
+                        "The event journal: every state change, oldest first (JSON); filter with {}",
+                        resources::events::EVENTS_TEMPLATE
+                    ))
+                    .with_mime_type("application/json"),
+            );
+        }
         if self.fleet.is_some() {
             list.insert(
                 0,
@@ -205,6 +236,8 @@ impl ServerHandler for SupervisorMcp {
                 .with_description("A process's state, pid and exit status (JSON)"),
             ResourceTemplate::new(format!("{}{{name}}/{{stream}}", resources::PREFIX), "process log")
                 .with_description("Last 50 lines of a process's stdout or stderr"),
+            ResourceTemplate::new(resources::events::EVENTS_TEMPLATE, "events")
+                .with_description("The event journal (when installed): state changes, filtered; oldest first"),
         ];
         if self.fleet.is_some() {
             list.push(
@@ -229,6 +262,9 @@ impl ServerHandler for SupervisorMcp {
             && request.uri == super::fleet::TARGETS_URI
         {
             return Ok(ReadResourceResult::new(vec![super::fleet::targets_resource(fleet)]).into());
+        }
+        if let Some(q) = resources::events::parse(&request.uri) {
+            return self.read_events(q, &request.uri).await;
         }
         let (target, key) = match resources::route(&self.watchers, &request.uri) {
             Ok(r) => r,

@@ -280,7 +280,7 @@ async fn every_announced_capability_is_served_under_each_version() {
         assert_eq!((res.subscribe, res.list_changed), (Some(true), Some(true)), "{version}");
         let listed = c.list_all_resources().await.unwrap();
         assert!(listed.iter().any(|r| r.uri == SLEEPER), "{version}: {listed:?}");
-        assert_eq!(c.list_all_resource_templates().await.unwrap().len(), 2, "{version}");
+        assert_eq!(c.list_all_resource_templates().await.unwrap().len(), 3, "{version}");
         let read = c.read_resource(ReadResourceRequestParams::new(SLEEPER)).await.unwrap();
         assert_eq!(read.contents.len(), 1, "{version}");
         let both = SubscriptionFilter::builder()

@@ -23,6 +23,7 @@ pub async fn cmd_status(
         metrics,
         port,
         daemon: false,
+        history: Some(status::HISTORY_WINDOW),
     };
     let report = status::query(c, &query).await?;
     if report.remote {

@@ -74,6 +74,7 @@ fn status_op(states: &[crate::supervisor::ProcessState], metrics: bool, port: Op
         metrics,
         port,
         daemon: false,
+        history: Some(crate::supervisor::ops::status::HISTORY_WINDOW),
     })
 }
 

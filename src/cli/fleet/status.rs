@@ -99,7 +99,7 @@ fn row(target: &str, s: &ProcessStatus) -> Vec<String> {
         target.to_owned(),
         s.name.clone(),
         s.state.name().to_owned(),
-        s.description.clone(),
+        s.description_and_history(),
     ]
 }
 

@@ -14,6 +14,7 @@
 //! - A URI naming a process the daemon does not know is refused (a listen's
 //!   acknowledgment leaves it out), found by the first look the engine takes anyway.
 
+pub mod events;
 pub mod listen;
 pub mod read;
 pub mod subscribe;

@@ -8,6 +8,7 @@ use crate::mcp::render;
 use crate::supervisor::ProcessState;
 use crate::supervisor::bounds::Count;
 use crate::supervisor::host;
+use crate::supervisor::ops::status::HISTORY_WINDOW;
 use crate::supervisor::ops::status::{self, ProcessStatus, StatusQuery, StatusReport};
 use rmcp::ErrorData as McpError;
 use schemars::JsonSchema;
@@ -72,7 +73,7 @@ pub struct ProcView {
     /// Seconds since start, when RUNNING
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uptime_s: Option<i64>,
-    /// When not RUNNING: spawn error, exit status or stop time
+    /// Why not RUNNING (spawn error, exit status, stop time); restarts and crashes in 1 h
     #[serde(skip_serializing_if = "String::is_empty")]
     pub info: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,6 +129,7 @@ fn plan(a: &StatusArgs, _: &Cx<'_>) -> Result<Planned, McpError> {
         metrics: a.metrics,
         port: a.port,
         daemon: true,
+        history: Some(crate::supervisor::ops::status::HISTORY_WINDOW),
     };
     Ok(Call::new(Op::Status(query), a.names.clone()).into())
 }
@@ -195,13 +197,20 @@ fn status_out(report: StatusReport, offset: usize, limit: usize, port_asked: boo
 
 impl From<ProcessStatus> for ProcView {
     fn from(p: ProcessStatus) -> ProcView {
+        let why = match p.state {
+            ProcessState::Running | ProcessState::Starting | ProcessState::Stopping => String::new(),
+            ProcessState::Exited => format!("exit {}, {}", p.exitstatus, p.description),
+            // The logs and diagnose tools are where the details are.
+            _ => p.why_stopped(),
+        };
+        // Restarts and crashes from the event journal, when there are any.
+        let info = match (why.is_empty(), p.history_brief(HISTORY_WINDOW)) {
+            (_, None) => why,
+            (true, Some(h)) => h,
+            (false, Some(h)) => format!("{why}; {h}"),
+        };
         ProcView {
-            info: match p.state {
-                ProcessState::Running | ProcessState::Starting | ProcessState::Stopping => String::new(),
-                ProcessState::Exited => format!("exit {}, {}", p.exitstatus, p.description),
-                // The logs and diagnose tools are where the details are.
-                _ => p.why_stopped(),
-            },
+            info,
             name: p.name,
             state: p.state,
             pid: p.pid,

@@ -171,6 +171,16 @@ impl JournalEvent {
 
     /// The journal line (without its newline).
     pub fn to_line(&self) -> String {
+        serde_json::to_string(&self.wire()).unwrap_or_default()
+    }
+
+    /// The journal line as a JSON value: the one form every front end shows an event
+    /// in (docs/journal.md, "Format").
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self.wire()).unwrap_or_default()
+    }
+
+    fn wire(&self) -> Wire {
         let mut w = Wire {
             v: FORMAT_VERSION,
             time: format_ms(self.time_ms),
@@ -195,7 +205,7 @@ impl JournalEvent {
         if !matches!(self.what, What::Error { .. }) {
             w.event = Some(self.event_name());
         }
-        serde_json::to_string(&w).unwrap_or_default()
+        w
     }
 
     /// A journal line back as an event; `None` for a line that is not a journal line

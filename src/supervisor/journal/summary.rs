@@ -46,6 +46,115 @@ pub struct ProcessHistory {
     pub last_crash_ms: Option<i64>,
 }
 
+impl ProcessHistory {
+    /// Times it failed: exits with an unexpected status, and exits before `startsecs`
+    /// (BACKOFF, which supervisord keeps no exit status for).
+    pub fn failures(&self) -> u32 {
+        self.crashes + self.backoffs
+    }
+
+    /// Worth showing beside its state: it started more than once, or failed.
+    pub fn is_notable(&self) -> bool {
+        self.starts > 1 || self.failures() > 0 || self.fatals > 0
+    }
+
+    /// For `status`, a few words (`14 starts, 14 crashes in 1 h`); `None` when not
+    /// notable. `window` is said in whole hours or minutes.
+    pub fn brief(&self, window: Duration) -> Option<String> {
+        if !self.is_notable() {
+            return None;
+        }
+        let mut out = format!("{} start{}", self.starts, plural(self.starts));
+        if self.failures() > 0 {
+            out.push_str(&format!(
+                ", {} crash{}",
+                self.failures(),
+                if self.failures() == 1 { "" } else { "es" }
+            ));
+        }
+        out.push_str(&format!(" in {}", short_span(window)));
+        Some(out)
+    }
+
+    /// For `diagnose`, one line: `crashed 14 times in the last hour, exit 137 each
+    /// time; last at 12:03:11 UTC` (the exit statuses known, the last crash's time);
+    /// `None` when it did not crash or restart.
+    pub fn line(&self, window: Duration) -> Option<String> {
+        if !self.is_notable() {
+            return None;
+        }
+        let when = format!("in the last {}", span_words(window));
+        let mut out = if self.failures() > 0 {
+            let n = self.failures();
+            format!(
+                "crashed {n} time{} {when} ({} start{})",
+                plural(n),
+                self.starts,
+                plural(self.starts)
+            )
+        } else {
+            format!("started {} times {when}, no crash", self.starts)
+        };
+        let statuses: Vec<i64> = self
+            .recent_exits
+            .iter()
+            .filter(|e| !e.expected)
+            .filter_map(|e| e.exitstatus)
+            .collect();
+        match statuses.as_slice() {
+            [] => {}
+            [first, rest @ ..] if rest.iter().all(|s| s == first) && !rest.is_empty() => {
+                out.push_str(&format!(", exit {first} each time"));
+            }
+            all => {
+                let list: Vec<String> = all.iter().map(i64::to_string).collect();
+                out.push_str(&format!(", last exits {}", list.join(", ")));
+            }
+        }
+        if let Some(t) = self.last_crash_ms {
+            out.push_str(&format!("; last at {}", clock(t)));
+        }
+        if self.fatals > 0 {
+            out.push_str("; supervisord gave up (FATAL)");
+        }
+        Some(out)
+    }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `1 h`, `2 h`, `30 min`.
+fn short_span(window: Duration) -> String {
+    let secs = window.as_secs();
+    if secs >= 3600 && secs.is_multiple_of(3600) {
+        format!("{} h", secs / 3600)
+    } else {
+        format!("{} min", secs.div_ceil(60))
+    }
+}
+
+/// `hour`, `2 hours`, `30 min` (after "the last").
+fn span_words(window: Duration) -> String {
+    let secs = window.as_secs();
+    if secs >= 3600 && secs.is_multiple_of(3600) {
+        let h = secs / 3600;
+        if h == 1 { "hour".into() } else { format!("{h} hours") }
+    } else {
+        format!("{} min", secs.div_ceil(60))
+    }
+}
+
+/// `HH:MM:SS UTC` of `ms` since the epoch.
+fn clock(ms: i64) -> String {
+    let full = super::time::format_ms(ms);
+    match full.split_once('T') {
+        Some((_, t)) => format!("{} UTC", t.get(..8).unwrap_or(t)),
+        None => full,
+    }
+}
+
 /// Every process's history in the window.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
@@ -152,5 +261,15 @@ mod tests {
         assert_eq!(web.last_crash_ms, Some(52));
         let statuses: Vec<Option<i64>> = web.recent_exits.iter().map(|e| e.exitstatus).collect();
         assert_eq!(statuses, [Some(0), Some(3), Some(0), Some(3), Some(0)]);
+        let hour = Duration::from_secs(3600);
+        assert_eq!(web.brief(hour).as_deref(), Some("7 starts, 3 crashes in 1 h"));
+        let line = web.line(hour).unwrap_or_default();
+        assert!(
+            line.starts_with("crashed 3 times in the last hour (7 starts), exit 3 each time; last at 00:00:00 UTC"),
+            "{line}"
+        );
+        // Started once, never failed: nothing to say.
+        let quiet = fold(&events[..2]).remove("web").unwrap_or_default();
+        assert_eq!((quiet.brief(hour), quiet.line(hour)), (None, None));
     }
 }

@@ -5,10 +5,11 @@ use super::exits;
 use super::info::{DaemonInfo, DaemonSlots};
 use super::names::{self, Selection, select};
 use crate::supervisor::Client;
-use crate::supervisor::client::methods::GetAllProcessInfo;
+use crate::supervisor::client::methods::{GetAllProcessInfo, GetProcessInfo};
 use crate::supervisor::client::multicall::{Batch, Replies};
 use crate::supervisor::error::Result;
 use crate::supervisor::host::{self, Listener};
+use crate::supervisor::journal::{self, ProcessHistory};
 use crate::supervisor::types::{ProcessInfo, ProcessState, SupervisorState};
 use serde::Serialize;
 
@@ -39,6 +40,10 @@ pub struct ProcessStatus {
     /// CPU, memory and children of its process tree, when asked for (local daemon).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<crate::supervisor::host::Metrics>,
+    /// Its starts and crashes over [`StatusQuery::history`], from the daemon's event
+    /// journal, when it has one and the process restarted or failed in the window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<ProcessHistory>,
 }
 
 /// What supervisord appends to a spawn error; `logs` and `diagnose` say more.
@@ -54,6 +59,22 @@ impl ProcessStatus {
             format!("{why}, exit {}", self.exitstatus)
         } else {
             why.to_owned()
+        }
+    }
+
+    /// Its starts and crashes over `window` in a few words (`14 starts, 14 crashes
+    /// in 1 h`), when [`Self::history`] has them.
+    pub fn history_brief(&self, window: std::time::Duration) -> Option<String> {
+        self.history.as_ref().and_then(|h| h.brief(window))
+    }
+
+    /// Supervisord's description, then the history in a few words when there is one
+    /// (`pid 12, uptime 0:00:03; 14 starts, 14 crashes in 1 h`).
+    pub fn description_and_history(&self) -> String {
+        match self.history_brief(HISTORY_WINDOW) {
+            Some(h) if self.description.is_empty() => h,
+            Some(h) => format!("{}; {h}", self.description),
+            None => self.description.clone(),
         }
     }
 
@@ -80,6 +101,7 @@ impl From<&ProcessInfo> for ProcessStatus {
             stdout_logfile: p.stdout_logfile.clone(),
             stderr_logfile: p.stderr_logfile.clone(),
             metrics: None,
+            history: None,
         }
     }
 }
@@ -144,7 +166,15 @@ pub struct StatusQuery {
     /// Include the daemon's identity and state (one more entry in the same
     /// `system.multicall`).
     pub daemon: bool,
+    /// Add each process's starts and crashes over this window (e.g. [`HISTORY_WINDOW`])
+    /// when the daemon has an event journal: whether it has one rides in the same
+    /// `system.multicall` (`getProcessInfo` of the relay), and only then is the
+    /// journal's end read ([`journal::summary`]).
+    pub history: Option<std::time::Duration>,
 }
+
+/// The window `status` shows history over: the last hour.
+pub const HISTORY_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Status of the processes `query` selects, with the least daemon work: named
 /// processes cost one `getProcessInfo` each, groups and `all` one `getAllProcessInfo`
@@ -154,6 +184,11 @@ pub struct StatusQuery {
 pub async fn query(client: &Client, q: &StatusQuery) -> Result<StatusReport> {
     let mut batch = Batch::new();
     let daemon_slots = q.daemon.then(|| DaemonSlots::add(&mut batch));
+    let relay = q.history.map(|_| {
+        batch.add(GetProcessInfo {
+            name: journal::LISTENER.into(),
+        })
+    });
     let (mut report, mut replies) = match q.port {
         Some(port) => select_by_port(client, batch, port, q).await?,
         None => select_by_names(client, batch, q).await?,
@@ -161,7 +196,16 @@ pub async fn query(client: &Client, q: &StatusQuery) -> Result<StatusReport> {
     if let Some(slots) = daemon_slots {
         report.daemon = Some(slots.take(client, &mut replies)?);
     }
+    let journal = match relay {
+        Some(slot) => replies
+            .take_each(slot)?
+            .is_ok_and(|p| p.state() == ProcessState::Running),
+        None => false,
+    };
     fill_logged_exits(client, &mut report).await;
+    if let (true, Some(window)) = (journal, q.history) {
+        add_history(client, &mut report, window).await;
+    }
     if q.metrics {
         add_metrics(client, &mut report).await?;
     }
@@ -221,6 +265,17 @@ async fn fill_logged_exits(client: &Client, report: &mut StatusReport) {
         if let Some(code) = logged.get(name).and_then(|e| e.status) {
             p.exitstatus = code;
         }
+    }
+}
+
+/// Each notable process's history over `window` from the journal. The journal is
+/// extra: when it cannot be read, `status` answers without it.
+async fn add_history(client: &Client, report: &mut StatusReport, window: std::time::Duration) {
+    let Ok(Some(mut summary)) = journal::summary(client, window).await else {
+        return;
+    };
+    for p in &mut report.processes {
+        p.history = summary.processes.remove(&p.name).filter(ProcessHistory::is_notable);
     }
 }
 

@@ -124,7 +124,7 @@ fn notes_json(h: &History) -> serde_json::Value {
 /// An event as its journal line's object (the documented format), with its target
 /// across a fleet.
 fn as_json(many: bool, target: &str, e: &JournalEvent) -> serde_json::Value {
-    let mut v: serde_json::Value = serde_json::from_str(&e.to_line()).unwrap_or_default();
+    let mut v = e.to_value();
     if many {
         v["target"] = target.into();
     }
