@@ -67,8 +67,12 @@ fn parse_query(uri: &str) -> Result<EventsQuery> {
                     q.filter.kinds.push(kind);
                 }
             }
-            "since" => q.filter.since_ms = Some(journal::time::parse_when(&v, now)?),
-            "until" => q.filter.until_ms = Some(journal::time::parse_when(&v, now)?),
+            "since" => {
+                q.filter.since_ms = Some(journal::time::parse_when(&v, now).map_err(|e| bad(format!("since: {e}")))?)
+            }
+            "until" => {
+                q.filter.until_ms = Some(journal::time::parse_when(&v, now).map_err(|e| bad(format!("until: {e}")))?)
+            }
             "limit" => {
                 let n: usize = v.parse().map_err(|_| bad(format!("limit {v:?} is not a number")))?;
                 if !(1..=MAX_LIMIT).contains(&n) {
