@@ -1290,3 +1290,24 @@ fn diagnose_keeps_the_configuration_until_another_client_changes_it() {
     assert!(d.supervisorctl(&["update"]).status.success());
     assert_eq!(command(), "sleep 100001");
 }
+
+/// A program that exits on its own and autorestarts is EXITED most of the time:
+/// `stop` must leave it stopped, not call it "already stopped" while supervisord is
+/// about to start it again.
+#[test]
+fn stop_stops_a_program_caught_between_exit_and_autorestart() {
+    let extra = "[program:bouncer]\ncommand=sh -c 'exit 0'\nautostart=false\nstartsecs=0\nautorestart=true\n\
+                 stdout_logfile=%(here)s/bouncer.out.log\nstderr_logfile=%(here)s/bouncer.err.log\n";
+    let d = Daemon::start_with(false, extra);
+    for round in 0..3 {
+        d.cli(Via::Unix)
+            .args(["start", "--no-wait", "bouncer"])
+            .output()
+            .unwrap();
+        d.wait_for(10, "bouncer to exit and come back", |_| d.state("bouncer") == "EXITED");
+        let o = d.cli(Via::Unix).args(["stop", "bouncer"]).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{round}: {}{}", stdout(&o), stderr(&o));
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        assert_eq!(d.state("bouncer"), "STOPPED", "{round}: {}", stdout(&o));
+    }
+}

@@ -248,6 +248,7 @@ async fn stop_targets(
     wait: bool,
     opts: &WaitOptions,
 ) -> Result<(Vec<ProcessResult>, HashMap<String, ProcessInfo>)> {
+    let infos = &super::exited::recheck(client, targets, infos, opts.poll).await?;
     let mut plan = plan_stop(targets, infos);
     let to_stop = std::mem::take(&mut plan.to_call);
     let faults = batch(client, &to_stop, |name| StopProcess { name, wait: false }).await?;

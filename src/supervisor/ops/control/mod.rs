@@ -10,6 +10,7 @@
 //!   bounded by [`WaitOptions::timeout`], however long `startsecs`/`stopwaitsecs` are.
 //! - A failed start reports spawnerr, exit status and the last stderr lines.
 
+mod exited;
 mod lifecycle;
 mod signal;
 
