@@ -2,9 +2,9 @@
 //! this order: `Host` and `Origin` against DNS rebinding (403), the bearer token
 //! (401), then the body, read whole within the read timeout (408) and the size cap
 //! (413). Only then does rmcp see the request; a session refused by the cap
-//! becomes 503.
+//! becomes 503 (found in rmcp's 500).
 
-use super::sessions::REFUSED;
+use super::sessions;
 use super::token;
 use crate::supervisor::Secret;
 use axum::body::Body;
@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,21 +63,31 @@ pub async fn check(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Res
     };
     let delete = parts.method == axum::http::Method::DELETE;
     let req = Request::from_parts(parts, Body::from(bytes));
-    REFUSED
-        .scope(Cell::new(false), async move {
-            let response = next.run(req).await;
-            if REFUSED.with(Cell::get) {
-                let msg = "every MCP session is answering a call; retry later\n";
-                return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")], msg).into_response();
-            }
-            // A session ended by its client: 204 No Content, which clients expect
-            // (rmcp answers 202; the Python SDK warns "Session termination failed: 202").
-            if delete && response.status() == StatusCode::ACCEPTED {
-                return StatusCode::NO_CONTENT.into_response();
-            }
-            response
-        })
-        .await
+    let response = next.run(req).await;
+    // A session ended by its client: 204 No Content, which clients expect (rmcp
+    // answers 202; the Python SDK warns "Session termination failed: 202").
+    if delete && response.status() == StatusCode::ACCEPTED {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        return refused_session(response).await;
+    }
+    response
+}
+
+/// rmcp answers a session the cap refused ([`sessions::ALL_BUSY`]) with HTTP 500: it
+/// is 503 with `Retry-After`, which clients retry. Any other 500 is passed on.
+async fn refused_session(response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = match Limited::new(body, 64 * 1024).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response(),
+    };
+    if String::from_utf8_lossy(&bytes).contains(sessions::ALL_BUSY) {
+        let msg = "every MCP session is answering a call; retry later\n";
+        return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")], msg).into_response();
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// `host` lowercased without IPv6 brackets.

@@ -11,7 +11,6 @@ use rmcp::transport::streamable_http_server::session::local::{
     LocalSessionManager, LocalSessionManagerError, SessionConfig,
 };
 use rmcp::transport::streamable_http_server::session::{ServerSseMessage, SessionId, SessionManager};
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,16 +20,14 @@ use std::time::{Duration, Instant};
 /// How long a new session may wait for one to become idle before 503.
 const CAP_WAIT: Duration = Duration::from_secs(5);
 
-tokio::task_local! {
-    /// Set when this request's new session was refused because every session is
-    /// busy; the HTTP layer turns the answer into 503.
-    pub static REFUSED: Cell<bool>;
-}
+/// What a refusal of the cap says (within rmcp's answer to a session it could not
+/// create, HTTP 500): the guard answers 503 instead when it finds it.
+pub(super) const ALL_BUSY: &str = "MCP sessions has a call in flight";
 
 /// Why a session operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CapError {
-    #[error("every one of the {0} MCP sessions has a call in flight; retry later")]
+    #[error("every one of the {0} {ALL_BUSY}; retry later")]
     Full(usize),
     #[error(transparent)]
     Session(#[from] LocalSessionManagerError),
@@ -129,7 +126,6 @@ impl CappedSessions {
                 Ok(victim) => return Ok(victim),
                 Err(e) => {
                     if tokio::time::timeout_at(deadline, freed).await.is_err() {
-                        let _ = REFUSED.try_with(|r| r.set(true));
                         return Err(e);
                     }
                 }

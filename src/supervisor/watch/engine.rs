@@ -3,12 +3,13 @@
 
 use super::mailbox::Inbox;
 use super::registration::{FIRST_LOOK_TIMEOUT, Registration, Subscription};
+pub(super) use super::seen::{PRIMED_FOR, Seen, seen_of, split};
 use super::{
-    Event, Key, LIST_COST_FACTOR, LIST_INTERVAL, LIST_INTERVAL_MAX, MAX_KEYS_PER_SUBSCRIBER, MAX_WATCHED_KEYS, Snapshot,
+    Event, Key, LIST_COST_FACTOR, LIST_INTERVAL, LIST_INTERVAL_MAX, MAX_KEYS_PER_SUBSCRIBER, MAX_WATCHED_KEYS,
 };
-use crate::supervisor::ops::look::{self, Ask, List, Looks};
+use crate::supervisor::ops::look::{self, Ask, List};
 use crate::supervisor::ops::names;
-use crate::supervisor::{Channel, Client, ProcessInfo, Result};
+use crate::supervisor::{Client, ProcessInfo, Result};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -51,20 +52,6 @@ pub(super) struct Inner {
     pub(super) manual: bool,
 }
 
-/// The last look at one key: `None` while the daemon does not know the process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Seen {
-    Process(Option<Snapshot>),
-    Log(Option<u64>),
-}
-
-impl Seen {
-    /// Whether the daemon did not know the process.
-    pub(super) fn unknown(self) -> bool {
-        matches!(self, Seen::Process(None) | Seen::Log(None))
-    }
-}
-
 #[derive(Debug, Default)]
 pub(super) struct State {
     pub(super) next_id: u64,
@@ -72,6 +59,11 @@ pub(super) struct State {
     pub(super) polling: bool,
     /// The last look at each watched key.
     pub(super) seen: HashMap<Key, Seen>,
+    /// Looks taken for keys no one watched yet ([`Watcher::unknown`], before a
+    /// listen is acknowledged): the first look of the subscriber that comes for them
+    /// within [`PRIMED_FOR`], so a change made between the acknowledgment and its
+    /// registration is seen.
+    pub(super) primed: HashMap<Key, (Instant, Seen)>,
     pub(super) listing: Option<Listing>,
     pub(super) list_tried: Option<Instant>,
     /// The wait between list polls: [`LIST_INTERVAL`], or longer for a slow list.
@@ -249,7 +241,14 @@ impl Watcher {
             (out, ask)
         };
         if let Some(seen) = self.inner.first_look(&ask).await {
-            out.extend(seen.into_iter().filter(|(_, s)| s.unknown()).map(|(k, _)| k));
+            let mut st = self.lock();
+            st.primed.retain(|_, (at, _)| at.elapsed() < PRIMED_FOR);
+            for (k, s) in seen {
+                if s.unknown() {
+                    out.insert(k.clone());
+                }
+                st.primed.insert(k, (Instant::now(), s));
+            }
         }
         out
     }
@@ -342,32 +341,6 @@ impl Inner {
         let sight = tokio::time::timeout(FIRST_LOOK_TIMEOUT, look::look(&self.client, &ask)).await;
         Some(seen_of(sight.ok()?.looks.ok()?))
     }
-}
-
-/// The processes and logs among `keys`, for a look.
-pub(super) fn split(keys: &[Key]) -> (Vec<String>, Vec<(String, Channel)>) {
-    let (mut processes, mut logs) = (Vec::new(), Vec::new());
-    for k in keys {
-        match k {
-            Key::Process(n) => processes.push(n.clone()),
-            Key::Log(n, ch) => logs.push((n.clone(), *ch)),
-            Key::Processes => {}
-        }
-    }
-    (processes, logs)
-}
-
-/// A look's answers as the last look at each key.
-pub(super) fn seen_of(looks: Looks) -> HashMap<Key, Seen> {
-    let processes = looks
-        .processes
-        .into_iter()
-        .map(|(n, p)| (Key::Process(n), Seen::Process(p.as_ref().map(Snapshot::from))));
-    let logs = looks
-        .logs
-        .into_iter()
-        .map(|((n, ch), s)| (Key::Log(n, ch), Seen::Log(s)));
-    processes.chain(logs).collect()
 }
 
 /// The change from the list `old` to `new`: processes added and removed.

@@ -35,6 +35,7 @@ mod journal;
 mod mailbox;
 mod poll;
 mod registration;
+mod seen;
 #[cfg(test)]
 mod tests;
 

@@ -27,6 +27,7 @@ impl Inner {
         let mut st = self.lock();
         let watched = st.watched();
         st.seen.retain(|k, _| watched.contains(k));
+        st.primed.retain(|_, (at, _)| at.elapsed() < super::engine::PRIMED_FOR);
         let wants_list = st.wants_list();
         if (watched.is_empty() && !wants_list) || self.closing.is_cancelled() {
             st.polling = false;

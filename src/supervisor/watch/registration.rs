@@ -2,7 +2,7 @@
 //! its events going to an [`Inbox`] of its own ([`Subscription`]) or shared with its
 //! registrations on other watchers.
 
-use super::engine::Watcher;
+use super::engine::{PRIMED_FOR, Watcher};
 use super::mailbox::{Mailbox, Tagged};
 use super::{Event, Key, MAX_KEYS_PER_SUBSCRIBER, MAX_WATCHED_KEYS};
 use std::sync::Arc;
@@ -111,7 +111,16 @@ impl Registration {
     /// polling task runs.
     pub async fn first_look(&self, keys: &[Key]) {
         let fresh: Vec<Key> = {
-            let st = self.watcher.lock();
+            let mut st = self.watcher.lock();
+            // A look taken just before (a listen's check, before its acknowledgment)
+            // stands as the first: a change since is then seen.
+            for k in keys {
+                if let Some((at, seen)) = st.primed.remove(k)
+                    && at.elapsed() < PRIMED_FOR
+                {
+                    st.seen.entry(k.clone()).or_insert(seen);
+                }
+            }
             keys.iter().filter(|k| !st.seen.contains_key(*k)).cloned().collect()
         };
         if let Some(seen) = self.watcher.inner.first_look(&fresh).await {

@@ -360,3 +360,26 @@ async fn with_a_journal_every_transition_is_an_event_at_once_and_looks_are_a_saf
     let fixed = s.next().await.unwrap_or_default();
     assert!(matches!(&fixed[..], [Event::State { to: Some(t), .. }] if t.state == ProcessState::Running));
 }
+
+/// A listen is acknowledged (its processes checked with [`Watcher::unknown`]) before
+/// its subscriber registers: a change in between is still an event, the check's look
+/// standing as the subscriber's first.
+#[tokio::test]
+async fn a_change_between_the_check_and_the_registration_is_seen() {
+    let d = FakeDaemon::start(Model::recorded()).await;
+    let w = manual(&d);
+    assert!(w.unknown(&[process("ticker")]).await.is_empty());
+    set(&d, "ticker", 0, 0, 0, 1_700_000_000);
+    let s = w.subscribe();
+    assert_eq!(s.add(&[process("ticker")]).await, Ok(vec![]));
+    tick(&w).await;
+    let got = tokio::time::timeout(Duration::from_secs(1), s.next()).await;
+    let Ok(Some(events)) = got else {
+        panic!("no event for a stop made before the registration: {got:?}")
+    };
+    assert!(
+        matches!(&events[..], [Event::State { name, from: Some(f), to: Some(t) }]
+            if name == "ticker" && f.state == ProcessState::Running && t.state == ProcessState::Stopped),
+        "{events:?}"
+    );
+}

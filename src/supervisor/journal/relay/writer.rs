@@ -15,6 +15,7 @@ use crate::supervisor::ops::exits;
 use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
 use crate::supervisor::transport::{Endpoint, Secret, ServerSettings, TlsOptions};
 use crate::supervisor::{Client, Error, ProcessState};
+use std::collections::HashMap;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+/// Most events written in one batch (their exits looked up in one read).
+const MAX_BATCH: usize = 256;
 /// Bound on asking the daemon for an exit's status.
 pub const EXIT_STATUS_TIMEOUT: Duration = Duration::from_secs(1);
 /// A call to the daemon this long after lines were written makes its `/logtail`
@@ -85,11 +88,15 @@ impl Writer {
         }
     }
 
-    /// Writes every event received until the protocol thread ends. Errors: stderr.
+    /// Writes every event received until the protocol thread ends, in batches: what
+    /// waits in the queue is taken at once, and the exits of a batch are looked up in
+    /// one read of supervisord's log, so a burst of events costs the daemon one call,
+    /// not one per exit (the writer keeps up however fast programs restart).
+    /// Errors: stderr.
     pub(super) async fn run(mut self, mut rx: tokio::sync::mpsc::Receiver<Incoming>) -> std::io::Result<()> {
         let mut nudge: Option<tokio::time::Instant> = None;
         loop {
-            let incoming = tokio::select! {
+            let first = tokio::select! {
                 got = rx.recv() => match got {
                     Some(i) => i,
                     None => return Ok(()),
@@ -100,17 +107,61 @@ impl Writer {
                     continue;
                 }
             };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH
+                && let Ok(i) = rx.try_recv()
+            {
+                batch.push(i);
+            }
             let dropped = self.shared.dropped.swap(0, Ordering::SeqCst);
             if dropped > 0 {
                 let message = format!("{dropped} events were not written: the relay's queue was full");
-                write_line(&error_event(incoming.time_ms, message))?;
+                write_line(&error_event(batch[0].time_ms, message))?;
             }
-            let event = self.event_of(incoming).await;
-            // How the file looked before this line: it must have changed 2 s later.
+            let seqs: Vec<u64> = batch.iter().map(|i| i.seq).collect();
+            let mut events: Vec<JournalEvent> = batch.into_iter().map(event_of).collect();
+            self.fill_exit_statuses(&mut events, &seqs).await;
+            // How the file looked before these lines: it must have changed 2 s later.
             let before = self.journal_path().await.and_then(|p| mark(&p));
-            write_line(&event)?;
+            for e in &events {
+                write_line(e)?;
+            }
             nudge.get_or_insert_with(|| tokio::time::Instant::now() + NUDGE_AFTER);
-            self.check_journal(event.time_ms, before).await?;
+            let last = events.last().map_or(0, |e| e.time_ms);
+            self.check_journal(last, before).await?;
+        }
+    }
+
+    /// The exit statuses of the exits among `events` (received as numbers `seqs`):
+    /// from one read of supervisord's log for all of them, else `getProcessInfo` of
+    /// each one still in that exit.
+    async fn fill_exit_statuses(&mut self, events: &mut [JournalEvent], seqs: &[u64]) {
+        let exits: Vec<(String, i64)> = events
+            .iter()
+            .filter_map(|e| match &e.what {
+                What::Process(p) if p.to == ProcessState::Exited => {
+                    Some((p.process.rsplit(':').next().unwrap_or_default().to_owned(), p.pid?))
+                }
+                _ => None,
+            })
+            .collect();
+        if exits.is_empty() {
+            return;
+        }
+        let logged = match &self.client {
+            Some(c) => logged_statuses(c, &exits).await,
+            None => HashMap::new(),
+        };
+        for (e, seq) in events.iter_mut().zip(seqs) {
+            let What::Process(p) = &mut e.what else { continue };
+            if p.to != ProcessState::Exited {
+                continue;
+            }
+            let name = p.process.rsplit(':').next().unwrap_or_default().to_owned();
+            p.exitstatus = p.pid.and_then(|pid| logged.get(&(name, pid)).copied().flatten());
+            if p.exitstatus.is_none() {
+                p.exitstatus = self.exit_status(&p.process, *seq).await;
+            }
         }
     }
 
@@ -118,35 +169,6 @@ impl Writer {
     async fn nudge(&self) {
         if let Some(c) = &self.client {
             let _ = tokio::time::timeout(EXIT_STATUS_TIMEOUT, c.get_state()).await;
-        }
-    }
-
-    /// The journal line for what was received.
-    async fn event_of(&mut self, incoming: Incoming) -> JournalEvent {
-        let (header, payload) = match incoming.received {
-            Received::Event { header, payload } => (header, payload),
-            Received::Malformed(message) => return error_event(incoming.time_ms, message),
-        };
-        let mut what = match parse_payload(&header.eventname, &payload) {
-            Ok(w) => w,
-            Err(message) => What::Error { message },
-        };
-        if let What::Process(p) = &mut what
-            && p.to == ProcessState::Exited
-        {
-            let name = p.process.rsplit(':').next().unwrap_or_default().to_owned();
-            p.exitstatus = match (&self.client, p.pid) {
-                (Some(c), Some(pid)) => logged_status(c, &name, pid).await,
-                _ => None,
-            };
-            if p.exitstatus.is_none() {
-                p.exitstatus = self.exit_status(&p.process, incoming.seq).await;
-            }
-        }
-        JournalEvent {
-            time_ms: incoming.time_ms,
-            serial: header.serial,
-            what,
         }
     }
 
@@ -230,12 +252,30 @@ impl Writer {
     }
 }
 
-/// The status of the exit of `name`'s process `pid`, from supervisord's own log: the
-/// first `exited: NAME (...)` after `spawned: 'NAME' with pid PID` in its last lines
-/// (a restarted program has lost its `exitstatus` by the time the event arrives;
-/// the log keeps it). `None`: not found, a signal, or no readable main log.
-async fn logged_status(client: &Client, name: &str, pid: i64) -> Option<i64> {
-    let spawned = format!("spawned: '{name}' with pid {pid}");
+/// The journal line for what was received (an exit's status still to be found).
+fn event_of(incoming: Incoming) -> JournalEvent {
+    let (header, payload) = match incoming.received {
+        Received::Event { header, payload } => (header, payload),
+        Received::Malformed(message) => return error_event(incoming.time_ms, message),
+    };
+    let what = match parse_payload(&header.eventname, &payload) {
+        Ok(w) => w,
+        Err(message) => What::Error { message },
+    };
+    JournalEvent {
+        time_ms: incoming.time_ms,
+        serial: header.serial,
+        what,
+    }
+}
+
+/// The statuses of the exits of `(name, pid)`s from supervisord's own log: for each,
+/// the first `exited: NAME (...)` after `spawned: 'NAME' with pid PID` in its last
+/// lines (a restarted program has lost its `exitstatus` by the time the event
+/// arrives; the log keeps it). One read of its end (16 KiB, then 256 KiB when a
+/// spawn is further back); missing or `None`: not found, a signal, no readable log.
+async fn logged_statuses(client: &Client, exits_asked: &[(String, i64)]) -> HashMap<(String, i64), Option<i64>> {
+    let mut out = HashMap::new();
     for (lines, max_bytes) in [(64, 16 * 1024), (2000, 256 * 1024)] {
         let opts = TailOptions {
             lines,
@@ -243,19 +283,25 @@ async fn logged_status(client: &Client, name: &str, pid: i64) -> Option<i64> {
             raw: false,
         };
         let read = tokio::time::timeout(EXIT_STATUS_TIMEOUT, logs::tail(client, &LogSource::Main, &opts));
-        let tail = read.await.ok()?.ok()?;
-        if let Some(at) = tail.lines.iter().rposition(|l| l.ends_with(&spawned)) {
-            let exit = tail.lines[at + 1..]
-                .iter()
-                .filter_map(|l| exits::parse(l))
-                .find(|(n, _)| n == name);
-            return exit.and_then(|(_, e)| e.status);
+        let Ok(Ok(tail)) = read.await else { return out };
+        for (name, pid) in exits_asked {
+            if out.contains_key(&(name.clone(), *pid)) {
+                continue;
+            }
+            let spawned = format!("spawned: '{name}' with pid {pid}");
+            if let Some(at) = tail.lines.iter().rposition(|l| l.ends_with(&spawned)) {
+                let exit = tail.lines[at + 1..]
+                    .iter()
+                    .filter_map(|l| exits::parse(l))
+                    .find(|(n, _)| n == name);
+                out.insert((name.clone(), *pid), exit.and_then(|(_, e)| e.status));
+            }
         }
-        if tail.lines.len() < lines {
-            return None;
+        if out.len() == exits_asked.len() || tail.lines.len() < lines {
+            break;
         }
     }
-    None
+    out
 }
 
 /// Resolves at `at`, never when there is none.
