@@ -1311,3 +1311,69 @@ fn stop_stops_a_program_caught_between_exit_and_autorestart() {
         assert_eq!(d.state("bouncer"), "STOPPED", "{round}: {}", stdout(&o));
     }
 }
+
+/// `diagnose` of a running process takes no CPU sample unless asked: its CPU is the
+/// tree's average since it started, read from /proc at once and labelled so (text and
+/// JSON), so a program that burned CPU and now sleeps shows it; `--cpu-sample MS`
+/// measures over MS ms instead (the sleeping program: nothing), labelled with its length.
+#[test]
+fn diagnose_reports_cpu_since_start_and_samples_only_when_asked() {
+    let burner = "[program:burner]\ncommand=sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; exec sleep 100000'\nstartsecs=0\n";
+    let d = Daemon::start_programs(false, burner, "");
+    // Until the loop is over: the program is then `sleep`.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let pid = json(&d.cli(Via::Unix).args(["status", "burner", "--json"]).output().unwrap())["processes"][0]["pid"]
+            .as_i64()
+            .unwrap_or(0);
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if pid > 0 && comm.trim() == "sleep" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "burner never reached its sleep");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = d
+        .cli(Via::Unix)
+        .args(["diagnose", "burner", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m = &json(&o)["metrics"];
+    let avg = m["cpu_avg_percent"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no cpu_avg_percent in {m}"));
+    assert!(avg > 0.0, "the loop's CPU is in the average: {m}");
+    assert!(
+        m.get("cpu_percent").is_none() && m.get("cpu_sample_ms").is_none(),
+        "{m}"
+    );
+    let text = stdout(&d.cli(Via::Unix).args(["diagnose", "burner"]).output().unwrap());
+    assert!(text.contains("% avg since start, rss"), "{text}");
+
+    let o = d
+        .cli(Via::Unix)
+        .args(["diagnose", "burner", "--json", "--cpu-sample", "300"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m = &json(&o)["metrics"];
+    assert_eq!(m["cpu_sample_ms"], 300, "{m}");
+    let sampled = m["cpu_percent"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no cpu_percent in {m}"));
+    assert!(sampled < avg, "a sleeping program uses less now than its loop did: {m}");
+    assert!(m.get("cpu_avg_percent").is_none(), "{m}");
+    let text = stdout(
+        &d.cli(Via::Unix)
+            .args(["diagnose", "burner", "--cpu-sample", "100"])
+            .output()
+            .unwrap(),
+    );
+    assert!(text.contains("% over 100 ms, rss"), "{text}");
+    // A bound on the sample, as for every count.
+    d.cli(Via::Unix)
+        .args(["diagnose", "burner", "--cpu-sample", "0"])
+        .assert()
+        .code(2);
+}

@@ -427,6 +427,32 @@ async fn reload_applies_the_configuration() {
     assert!(!is_error(&r));
 }
 
+/// `diagnose` takes no CPU sample unless asked: its CPU is the average since the
+/// process started, labelled so in the text and the structured content;
+/// `cpu_sample_ms` samples over that long instead, and says so.
+#[tokio::test]
+async fn diagnose_samples_cpu_only_when_asked() {
+    let d = Daemon::start();
+    let c = connect(&d, Via::Unix).await;
+    let r = call(&c, "diagnose", json!({"name": "sleeper"})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let m = &structured(&r)["metrics"];
+    assert!(
+        m["cpu_avg_percent"].is_number() && m.get("cpu_percent").is_none(),
+        "{m}"
+    );
+    assert!(text(&r).contains("% avg since start, rss"), "{}", text(&r));
+    let r = call(&c, "diagnose", json!({"name": "sleeper", "cpu_sample_ms": 50})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let m = &structured(&r)["metrics"];
+    assert!(
+        m["cpu_percent"].is_number() && m.get("cpu_avg_percent").is_none(),
+        "{m}"
+    );
+    assert_eq!(m["cpu_sample_ms"], 50, "{m}");
+    assert!(text(&r).contains("% over 50 ms, rss"), "{}", text(&r));
+}
+
 /// `logs` and `diagnose` of a mistyped name answer as every tool does: no such
 /// process, the closest known name, no XML-RPC method name (issue 18.7.1).
 #[tokio::test]
@@ -492,6 +518,7 @@ async fn malformed_arguments_are_protocol_errors() {
         ),
         ("diagnose", json!({"name": "x", "lines": 0})),
         ("diagnose", json!({"name": "x", "lines": 100000})),
+        ("diagnose", json!({"name": "x", "cpu_sample_ms": 0})),
         ("status", json!({"limit": 0})),
         ("status", json!({"limit": -5})),
     ] {

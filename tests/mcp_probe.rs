@@ -32,6 +32,7 @@ fn official_python_sdk_finds_no_error_in_any_tool() {
         ("wait", r#"{"names":["web:*"],"state":"RUNNING","timeout_s":10}"#),
         ("reload", r#"{"dry_run":true}"#),
         ("diagnose", r#"{"name":"sleeper"}"#),
+        ("diagnose", r#"{"name":"sleeper","cpu_sample_ms":50}"#),
         ("status", r#"{"names":["sleeper"],"metrics":true}"#),
         ("wait", &port_check),
         ("program", r#"{"action":"run","command":"echo hi"}"#),

@@ -127,7 +127,11 @@ async fn run_one(c: &Client, settings: &Settings, p: Printer, command: Command) 
         } => status::cmd_status(c, p, &names, &states, metrics, port).await,
         Command::ListProcesses { states } => status::cmd_status(c, p, &[], &states, false, None).await,
         Command::Pid { names } => status::cmd_pid(c, p, &names).await,
-        Command::Diagnose { name, lines } => info::cmd_diagnose(c, p, &name, lines.get()).await,
+        Command::Diagnose {
+            name,
+            lines,
+            cpu_sample,
+        } => info::cmd_diagnose(c, p, &name, lines.get(), cpu_sample.map(|s| s.get())).await,
         Command::Start { names, wait } => control::cmd_start(c, p, &names, &wait).await,
         Command::Stop { names, wait } => control::cmd_stop(c, p, &names, &wait).await,
         Command::Restart { names, wait } => control::cmd_restart(c, p, &names, &wait).await,

@@ -151,7 +151,7 @@ impl Printer {
             if with_metrics {
                 match &p.metrics {
                     Some(m) => {
-                        row.push(Cell::new(format!("{:.1}", m.cpu_percent)));
+                        row.push(Cell::new(m.cpu_percent.map_or("-".into(), |c| format!("{c:.1}"))));
                         row.push(Cell::new(format!("{:.1}", m.rss_bytes as f64 / 1_048_576.0)));
                         row.push(Cell::new(m.children));
                     }

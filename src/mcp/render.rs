@@ -42,7 +42,7 @@ fn proc_line(out: &mut String, p: &ProcView) {
 
 /// `cpu 1.5% rss 12.0MB 2 children`.
 pub fn metrics(m: &crate::supervisor::host::Metrics) -> String {
-    let mut s = format!("cpu {}% rss {:.1}MB", m.cpu_percent, m.rss_bytes as f64 / 1_048_576.0);
+    let mut s = format!("{} rss {:.1}MB", m.cpu_text(), m.rss_bytes as f64 / 1_048_576.0);
     if m.children > 0 {
         let _ = write!(s, " {} children", m.children);
     }

@@ -134,6 +134,10 @@ pub enum Command {
         /// stderr lines, 1 to 1000 (stdout gets half as many)
         #[arg(short = 'n', long, default_value = "10")]
         lines: Count<1, 1000>,
+        /// Sample CPU over MS milliseconds, 1 to 10000 (1000 if no value given);
+        /// without it, CPU is the average since the process started, and nothing waits
+        #[arg(long, value_name = "MS", num_args = 0..=1, default_missing_value = "1000", require_equals = false)]
+        cpu_sample: Option<Count<1, 10000>>,
     },
     /// List every process (the Python supervisord-mcp's command; same as `status`)
     ListProcesses {

@@ -6,8 +6,16 @@ use crate::supervisor::Client;
 use crate::supervisor::ops::{diagnose, info};
 use anyhow::Result;
 
-pub async fn cmd_diagnose(c: &Client, p: Printer, name: &str, lines: usize) -> Result<ExitStatus> {
-    let d = diagnose::diagnose(c, name, lines.clamp(1, 1000)).await?;
+/// `diagnose NAME [-n LINES] [--cpu-sample [MS]]`.
+pub async fn cmd_diagnose(
+    c: &Client,
+    p: Printer,
+    name: &str,
+    lines: usize,
+    sample_ms: Option<usize>,
+) -> Result<ExitStatus> {
+    let sample = sample_ms.map(|ms| std::time::Duration::from_millis(ms as u64));
+    let d = diagnose::diagnose(c, name, lines.clamp(1, 1000), sample).await?;
     if p.json {
         p.json(&d)?;
     } else {

@@ -60,7 +60,17 @@ fn call(command: &Command) -> Result<Call> {
         Command::Avail => (Op::Avail, Vec::new()),
         Command::Logs(a) => (logs::logs_op(a)?, vec![a.name.clone()]),
         Command::Maintail { lines, raw, .. } => (main_log_op(lines.get(), *raw), Vec::new()),
-        Command::Diagnose { name, lines } => (Op::Diagnose { lines: lines.get() }, vec![name.clone()]),
+        Command::Diagnose {
+            name,
+            lines,
+            cpu_sample,
+        } => (
+            Op::Diagnose {
+                lines: lines.get(),
+                cpu_sample: cpu_sample.map(|s| std::time::Duration::from_millis(s.get() as u64)),
+            },
+            vec![name.clone()],
+        ),
         Command::Wait(a) => (wait_op(a)?, a.names.clone()),
         other => actions::change(other)?,
     };

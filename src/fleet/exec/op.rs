@@ -56,9 +56,11 @@ pub enum Op {
     },
     /// A log: the named process's (one name), or supervisord's own (no name).
     Logs(LogsRead),
-    /// Why a process does not run: `lines` of stderr (half as many of stdout).
+    /// Why a process does not run: `lines` of stderr (half as many of stdout); CPU
+    /// sampled over `cpu_sample`, else averaged since the process started.
     Diagnose {
         lines: usize,
+        cpu_sample: Option<std::time::Duration>,
     },
     /// Re-reads the configuration (`reloadConfig`: a change, see `ops::update::reread`).
     Reread,

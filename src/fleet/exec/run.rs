@@ -104,9 +104,9 @@ impl Op {
                 Output::Results(r)
             }
             Op::Logs(r) => read_log(c, r, names.into_iter().next()).await?,
-            Op::Diagnose { lines } => {
+            Op::Diagnose { lines, cpu_sample } => {
                 let name = names.first().map_or("", String::as_str);
-                Output::Diagnosis(Box::new(diagnose::diagnose(c, name, *lines).await?))
+                Output::Diagnosis(Box::new(diagnose::diagnose(c, name, *lines, *cpu_sample).await?))
             }
             Op::Reread => Output::Reread(update::reread(c).await?),
             Op::Update { groups, dry_run } => Output::Update(update::update(c, groups, *dry_run, STOP_TIMEOUT).await?),

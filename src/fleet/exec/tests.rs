@@ -51,7 +51,15 @@ fn rereads_and_dry_runs_are_changes_and_waits_take_their_time() {
     ] {
         assert!(op.changes(&none).is_some(), "{}", op.what());
     }
-    for op in [Op::Health, Op::Diagnose { lines: 1 }, Op::Pid, Op::Avail] {
+    for op in [
+        Op::Health,
+        Op::Diagnose {
+            lines: 1,
+            cpu_sample: None,
+        },
+        Op::Pid,
+        Op::Avail,
+    ] {
         assert!(op.changes(&none).is_none(), "{}", op.what());
     }
     let opts = WaitOptions {

@@ -26,11 +26,16 @@ pub struct DiagnoseArgs {
     pub name: String,
     /// stderr lines (default 10; stdout gets half)
     pub lines: Option<Count<1, 200>>,
+    /// Sample CPU (default: average since start)
+    pub cpu_sample_ms: Option<Count<1, 10000>>,
 }
 
 fn plan(a: &DiagnoseArgs, _: &Cx<'_>) -> Result<Planned, McpError> {
     let lines = a.lines.map_or(10, Count::get);
-    Ok(Call::new(Op::Diagnose { lines }, vec![a.name.clone()]).into())
+    let cpu_sample = a
+        .cpu_sample_ms
+        .map(|ms| std::time::Duration::from_millis(ms.get() as u64));
+    Ok(Call::new(Op::Diagnose { lines, cpu_sample }, vec![a.name.clone()]).into())
 }
 
 fn render(_: &DiagnoseArgs, out: Output) -> Answer {

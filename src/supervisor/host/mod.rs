@@ -101,6 +101,6 @@ pub async fn process_metrics(client: &Client, pids: &[i64]) -> Result<Option<Has
         return Ok(None);
     }
     let pids32: Vec<i32> = pids.iter().filter_map(|p| i32::try_from(*p).ok()).collect();
-    let m = metrics(&pids32, METRICS_INTERVAL).await;
+    let m = metrics(&pids32, Some(METRICS_INTERVAL)).await;
     Ok(Some(m.into_iter().map(|(k, v)| (i64::from(k), v)).collect()))
 }

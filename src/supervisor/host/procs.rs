@@ -1,17 +1,23 @@
 //! Process trees from /proc: snapshots, descendants, CPU and memory.
 
+use procfs::Current;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-/// CPU is measured over this interval.
+/// CPU is measured over this interval (`status --metrics`).
 pub const METRICS_INTERVAL: Duration = Duration::from_millis(200);
 
 /// One process in a /proc snapshot.
 #[derive(Debug, Clone)]
 struct Proc {
     ppid: i32,
+    /// Its own CPU time (utime + stime), clock ticks.
     ticks: u64,
+    /// The CPU time of its children it has reaped (cutime + cstime), clock ticks.
+    reaped_ticks: u64,
+    /// When it started, clock ticks after boot.
+    start_ticks: u64,
     rss_pages: u64,
 }
 
@@ -26,6 +32,8 @@ pub struct Snapshot {
     procs: HashMap<i32, Proc>,
     children: HashMap<i32, Vec<i32>>,
     at: Option<Instant>,
+    /// Seconds since boot (/proc/uptime), read with the processes.
+    uptime_s: Option<f64>,
 }
 
 impl Snapshot {
@@ -35,11 +43,14 @@ impl Snapshot {
         if let Ok(all) = procfs::process::all_processes() {
             for p in all.flatten() {
                 if let Ok(st) = p.stat() {
+                    let reaped = st.cutime.max(0) as u64 + st.cstime.max(0) as u64;
                     procs.insert(
                         st.pid,
                         Proc {
                             ppid: st.ppid,
                             ticks: st.utime + st.stime,
+                            reaped_ticks: reaped,
+                            start_ticks: st.starttime,
                             rss_pages: st.rss,
                         },
                     );
@@ -54,6 +65,7 @@ impl Snapshot {
             procs,
             children,
             at: Some(Instant::now()),
+            uptime_s: procfs::Uptime::current().ok().map(|u| u.uptime),
         }
     }
 
@@ -85,52 +97,112 @@ impl Snapshot {
         }
         None
     }
+
+    /// CPU time of the processes of `tree` that this snapshot holds, clock ticks.
+    fn ticks(&self, tree: &[i32]) -> u64 {
+        tree.iter().filter_map(|p| self.procs.get(p)).map(|p| p.ticks).sum()
+    }
+
+    /// The tree of `pid`'s average CPU since `pid` started, % of one core: the CPU
+    /// time of the tree and of the children it reaped, over `pid`'s age.
+    fn average_since_start(&self, pid: i32, tree: &[i32], hz: f64) -> Option<f64> {
+        let start = self.procs.get(&pid)?.start_ticks as f64 / hz;
+        let age = self.uptime_s? - start;
+        let ticks: u64 = tree
+            .iter()
+            .filter_map(|p| self.procs.get(p))
+            .map(|p| p.ticks + p.reaped_ticks)
+            .sum();
+        Some(ticks as f64 / hz / age.max(1.0 / hz) * 100.0)
+    }
 }
 
-/// CPU and memory of a process tree.
+/// CPU and memory of a process tree. CPU is either sampled (`cpu_percent`, over
+/// `cpu_sample_ms`) or, without a sample, averaged since the process started
+/// (`cpu_avg_percent`); never both.
 #[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Metrics {
-    /// CPU over the sampling interval, in % of one core, for the whole tree.
-    pub cpu_percent: f64,
+    /// CPU over the sample, in % of one core, for the whole tree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_percent: Option<f64>,
+    /// How long CPU was sampled, ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_sample_ms: Option<u64>,
+    /// CPU averaged since the process started (no sample), in % of one core, for the
+    /// whole tree and the children it reaped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_avg_percent: Option<f64>,
     /// Resident memory of the whole tree, bytes.
     pub rss_bytes: u64,
     /// Descendants of the process (its children, their children...).
     pub children: usize,
 }
 
-/// Samples the trees of `pids` twice, `interval` apart. The reads of /proc (every
-/// process of the host, a few ms) run off the async runtime, so the caller's other
-/// requests go on meanwhile.
-pub async fn metrics(pids: &[i32], interval: Duration) -> HashMap<i32, Metrics> {
-    let first = snapshot().await;
-    tokio::time::sleep(interval).await;
-    let second = snapshot().await;
-    let secs = match (first.at, second.at) {
-        (Some(a), Some(b)) => b.duration_since(a).as_secs_f64().max(0.001),
-        _ => interval.as_secs_f64(),
+impl Metrics {
+    /// `cpu 1.5%` (sampled) or `cpu 1.5% avg since start`.
+    pub fn cpu_text(&self) -> String {
+        match (self.cpu_percent, self.cpu_avg_percent) {
+            (Some(c), _) => format!("cpu {c}%"),
+            (None, Some(a)) => format!("cpu {a}% avg since start"),
+            (None, None) => "cpu ?".to_owned(),
+        }
+    }
+}
+
+/// CPU and memory of the trees of `pids`. With a `sample`, /proc is read twice,
+/// `sample` apart, and CPU is what the trees used meanwhile (`cpu_percent`); without
+/// one, /proc is read once and CPU is each tree's average since its root started
+/// (`cpu_avg_percent`): nothing waits. The reads of /proc (every process of the
+/// host, a few ms) run off the async runtime, so the caller's other requests go on
+/// meanwhile.
+pub async fn metrics(pids: &[i32], sample: Option<Duration>) -> HashMap<i32, Metrics> {
+    let first = match sample {
+        Some(interval) => {
+            let first = snapshot().await;
+            tokio::time::sleep(interval).await;
+            Some(first)
+        }
+        None => None,
     };
+    let second = snapshot().await;
     let hz = procfs::ticks_per_second() as f64;
     let page = procfs::page_size();
     pids.iter()
         .filter(|p| **p > 0 && second.procs.contains_key(p))
         .map(|&pid| {
             let tree = second.tree(pid);
-            let ticks_now: u64 = tree.iter().filter_map(|p| second.procs.get(p)).map(|p| p.ticks).sum();
-            let ticks_before: u64 = tree.iter().filter_map(|p| first.procs.get(p)).map(|p| p.ticks).sum();
             let rss: u64 = tree
                 .iter()
                 .filter_map(|p| second.procs.get(p))
                 .map(|p| p.rss_pages * page)
                 .sum();
-            let cpu = ticks_now.saturating_sub(ticks_before) as f64 / hz / secs * 100.0;
-            let m = Metrics {
-                cpu_percent: (cpu * 10.0).round() / 10.0,
+            let mut m = Metrics {
+                cpu_percent: None,
+                cpu_sample_ms: None,
+                cpu_avg_percent: None,
                 rss_bytes: rss,
                 children: tree.len() - 1,
             };
+            match (&first, sample) {
+                (Some(first), Some(interval)) => {
+                    let secs = match (first.at, second.at) {
+                        (Some(a), Some(b)) => b.duration_since(a).as_secs_f64().max(0.001),
+                        _ => interval.as_secs_f64(),
+                    };
+                    let used = second.ticks(&tree).saturating_sub(first.ticks(&tree));
+                    m.cpu_percent = Some(tenths(used as f64 / hz / secs * 100.0));
+                    m.cpu_sample_ms = Some(u64::try_from(interval.as_millis()).unwrap_or(u64::MAX));
+                }
+                _ => m.cpu_avg_percent = second.average_since_start(pid, &tree, hz).map(tenths),
+            }
             (pid, m)
         })
         .collect()
+}
+
+/// `x` rounded to one decimal.
+fn tenths(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
 }
 
 #[cfg(test)]
@@ -144,5 +216,21 @@ mod tests {
         assert!(snap.tree(me).contains(&me));
         let parent = snap.procs.get(&me).map(|p| p.ppid).unwrap_or(0);
         assert_eq!(snap.ancestor_in(me, &HashSet::from([parent])), Some(parent));
+    }
+
+    /// Without a sample nothing waits: CPU is the average since start, and only that.
+    #[tokio::test]
+    async fn without_a_sample_cpu_is_the_average_since_start() {
+        let me = std::process::id() as i32;
+        let m = metrics(&[me], None)
+            .await
+            .remove(&me)
+            .unwrap_or_else(|| panic!("no metrics for this process"));
+        assert!(m.cpu_avg_percent.is_some_and(|c| c >= 0.0), "{m:?}");
+        assert_eq!((m.cpu_percent, m.cpu_sample_ms), (None, None), "{m:?}");
+        let m = metrics(&[me], Some(Duration::from_millis(20))).await.remove(&me);
+        assert!(
+            m.is_some_and(|m| m.cpu_percent.is_some() && m.cpu_sample_ms == Some(20) && m.cpu_avg_percent.is_none())
+        );
     }
 }

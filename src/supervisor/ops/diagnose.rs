@@ -121,34 +121,35 @@ pub fn mentioned_ports(texts: &[&str]) -> Vec<u16> {
     out
 }
 
-/// CPU is sampled over this interval, while the logs are read.
-const METRICS_SAMPLE: Duration = Duration::from_millis(100);
-
 /// Diagnoses one process (`name` or `group:name`), with the last `lines` lines of
 /// stderr (and half as many of stdout). Costs the daemon
 /// `getProcessInfo`, `getAllConfigInfo` (only when what was kept of it may be stale:
-/// [`config_cache`]) and two log reads; every process's info
-/// only when a port it names is held (to say by which program), and the main log's
-/// end only for an exit before `startsecs`. Errors: BAD_NAME (with the closest name),
-/// transport errors.
-pub async fn diagnose(client: &Client, name: &str, lines: usize) -> Result<Diagnosis> {
+/// [`config_cache`]), `getPID` (is it on this host?) and two log reads; every
+/// process's info only when a port it names is held (to say by which program), and
+/// the main log's end only for an exit before `startsecs`. CPU (local daemon, running
+/// process) is the tree's average since it started, read from /proc at once, unless
+/// `cpu_sample` asks for a sample over that long (the call then takes at least that
+/// long). Errors: BAD_NAME (with the closest name), transport errors.
+pub async fn diagnose(client: &Client, name: &str, lines: usize, cpu_sample: Option<Duration>) -> Result<Diagnosis> {
     let (info, config, config_timed_out) = fetch(client, name).await?;
     let ns = info.namespec();
-    let local = LocalHost::detect(client).await?.is_some();
     let pid = i32::try_from(info.pid).unwrap_or(0);
-    // The CPU sample runs while the logs are read.
-    let sample = async {
-        if local && pid > 0 {
-            host::metrics(&[pid], METRICS_SAMPLE).await.remove(&pid)
+    // Whether the daemon is local (getPID) and the process's metrics, while the logs are read.
+    let host_part = async {
+        let local = LocalHost::detect(client).await?.is_some();
+        let metrics = if local && pid > 0 {
+            host::metrics(&[pid], cpu_sample).await.remove(&pid)
         } else {
             None
-        }
+        };
+        Ok::<_, Error>((local, metrics))
     };
-    let (tails, metrics, logged) = tokio::join!(
+    let (tails, host_part, logged) = tokio::join!(
         tails(client, &ns, lines),
-        sample,
+        host_part,
         super::exits::logged_exit(client, &info)
     );
+    let (local, metrics) = host_part?;
     let (stderr, stdout) = tails?;
     let (ports, mut note) = if local {
         (held_ports(client, &stderr, &stdout, config.as_ref()).await?, None)
@@ -346,10 +347,11 @@ impl Diagnosis {
             );
         }
         if let Some(m) = &self.metrics {
+            let over = m.cpu_sample_ms.map(|ms| format!(" over {ms} ms")).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "cpu {}%, rss {:.1} MB, {} children",
-                m.cpu_percent,
+                "{}{over}, rss {:.1} MB, {} children",
+                m.cpu_text(),
                 m.rss_bytes as f64 / 1_048_576.0,
                 m.children
             );
@@ -419,7 +421,7 @@ mod tests {
         let d = FakeDaemon::start(Model::recorded()).await;
         d.model().stalled.insert("supervisor.getAllConfigInfo".into());
         let c = d.client_with_timeout(Duration::from_millis(300));
-        let diag = diagnose(&c, "colors", 5).await.unwrap_or_else(|e| panic!("{e}"));
+        let diag = diagnose(&c, "colors", 5, None).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(diag.name, "colors");
         assert_eq!(diag.config, None);
         assert!(
