@@ -259,10 +259,20 @@ async fn fill_logged_exits(client: &Client, report: &mut StatusReport) {
     if !report.processes.iter().any(ProcessStatus::exit_status_unknown) {
         return;
     }
-    let logged = exits::logged_exits(client).await;
+    let short = |p: &ProcessStatus| p.name.rsplit(':').next().unwrap_or(&p.name).to_owned();
+    let names: Vec<(String, i64, i64)> = report
+        .processes
+        .iter()
+        .filter(|p| p.exit_status_unknown())
+        .map(|p| (short(p), p.start, p.stop))
+        .collect();
+    let runs: Vec<(&str, i64, i64)> = names
+        .iter()
+        .map(|(n, start, stop)| (n.as_str(), *start, *stop))
+        .collect();
+    let logged = exits::logged_exits_of(client, &runs).await;
     for p in report.processes.iter_mut().filter(|p| p.exit_status_unknown()) {
-        let name = p.name.rsplit(':').next().unwrap_or(&p.name);
-        if let Some(code) = logged.get(name).and_then(|e| e.status) {
+        if let Some(code) = logged.get(&short(p)).and_then(|e| e.status) {
             p.exitstatus = code;
         }
     }
