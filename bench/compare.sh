@@ -14,7 +14,11 @@
 # mcp: bench/mcp_bench.py (MCP spawn, per-call latency, memory, tokens; its own
 #   daemon; bench/mcp_bench.json).
 # fleet: bench/fleet.sh (its own 21 daemons): `status` across 20 against one, with a
-#   frozen one among them, and the tokens of `status --unhealthy` (bench/fleet.json).
+#   frozen one among them, and the tokens of `status --unhealthy` (bench/fleet.json);
+#   bench/fleet_scale.sh: `status` across 1, 100 and 1,000 fake targets answering after
+#   5 ms (one process, bench/fleet_fake.rs), 5% of them frozen (bench/fleet_scale.json).
+# At the end, bench/summary.py prints every figure in one table (each with its floor,
+# ratio and goal, the machine, the load average and the date) into bench/summary.md.
 # Prints tables of medians and ratios and writes bench/compare.json (the sections
 # run replace theirs, the others are kept). With --with-peer, the Python
 # supervisord-mcp (PyPI, with mcp<2 as its MCP server needs) is installed into
@@ -183,4 +187,10 @@ if want fleet; then
   echo
   echo "The fleet (bench/fleet.sh: 20 daemons against one, a frozen one, tokens of status --unhealthy):"
   bench/fleet.sh "$BIN"
+  echo
+  echo "The fan-out at scale (bench/fleet_scale.sh: 1, 100 and 1,000 fake targets, 5% frozen):"
+  bench/fleet_scale.sh "$BIN" || echo "compare.sh: a goal of fleet_scale.sh was missed (see above)" >&2
 fi
+echo
+echo "Every figure (bench/summary.py, also in bench/summary.md):"
+"$PY" bench/summary.py "$(uptime | sed 's/.*load average: //')" || true

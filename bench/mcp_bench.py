@@ -125,6 +125,7 @@ class Session:
     def __init__(self, cmd: list[str]):
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.id = 0
+        self.calls = 0
         self.non_json_lines = 0
 
     def send(self, msg: dict) -> None:
@@ -153,6 +154,7 @@ class Session:
         return r
 
     def call(self, tool: str, args: dict) -> dict:
+        self.calls += 1
         return self.request("tools/call", {"name": tool, "arguments": args})["result"]
 
     def rss_kb(self) -> tuple[int, int]:
@@ -229,6 +231,7 @@ def main() -> int:
         fig["diagnose_crasher_tokens"] = tokens(tool_text(diag))
         fig["diagnose_crasher_text"] = tool_text(diag)
         fig["server_rss_kb"], fig["server_hwm_kb"] = s.rss_kb()
+        fig["calls_before_rss"] = s.calls
 
         if a.peer:
             peer_cmd = [a.peer, "--server-url", f"http://127.0.0.1:{port}/RPC2", "mcp"]
