@@ -1,6 +1,7 @@
 //! What the event journal gives the other features, against a real supervisord with
 //! the journal installed: `status` (text, `--json`, MCP) says how often a crashing
-//! program started and crashed in the last hour; a daemon without a journal shows
+//! program started and crashed in the last hour, `diagnose` says it in one line with
+//! the exit statuses; a daemon without a journal shows
 //! nothing more; MCP reads the history in one `resources/read` of
 //! `supervisor://events?...`, filtered.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -79,6 +80,8 @@ async fn status_and_mcp_say_how_often_a_program_restarted_and_crashed() {
             .all(|p| p.get("history").is_none()),
         "{v}"
     );
+    let v = json(&d, &["diagnose", "flaky", "--json"]);
+    assert!(v.get("history").is_none() && v["name"] == "flaky", "{v}");
     let out = cli(&d, &["events", "install"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
@@ -104,6 +107,26 @@ async fn status_and_mcp_say_how_often_a_program_restarted_and_crashed() {
         table.contains(" starts, ") && table.contains(" crashes in 1 h"),
         "the table shows the history: {table}"
     );
+    // diagnose: one line, the exit status each time; and in its JSON.
+    let o = cli(&d, &["diagnose", "flaky"]);
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    let line = said
+        .lines()
+        .find(|l| l.starts_with("history: "))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(
+        line.starts_with("history: crashed ")
+            && line.contains(" times in the last hour (")
+            && line.contains(", exit 3 each time; last at "),
+        "{said}"
+    );
+    let v = json(&d, &["diagnose", "flaky", "--json"]);
+    assert!(v["history"]["crashes"].as_u64().is_some_and(|c| c >= 3), "{v}");
+    let v = json(&d, &["diagnose", "steady", "--json"]);
+    assert!(
+        v.get("history").is_none(),
+        "a program that neither restarted nor crashed: {v}"
+    );
 
     // MCP: the same words in status, and the history in one read.
     let server = SupervisorMcp::new(d.client());
@@ -116,6 +139,8 @@ async fn status_and_mcp_say_how_often_a_program_restarted_and_crashed() {
     let c = ().serve(b).await.unwrap();
     let r = call(c.peer(), "status", json!({"names": ["flaky"]})).await;
     assert!(text(&r).contains(" crashes in 1 h"), "{}", text(&r));
+    let r = call(c.peer(), "diagnose", json!({"name": "flaky"})).await;
+    assert!(text(&r).contains("\nhistory: crashed "), "{}", text(&r));
     let listed = c.list_all_resources().await.unwrap();
     assert!(listed.iter().any(|r| r.uri == "supervisor://events"), "{listed:?}");
     let uri = "supervisor://events?name=flaky&kind=crash&since=1h&limit=2";

@@ -171,8 +171,20 @@ pub struct Summary {
 /// [`SUMMARY_BYTES`] of the journal's end; `None` when the daemon has no journal.
 /// Errors: the daemon's.
 pub async fn summary(client: &Client, window: Duration) -> Result<Option<Summary>> {
+    summary_of(client, Vec::new(), window).await
+}
+
+/// One process's history (`name`, a full namespec) over the last `window`, as
+/// [`summary`] reads it; `None` when the daemon has no journal. Errors: the daemon's.
+pub async fn process_history(client: &Client, name: &str, window: Duration) -> Result<Option<ProcessHistory>> {
+    let summary = summary_of(client, vec![name.to_owned()], window).await?;
+    Ok(summary.map(|mut s| s.processes.remove(name).unwrap_or_default()))
+}
+
+async fn summary_of(client: &Client, names: Vec<String>, window: Duration) -> Result<Option<Summary>> {
     let now = super::time::now_ms();
     let filter = Filter {
+        names,
         since_ms: Some(now.saturating_sub(i64::try_from(window.as_millis()).unwrap_or(i64::MAX))),
         max_bytes: SUMMARY_BYTES,
         ..Filter::default()

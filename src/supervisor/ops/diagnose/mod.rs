@@ -4,17 +4,19 @@
 //! this host) who holds the ports the program mentions, with CPU and memory.
 
 use super::logs::{self, LogSource, TailOptions};
+use super::status::HISTORY_WINDOW;
 use crate::supervisor::Client;
 use crate::supervisor::client::methods::GetProcessInfo;
 use crate::supervisor::config_cache;
 use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::host::{self, Listener, LocalHost, Metrics};
-use crate::supervisor::text::shown;
+use crate::supervisor::journal::{self, ProcessHistory};
 use crate::supervisor::types::{Channel, ConfigInfo, ProcessInfo, ProcessState};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::time::Duration;
+
+mod text;
 
 /// A program's configuration, as the daemon runs it (`getAllConfigInfo`).
 #[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
@@ -80,6 +82,12 @@ pub struct Diagnosis {
     /// The process tree's CPU and memory, when running (local only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Metrics>,
+    /// Starts and crashes in the last hour, from the event journal (as `status`'s).
+    /// Left out of the MCP output schema (tools/list's 2,000-token budget); the text
+    /// says it in one line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
+    pub history: Option<ProcessHistory>,
     /// Why ports and metrics are missing (a remote daemon).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -126,7 +134,8 @@ pub fn mentioned_ports(texts: &[&str]) -> Vec<u16> {
 /// `getProcessInfo`, `getAllConfigInfo` (only when what was kept of it may be stale:
 /// [`config_cache`]), `getPID` (is it on this host?) and two log reads; every
 /// process's info only when a port it names is held (to say by which program), and
-/// the main log's end only for an exit before `startsecs`. CPU (local daemon, running
+/// the main log's end only for an exit before `startsecs`, and the end of the event
+/// journal when the daemon has one (beside the log reads). CPU (local daemon, running
 /// process) is the tree's average since it started, read from /proc at once, unless
 /// `cpu_sample` asks for a sample over that long (the call then takes at least that
 /// long). Errors: BAD_NAME (with the closest name), transport errors.
@@ -144,10 +153,16 @@ pub async fn diagnose(client: &Client, name: &str, lines: usize, cpu_sample: Opt
         };
         Ok::<_, Error>((local, metrics))
     };
-    let (tails, host_part, logged) = tokio::join!(
+    // The journal is extra: a diagnosis without it is still whole.
+    let history = async {
+        let h = journal::process_history(client, &ns, HISTORY_WINDOW).await;
+        h.ok().flatten().filter(ProcessHistory::is_notable)
+    };
+    let (tails, host_part, logged, history) = tokio::join!(
         tails(client, &ns, lines),
         host_part,
-        super::exits::logged_exit(client, &info)
+        super::exits::logged_exit(client, &info),
+        history
     );
     let (local, metrics) = host_part?;
     let (stderr, stdout) = tails?;
@@ -184,6 +199,7 @@ pub async fn diagnose(client: &Client, name: &str, lines: usize, cpu_sample: Opt
         config,
         ports,
         metrics,
+        history,
         note,
     })
 }
@@ -268,129 +284,6 @@ async fn held_ports(
         .map(|p| (i32::try_from(p.pid).unwrap_or(0), p.namespec()))
         .collect();
     Ok(host::listeners(&wanted, &supervised))
-}
-
-fn ago(secs: i64) -> String {
-    match secs {
-        0..60 => format!("{secs} s"),
-        60..3600 => format!("{} min", secs / 60),
-        _ => format!("{} h", secs / 3600),
-    }
-}
-
-impl Diagnosis {
-    /// The diagnosis as a few lines of text, for people and for a model's context; the
-    /// daemon's text in it (name, spawnerr, configuration values) escaped
-    /// ([`crate::supervisor::text`]), the log lines cleaned as read.
-    pub fn summary(&self) -> String {
-        let mut out = String::new();
-        self.write_headline(&mut out);
-        if let Some(c) = &self.config {
-            write_config(&mut out, c);
-        }
-        for (label, lines) in [("stderr", &self.stderr), ("stdout", &self.stdout)] {
-            write_log(&mut out, label, lines);
-        }
-        self.write_host(&mut out);
-        if let Some(n) = &self.note {
-            let _ = writeln!(out, "{n}");
-        }
-        out
-    }
-
-    /// The first line: name and state, why (spawnerr or description), exit status, how
-    /// it ended, and when it started and for how long it ran.
-    fn write_headline(&self, out: &mut String) {
-        let _ = write!(out, "{} {}", shown(&self.name), self.state);
-        if !self.spawnerr.is_empty() {
-            let _ = write!(
-                out,
-                ": {}",
-                shown(self.spawnerr.trim_end_matches(super::status::LOG_HINT))
-            );
-        } else if !self.description.is_empty() {
-            let _ = write!(out, ": {}", shown(&self.description));
-        }
-        if let Some(code) = self.exitstatus {
-            let _ = write!(out, "; exit {code}");
-        }
-        if let Some(how) = &self.ended_by {
-            let _ = write!(out, "; {}", shown(how));
-        }
-        match (self.started_ago_s, self.ran_s) {
-            (Some(s), Some(r)) => {
-                let _ = write!(out, "; started {} ago, ran {r} s", ago(s));
-            }
-            (Some(s), None) => {
-                let _ = write!(out, "; started {} ago", ago(s));
-            }
-            _ => out.push_str("; never started"),
-        }
-        out.push('\n');
-    }
-
-    /// What only the daemon's own host tells: who holds the ports the program
-    /// mentions, and its CPU and memory.
-    fn write_host(&self, out: &mut String) {
-        for l in &self.ports {
-            let owner = l
-                .supervised
-                .as_deref()
-                .map(|s| format!(" ({})", shown(s)))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "port {} held by pid {}{owner}: {}",
-                l.port,
-                l.pid,
-                shown(&l.command)
-            );
-        }
-        if let Some(m) = &self.metrics {
-            let over = m.cpu_sample_ms.map(|ms| format!(" over {ms} ms")).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{}{over}, rss {:.1} MB, {} children",
-                m.cpu_text(),
-                m.rss_bytes as f64 / 1_048_576.0,
-                m.children
-            );
-        }
-    }
-}
-
-/// Two lines of configuration: the command, then directory, autostart, autorestart
-/// and the start and stop timings.
-fn write_config(out: &mut String, c: &ProgramConfig) {
-    let _ = writeln!(out, "command: {}", shown(&c.command));
-    let dir = c
-        .directory
-        .as_deref()
-        .map(|d| format!("dir {}; ", shown(d)))
-        .unwrap_or_default();
-    let restart = c
-        .autorestart
-        .as_deref()
-        .map(|a| format!(" autorestart {};", shown(a)))
-        .unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "{dir}autostart {};{restart} startsecs {}; startretries {}; stopwaitsecs {}",
-        c.autostart, c.startsecs, c.startretries, c.stopwaitsecs
-    );
-}
-
-/// A log's last lines under its `label` (or `(empty)`), indented; identical
-/// consecutive lines (a crash loop) once, with a count.
-fn write_log(out: &mut String, label: &str, lines: &[String]) {
-    if lines.is_empty() {
-        let _ = writeln!(out, "{label}: (empty)");
-    } else {
-        let _ = writeln!(out, "{label}:");
-        for l in super::lines::folded(lines) {
-            let _ = writeln!(out, "  {l}");
-        }
-    }
 }
 
 #[cfg(test)]
