@@ -8,6 +8,7 @@ pub mod exit;
 mod fleet;
 pub(crate) mod hint;
 pub mod output;
+pub mod version;
 
 pub use args::*;
 

@@ -25,7 +25,7 @@ use values::positive_seconds;
 /// Control a Supervisord daemon: faster than supervisorctl, with line-bounded logs,
 /// idempotent start/stop and JSON output. `supervisord-mcp mcp` serves AI agents.
 #[derive(Debug, Parser)]
-#[command(name = "supervisord-mcp", version, about, max_term_width = 100)]
+#[command(name = "supervisord-mcp", version = crate::cli::version::LONG, about, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalOpts,

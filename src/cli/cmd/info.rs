@@ -1,7 +1,9 @@
-//! `info`, `version` and `diagnose`.
+//! `info` (the daemon's identity beside this build's: [`version`]), `version` and
+//! `diagnose`.
 
 use crate::cli::exit::ExitStatus;
 use crate::cli::output::Printer;
+use crate::cli::version;
 use crate::supervisor::Client;
 use crate::supervisor::ops::{diagnose, info};
 use anyhow::Result;
@@ -27,7 +29,11 @@ pub async fn cmd_diagnose(
 pub async fn cmd_info(c: &Client, p: Printer) -> Result<ExitStatus> {
     let i = info::info(c).await?;
     if p.json {
-        p.json(&i)?;
+        let mut v = serde_json::to_value(&i)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("client".into(), serde_json::to_value(version::BUILD)?);
+        }
+        p.json(&v)?;
     } else {
         p.pairs(&[
             ("server", i.server_url.clone()),
@@ -36,7 +42,7 @@ pub async fn cmd_info(c: &Client, p: Printer) -> Result<ExitStatus> {
             ("api", i.api_version.clone()),
             ("identification", i.identification.clone()),
             ("pid", i.pid.to_string()),
-            ("client", format!("supervisord-mcp {}", env!("CARGO_PKG_VERSION"))),
+            ("client", format!("supervisord-mcp {}", version::LONG)),
         ])?;
     }
     Ok(ExitStatus::Success)
@@ -45,7 +51,7 @@ pub async fn cmd_info(c: &Client, p: Printer) -> Result<ExitStatus> {
 pub async fn cmd_version(c: &Client, p: Printer) -> Result<ExitStatus> {
     let v = c.get_supervisor_version().await?;
     if p.json {
-        p.json(&serde_json::json!({"supervisor": v, "supervisord_mcp": env!("CARGO_PKG_VERSION")}))?;
+        p.json(&serde_json::json!({"supervisor": v, "supervisord_mcp": version::VERSION}))?;
     } else {
         p.line(&crate::supervisor::text::escape(&v))?;
     }
