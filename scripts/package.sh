@@ -8,6 +8,8 @@
 #                                lighter compression) into target/debian-debug/:
 #                                what the install test (tests/package.rs) does; it
 #                                installs and builds nothing
+#   scripts/package.sh --tools   only installs what the others need: cargo-deb, and
+#                                lintian and dpkg-dev with apt-get (as root; CI)
 # Either way the man page and the shell completions are first written to
 # target/deb-assets/ by the binary packaged. The .deb's path is the last line on
 # stdout. Needs lintian and dpkg-dev (Debian: apt-get install lintian dpkg-dev).
@@ -17,21 +19,27 @@ CARGO_DEB_VERSION=3.8.0
 CARGO_DEB_INSTALL="cargo install cargo-deb --version $CARGO_DEB_VERSION --locked"
 
 debug=false
+tools=false
 case "${1:-}" in
   "") ;;
   --debug) debug=true ;;
-  *) echo "usage: scripts/package.sh [--debug]" >&2; exit 2 ;;
+  --tools) tools=true ;;
+  *) echo "usage: scripts/package.sh [--debug | --tools]" >&2; exit 2 ;;
 esac
 fail() { echo "package: $*" >&2; exit 1; }
 
-for tool in lintian dpkg-shlibdeps dpkg-parsechangelog; do
-  command -v "$tool" >/dev/null || fail "$tool is missing: apt-get install lintian dpkg-dev"
-done
+if ! command -v lintian >/dev/null || ! command -v dpkg-parsechangelog >/dev/null; then
+  $tools || fail "lintian or dpkg-dev is missing: apt-get install lintian dpkg-dev"
+  echo "package: installing lintian and dpkg-dev (apt-get)" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian dpkg-dev >/dev/null
+fi
 if [ "$(cargo deb --version 2>/dev/null)" != "cargo-deb $CARGO_DEB_VERSION" ]; then
   $debug && fail "cargo-deb $CARGO_DEB_VERSION is missing: $CARGO_DEB_INSTALL"
   echo "package: installing cargo-deb $CARGO_DEB_VERSION (a few minutes)" >&2
   $CARGO_DEB_INSTALL --quiet
 fi
+$tools && exit 0
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 if $debug; then

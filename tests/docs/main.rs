@@ -20,8 +20,9 @@ use demo::{Demo, root};
 use std::time::Duration;
 
 /// Every page of the docs, the landing page first.
-pub const PAGES: [&str; 9] = [
+pub const PAGES: [&str; 10] = [
     "README.md",
+    "docs/install.md",
     "docs/cli.md",
     "docs/mcp.md",
     "docs/fleet.md",
