@@ -468,6 +468,9 @@ fn the_debian_package_installs_serves_and_purges_without_a_trace() {
     let after = Traces::take();
     assert_eq!(before.paths, after.paths, "left behind after dpkg --purge");
     for (file, was) in &before.accounts {
-        assert_eq!(was, &after.accounts[file], "{file} changed");
+        let now = &after.accounts[file];
+        let added: Vec<&str> = now.lines().filter(|l| !was.lines().any(|w| w == *l)).collect();
+        let removed: Vec<&str> = was.lines().filter(|l| !now.lines().any(|n| n == *l)).collect();
+        assert_eq!(was, now, "{file} changed: added {added:?}, removed {removed:?}");
     }
 }
