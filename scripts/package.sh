@@ -3,9 +3,9 @@
 # then checks it with lintian (errors fail; warnings are listed).
 #   scripts/package.sh           installs cargo-deb (pinned, from crates.io) when
 #                                missing, builds the release binary, and writes
-#                                target/debian/supervisord-mcp_VERSION-1_ARCH.deb
+#                                target/deb/supervisord-mcp_VERSION-1_ARCH.deb
 #   scripts/package.sh --debug   packages the debug binary already built (stripped,
-#                                lighter compression) into target/debian-debug/:
+#                                lighter compression) into target/deb-debug/:
 #                                what the install test (tests/package.rs) does; it
 #                                installs and builds nothing
 #   scripts/package.sh --tools   only installs what the others need: cargo-deb, and
@@ -45,13 +45,13 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_d
 if $debug; then
   bin=$target_dir/debug/supervisord-mcp
   [ -x "$bin" ] || fail "$bin is missing: cargo build"
-  out=target/debian-debug
+  out=target/deb-debug
   # cargo-deb warns that the dev profile is not for releases: this one is for tests.
   args=(--profile dev --fast --quiet)
 else
   cargo build --release --locked
   bin=$target_dir/release/supervisord-mcp
-  out=target/debian
+  out=target/deb
   args=()
 fi
 
@@ -64,6 +64,8 @@ mkdir -p "$assets"
 "$bin" completions zsh >"$assets/_supervisord-mcp"
 "$bin" completions fish >"$assets/supervisord-mcp.fish"
 
+# Not cargo-deb's target/debian: it deletes every .deb of the package there at each
+# run, so the debug one would delete the release one.
 rm -rf "$out"
 deb=$(cargo deb --no-build --strip --output "$out" "${args[@]}" | tail -n 1)
 [ -f "$deb" ] || fail "cargo deb made no package"
