@@ -245,7 +245,7 @@ pub fn password(
 
 /// A TOML error in words that never quote a value (it may be a secret): where (the
 /// key and line) and, for a value of the wrong type, the type expected and found.
-fn toml_error(e: &toml::de::Error, text: &str) -> String {
+pub(crate) fn toml_error(e: &toml::de::Error, text: &str) -> String {
     let line = e
         .span()
         .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);

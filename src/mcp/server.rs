@@ -39,6 +39,8 @@ pub struct SupervisorMcp {
     legacy: resources::LegacySubscriptions,
     /// Cancelled when the server stops (stdin closed): what is in flight ends at once.
     pub(crate) stop: CancellationToken,
+    /// Under `serve`: where changes are recorded, and whose they are.
+    pub(crate) audit: Option<Arc<super::http::Audited>>,
 }
 
 impl SupervisorMcp {
@@ -59,6 +61,7 @@ impl SupervisorMcp {
             fleet: None,
             legacy: resources::LegacySubscriptions::default(),
             stop: CancellationToken::new(),
+            audit: None,
         }
     }
 
@@ -336,15 +339,19 @@ impl ServerHandler for SupervisorMcp {
         tracing::debug!(tool = %name, "call");
         // A cancelled request (notifications/cancelled, the HTTP bridge's shutdown
         // grace) drops the call here, so what it started is undone by its own cleanup.
+        let audited = self.audit.as_ref().map(|a| (a, request.arguments.clone()));
         let r = tokio::select! {
-            r = tools::call(self, &name, request.arguments, &context) => r.map(Into::into),
+            r = tools::call(self, &name, request.arguments, &context) => r,
             () = context.ct.cancelled() => Err(McpError::internal_error("the call was cancelled", None)),
         };
+        if let Some((a, args)) = audited {
+            super::http::record(a, &name, args.as_ref(), &r);
+        }
         // Processes may have come or gone: resource subscribers learn it now, not
         // at the watcher's next list poll.
         if matches!(name.as_str(), "program" | "reload") {
             self.watchers.refresh_lists();
         }
-        r
+        r.map(Into::into)
     }
 }

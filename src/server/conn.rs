@@ -40,7 +40,7 @@ pub fn max_connections(wanted: Option<usize>) -> usize {
 const IDLE: u8 = 0;
 /// Answering a request (a call, `/health`, ...): never shed.
 const BUSY: u8 = 1;
-/// Holding a standalone `GET /mcp` event stream: shed after idle ones.
+/// Holding an event stream (see [`is_stream`]): shed after idle ones.
 const LISTENING: u8 = 2;
 
 #[derive(Debug)]
@@ -137,7 +137,7 @@ impl Conns {
                 a = listener.accept() => a,
             };
             match accepted {
-                Ok((stream, _)) => {
+                Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let Some((id, slot)) = self.admit() else {
                         tracing::warn!(max = self.max, "every connection is answering a request: refusing one");
@@ -146,7 +146,7 @@ impl Conns {
                     let me = self.clone();
                     let (router, stop, hard) = (router.clone(), stop.clone(), hard.clone());
                     self.tasks.spawn(async move {
-                        me.serve(stream, slot.clone(), router, stop, hard).await;
+                        me.serve(stream, Peer(peer), slot.clone(), router, stop, hard).await;
                         me.lock().remove(&id);
                     });
                 }
@@ -171,6 +171,7 @@ impl Conns {
     async fn serve(
         &self,
         stream: TcpStream,
+        peer: Peer,
         slot: Arc<Slot>,
         router: Router,
         stop: CancellationToken,
@@ -178,9 +179,10 @@ impl Conns {
     ) {
         let epoch = self.epoch;
         let track = slot.clone();
-        let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             let mut router = router.clone();
-            let listening = req.method() == hyper::Method::GET && req.uri().path() == "/mcp";
+            req.extensions_mut().insert(peer);
+            let listening = is_stream(&req);
             let guard = StateGuard::enter(track.clone(), epoch, if listening { LISTENING } else { BUSY });
             async move {
                 let response = router
@@ -213,6 +215,22 @@ impl Conns {
             }
         }
     }
+}
+
+/// The address a connection comes from (a request extension every handler can read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer(pub std::net::SocketAddr);
+
+/// Whether a request opens a long-lived event stream (`GET` of `text/event-stream`:
+/// MCP's standalone stream, a dashboard's live updates): shed after idle
+/// connections, and closed at once when the server stops.
+fn is_stream<B>(req: &hyper::Request<B>) -> bool {
+    req.method() == hyper::Method::GET
+        && req
+            .headers()
+            .get(hyper::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/event-stream"))
 }
 
 /// Marks a connection busy or listening while a request is answered (until its

@@ -12,7 +12,7 @@ pub const ENV_TOKEN: &str = "SUPERVISORD_MCP_TOKEN";
 /// [`ENV_TOKEN`], else none with `--dangerously-serve-without-token`, else one
 /// generated and kept) and limits. Warns when serving without a token or with a
 /// token file others can read. Errors ([`SettingsError::Usage`]): the token cannot be
-/// used (see [`http::token::resolve`]).
+/// used (see [`crate::server::token::resolve`]).
 pub(super) fn front_end(
     args: &McpArgs,
     env: &dyn Fn(&str) -> Option<String>,
@@ -21,19 +21,19 @@ pub(super) fn front_end(
     let Some(addr) = args.http else {
         return Ok(FrontEnd::Stdio);
     };
-    let (token, source) = http::token::resolve(
+    let (token, source) = crate::server::token::resolve(
         addr,
         args.token_file.as_deref(),
         env(ENV_TOKEN),
         args.dangerously_serve_without_token,
-        http::token::default_store(),
+        crate::server::token::default_store(),
     )
     .map_err(|e| SettingsError::Usage(e.to_string()))?;
     let loud = match &source {
         TokenSource::None => Some(format!(
             "serving {addr} WITHOUT A TOKEN: anyone who reaches it, any local user included, controls your processes"
         )),
-        TokenSource::File(p) if !http::token::is_private(p) => Some(format!(
+        TokenSource::File(p) if !crate::server::token::is_private(p) => Some(format!(
             "the token file {} is open to group or others; run `chmod 600` on it",
             p.display()
         )),

@@ -113,7 +113,7 @@ impl Settings {
     /// Resolves the parsed command line `cli`, the files it names or finds, and the
     /// environment (`env` reads a variable; tests pass their own) into settings. No
     /// I/O but reading files, except that `mcp --http` with no token configured
-    /// generates one and keeps it (see [`crate::mcp::http::token::resolve`]). Errors:
+    /// generates one and keeps it (see [`crate::server::token::resolve`]). Errors:
     /// a bad `--allow` pattern; an unreadable, invalid or unsafe file; a bad URL or
     /// selection; a token that cannot be used.
     pub fn resolve(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {

@@ -1,7 +1,8 @@
 //! The one gate every change goes through, for every front end: `--read-only`
 //! (change nothing), `--allow PATTERN` (control only the matching namespecs), and a
-//! target's `read_only = true` (change nothing there). Checked here, once, before
-//! any change is sent to the daemon; each refusal is [`Error::Refused`] (kind
+//! target's `read_only = true` (change nothing there), and under `serve` the
+//! caller's token scope ([`Policy::narrowed`]). Checked here, once, before any
+//! change is sent to the daemon; each refusal is [`Error::Refused`] (kind
 //! `refused`) and says what is allowed.
 
 use super::client::multicall::Batch;
@@ -38,6 +39,8 @@ pub struct Policy {
     /// On a target of a targets file with `read_only = true`: why changes are
     /// refused there (see [`Policy::read_only_target`]).
     pub target_read_only: Option<String>,
+    /// Permissions that must allow a change too: a token's scope under `serve`.
+    pub also: Option<std::sync::Arc<Policy>>,
 }
 
 impl Policy {
@@ -52,7 +55,19 @@ impl Policy {
             restricted: !allow.is_empty(),
             allow,
             target_read_only: None,
+            also: None,
         })
+    }
+
+    /// These permissions, narrowed by `other` (a token's scope): read-only when
+    /// either is, and a change must pass both.
+    pub fn narrowed(mut self, other: Policy) -> Policy {
+        self.read_only |= other.read_only;
+        self.also = Some(std::sync::Arc::new(match self.also.take() {
+            Some(a) => (*a).clone().narrowed(other),
+            None => other,
+        }));
+        self
     }
 
     /// The permissions on target `target` (with `tags`): the unqualified patterns,
@@ -79,6 +94,10 @@ impl Policy {
             allow,
             restricted: self.restricted,
             target_read_only: None,
+            also: self
+                .also
+                .as_ref()
+                .map(|a| std::sync::Arc::new(a.for_target(target, tags))),
         }
     }
 
@@ -91,16 +110,18 @@ impl Policy {
 
     /// True when `p` may be controlled.
     pub fn allows(&self, p: &ProcessInfo) -> bool {
-        !self.restricted
+        let mine = !self.restricted
             || self
                 .allow
                 .iter()
-                .any(|pat| pat.matches(&p.namespec()) || pat.matches(&p.group))
+                .any(|pat| pat.matches(&p.namespec()) || pat.matches(&p.group));
+        mine && self.also.as_ref().is_none_or(|a| a.allows(p))
     }
 
     /// True when a named program (for adding or removing it) may be touched.
     pub fn allows_name(&self, name: &str) -> bool {
-        !self.restricted || self.allow.iter().any(|pat| pat.matches(name))
+        let mine = !self.restricted || self.allow.iter().any(|pat| pat.matches(name));
+        mine && self.also.as_ref().is_none_or(|a| a.allows_name(name))
     }
 
     fn allowed_list(&self) -> String {
@@ -114,6 +135,9 @@ impl Policy {
     /// target or server, a change of every group unless `--allow` has `*`, and a
     /// program `--allow` does not match. `what` names the change (`start`, `reload`).
     pub fn check_change(&self, what: &str, change: &Change<'_>) -> Result<()> {
+        if let Some(a) = &self.also {
+            a.check_change(what, change)?;
+        }
         if let Some(why) = &self.target_read_only {
             return Err(Error::Refused(format!("{what}: {why}")));
         }
@@ -143,6 +167,9 @@ impl Policy {
         let Change::Processes(names) = change else {
             return Ok(());
         };
+        if let Some(a) = &self.also {
+            Box::pin(a.check(client, what, change)).await?;
+        }
         if !self.restricted || names.is_empty() {
             return Ok(());
         }
@@ -223,6 +250,26 @@ mod tests {
         let only = Policy::new(false, &["web-1/api".into()])?.for_target("db-1", &[]);
         assert!(!only.allows(&p("api", "api")) && !only.allows_name("anything"));
         assert!(only.check_change("reload", &Change::Everything).is_err());
+        Ok(())
+    }
+
+    /// A token's scope narrows the server's permissions, never widens them.
+    #[test]
+    fn a_narrowed_policy_allows_only_what_both_allow() -> Result<()> {
+        let server = Policy::new(false, &["web:*".into(), "api".into()])?;
+        let token = Policy::new(false, &["api".into(), "worker".into()])?;
+        let both = server.clone().narrowed(token);
+        assert!(both.allows(&p("api", "api")));
+        assert!(!both.allows(&p("web", "web_a")), "the token does not allow it");
+        assert!(!both.allows(&p("worker", "w")), "the server does not allow it");
+        let read = Policy::default().narrowed(Policy::new(true, &[])?);
+        assert!(read.read_only);
+        let e = read.check_change("stop", &Change::Processes(&["x".into()]));
+        assert!(matches!(&e, Err(Error::Refused(m)) if m.contains("read-only")), "{e:?}");
+        // Per target, both are applied for that target.
+        let t = Policy::new(false, &["web-1/api".into()])?.narrowed(Policy::new(false, &["*".into()])?);
+        assert!(t.for_target("web-1", &[]).allows(&p("api", "api")));
+        assert!(!t.for_target("web-2", &[]).allows(&p("api", "api")));
         Ok(())
     }
 }

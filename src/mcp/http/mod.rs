@@ -1,44 +1,48 @@
-//! MCP over Streamable HTTP (`supervisord-mcp mcp --http ADDR`): one long-lived bridge
-//! for several agents. It runs process control for whoever reaches it, so:
-//! - a bearer token is always required (`token`), generated and kept in a
-//!   user-private file when none is given; only `--dangerously-serve-without-token`
-//!   serves without one;
-//! - `/mcp` checks `Host`/`Origin`, then the token, then reads the body within a
-//!   timeout and a size cap, before any session is touched (`guard`);
+//! MCP over Streamable HTTP: `/mcp` of `supervisord-mcp mcp --http ADDR` (one
+//! long-lived bridge for several agents) and of `serve`. It runs process control for
+//! whoever reaches it, so:
+//! - a bearer token is always required ([`crate::server::auth`]): the one
+//!   configured or generated and kept in a user-private file, or `serve`'s named
+//!   tokens; only `--dangerously-serve-without-token` serves without one;
+//! - `/mcp` checks `Host`/`Origin`, then the token, then that a session is used by
+//!   the token that opened it, then reads the body within a timeout and a size cap,
+//!   before any session is touched (`guard`); each session acts with its token's
+//!   scope, and under `serve` its changes are audited (`audit`);
 //! - a `subscriptions/listen` is acknowledged without processes the daemon does not
 //!   know (`listen`);
 //! - sessions are capped atomically, making room by closing the least recently used
 //!   idle one (`sessions`);
-//! - connections get TCP_NODELAY, a header read timeout and a cap below the fd
-//!   limit that sheds the oldest idle ones (`conn`);
-//! - `GET /health` needs no token and reveals nothing secret (`health`); any other
-//!   path is 404;
-//! - SIGTERM/SIGINT stop accepting, let calls in flight finish within the grace
-//!   period, then cancel the rest and return.
+//! - connections, `/health` and the drain on SIGTERM/SIGINT are the shared server's
+//!   ([`crate::server`]); any other path is 404.
 
+mod audit;
 mod guard;
-mod health;
 mod listen;
 mod sessions;
-pub mod strength;
-pub mod token;
 
 use super::Backend;
 use crate::fleet::watch::Watchers;
+use crate::server::audit::AuditLog;
+use crate::server::auth::Tokens;
+use crate::server::guard::Origins;
+use crate::server::run::{self, Limits, Stopping};
 use crate::supervisor::Secret;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::get;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+pub use crate::server::HttpError;
 pub use crate::server::max_connections;
-pub use token::TokenSource;
+pub use crate::server::token::TokenSource;
+pub use audit::{Audited, record};
+pub use guard::{CALLER, Caller};
 
 /// Settings of the HTTP transport, resolved before anything is bound.
 #[derive(Debug, Clone)]
@@ -63,51 +67,39 @@ pub struct HttpSettings {
     pub shutdown_grace: Duration,
 }
 
-/// Why the HTTP server refuses to start or stops. `NoToken`, `TokenFile` and
-/// `WeakToken` are bad configuration (exit 2); `Bind` and `Serve` are faults (exit 1).
-#[derive(Debug, thiserror::Error)]
-pub enum HttpError {
-    #[error(
-        "refusing to serve {addr} without a bearer token: there is no place to keep a generated one \
-         (neither XDG_CONFIG_HOME nor HOME is set). Set SUPERVISORD_MCP_TOKEN or --token-file FILE"
-    )]
-    NoToken { addr: SocketAddr },
-    /// The token file, or the directory of a generated token, cannot be used
-    /// (`what`: "token file", "token directory").
-    #[error("{what} {}: {detail}", path.display())]
-    TokenFile {
-        what: &'static str,
-        path: PathBuf,
-        detail: String,
-    },
-    /// A configured token is too weak (see [`strength`]); `from` says where it is.
-    #[error("the token {from} is too weak: {detail}")]
-    WeakToken { from: String, detail: String },
-    #[error("cannot listen on {addr}: {detail}")]
-    Bind { addr: SocketAddr, detail: String },
-    #[error("the HTTP server failed: {0}")]
-    Serve(String),
-}
-
-fn loopback_hosts() -> Vec<String> {
-    ["localhost", "127.0.0.1", "[::1]", "::1"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-}
-
-fn loopback_origins() -> Vec<String> {
-    ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-}
-
 async fn not_found() -> (StatusCode, &'static str) {
     (
         StatusCode::NOT_FOUND,
         "not found: this bridge serves /mcp and /health\n",
     )
+}
+
+/// What `/mcp` needs beside the backend and its watchers: who may call (tokens
+/// and origins), what is recorded (`serve`'s audit log), and the limits.
+#[derive(Debug, Clone)]
+pub struct McpOptions {
+    pub tokens: Arc<Tokens>,
+    pub origins: Origins,
+    pub audit: Option<Arc<AuditLog>>,
+    pub max_body_bytes: usize,
+    pub max_sessions: usize,
+    pub idle_timeout: Duration,
+    pub read_timeout: Duration,
+}
+
+impl McpOptions {
+    /// The options of `mcp --http`: its one token, no audit log.
+    pub fn of(s: &HttpSettings) -> McpOptions {
+        McpOptions {
+            tokens: Arc::new(Tokens::single(s.token.clone())),
+            origins: Origins::new(&s.allowed_hosts, &s.allowed_origins),
+            audit: None,
+            max_body_bytes: s.max_body_bytes,
+            max_sessions: s.max_sessions,
+            idle_timeout: s.idle_timeout,
+            read_timeout: s.read_timeout,
+        }
+    }
 }
 
 /// Builds the app serving `backend`: `/mcp` behind the guard, `/health`, 404
@@ -117,119 +109,99 @@ pub fn app(backend: &Backend, s: &HttpSettings, sessions_ct: CancellationToken) 
     app_with_watchers(watchers, backend, s, sessions_ct)
 }
 
-/// [`app`] with the resource watchers given (one per daemon: see [`Watchers`]):
-/// every MCP session and every stateless request (a 2026-07-28
-/// `subscriptions/listen`) gets a server sharing them, so each daemon is polled
-/// once for all of them.
+/// [`app`] with the resource watchers given (one per daemon: see [`Watchers`]).
 pub fn app_with_watchers(
     watchers: Watchers,
     backend: &Backend,
     s: &HttpSettings,
     sessions_ct: CancellationToken,
 ) -> Router {
-    let client = watchers.first().client().clone();
-    let mut hosts = loopback_hosts();
-    hosts.extend(s.allowed_hosts.iter().cloned());
-    let mut origins = loopback_origins();
-    origins.extend(s.allowed_origins.iter().cloned());
+    let state = Arc::new(crate::server::health::Health::new(watchers.first().client().clone()));
+    Router::new()
+        .route("/health", get(crate::server::health::health))
+        .with_state(state)
+        .merge(routes(watchers, backend, &McpOptions::of(s), sessions_ct))
+        .fallback(not_found)
+}
+
+/// `/mcp` alone, behind its guard: every MCP session and every stateless request
+/// (a 2026-07-28 `subscriptions/listen`) gets a server sharing `watchers`, so each
+/// daemon is polled once for all of them, and acting with its caller's permissions
+/// (the backend's policy narrowed by the token's scope). Cancelling `sessions_ct`
+/// ends every session and stream.
+pub fn routes(watchers: Watchers, backend: &Backend, o: &McpOptions, sessions_ct: CancellationToken) -> Router {
     // rmcp repeats the Host/Origin checks; ours run first, before the token.
     let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(hosts.clone())
-        .with_allowed_origins(origins.clone())
-        .with_max_request_body_bytes(s.max_body_bytes)
+        .with_allowed_hosts(o.origins.hosts.clone())
+        .with_allowed_origins(o.origins.origins.clone())
+        .with_max_request_body_bytes(o.max_body_bytes)
         .with_cancellation_token(sessions_ct);
     let checked = watchers.clone();
-    let backend = backend.clone();
+    let (backend, audit) = (backend.clone(), o.audit.clone());
     let service = StreamableHttpService::new(
-        move || Ok(backend.server().with_watchers(watchers.clone())),
-        Arc::new(sessions::CappedSessions::new(s.max_sessions, s.idle_timeout)),
+        move || Ok(server_for(&backend, &watchers, audit.as_ref())),
+        Arc::new(sessions::CappedSessions::new(o.max_sessions, o.idle_timeout)),
         config,
     );
     let guard = Arc::new(guard::Guard {
-        token: s.token.clone(),
-        hosts,
-        origins,
-        max_body_bytes: s.max_body_bytes,
-        read_timeout: s.read_timeout,
+        tokens: o.tokens.clone(),
+        origins: o.origins.clone(),
+        max_body_bytes: o.max_body_bytes,
+        read_timeout: o.read_timeout,
+        owners: Mutex::new(VecDeque::new()),
+        max_owners: o.max_sessions.saturating_mul(4).max(1024),
     });
-    let mcp = Router::new()
+    Router::new()
         .route_service("/mcp", service)
         .route_layer(middleware::from_fn_with_state(checked, listen::drop_unknown))
-        .route_layer(middleware::from_fn_with_state(guard, guard::check));
-    let state = Arc::new(health::Health::new(client));
-    Router::new()
-        .route("/health", get(health::health))
-        .with_state(state)
-        .merge(mcp)
-        .fallback(not_found)
+        .route_layer(middleware::from_fn_with_state(guard, guard::check))
+}
+
+/// The server of the request being answered: the backend's, with the caller's
+/// permissions ([`CALLER`]; read-only if, unexpectedly, none is known) and, with an
+/// audit log, its changes recorded under the caller's name.
+fn server_for(backend: &Backend, watchers: &Watchers, audit: Option<&Arc<AuditLog>>) -> super::SupervisorMcp {
+    let caller = CALLER.try_with(Caller::clone).ok();
+    let mut server = backend.server().with_watchers(watchers.clone());
+    server.policy = Arc::new(match &caller {
+        Some(c) => c.id.policy(&backend.policy),
+        None => backend.policy.clone().narrowed(crate::supervisor::Policy {
+            read_only: true,
+            ..Default::default()
+        }),
+    });
+    if let (Some(log), Some(c)) = (audit, caller) {
+        server.audit = Some(Arc::new(audit::Audited {
+            log: log.clone(),
+            caller: c,
+        }));
+    }
+    server
 }
 
 /// Serves `backend` until SIGTERM or SIGINT, then stops accepting, lets calls in flight
 /// finish for at most `shutdown_grace` (a second signal cuts it short), cancels the
 /// rest, and returns. Errors: the address cannot be bound.
 pub async fn serve(backend: Backend, s: HttpSettings) -> Result<(), HttpError> {
-    let listener = tokio::net::TcpListener::bind(s.addr)
-        .await
-        .map_err(|e| HttpError::Bind {
-            addr: s.addr,
-            detail: e.to_string(),
-        })?;
-    let sessions_ct = CancellationToken::new();
+    let listener = run::bind(s.addr).await?;
+    let stopping = Stopping::default();
     let watchers = Watchers::new(backend.client.clone(), backend.fleet.as_deref());
-    let router = app_with_watchers(watchers.clone(), &backend, &s, sessions_ct.clone());
-    let (stop, hard) = (CancellationToken::new(), CancellationToken::new());
-    tokio::spawn(on_signals(stop.clone(), hard.clone()));
-    let trimmer = tokio::spawn(crate::server::memory::trim_loop(Duration::from_secs(2)));
+    let router = app_with_watchers(watchers.clone(), &backend, &s, stopping.calls.clone());
     tracing::info!(addr = %s.addr, auth = s.token.is_some(), max_connections = s.max_connections, "serving MCP over HTTP at /mcp");
-    let conns = crate::server::conn::Conns::new(s.max_connections, s.read_timeout);
-    conns.accept(listener, router, stop, hard.clone()).await;
-    // Subscription streams never end on their own: end them now, gracefully, so
-    // they do not hold the shutdown for the whole grace period.
-    watchers.close();
-    let busy = conns.len();
-    if busy > 0 {
-        tracing::info!(
-            connections = busy,
-            grace_s = s.shutdown_grace.as_secs_f64(),
-            "letting calls in flight finish"
-        );
-    }
-    let finished = tokio::select! {
-        done = conns.wait(s.shutdown_grace) => done,
-        () = hard.cancelled() => false,
-    };
-    if !finished {
-        tracing::warn!(
-            connections = conns.len(),
-            "shutdown grace over: cancelling the calls still in flight"
-        );
-    }
-    sessions_ct.cancel();
-    hard.cancel();
-    trimmer.abort();
-    conns.wait(Duration::from_secs(5)).await;
-    // Give the handlers just cancelled a turn to drop their futures (and spawn
-    // their cleanups) before the caller drains `supervisor::cleanup`.
-    for _ in 0..16 {
-        tokio::task::yield_now().await;
-    }
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    let streams = stopping.streams.clone();
+    tokio::spawn(async move {
+        streams.cancelled().await;
+        watchers.close();
+    });
+    run::serve(listener, router, limits(&s), stopping).await;
     Ok(())
 }
 
-/// The first SIGTERM/SIGINT cancels `stop`; a second one `hard`.
-async fn on_signals(stop: CancellationToken, hard: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        tracing::warn!("cannot listen for SIGTERM/SIGINT");
-        return;
-    };
-    for token in [stop, hard] {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-        tracing::info!("shutting down");
-        token.cancel();
+/// The connection limits of `s`.
+pub fn limits(s: &HttpSettings) -> Limits {
+    Limits {
+        max_connections: s.max_connections,
+        read_timeout: s.read_timeout,
+        shutdown_grace: s.shutdown_grace,
     }
 }

@@ -37,6 +37,8 @@ pub enum FileKind {
     ClientKey,
     /// `--token-file`, or the generated token kept between starts.
     Token,
+    /// `serve --tokens-file`: named tokens with their scopes (TOML).
+    Tokens,
     /// A file of diagnose's configuration cache.
     Cache,
 }
@@ -53,6 +55,7 @@ impl FileKind {
             FileKind::ClientCert => "client certificate file",
             FileKind::ClientKey => "client key file",
             FileKind::Token => "token file",
+            FileKind::Tokens => "tokens file",
             FileKind::Cache => "cache file",
         }
     }
@@ -60,7 +63,7 @@ impl FileKind {
     /// Largest file read (bytes).
     pub const fn max_bytes(self) -> u64 {
         match self {
-            FileKind::Password | FileKind::Token => 64 * 1024,
+            FileKind::Password | FileKind::Token | FileKind::Tokens => 64 * 1024,
             FileKind::Cache => 32 * 1024 * 1024,
             _ => 1024 * 1024,
         }
@@ -74,6 +77,7 @@ impl FileKind {
             FileKind::Password => "name a file holding the password",
             FileKind::CaFile | FileKind::ClientCert | FileKind::ClientKey => "name a PEM file",
             FileKind::Token => "name a file holding the token",
+            FileKind::Tokens => "name a TOML file of [tokens.NAME] tables",
             FileKind::Cache => "it is ignored",
         }
     }

@@ -1,4 +1,5 @@
-//! The bearer token of the HTTP bridge: where it comes from (`--token-file`,
+//! The single bearer token of `mcp --http` and `serve` (without a tokens file:
+//! [`super::auth`]): where it comes from (`--token-file`,
 //! `SUPERVISORD_MCP_TOKEN`, or one generated at start and kept in a user-private
 //! file), and the constant-time check of a request's `Authorization` header. The
 //! token itself is never printed, logged or echoed; only the file's path is. A

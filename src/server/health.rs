@@ -1,4 +1,4 @@
-//! `GET /health`: whether the bridge and supervisord answer. Needs no token and
+//! `GET /health`: whether the server and supervisord answer. Needs no token and
 //! shows no command, log, session, token or password. Since anyone who reaches the
 //! port may call it as often as they like, the daemon is asked at most once per
 //! [`MAX_AGE`] whatever the load: one caller asks (single flight), every other
