@@ -19,7 +19,9 @@
 //!   The two front ends never import each other; `main.rs` resolves the settings
 //!   and picks one.
 //! - [`server`]: HTTP hardening every served endpoint shares (connections, timeouts,
-//!   memory); no MCP in it.
+//!   `Host`/`Origin`, tokens and scopes, the audit log, the drain); no MCP in it.
+//! - [`web`]: `serve`: `/mcp`, the dashboard, `/metrics` and `/health` on one server;
+//!   parses, calls the core, renders.
 //!
 //! What a library user calls: [`supervisor::Client`] (built from
 //! [`supervisor::ServerSettings`], or from a URL with [`supervisor::Endpoint::parse`]),
@@ -38,4 +40,5 @@ pub mod mcp;
 pub mod server;
 pub mod settings;
 pub mod supervisor;
+pub mod web;
 pub mod xmlrpc;

@@ -90,6 +90,10 @@ async fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
             announce_token(&token);
             http::serve(backend, *server).await?;
         }
+        FrontEnd::Serve { server, token } => {
+            announce_token(&token);
+            supervisord_mcp::web::serve(backend, *server).await?;
+        }
         _ => supervisord_mcp::mcp::serve_stdio(backend).await?,
     }
     Ok(ExitStatus::Success)

@@ -152,7 +152,9 @@ async fn run_one(c: &Client, settings: &Settings, p: Printer, command: Command) 
         Command::Add { groups } => config::cmd_add(c, p, &groups).await,
         Command::Remove { groups } => config::cmd_remove(c, p, &groups).await,
         // Served by main.rs (the MCP front end is not the CLI's to start).
-        Command::Completions { .. } | Command::Man | Command::Mcp(_) | Command::Events(_) => Ok(ExitStatus::Success),
+        Command::Completions { .. } | Command::Man | Command::Mcp(_) | Command::Serve(_) | Command::Events(_) => {
+            Ok(ExitStatus::Success)
+        }
     }
 }
 

@@ -55,7 +55,9 @@ impl Identity {
     /// `read`, limited to its `allow` patterns when it has some.
     pub fn policy(&self, base: &Policy) -> Policy {
         let own = match self.scope {
-            Scope::Read => Policy::new(true, &[]),
+            Scope::Read => {
+                Policy::new(true, &[]).map(|p| p.read_only_target(format!("the token {} has scope read", self.name)))
+            }
             Scope::Operate if self.allow.is_empty() => return base.clone(),
             Scope::Operate => Policy::new(false, &self.allow),
         };
@@ -253,7 +255,16 @@ mod tests {
         assert_eq!((o.name.as_str(), o.allow.clone()), ("oncall", vec!["web:*".to_owned()]));
         assert!(t.find("nope").is_none() && t.bearer(None).is_none());
         assert!(t.bearer(Some(A)).is_none(), "the Bearer prefix is required");
-        assert!(g.policy(&Policy::default()).read_only);
+        let read = g.policy(&Policy::default());
+        assert!(read.read_only);
+        let e = read
+            .for_target("web-1", &[])
+            .check_change("stop", &crate::supervisor::Change::Processes(&[]));
+        assert!(
+            e.as_ref()
+                .is_err_and(|e| e.to_string().contains("the token grafana has scope read")),
+            "{e:?}"
+        );
         let p = o.policy(&Policy::default());
         let web = ProcessInfo {
             group: "web".into(),

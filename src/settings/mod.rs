@@ -85,6 +85,12 @@ pub enum FrontEnd {
         server: Box<HttpSettings>,
         token: TokenSource,
     },
+    /// `serve`: `/mcp`, `/metrics`, the dashboard and `/health` on one server;
+    /// `token` says where its single token came from (or the tokens file).
+    Serve {
+        server: Box<crate::web::ServeSettings>,
+        token: TokenSource,
+    },
 }
 
 /// A warning to print once, on stderr, before any work.
@@ -119,14 +125,16 @@ impl Settings {
     pub fn resolve(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
         let g = &cli.global;
         let mut warnings = Vec::new();
-        let (policy, mcp) = match &cli.command {
-            Command::Mcp(args) => (Policy::new(args.read_only, &args.allow)?, Some(args)),
-            _ => (Policy::default(), None),
+        let policy = match &cli.command {
+            Command::Mcp(args) => Policy::new(args.read_only, &args.allow)?,
+            Command::Serve(args) => Policy::new(args.read_only, &args.allow)?,
+            _ => Policy::default(),
         };
         let scope = scope(g, env, &mut warnings)?;
-        let front_end = match mcp {
-            None => FrontEnd::Cli,
-            Some(args) => mcp::front_end(args, env, &mut warnings)?,
+        let front_end = match &cli.command {
+            Command::Mcp(args) => mcp::front_end(args, env, &mut warnings)?,
+            Command::Serve(args) => mcp::serve(args, env, &mut warnings)?,
+            _ => FrontEnd::Cli,
         };
         Ok(Settings {
             scope,

@@ -1,4 +1,5 @@
-//! Arguments of `mcp`: the MCP server's policy and its Streamable HTTP transport.
+//! Arguments of `mcp`: the MCP server's policy and its Streamable HTTP transport,
+//! whose token and limits `serve` shares ([`ServerOpts`]).
 
 use super::values::positive_seconds;
 use crate::supervisor::bounds::{Count, Seconds};
@@ -19,6 +20,13 @@ pub struct McpArgs {
     /// address 127.0.0.1:8765). Clients must send a bearer token: see --token-file
     #[arg(long, value_name = "ADDR:PORT", num_args = 0..=1, default_missing_value = "127.0.0.1:8765")]
     pub http: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    pub server: ServerOpts,
+}
+
+/// The HTTP server's token and limits, shared by `mcp --http` and `serve`.
+#[derive(Debug, Args)]
+pub struct ServerOpts {
     /// File holding the bearer token clients must send (or set SUPERVISORD_MCP_TOKEN).
     /// With neither, a random token is generated and kept (0600) in
     /// $XDG_CONFIG_HOME/supervisord-mcp/token (default ~/.config/supervisord-mcp/token)

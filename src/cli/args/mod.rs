@@ -7,13 +7,15 @@ mod events;
 mod logs;
 mod mcp;
 mod program;
+mod serve;
 mod values;
 mod wait;
 
 pub use events::{EventsArgs, EventsCmd, InstallArgs};
 pub use logs::LogsArgs;
-pub use mcp::McpArgs;
+pub use mcp::{McpArgs, ServerOpts};
 pub use program::{ProgramAddArgs, ProgramCmd, RunArgs};
+pub use serve::ServeArgs;
 pub use wait::{WaitArgs, WaitCmdArgs};
 
 use crate::supervisor::ProcessState;
@@ -242,6 +244,9 @@ pub enum Command {
     /// Serve MCP for AI agents (Claude Code, any MCP client), over stdio or, with
     /// --http, Streamable HTTP
     Mcp(McpArgs),
+    /// Serve agents (/mcp), browsers (a dashboard at /) and Prometheus (/metrics) on
+    /// one long-running HTTP server, with named tokens and an audit log
+    Serve(ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff)

@@ -1,0 +1,89 @@
+//! `supervisord-mcp serve`: one long-running HTTP server for agents (`/mcp`, as
+//! `mcp --http` serves it), browsers (the dashboard at `/`) and Prometheus
+//! (`/metrics`), and `/health`, all behind the shared hardening of
+//! [`crate::server`] (token, `Host`/`Origin`, timeouts, connection cap, drain on
+//! SIGTERM). Every request carries a caller (a named token with a scope); every
+//! change goes through the one policy gate narrowed by that scope, and is recorded
+//! in the audit log. Nothing here decides what a change does: the dashboard's
+//! actions are [`crate::fleet::exec`] operations, its live updates come from the
+//! watch engine ([`crate::supervisor::watch`]), its history from the journal.
+
+use crate::fleet::watch::Watchers;
+use crate::mcp::Backend;
+use crate::mcp::http::{self, HttpSettings, McpOptions};
+use crate::server::HttpError;
+use crate::server::audit::AuditLog;
+use crate::server::auth::Tokens;
+use crate::server::guard::Origins;
+use crate::server::run::{self, Stopping};
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What `serve` needs beside where calls go (resolved by [`crate::settings`]).
+#[derive(Debug)]
+pub struct ServeSettings {
+    /// The address, limits and `Host`/`Origin` allowances (its `token` is unused:
+    /// `tokens` holds every accepted one).
+    pub http: HttpSettings,
+    /// The tokens accepted: the single one (`default`, `operate`) or the named ones
+    /// of `--tokens-file`.
+    pub tokens: Arc<Tokens>,
+    /// Where changes made through `serve` are recorded.
+    pub audit: Arc<AuditLog>,
+    /// Reverse proxies whose `X-Forwarded-For`/`X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Reached over https whatever the proxy says (`--behind-https`).
+    pub behind_https: bool,
+    /// How long a dashboard login lasts.
+    pub login_ttl: Duration,
+}
+
+async fn not_found() -> (StatusCode, &'static str) {
+    (
+        StatusCode::NOT_FOUND,
+        "not found: this server serves the dashboard at /, /mcp, /metrics and /health\n",
+    )
+}
+
+/// The whole app: `/health` (no token), `/mcp` (bearer token), 404 elsewhere.
+/// Cancelling `stopping`'s tokens ends streams, then calls.
+pub fn app(backend: &Backend, s: &ServeSettings, watchers: Watchers, stopping: &Stopping) -> Router {
+    let health = Arc::new(crate::server::health::Health::new(watchers.first().client().clone()));
+    let mcp = McpOptions {
+        tokens: s.tokens.clone(),
+        origins: Origins::new(&s.http.allowed_hosts, &s.http.allowed_origins),
+        audit: Some(s.audit.clone()),
+        ..McpOptions::of(&s.http)
+    };
+    Router::new()
+        .route("/health", get(crate::server::health::health))
+        .with_state(health)
+        .merge(http::routes(watchers, backend, &mcp, stopping.calls.clone()))
+        .fallback(not_found)
+}
+
+/// Serves until SIGTERM or SIGINT, then drains (see [`crate::server::run`]).
+/// Errors: the address cannot be bound.
+pub async fn serve(backend: Backend, s: ServeSettings) -> Result<(), HttpError> {
+    let listener = run::bind(s.http.addr).await?;
+    let stopping = Stopping::default();
+    let watchers = Watchers::new(backend.client.clone(), backend.fleet.as_deref());
+    let router = app(&backend, &s, watchers.clone(), &stopping);
+    tracing::info!(
+        addr = %s.http.addr,
+        tokens = s.tokens.identities().count(),
+        audit = %s.audit.path().display(),
+        "serving the dashboard at /, /mcp, /metrics and /health"
+    );
+    let streams = stopping.streams.clone();
+    tokio::spawn(async move {
+        streams.cancelled().await;
+        watchers.close();
+    });
+    run::serve(listener, router, http::limits(&s.http), stopping).await;
+    Ok(())
+}
