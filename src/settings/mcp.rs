@@ -85,6 +85,7 @@ fn warn_about(addr: SocketAddr, source: &TokenSource, warnings: &mut Vec<Warning
 /// an audit log that cannot be opened or has no default place.
 pub(super) fn serve(
     args: &ServeArgs,
+    deadline: std::time::Duration,
     env: &dyn Fn(&str) -> Option<String>,
     warnings: &mut Vec<Warning>,
 ) -> Result<FrontEnd, SettingsError> {
@@ -120,6 +121,7 @@ pub(super) fn serve(
         trusted_proxies: args.trusted_proxy.clone(),
         behind_https: args.behind_https,
         login_ttl: args.login_ttl.duration(),
+        deadline,
     };
     Ok(FrontEnd::Serve {
         server: Box::new(settings),

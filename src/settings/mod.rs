@@ -133,7 +133,7 @@ impl Settings {
         let scope = scope(g, env, &mut warnings)?;
         let front_end = match &cli.command {
             Command::Mcp(args) => mcp::front_end(args, env, &mut warnings)?,
-            Command::Serve(args) => mcp::serve(args, env, &mut warnings)?,
+            Command::Serve(args) => mcp::serve(args, g.rpc_timeout.duration(), env, &mut warnings)?,
             _ => FrontEnd::Cli,
         };
         Ok(Settings {

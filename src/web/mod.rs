@@ -8,6 +8,9 @@
 //! actions are [`crate::fleet::exec`] operations, its live updates come from the
 //! watch engine ([`crate::supervisor::watch`]), its history from the journal.
 
+pub mod metrics;
+
+use crate::fleet::Fleet;
 use crate::fleet::watch::Watchers;
 use crate::mcp::Backend;
 use crate::mcp::http::{self, HttpSettings, McpOptions};
@@ -40,6 +43,35 @@ pub struct ServeSettings {
     pub behind_https: bool,
     /// How long a dashboard login lasts.
     pub login_ttl: Duration,
+    /// Bound on asking one daemon (`--rpc-timeout`): the one daemon's deadline.
+    pub deadline: Duration,
+}
+
+/// What every handler of `serve` shares.
+#[derive(Debug)]
+pub struct Web {
+    /// The targets (the one daemon as a target named `default`) and the selection.
+    pub fleet: Fleet,
+    pub tokens: Arc<Tokens>,
+    pub origins: Origins,
+    /// The last scrape and the counters kept across scrapes.
+    pub metrics: tokio::sync::Mutex<metrics::Cache>,
+}
+
+impl Web {
+    /// The state of `backend` under `s`.
+    pub fn new(backend: &Backend, s: &ServeSettings) -> Web {
+        let fleet = match &backend.fleet {
+            Some(f) => (**f).clone(),
+            None => Fleet::implicit(backend.client.clone(), s.deadline),
+        };
+        Web {
+            fleet,
+            tokens: s.tokens.clone(),
+            origins: Origins::new(&s.http.allowed_hosts, &s.http.allowed_origins),
+            metrics: tokio::sync::Mutex::new(metrics::Cache::default()),
+        }
+    }
 }
 
 async fn not_found() -> (StatusCode, &'static str) {
@@ -49,10 +81,12 @@ async fn not_found() -> (StatusCode, &'static str) {
     )
 }
 
-/// The whole app: `/health` (no token), `/mcp` (bearer token), 404 elsewhere.
+/// The whole app: `/health` (no token), `/mcp` and `/metrics` (bearer token), 404
+/// elsewhere.
 /// Cancelling `stopping`'s tokens ends streams, then calls.
 pub fn app(backend: &Backend, s: &ServeSettings, watchers: Watchers, stopping: &Stopping) -> Router {
     let health = Arc::new(crate::server::health::Health::new(watchers.first().client().clone()));
+    let web = Arc::new(Web::new(backend, s));
     let mcp = McpOptions {
         tokens: s.tokens.clone(),
         origins: Origins::new(&s.http.allowed_hosts, &s.http.allowed_origins),
@@ -62,6 +96,7 @@ pub fn app(backend: &Backend, s: &ServeSettings, watchers: Watchers, stopping: &
     Router::new()
         .route("/health", get(crate::server::health::health))
         .with_state(health)
+        .route("/metrics", get(metrics::metrics).with_state(web))
         .merge(http::routes(watchers, backend, &mcp, stopping.calls.clone()))
         .fallback(not_found)
 }

@@ -8,6 +8,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod mcp;
+mod metrics;
 
 use common::*;
 use std::os::unix::fs::PermissionsExt;

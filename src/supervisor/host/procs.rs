@@ -83,6 +83,16 @@ impl Snapshot {
         out
     }
 
+    /// CPU time used so far (seconds, user and system) and resident memory (bytes)
+    /// of `pid`'s whole tree at this instant; `None` when `pid` is not there.
+    pub fn usage(&self, pid: i32) -> Option<(f64, u64)> {
+        self.procs.get(&pid)?;
+        let tree: Vec<&Proc> = self.tree(pid).iter().filter_map(|p| self.procs.get(p)).collect();
+        let ticks: u64 = tree.iter().map(|p| p.ticks).sum();
+        let rss: u64 = tree.iter().map(|p| p.rss_pages * procfs::page_size()).sum();
+        Some((ticks as f64 / procfs::ticks_per_second() as f64, rss))
+    }
+
     /// The nearest of `candidates` among `pid` and its ancestors.
     pub fn ancestor_in(&self, pid: i32, candidates: &HashSet<i32>) -> Option<i32> {
         let mut cur = pid;
