@@ -23,17 +23,25 @@ pub struct Origins {
 }
 
 impl Origins {
-    /// Loopback names and origins, and `hosts` and `origins` too.
+    /// Loopback names and origins (http and https, any port), and `hosts` and
+    /// `origins` too.
     pub fn new(hosts: &[String], origins: &[String]) -> Origins {
         let mut h: Vec<String> = ["localhost", "127.0.0.1", "[::1]", "::1"]
             .iter()
             .map(|s| s.to_string())
             .collect();
         h.extend(hosts.iter().cloned());
-        let mut o: Vec<String> = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut o: Vec<String> = [
+            "http://localhost:*",
+            "http://127.0.0.1:*",
+            "http://[::1]:*",
+            "https://localhost:*",
+            "https://127.0.0.1:*",
+            "https://[::1]:*",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         o.extend(origins.iter().cloned());
         Origins {
             hosts: h,

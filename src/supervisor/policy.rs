@@ -94,10 +94,12 @@ impl Policy {
             allow,
             restricted: self.restricted,
             target_read_only: None,
-            also: self
-                .also
-                .as_ref()
-                .map(|a| std::sync::Arc::new(a.for_target(target, tags))),
+            // A token's own refusal (`read_only_target`) holds on every target.
+            also: self.also.as_ref().map(|a| {
+                let mut p = a.for_target(target, tags);
+                p.target_read_only = a.target_read_only.clone();
+                std::sync::Arc::new(p)
+            }),
         }
     }
 

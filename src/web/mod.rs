@@ -8,10 +8,14 @@
 //! actions are [`crate::fleet::exec`] operations, its live updates come from the
 //! watch engine ([`crate::supervisor::watch`]), its history from the journal.
 
+pub mod actions;
+pub mod live;
+pub mod login;
 pub mod metrics;
+pub mod pages;
 
-use crate::fleet::Fleet;
 use crate::fleet::watch::Watchers;
+use crate::fleet::{Fleet, Target};
 use crate::mcp::Backend;
 use crate::mcp::http::{self, HttpSettings, McpOptions};
 use crate::server::HttpError;
@@ -19,12 +23,16 @@ use crate::server::audit::AuditLog;
 use crate::server::auth::Tokens;
 use crate::server::guard::Origins;
 use crate::server::run::{self, Stopping};
+use crate::supervisor::Policy;
+use crate::supervisor::watch::Watcher;
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::middleware;
+use axum::routing::{get, post};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// What `serve` needs beside where calls go (resolved by [`crate::settings`]).
 #[derive(Debug)]
@@ -52,25 +60,58 @@ pub struct ServeSettings {
 pub struct Web {
     /// The targets (the one daemon as a target named `default`) and the selection.
     pub fleet: Fleet,
+    /// Whether there is a targets file (else the one daemon).
+    pub has_targets: bool,
+    /// The server's permissions (`--read-only`, `--allow`), before a token's scope.
+    pub policy: Policy,
     pub tokens: Arc<Tokens>,
     pub origins: Origins,
+    pub sessions: login::Sessions,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub behind_https: bool,
+    pub audit: Arc<AuditLog>,
+    /// One watcher per daemon, shared with `/mcp`.
+    pub watchers: Watchers,
+    /// Cancelled when the server stops: event streams end.
+    pub stopping: CancellationToken,
     /// The last scrape and the counters kept across scrapes.
     pub metrics: tokio::sync::Mutex<metrics::Cache>,
 }
 
 impl Web {
     /// The state of `backend` under `s`.
-    pub fn new(backend: &Backend, s: &ServeSettings) -> Web {
+    pub fn new(backend: &Backend, s: &ServeSettings, watchers: Watchers, stopping: CancellationToken) -> Web {
         let fleet = match &backend.fleet {
             Some(f) => (**f).clone(),
             None => Fleet::implicit(backend.client.clone(), s.deadline),
         };
         Web {
             fleet,
+            has_targets: backend.fleet.is_some(),
+            policy: backend.policy.clone(),
             tokens: s.tokens.clone(),
             origins: Origins::new(&s.http.allowed_hosts, &s.http.allowed_origins),
+            sessions: login::Sessions::new(s.login_ttl),
+            trusted_proxies: s.trusted_proxies.clone(),
+            behind_https: s.behind_https,
+            audit: s.audit.clone(),
+            watchers,
+            stopping,
             metrics: tokio::sync::Mutex::new(metrics::Cache::default()),
         }
+    }
+
+    /// The target called `name` (any target of the file; the one daemon is
+    /// `default`).
+    pub fn target(&self, name: &str) -> Option<&Target> {
+        self.fleet.targets.iter().find(|t| t.name == name)
+    }
+
+    /// The watcher of target `name`.
+    pub fn watcher(&self, name: &str) -> Option<Watcher> {
+        self.target(name)?;
+        let key = self.has_targets.then_some(name);
+        self.watchers.watcher(key).ok().cloned()
     }
 }
 
@@ -81,22 +122,35 @@ async fn not_found() -> (StatusCode, &'static str) {
     )
 }
 
-/// The whole app: `/health` (no token), `/mcp` and `/metrics` (bearer token), 404
-/// elsewhere.
+/// The whole app: `/health` (no token), `/mcp` and `/metrics` (bearer token), the
+/// dashboard (a bearer token or a login's cookie: `/`, `/process`, `/events`), its
+/// login and assets; 404 elsewhere.
 /// Cancelling `stopping`'s tokens ends streams, then calls.
 pub fn app(backend: &Backend, s: &ServeSettings, watchers: Watchers, stopping: &Stopping) -> Router {
     let health = Arc::new(crate::server::health::Health::new(watchers.first().client().clone()));
-    let web = Arc::new(Web::new(backend, s));
+    let web = Arc::new(Web::new(backend, s, watchers.clone(), stopping.streams.clone()));
     let mcp = McpOptions {
         tokens: s.tokens.clone(),
         origins: Origins::new(&s.http.allowed_hosts, &s.http.allowed_origins),
         audit: Some(s.audit.clone()),
         ..McpOptions::of(&s.http)
     };
+    let dashboard = Router::new()
+        .route("/", get(pages::overview::overview))
+        .route("/process", get(pages::process::process))
+        .route("/events", get(live::states))
+        .route("/events/log", get(live::log))
+        .route("/action", get(actions::confirm).post(actions::act))
+        .route("/logout", post(login::logout))
+        .route_layer(middleware::from_fn_with_state(web.clone(), login::viewer))
+        .route("/login", get(login::login_page).post(login::login))
+        .route("/metrics", get(metrics::metrics))
+        .with_state(web);
     Router::new()
         .route("/health", get(crate::server::health::health))
         .with_state(health)
-        .route("/metrics", get(metrics::metrics).with_state(web))
+        .route("/assets/{name}", get(pages::asset))
+        .merge(dashboard)
         .merge(http::routes(watchers, backend, &mcp, stopping.calls.clone()))
         .fallback(not_found)
 }

@@ -7,6 +7,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod dashboard;
 mod mcp;
 mod metrics;
 
@@ -122,4 +123,19 @@ pub fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
+}
+
+/// `application/x-www-form-urlencoded` bodies (reqwest's `form` is not built here).
+pub trait Formed {
+    fn form(self, pairs: &[(&str, &str)]) -> Self;
+}
+
+impl Formed for reqwest::RequestBuilder {
+    fn form(self, pairs: &[(&str, &str)]) -> Self {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        self.header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    }
 }
