@@ -5,6 +5,7 @@
 //! headless Chromium (`browser.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browser;
 #[path = "../common/mod.rs"]
 mod common;
 mod dashboard;

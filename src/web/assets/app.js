@@ -15,6 +15,16 @@
     return Math.floor(s / 86400) + 'd ' + Math.floor((s % 86400) / 3600) + 'h';
   };
   const key = (t, n) => t + '\u0000' + n;
+  // Event streams hold a connection each (a browser keeps 6 per server): closed
+  // as soon as the page is left, and a page shown again from the cache reloads.
+  const sources = new Set();
+  const open = (url) => {
+    const es = new EventSource(url);
+    sources.add(es);
+    return es;
+  };
+  window.addEventListener('pagehide', () => sources.forEach((es) => es.close()));
+  window.addEventListener('pageshow', (ev) => { if (ev.persisted) window.location.reload(); });
 
   // Every row (or the process page's section) by target and name.
   const rows = new Map();
@@ -71,7 +81,7 @@
     const url = page
       ? '/events?t=' + encodeURIComponent(page.dataset.target) + '&n=' + encodeURIComponent(page.dataset.name)
       : '/events';
-    const es = new EventSource(url);
+    const es = open(url);
     es.addEventListener('state', (ev) => {
       const d = JSON.parse(ev.data);
       recount(d.t, d.from, d.state);
@@ -90,7 +100,7 @@
     const pre = box.closest('section').querySelector('pre.lines');
     const start = () => {
       const q = new URLSearchParams({ t: box.dataset.t, n: box.dataset.n, ch: box.dataset.ch, from: box.dataset.from });
-      es = new EventSource('/events/log?' + q.toString());
+      es = open('/events/log?' + q.toString());
       es.addEventListener('lines', (ev) => {
         const d = JSON.parse(ev.data);
         if (d.reset) pre.textContent = '';
@@ -100,7 +110,7 @@
       });
     };
     box.addEventListener('change', () => {
-      if (box.checked) start(); else if (es) { es.close(); es = null; }
+      if (box.checked) start(); else if (es) { es.close(); sources.delete(es); es = null; }
     });
     if (box.checked) start();
   });
