@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end comparison, one run, one daemon (10 processes, then 310, then 3,000).
-#   bench/compare.sh [status] [per-process] [mcp] [fleet] [--with-peer]   (no section: all four)
+#   bench/compare.sh [status] [per-process] [mcp] [fleet] [serve] [--with-peer]   (no section: all five)
 # status: supervisord-mcp against supervisorctl and the raw XML-RPC floor (curl POST
 #   of getAllProcessInfo), over the unix socket and HTTP, with 10 and with 310
 #   processes; `logs --lines 20` on a 1 KiB and a 1 GiB log.
@@ -17,6 +17,8 @@
 #   frozen one among them, and the tokens of `status --unhealthy` (bench/fleet.json);
 #   bench/fleet_scale.sh: `status` across 1, 100 and 1,000 fake targets answering after
 #   5 ms (one process, bench/fleet_fake.rs), 5% of them frozen (bench/fleet_scale.json).
+# serve: bench/serve.sh (the dashboard's first view in Chromium, a scrape of 20
+#   daemons, memory with 10 dashboards; bench/serve.json).
 # At the end, bench/summary.py prints every figure in one table (each with its floor,
 # ratio and goal, the machine, the load average and the date) into bench/summary.md.
 # Prints tables of medians and ratios and writes bench/compare.json (the sections
@@ -32,12 +34,12 @@ cd "$(dirname "$0")/.."
 SECTIONS=" " WITH_PEER=
 for a in "$@"; do
   case $a in
-    status | per-process | mcp | fleet) SECTIONS+="$a " ;;
+    status | per-process | mcp | fleet | serve) SECTIONS+="$a " ;;
     --with-peer) WITH_PEER=1 ;;
-    *) echo "usage: bench/compare.sh [status] [per-process] [mcp] [fleet] [--with-peer]" >&2; exit 2 ;;
+    *) echo "usage: bench/compare.sh [status] [per-process] [mcp] [fleet] [serve] [--with-peer]" >&2; exit 2 ;;
   esac
 done
-[ "$SECTIONS" = " " ] && SECTIONS=" status per-process mcp fleet "
+[ "$SECTIONS" = " " ] && SECTIONS=" status per-process mcp fleet serve "
 want() { [[ $SECTIONS == *" $1 "* ]]; }
 scripts/setup.sh --test
 if [ -n "$WITH_PEER" ] && [ ! -x .venv-peer/bin/supervisord-mcp ]; then
@@ -190,6 +192,11 @@ if want fleet; then
   echo
   echo "The fan-out at scale (bench/fleet_scale.sh: 1, 100 and 1,000 fake targets, 5% frozen):"
   bench/fleet_scale.sh "$BIN" || echo "compare.sh: a goal of fleet_scale.sh was missed (see above)" >&2
+fi
+if want serve; then
+  echo
+  echo "serve (bench/serve.sh: first view of 50 x 20 in Chromium, a scrape of 20 daemons, memory):"
+  bench/serve.sh "$BIN"
 fi
 echo
 echo "Every figure (bench/summary.py, also in bench/summary.md):"

@@ -18,6 +18,18 @@ pub enum ProcessState {
 }
 
 impl ProcessState {
+    /// Every state, in the order people read them (running first, unknown last).
+    pub const ALL: [ProcessState; 8] = [
+        ProcessState::Running,
+        ProcessState::Starting,
+        ProcessState::Backoff,
+        ProcessState::Stopping,
+        ProcessState::Stopped,
+        ProcessState::Exited,
+        ProcessState::Fatal,
+        ProcessState::Unknown,
+    ];
+
     /// From the numeric `state` field (0, 10, 20, 30, 40, 100, 200, 1000).
     pub fn from_code(code: i64) -> ProcessState {
         match code {

@@ -128,6 +128,16 @@ fn shown_state(target: &str, name: &str) -> String {
     )
 }
 
+/// Clicks the element `css` finds.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
 async fn log_in(c: &Client, url: &str, token: &str) {
     c.goto(&format!("{url}/")).await.unwrap();
     until(c, 10, "the login page", "return !!document.querySelector('#token')").await;
@@ -137,12 +147,7 @@ async fn log_in(c: &Client, url: &str, token: &str) {
         .send_keys(token)
         .await
         .unwrap();
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "form button[type=submit]").await;
     until(
         c,
         10,
@@ -154,7 +159,7 @@ async fn log_in(c: &Client, url: &str, token: &str) {
 
 /// Clicks the action link `css` and accepts its confirmation.
 async fn act(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    click(c, css).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     c.accept_alert()
         .await
@@ -318,12 +323,7 @@ async fn the_dashboard_in_a_real_chromium() {
     screenshot(&c, "dashboard-crashed-process.png").await;
     // A read token: no actions offered, and one asked for anyway is refused.
     c.goto(&format!("{}/", s.url)).await.unwrap();
-    c.find(Locator::Css("form.logout button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form.logout button").await;
     until(&c, 10, "the login page", "return location.pathname === '/login'").await;
     log_in(&c, &s.url, READ).await;
     assert_eq!(
@@ -333,12 +333,7 @@ async fn the_dashboard_in_a_real_chromium() {
     c.goto(&format!("{}/action?op=stop&t=web-1&n=sleeper", s.url))
         .await
         .unwrap();
-    c.find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "main form button[type=submit]").await;
     until(
         &c,
         10,

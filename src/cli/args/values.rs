@@ -13,16 +13,7 @@ pub(super) fn positive_seconds(s: &str) -> Result<Seconds, String> {
 /// Process states on the command line, in any case (`running`, `FATAL`).
 impl clap::ValueEnum for ProcessState {
     fn value_variants<'a>() -> &'a [Self] {
-        &[
-            ProcessState::Running,
-            ProcessState::Starting,
-            ProcessState::Backoff,
-            ProcessState::Stopping,
-            ProcessState::Stopped,
-            ProcessState::Exited,
-            ProcessState::Fatal,
-            ProcessState::Unknown,
-        ]
+        &ProcessState::ALL
     }
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         Some(clap::builder::PossibleValue::new(self.name()))

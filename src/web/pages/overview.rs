@@ -143,16 +143,7 @@ pub fn failure(e: &TargetError) -> String {
 }
 
 fn filter_form(answers: &[TargetOutcome<Answer>], f: &Filter) -> Markup {
-    let states = [
-        ProcessState::Running,
-        ProcessState::Starting,
-        ProcessState::Backoff,
-        ProcessState::Stopping,
-        ProcessState::Stopped,
-        ProcessState::Exited,
-        ProcessState::Fatal,
-        ProcessState::Unknown,
-    ];
+    let states = ProcessState::ALL;
     html! {
         form.filter #filter method="get" action="/" {
             label { "Target " select name="t" {
