@@ -95,7 +95,7 @@ pub async fn process(
         within(limit, tail(c, n, Channel::Stdout)),
         within(limit, tail(c, n, Channel::Stderr)),
         within(limit, history(c, n)),
-        within(limit, diagnose::diagnose(c, n, 10)),
+        within(limit, diagnose::diagnose(c, n, 10, None)),
     );
     let p = match st {
         Ok(r) if !r.processes.is_empty() => r.processes[0].clone(),
