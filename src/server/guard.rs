@@ -3,8 +3,9 @@
 //! within the read timeout (408) and a size cap (413).
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::time::Duration;
@@ -105,6 +106,29 @@ pub async fn read_body(req: Request, max: usize, timeout: Duration) -> Result<Re
         Ok(Ok(c)) => c.to_bytes(),
     };
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// Middleware for what needs no token (`/health`, the dashboard's assets and login
+/// page): the `Host` (and any `Origin`) must be allowed all the same, so a page of
+/// another site reached by DNS rebinding cannot read it. 403 otherwise.
+pub async fn hosts_checked(State(o): State<Origins>, req: Request, next: Next) -> Response {
+    match o.check(req.uri(), req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(why) => forbidden(why),
+    }
+}
+
+/// Middleware: a request's body (any method but GET and HEAD) is read whole, at most
+/// `max` bytes within `timeout` ([`read_body`]), before a handler sees it: a client
+/// that sends a body slowly holds its connection for `timeout` at most.
+pub async fn bodies_bounded(State((max, timeout)): State<(usize, Duration)>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
+        return next.run(req).await;
+    }
+    match read_body(req, max, timeout).await {
+        Ok(req) => next.run(req).await,
+        Err(refused) => refused,
+    }
 }
 
 /// `host` lowercased without IPv6 brackets.

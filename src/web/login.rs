@@ -202,8 +202,10 @@ pub async fn viewer(State(w): State<Arc<Web>>, mut req: Request, next: Next) -> 
         )
             .into_response();
     };
+    // A change from a browser (a session, or no token needed at all) must come from
+    // this server's own pages; a bearer token is never sent cross-site by a browser.
     if req.method() != axum::http::Method::GET
-        && viewer.csrf.is_some()
+        && (viewer.csrf.is_some() || given.is_none())
         && let Err(why) = w.origins.same_origin(req.headers(), viewer.https)
     {
         return forbidden(why);
@@ -236,7 +238,9 @@ pub struct LoginForm {
 
 /// The `next` of a login form: a path of this server, else `/`.
 fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    // Browsers drop tabs and newlines from a URL: `/\t/evil.example` is `//evil.example`.
+    let odd = |c: char| c == '\\' || c.is_control() || c.is_whitespace();
+    if next.starts_with('/') && !next.starts_with("//") && !next.chars().any(odd) {
         next
     } else {
         "/"
@@ -352,6 +356,15 @@ mod tests {
         );
         assert_eq!(client_of(&h, Some(&proxy), &[], false), ("127.0.0.1".into(), false));
         assert_eq!(local_path("//evil.example/x"), "/");
+        // Browsers drop tabs and newlines: these are `//evil.example/`.
+        for odd in [
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/\r\n/evil.example/",
+            "/ /evil.example/",
+        ] {
+            assert_eq!(local_path(odd), "/", "{odd:?}");
+        }
         assert_eq!(local_path("/process?t=a"), "/process?t=a");
     }
 }

@@ -21,7 +21,7 @@ use crate::mcp::http::{self, HttpSettings, McpOptions};
 use crate::server::HttpError;
 use crate::server::audit::AuditLog;
 use crate::server::auth::Tokens;
-use crate::server::guard::Origins;
+use crate::server::guard::{self, Origins};
 use crate::server::run::{self, Stopping};
 use crate::supervisor::Policy;
 use crate::supervisor::watch::Watcher;
@@ -135,6 +135,8 @@ pub fn app(backend: &Backend, s: &ServeSettings, watchers: Watchers, stopping: &
         audit: Some(s.audit.clone()),
         ..McpOptions::of(&s.http)
     };
+    let open_hosts = middleware::from_fn_with_state(mcp.origins.clone(), guard::hosts_checked);
+    let bodies = (s.http.max_body_bytes, s.http.read_timeout);
     let dashboard = Router::new()
         .route("/", get(pages::overview::overview))
         .route("/process", get(pages::process::process))
@@ -145,11 +147,13 @@ pub fn app(backend: &Backend, s: &ServeSettings, watchers: Watchers, stopping: &
         .route_layer(middleware::from_fn_with_state(web.clone(), login::viewer))
         .route("/login", get(login::login_page).post(login::login))
         .route("/metrics", get(metrics::metrics))
-        .with_state(web);
+        .with_state(web)
+        .layer(middleware::from_fn_with_state(bodies, guard::bodies_bounded));
     Router::new()
         .route("/health", get(crate::server::health::health))
         .with_state(health)
         .route("/assets/{name}", get(pages::asset))
+        .route_layer(open_hosts)
         .merge(dashboard)
         .merge(http::routes(watchers, backend, &mcp, stopping.calls.clone()))
         .fallback(not_found)

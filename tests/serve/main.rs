@@ -9,6 +9,7 @@ mod browser;
 #[path = "../common/mod.rs"]
 mod common;
 mod dashboard;
+mod hardening;
 mod mcp;
 mod metrics;
 

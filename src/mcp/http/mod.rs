@@ -117,10 +117,13 @@ pub fn app_with_watchers(
     sessions_ct: CancellationToken,
 ) -> Router {
     let state = Arc::new(crate::server::health::Health::new(watchers.first().client().clone()));
+    let o = McpOptions::of(s);
+    let hosts = axum::middleware::from_fn_with_state(o.origins.clone(), crate::server::guard::hosts_checked);
     Router::new()
         .route("/health", get(crate::server::health::health))
         .with_state(state)
-        .merge(routes(watchers, backend, &McpOptions::of(s), sessions_ct))
+        .route_layer(hosts)
+        .merge(routes(watchers, backend, &o, sessions_ct))
         .fallback(not_found)
 }
 
