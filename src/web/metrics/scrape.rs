@@ -12,7 +12,7 @@ use crate::supervisor::ops::info::DaemonInfo;
 use crate::supervisor::ops::logs;
 use crate::supervisor::ops::status::{self, ProcessStatus, StatusQuery};
 use crate::supervisor::{Client, Result};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -188,10 +188,14 @@ impl Counted {
                 }
             }
         }
-        // Every known process has its counters, at 0 until something happens.
+        // Every known process has its counters, at 0 until something happens; a
+        // process the daemon no longer lists (a `program run` that ended) has none.
         for p in &a.daemon.processes {
             self.counts.entry(p.name.clone()).or_default();
         }
+        let listed: HashSet<&str> = a.daemon.processes.iter().map(|p| p.name.as_str()).collect();
+        self.counts.retain(|name, _| listed.contains(name.as_str()));
+        self.starts.retain(|name, _| listed.contains(name.as_str()));
     }
 }
 
@@ -201,4 +205,46 @@ pub const MAX_AGE: Duration = Duration::from_secs(1);
 /// An outcome's error, for the `kind` label.
 pub fn kind(e: &TargetError) -> &'static str {
     e.kind.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervisor::ProcessInfo;
+
+    /// A scrape (without a journal) listing `names`, each started at `start`.
+    fn asked(names: &[&str], start: i64) -> Asked {
+        let processes = names
+            .iter()
+            .map(|n| {
+                ProcessStatus::from(&ProcessInfo {
+                    name: (*n).into(),
+                    group: (*n).into(),
+                    start,
+                    ..ProcessInfo::default()
+                })
+            })
+            .collect();
+        Asked {
+            daemon: Daemon {
+                info: DaemonInfo::default(),
+                processes,
+                usage: None,
+                journal: false,
+            },
+            journal: None,
+        }
+    }
+
+    #[test]
+    fn a_process_gone_from_the_daemon_is_gone_from_the_counters() {
+        let mut c = Counted::default();
+        c.fold(&asked(&["web", "run-1a2b3c4d"], 100));
+        c.fold(&asked(&["web", "run-1a2b3c4d"], 200));
+        assert_eq!(c.counts.get("run-1a2b3c4d"), Some(&(1, 0)));
+        c.fold(&asked(&["web"], 300));
+        assert_eq!(c.counts.keys().collect::<Vec<_>>(), ["web"], "{:?}", c.counts);
+        assert_eq!(c.starts.keys().collect::<Vec<_>>(), ["web"], "{:?}", c.starts);
+        assert_eq!(c.counts["web"], (2, 0));
+    }
 }
