@@ -244,7 +244,9 @@ pub fn password(
 }
 
 /// A TOML error in words that never quote a value (it may be a secret): where (the
-/// key and line) and, for a value of the wrong type, the type expected and found.
+/// key and line) and, for a value of the wrong type or not one of the variants
+/// allowed, what is expected (and the type found). Serde's other messages name a
+/// key (`unknown field`, `missing field`), which is shown.
 pub(crate) fn toml_error(e: &toml::de::Error, text: &str) -> String {
     let line = e
         .span()
@@ -264,7 +266,7 @@ pub(crate) fn toml_error(e: &toml::de::Error, text: &str) -> String {
         (None, None) => "somewhere".into(),
     };
     let msg = e.message();
-    if !["invalid type", "invalid value", "invalid length"]
+    if !["invalid type", "invalid value", "invalid length", "unknown variant"]
         .iter()
         .any(|p| msg.starts_with(p))
     {

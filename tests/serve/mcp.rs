@@ -114,6 +114,12 @@ fn a_weak_or_open_tokens_file_refuses_to_start_without_quoting_it() {
             0o644,
             "chmod 600",
         ),
+        // A token pasted into `scope`: serde's "unknown variant" would quote it.
+        (
+            &*format!("[tokens.a]\ntoken = \"{READ}\"\nscope = \"{OPERATE}\"\n"),
+            0o600,
+            "tokens.a.scope (line 3): expected `read` or `operate` (the value is not shown)",
+        ),
     ] {
         std::fs::write(&path, body).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
