@@ -137,15 +137,19 @@ pub async fn act(
         .and_then(|h| h.to_str().ok())
         .or(Some(a.csrf.as_str()).filter(|c| !c.is_empty()));
     if !csrf_ok(&v, given) {
+        record(&w, &v, &a, asked(&a), Outcome::Refused, Vec::new());
         return forbidden("the form's CSRF token is missing or wrong: reload the page");
     }
     let policy = v.id.policy(&w.policy);
     let p = match plan(&w, &a) {
         Ok(p) => p,
-        Err(why) => return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response(),
+        Err(why) => {
+            record(&w, &v, &a, asked(&a), Outcome::Refused, Vec::new());
+            return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
+        }
     };
     if let Err(e) = exec::gate(&p.fleet, &policy, &p.op, &p.planned) {
-        record(&w, &v, &a, &p.planned, Outcome::Refused, Vec::new());
+        record(&w, &v, &a, target_names(&p.planned), Outcome::Refused, Vec::new());
         return (StatusCode::FORBIDDEN, format!("{}: {e}\n", ErrorKind::Refused.label())).into_response();
     }
     let ndjson = headers
@@ -223,19 +227,30 @@ async fn run(
         (false, true) => Outcome::Failed,
         (false, false) => Outcome::Partial,
     };
-    record(&w, &v, &a, &planned, result, failed);
+    record(&w, &v, &a, target_names(&planned), result, failed);
     outcomes
 }
 
-/// One line of the audit log.
-fn record(w: &Web, v: &Viewer, a: &Ask, planned: &[(Target, Vec<String>)], result: Outcome, failed: Vec<Failed>) {
+/// The targets' names of a plan.
+fn target_names(planned: &[(Target, Vec<String>)]) -> Vec<String> {
+    planned.iter().map(|(t, _)| t.name.clone()).collect()
+}
+
+/// The selection as asked, for a POST refused before it is planned (as MCP's
+/// audit lines give it).
+fn asked(a: &Ask) -> Vec<String> {
+    Some(a.t.clone()).filter(|t| !t.is_empty()).into_iter().collect()
+}
+
+/// One line of the audit log (never the CSRF token).
+fn record(w: &Web, v: &Viewer, a: &Ask, targets: Vec<String>, result: Outcome, failed: Vec<Failed>) {
     w.audit.record(Entry {
         time: String::new(),
         token: v.id.name.clone(),
         client: v.client.clone(),
         via: "dashboard",
         op: a.op.clone(),
-        targets: planned.iter().map(|(t, _)| t.name.clone()).collect(),
+        targets,
         names: vec![a.n.clone()],
         result,
         failed,

@@ -125,6 +125,8 @@ async fn login_cookie_csrf_and_scopes_guard_every_change() {
         403,
         "another origin"
     );
+    let (st, body) = act(&s, &cookie, &s.url, &csrf, "delete", "sleeper").await;
+    assert_eq!(st, 400, "no such action: {body}");
     assert_ne!(d.state("sleeper"), "STOPPED");
     let (st, body) = act(&s, &cookie, &s.url, &csrf, "stop", "sleeper").await;
     assert_eq!(st, 200, "{body}");
@@ -152,7 +154,20 @@ async fn login_cookie_csrf_and_scopes_guard_every_change() {
             )
         })
         .collect();
-    assert_eq!(lines, [("oncall", "stop", "ok"), ("grafana", "start", "refused")]);
+    // Every POST that reached the action, refused or done (the other origin's is
+    // refused by the middleware), never with a CSRF token.
+    assert_eq!(
+        lines,
+        [
+            ("oncall", "stop", "refused"),
+            ("oncall", "stop", "refused"),
+            ("oncall", "delete", "refused"),
+            ("oncall", "stop", "ok"),
+            ("grafana", "start", "refused")
+        ]
+    );
+    let text = s.audit_text();
+    assert!(!text.contains(&csrf) && !text.contains(&"0".repeat(64)), "{text}");
     assert!(
         audit
             .iter()
