@@ -221,6 +221,30 @@ impl Conns {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Peer(pub std::net::SocketAddr);
 
+/// The client's address and whether the request came over https: from a trusted
+/// proxy, its `X-Forwarded-For` (the address it appended last) and
+/// `X-Forwarded-Proto`; else the peer's address, and https only with
+/// `--behind-https`. The address is empty when the peer is unknown.
+pub fn client_of(
+    req_headers: &hyper::HeaderMap,
+    peer: Option<&Peer>,
+    trusted: &[std::net::IpAddr],
+    behind_https: bool,
+) -> (String, bool) {
+    let ip = peer.map(|p| p.0.ip());
+    let text = |h: &str| req_headers.get(h).and_then(|v| v.to_str().ok());
+    if let Some(ip) = ip.filter(|ip| trusted.contains(ip)) {
+        let client = text("x-forwarded-for")
+            .and_then(|f| f.rsplit(',').next())
+            .map(|c| c.trim().to_owned())
+            .filter(|c| c.parse::<std::net::IpAddr>().is_ok())
+            .unwrap_or_else(|| ip.to_string());
+        let https = behind_https || text("x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+        return (client, https);
+    }
+    (ip.map_or_else(String::new, |ip| ip.to_string()), behind_https)
+}
+
 /// Whether a request opens a long-lived event stream (`GET` of `text/event-stream`:
 /// MCP's standalone stream, a dashboard's live updates): shed after idle
 /// connections, and closed at once when the server stops.

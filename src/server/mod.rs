@@ -19,7 +19,7 @@ pub mod run;
 pub mod strength;
 pub mod token;
 
-pub use conn::{Peer, max_connections};
+pub use conn::{Peer, client_of, max_connections};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

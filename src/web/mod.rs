@@ -133,6 +133,7 @@ pub fn app(backend: &Backend, s: &ServeSettings, watchers: Watchers, stopping: &
         tokens: s.tokens.clone(),
         origins: Origins::new(&s.http.allowed_hosts, &s.http.allowed_origins),
         audit: Some(s.audit.clone()),
+        trusted_proxies: s.trusted_proxies.clone(),
         ..McpOptions::of(&s.http)
     };
     let open_hosts = middleware::from_fn_with_state(mcp.origins.clone(), guard::hosts_checked);

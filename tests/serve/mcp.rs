@@ -7,6 +7,17 @@ use super::*;
 const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
 
 async fn post(url: &str, token: &str, sid: Option<&str>, body: String) -> reqwest::Response {
+    post_from(url, token, sid, body, None).await
+}
+
+/// [`post`] through a proxy that says the client is `forwarded` (`X-Forwarded-For`).
+async fn post_from(
+    url: &str,
+    token: &str,
+    sid: Option<&str>,
+    body: String,
+    forwarded: Option<&str>,
+) -> reqwest::Response {
     let mut req = client()
         .post(format!("{url}/mcp"))
         .header("content-type", "application/json")
@@ -16,17 +27,28 @@ async fn post(url: &str, token: &str, sid: Option<&str>, body: String) -> reqwes
     if let Some(s) = sid {
         req = req.header("mcp-session-id", s);
     }
+    if let Some(f) = forwarded {
+        req = req.header("x-forwarded-for", f);
+    }
     req.send().await.unwrap()
 }
 
 /// A session opened with `token`: its id.
 async fn session(url: &str, token: &str) -> String {
-    let r = post(url, token, None, INIT.into()).await;
+    session_from(url, token, None).await
+}
+
+/// [`session`] through a proxy that says the client is `forwarded`.
+async fn session_from(url: &str, token: &str, forwarded: Option<&str>) -> String {
+    let r = post_from(url, token, None, INIT.into(), forwarded).await;
     assert_eq!(r.status(), 200);
     let sid = r.headers()["mcp-session-id"].to_str().unwrap().to_owned();
     let _ = r.text().await;
     let note = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
-    let _ = post(url, token, Some(&sid), note.into()).await.text().await;
+    let _ = post_from(url, token, Some(&sid), note.into(), forwarded)
+        .await
+        .text()
+        .await;
     sid
 }
 
@@ -97,6 +119,23 @@ async fn each_token_acts_with_its_scope_and_every_change_is_audited() {
     let text = s.audit_text();
     assert!(!text.contains(READ) && !text.contains(OPERATE), "{text}");
     assert!(!s.stderr().contains(READ) && !s.stderr().contains(OPERATE));
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_a_change_names_the_forwarded_client() {
+    let d = Daemon::start();
+    let s = serve(&d.url(Via::Unix), &["--trusted-proxy", "127.0.0.1"]);
+    let via = Some("10.9.9.9, 203.0.113.7");
+    let sid = session_from(&s.url, OPERATE, via).await;
+    let stop = serde_json::json!({"jsonrpc":"2.0","id":2,"method":"tools/call",
+        "params":{"name":"control","arguments":{"action":"stop","names":["sleeper"]}}});
+    let done = post_from(&s.url, OPERATE, Some(&sid), stop.to_string(), via).await;
+    let done = done.text().await.unwrap_or_default();
+    assert!(done.contains("STOPPED"), "{done}");
+    let audit = s.audit();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    // The address the trusted proxy appended last, as the dashboard's lines give it.
+    assert_eq!(audit[0]["client"], "203.0.113.7", "{audit:?}");
 }
 
 #[test]

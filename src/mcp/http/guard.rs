@@ -7,9 +7,9 @@
 //! ([`CALLER`]); a session refused by the cap becomes 503 (found in rmcp's 500).
 
 use super::sessions;
-use crate::server::Peer;
 use crate::server::auth::{Identity, Tokens};
 use crate::server::guard::{Origins, forbidden, read_body};
+use crate::server::{Peer, client_of};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -17,6 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, Limited};
 use std::collections::VecDeque;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,7 +34,8 @@ tokio::task_local! {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub id: Identity,
-    /// The peer address (no port).
+    /// The client's address (no port): the peer's, or a trusted proxy's
+    /// `X-Forwarded-For`.
     pub client: String,
 }
 
@@ -42,6 +44,8 @@ pub struct Caller {
 pub struct Guard {
     pub tokens: Arc<Tokens>,
     pub origins: Origins,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<IpAddr>,
     pub max_body_bytes: usize,
     /// Longest wait for a whole request body.
     pub read_timeout: Duration,
@@ -103,10 +107,7 @@ pub async fn check(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Res
         Ok(r) => r,
         Err(r) => return r,
     };
-    let client = req
-        .extensions()
-        .get::<Peer>()
-        .map_or_else(String::new, |p| p.0.ip().to_string());
+    let (client, _) = client_of(req.headers(), req.extensions().get::<Peer>(), &g.trusted_proxies, false);
     let delete = req.method() == axum::http::Method::DELETE;
     let name = id.name.clone();
     let caller = Caller { id, client };

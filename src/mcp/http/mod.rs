@@ -80,6 +80,8 @@ async fn not_found() -> (StatusCode, &'static str) {
 pub struct McpOptions {
     pub tokens: Arc<Tokens>,
     pub origins: Origins,
+    /// Reverse proxies whose `X-Forwarded-For` names the client in audit lines.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub audit: Option<Arc<AuditLog>>,
     pub max_body_bytes: usize,
     pub max_sessions: usize,
@@ -93,6 +95,7 @@ impl McpOptions {
         McpOptions {
             tokens: Arc::new(Tokens::single(s.token.clone())),
             origins: Origins::new(&s.allowed_hosts, &s.allowed_origins),
+            trusted_proxies: Vec::new(),
             audit: None,
             max_body_bytes: s.max_body_bytes,
             max_sessions: s.max_sessions,
@@ -149,6 +152,7 @@ pub fn routes(watchers: Watchers, backend: &Backend, o: &McpOptions, sessions_ct
     let guard = Arc::new(guard::Guard {
         tokens: o.tokens.clone(),
         origins: o.origins.clone(),
+        trusted_proxies: o.trusted_proxies.clone(),
         max_body_bytes: o.max_body_bytes,
         read_timeout: o.read_timeout,
         owners: Mutex::new(VecDeque::new()),
