@@ -10,6 +10,7 @@ use super::Web;
 use super::pages;
 use crate::server::Peer;
 use crate::server::auth::Identity;
+use crate::server::client_of;
 use crate::server::guard::forbidden;
 use axum::extract::{Form, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -17,7 +18,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
@@ -120,30 +120,6 @@ impl Sessions {
     }
 }
 
-/// The client's address and whether the request came over https: from a trusted
-/// proxy, its `X-Forwarded-For` (the address it appended last) and
-/// `X-Forwarded-Proto`; else the peer's address, and https only with
-/// `--behind-https`.
-pub fn client_of(
-    req_headers: &HeaderMap,
-    peer: Option<&Peer>,
-    trusted: &[IpAddr],
-    behind_https: bool,
-) -> (String, bool) {
-    let ip = peer.map(|p| p.0.ip());
-    let text = |h: &str| req_headers.get(h).and_then(|v| v.to_str().ok());
-    if let Some(ip) = ip.filter(|ip| trusted.contains(ip)) {
-        let client = text("x-forwarded-for")
-            .and_then(|f| f.rsplit(',').next())
-            .map(|c| c.trim().to_owned())
-            .filter(|c| c.parse::<IpAddr>().is_ok())
-            .unwrap_or_else(|| ip.to_string());
-        let https = behind_https || text("x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
-        return (client, https);
-    }
-    (ip.map_or_else(String::new, |ip| ip.to_string()), behind_https)
-}
-
 /// The session id the request's cookie carries.
 fn cookie(headers: &HeaderMap) -> Option<String> {
     headers
@@ -208,6 +184,18 @@ pub async fn viewer(State(w): State<Arc<Web>>, mut req: Request, next: Next) -> 
         && (viewer.csrf.is_some() || given.is_none())
         && let Err(why) = w.origins.same_origin(req.headers(), viewer.https)
     {
+        // Refused before its form is read: the audit line names the path.
+        w.audit.record(crate::server::audit::Entry {
+            time: String::new(),
+            token: viewer.id.name.clone(),
+            client: viewer.client.clone(),
+            via: "dashboard",
+            op: format!("POST {}", req.uri().path()),
+            targets: Vec::new(),
+            names: Vec::new(),
+            result: crate::server::audit::Outcome::Refused,
+            failed: Vec::new(),
+        });
         return forbidden(why);
     }
     req.extensions_mut().insert(viewer);

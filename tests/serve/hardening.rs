@@ -85,6 +85,13 @@ async fn without_tokens_a_change_from_another_local_origin_is_refused() {
         .unwrap();
     assert_eq!(r.status(), 403, "{}", r.text().await.unwrap_or_default());
     assert_eq!(d.state(name), "RUNNING", "stopped by another origin's form");
+    let refused = s.audit();
+    assert!(
+        refused
+            .iter()
+            .any(|l| l["op"] == "POST /action" && l["result"] == "refused"),
+        "the refusal is an audit line: {refused:?}"
+    );
     // The dashboard's own page still may.
     let r = client()
         .post(format!("{}/action", s.url))
