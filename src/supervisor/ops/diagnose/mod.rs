@@ -1,7 +1,8 @@
 //! One-call diagnosis: what the Python peer's README needs five calls for when a
 //! program "quits quickly". State and timing, exit status and spawnerr, the last
 //! stderr and stdout lines, the program's configuration, and (when the daemon is on
-//! this host) who holds the ports the program mentions, with CPU and memory.
+//! this host) who holds the ports the program mentions, with CPU and memory; and,
+//! from the daemon's event journal, how often it started and crashed lately.
 
 use super::logs::{self, LogSource, TailOptions};
 use super::status::HISTORY_WINDOW;
