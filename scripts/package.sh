@@ -12,7 +12,8 @@
 #                                lintian and dpkg-dev with apt-get (as root; CI)
 # Either way the man page and the shell completions are first written to
 # target/deb-assets/ by the binary packaged. The .deb's path is the last line on
-# stdout. Needs lintian and dpkg-dev (Debian: apt-get install lintian dpkg-dev).
+# stdout. Needs lintian and dpkg-dev, and for the install test man-db, systemd and adduser
+# (Debian: apt-get install lintian dpkg-dev man-db systemd adduser; --tools does it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO_DEB_VERSION=3.8.0
@@ -28,11 +29,18 @@ case "${1:-}" in
 esac
 fail() { echo "package: $*" >&2; exit 1; }
 
-if ! command -v lintian >/dev/null || ! command -v dpkg-parsechangelog >/dev/null; then
-  $tools || fail "lintian or dpkg-dev is missing: apt-get install lintian dpkg-dev"
-  echo "package: installing lintian and dpkg-dev (apt-get)" >&2
+# What building and checking the .deb needs, and what tests/package.rs uses of the
+# installed one (man-db, systemd-analyze, adduser), absent from minimal images.
+missing=
+for t in lintian:lintian dpkg-parsechangelog:dpkg-dev man:man-db systemd-analyze:systemd adduser:adduser; do
+  command -v "${t%%:*}" >/dev/null || missing="$missing ${t#*:}"
+done
+if [ -n "$missing" ]; then
+  $tools || fail "missing:$missing (apt-get install$missing)"
+  echo "package: installing$missing (apt-get)" >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian dpkg-dev >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 if [ "$(cargo deb --version 2>/dev/null)" != "cargo-deb $CARGO_DEB_VERSION" ]; then
   $debug && fail "cargo-deb $CARGO_DEB_VERSION is missing: $CARGO_DEB_INSTALL"

@@ -391,6 +391,9 @@ fn check_socket_group(d: &SocketDaemon) {
         stdout(&o)
     );
     let mut defaults = std::fs::OpenOptions::new().append(true).open(DEFAULTS).unwrap();
+    // Options as systemd's EnvironmentFile takes them, unquoted: the postinst reads
+    // the file, it does not run it as shell (where `--allow` would be a command).
+    writeln!(defaults, "SUPERVISORD_MCP_ARGS=--read-only --allow web:*").unwrap();
     writeln!(defaults, "SUPERVISOR_SERVER_URL={}", d.url()).unwrap();
     run(cmd("dpkg-reconfigure", &[PKG]).env("DEBIAN_FRONTEND", "noninteractive"));
     let o = status(&[]);
