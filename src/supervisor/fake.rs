@@ -24,6 +24,9 @@ pub enum Behaviour {
     Runs,
     /// Exits before `startsecs`, writing `line` to stderr: BACKOFF then FATAL.
     Crashes { status: i64, line: String },
+    /// Exits at once and is started again on the daemon's next turn: its first `slips`
+    /// stops find it just exited (NOT_RUNNING), and the next look finds it running.
+    Flaps { slips: u32 },
 }
 
 /// The fake daemon's state: its processes, their logs, its own log, and every call.
@@ -126,7 +129,7 @@ impl Model {
         }
         let behaviour = self.behaviours.get(&p.name).cloned().unwrap_or(Behaviour::Runs);
         match behaviour {
-            Behaviour::Runs => {
+            Behaviour::Runs | Behaviour::Flaps { .. } => {
                 self.next_pid += 1;
                 let pid = self.next_pid;
                 self.set_state(i, ProcessState::Running);
@@ -157,6 +160,13 @@ impl Model {
 
     fn stop(&mut self, name: &str) -> Result<Value, ModelError> {
         let i = self.index(name)?;
+        let short = self.processes[i].name.clone();
+        if let Some(Behaviour::Flaps { slips }) = self.behaviours.get_mut(&short)
+            && *slips > 0
+        {
+            *slips -= 1;
+            self.set_state(i, ProcessState::Exited);
+        }
         if self.processes[i].state().is_stopped() {
             return Err(fault(FaultCode::NotRunning, format!("NOT_RUNNING: {name}")));
         }
@@ -240,6 +250,16 @@ impl Model {
     /// unknown method.
     fn process_call(&mut self, method: &str, params: &[Value]) -> Result<Value, ModelError> {
         let name = string_param(params, 0);
+        // A turn of supervisord's loop: what flaps and exited runs again.
+        for i in 0..self.processes.len() {
+            let flaps = matches!(
+                self.behaviours.get(&self.processes[i].name),
+                Some(Behaviour::Flaps { .. })
+            );
+            if flaps && self.processes[i].state() == ProcessState::Exited && method != "supervisor.stopProcess" {
+                self.set_state(i, ProcessState::Running);
+            }
+        }
         match method {
             "supervisor.getAllProcessInfo" => Ok(Value::Array(self.processes.iter().map(to_value).collect())),
             "supervisor.getProcessInfo" => self.info(&name),

@@ -24,7 +24,7 @@ const FAST_PHASE: Duration = Duration::from_secs(3);
 /// The current info of `names` (names that no longer exist are left out), so that a
 /// poll costs the daemon what the targets cost, not what all its processes cost,
 /// unless they are many ([`look::ONE_BY_ONE_MAX`]).
-async fn fetch_infos(client: &Client, names: &[String]) -> Result<HashMap<String, ProcessInfo>> {
+pub(crate) async fn fetch_infos(client: &Client, names: &[String]) -> Result<HashMap<String, ProcessInfo>> {
     let ask = Ask {
         processes: names,
         list: List::IfMany,

@@ -2,7 +2,7 @@
 
 use super::WaitOptions;
 use crate::supervisor::Client;
-use crate::supervisor::client::methods::{Method, StartProcess, StopProcess};
+use crate::supervisor::client::methods::{Method, StartProcess};
 use crate::supervisor::error::{Fault, FaultCode, Result};
 use crate::supervisor::ops::names::resolve;
 use crate::supervisor::ops::poll::{info_map, wait_until};
@@ -248,19 +248,19 @@ async fn stop_targets(
     wait: bool,
     opts: &WaitOptions,
 ) -> Result<(Vec<ProcessResult>, HashMap<String, ProcessInfo>)> {
-    let infos = &super::exited::recheck(client, targets, infos, opts.poll).await?;
-    let mut plan = plan_stop(targets, infos);
+    let mut seen = super::exited::recheck(client, targets, infos, opts.poll).await?;
+    let mut plan = plan_stop(targets, &seen);
     let to_stop = std::mem::take(&mut plan.to_call);
-    let faults = batch(client, &to_stop, |name| StopProcess { name, wait: false }).await?;
-    for (n, fault) in to_stop.into_iter().zip(faults) {
+    for (n, fault) in super::exited::stop_calls(client, to_stop, &mut seen, opts.poll).await? {
         match fault {
             None => plan.to_watch.push(n),
             Some(fault) => {
-                let r = stop_refused(&n, infos, fault);
+                let r = stop_refused(&n, &seen, fault);
                 plan.results.insert(n, r);
             }
         }
     }
+    let infos = &seen;
     let mut last = infos.clone();
     if wait && !plan.to_watch.is_empty() {
         last.extend(watch_stops(client, &mut plan, opts).await?);
