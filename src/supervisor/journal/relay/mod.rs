@@ -2,9 +2,10 @@
 //! that never wait for each other:
 //!
 //! - the protocol thread ([`protocol::serve`], blocking I/O on stdin/stdout) answers
-//!   each event the moment its payload is read, so supervisord's event buffer never
-//!   fills because of us, and hands the event on through a bounded queue (full: the
-//!   event is counted, and an error line says how many were not written);
+//!   each event once the writer has written the ones before it (at most 0.5 s later,
+//!   so supervisord's event buffer never fills because of us), and hands the event on
+//!   through a bounded queue (full: the event is counted, and an error line says how
+//!   many were not written);
 //! - the writer ([`writer`]) turns each event into one journal line on stderr, in
 //!   order, after asking the daemon (`SUPERVISOR_SERVER_URL`) for an exit's status,
 //!   and watches that supervisord keeps writing the journal file.
@@ -42,9 +43,29 @@ pub struct Shared {
     pub dropped: AtomicU64,
     /// Events received per process (namespec).
     pub seen: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    /// Events handed to the writer, and those it has written (or given up on).
+    pub handed: AtomicU64,
+    pub written: AtomicU64,
 }
 
+/// How long an event's answer waits, at most, for the writer to write the events
+/// before it (see [`Shared::wait_for_writer`]).
+const WRITER_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 impl Shared {
+    /// Before an event is answered: until the writer has written every event handed
+    /// to it, at most [`WRITER_WAIT`]. So a relay killed with `-9` loses at most the
+    /// event just answered (the one not answered is sent again by supervisord), while
+    /// a slow writer still cannot fill supervisord's event buffer (buffer_size 1024).
+    fn wait_for_writer(&self) {
+        let until = std::time::Instant::now() + WRITER_WAIT;
+        while self.written.load(Ordering::SeqCst) < self.handed.load(Ordering::SeqCst)
+            && std::time::Instant::now() < until
+        {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
     /// Counts one more event of `process`; its number.
     fn count(&self, process: &str) -> u64 {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
@@ -68,7 +89,10 @@ pub async fn run() -> std::io::Result<()> {
     let protocol = std::thread::spawn(move || {
         let mut input = std::io::stdin().lock();
         let mut output = std::io::stdout().lock();
-        let reject = || thread_shared.reject_once.swap(false, Ordering::SeqCst);
+        let reject = || {
+            thread_shared.wait_for_writer();
+            thread_shared.reject_once.swap(false, Ordering::SeqCst)
+        };
         let on_event = |received: Received| {
             let process = match &received {
                 Received::Event { payload, .. } => process_of(payload),
@@ -80,8 +104,9 @@ pub async fn run() -> std::io::Result<()> {
                 received,
                 seq,
             };
-            if tx.try_send(incoming).is_err() {
-                thread_shared.dropped.fetch_add(1, Ordering::SeqCst);
+            match tx.try_send(incoming) {
+                Ok(()) => _ = thread_shared.handed.fetch_add(1, Ordering::SeqCst),
+                Err(_) => _ = thread_shared.dropped.fetch_add(1, Ordering::SeqCst),
             }
         };
         protocol::serve(&mut input, &mut output, reject, on_event)

@@ -126,6 +126,8 @@ impl Writer {
             for e in &events {
                 write_line(e)?;
             }
+            let n = u64::try_from(events.len()).unwrap_or(u64::MAX);
+            self.shared.written.fetch_add(n, Ordering::SeqCst);
             nudge.get_or_insert_with(|| tokio::time::Instant::now() + NUDGE_AFTER);
             let last = events.last().map_or(0, |e| e.time_ms);
             self.check_journal(last, before).await?;
