@@ -74,6 +74,20 @@ pub async fn health(State(h): State<Arc<Health>>) -> Json<serde_json::Value> {
     }))
 }
 
+/// `GET /health` for `client`'s daemon, its `Host` (and any `Origin`) checked against
+/// `origins` though it needs no token ([`super::guard::hosts_checked`]: no DNS
+/// rebinding). The one route every server mounts.
+pub fn route(client: Client, origins: super::guard::Origins) -> axum::Router {
+    let state = Arc::new(Health::new(client));
+    axum::Router::new()
+        .route("/health", axum::routing::get(health))
+        .with_state(state)
+        .route_layer(axum::middleware::from_fn_with_state(
+            origins,
+            super::guard::hosts_checked,
+        ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,7 +127,6 @@ async fn not_found() -> (StatusCode, &'static str) {
 /// login and assets; 404 elsewhere.
 /// Cancelling `stopping`'s tokens ends streams, then calls.
 pub fn app(backend: &Backend, s: &ServeSettings, watchers: Watchers, stopping: &Stopping) -> Router {
-    let health = Arc::new(crate::server::health::Health::new(watchers.first().client().clone()));
     let web = Arc::new(Web::new(backend, s, watchers.clone(), stopping.streams.clone()));
     let mcp = McpOptions {
         tokens: s.tokens.clone(),
@@ -150,11 +149,11 @@ pub fn app(backend: &Backend, s: &ServeSettings, watchers: Watchers, stopping: &
         .route("/metrics", get(metrics::metrics))
         .with_state(web)
         .layer(middleware::from_fn_with_state(bodies, guard::bodies_bounded));
-    Router::new()
-        .route("/health", get(crate::server::health::health))
-        .with_state(health)
+    let assets = Router::new()
         .route("/assets/{name}", get(pages::asset))
-        .route_layer(open_hosts)
+        .route_layer(open_hosts);
+    crate::server::health::route(watchers.first().client().clone(), mcp.origins.clone())
+        .merge(assets)
         .merge(dashboard)
         .merge(http::routes(watchers, backend, &mcp, stopping.calls.clone()))
         .fallback(not_found)

@@ -51,28 +51,11 @@ async fn health_and_assets_answer_only_to_an_allowed_host() {
 #[tokio::test]
 async fn without_tokens_a_change_from_another_local_origin_is_refused() {
     let d = Daemon::start();
-    let home = tempfile::tempdir().unwrap();
-    let (child, port) = spawn_on_free_port(
-        |port| {
-            let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("supervisord-mcp"));
-            cmd.args(["-s", &d.url(Via::Unix), "serve", "--http", &format!("127.0.0.1:{port}")])
-                .arg("--dangerously-serve-without-token")
-                .arg("--audit-log")
-                .arg(home.path().join("audit.jsonl"))
-                .env_remove("SUPERVISORD_MCP_TOKEN")
-                .env("XDG_CONFIG_HOME", home.path())
-                .env("XDG_CACHE_HOME", home.path().join("cache"))
-                .stdout(Stdio::null());
-            cmd
-        },
-        &home.path().join("stderr"),
+    let s = serve_in(
+        tempfile::tempdir().unwrap(),
+        &d.url(Via::Unix),
+        &["--dangerously-serve-without-token"],
     );
-    let s = Server {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        port,
-        home,
-    };
     let name = "sleeper";
     eventually(10, "sleeper to run", || d.state(name) == "RUNNING");
     // A page served by another program on this host (a dev server) posts a form here.

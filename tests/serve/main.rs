@@ -75,9 +75,17 @@ pub fn tokens_file(dir: &std::path::Path) -> std::path::PathBuf {
 /// `serve` in front of `target` (`-s URL`, or `--fleet FILE` when it ends in
 /// `.toml`) with the tokens file, and `args`.
 pub fn serve(target: &str, args: &[&str]) -> Server {
-    supervisord_mcp::supervisor::transport::install_default_provider();
     let home = tempfile::tempdir().unwrap();
     let tokens = tokens_file(home.path());
+    let mut all = vec!["--tokens-file", tokens.to_str().unwrap()];
+    all.extend_from_slice(args);
+    serve_in(home, target, &all)
+}
+
+/// `serve` in front of `target` with `args` alone (no tokens file), its homes in
+/// `home`.
+pub fn serve_in(home: tempfile::TempDir, target: &str, args: &[&str]) -> Server {
+    supervisord_mcp::supervisor::transport::install_default_provider();
     let audit = home.path().join("audit.jsonl");
     let (child, port) = spawn_on_free_port(
         |port| {
@@ -88,8 +96,6 @@ pub fn serve(target: &str, args: &[&str]) -> Server {
                 cmd.args(["-s", target]);
             }
             cmd.args(["serve", "--http", &format!("127.0.0.1:{port}")])
-                .arg("--tokens-file")
-                .arg(&tokens)
                 .arg("--audit-log")
                 .arg(&audit)
                 .args(args)

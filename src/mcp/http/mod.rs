@@ -30,7 +30,6 @@ use crate::supervisor::Secret;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::get;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -119,13 +118,8 @@ pub fn app_with_watchers(
     s: &HttpSettings,
     sessions_ct: CancellationToken,
 ) -> Router {
-    let state = Arc::new(crate::server::health::Health::new(watchers.first().client().clone()));
     let o = McpOptions::of(s);
-    let hosts = axum::middleware::from_fn_with_state(o.origins.clone(), crate::server::guard::hosts_checked);
-    Router::new()
-        .route("/health", get(crate::server::health::health))
-        .with_state(state)
-        .route_layer(hosts)
+    crate::server::health::route(watchers.first().client().clone(), o.origins.clone())
         .merge(routes(watchers, backend, &o, sessions_ct))
         .fallback(not_found)
 }
