@@ -135,14 +135,18 @@ def scrape(url: str, token: str, targets_file: str, runs: int) -> dict:
         for th in threads:
             th.join()
         together.append((time.perf_counter() - t) * 1000)
-    scrapes, inside, up = [], [], 0
+    scrapes, inside, ages, up = [], [], [], 0
     for _ in range(runs):
         time.sleep(1.2)
         t = time.perf_counter()
         status, text = get(url, token, "/metrics")
         scrapes.append((time.perf_counter() - t) * 1000)
+        now = time.time()
         assert status == 200, status
         lines = text.decode().splitlines()
+        # How old the answer was (the time its targets were asked).
+        ages.append(max(now - float(line.rsplit(" ", 1)[1]) for line in lines
+                        if line.startswith("supervisord_scrape_timestamp_seconds{")))
         up = sum(1 for line in lines if line.startswith("supervisord_up{") and line.endswith(" 1"))
         # The slowest target's own time within the scrape (its deadline's clock).
         inside.append(1000 * max(float(line.rsplit(" ", 1)[1]) for line in lines
@@ -152,6 +156,7 @@ def scrape(url: str, token: str, targets_file: str, runs: int) -> dict:
             "slowest_getAllProcessInfo_ms": slowest, "fastest_getAllProcessInfo_ms": min(singles),
             "all_at_once_ms": statistics.median(together),
             "slowest_target_within_scrape_ms": statistics.median(inside),
+            "answer_age_s_median": statistics.median(ages), "answer_age_s_max": max(ages),
             "ratio": statistics.median(scrapes) / slowest,
             "ratio_to_all_at_once": statistics.median(scrapes) / statistics.median(together)}
 

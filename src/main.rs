@@ -24,7 +24,14 @@ fn main() -> ExitCode {
         .init();
     let printer = Printer { json: cli.global.json };
     let is_status = matches!(cli.command, Command::Status { .. } | Command::ListProcesses { .. });
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // A command across a fleet spreads its targets' replies (decoding is most of its
+    // CPU) over the cores; every other front end needs one thread.
+    let fans_out = cli.global.fleet.is_some() || cli.global.target.is_some();
+    let mut builder = match fans_out && !matches!(cli.command, Command::Mcp(_) | Command::Serve(_)) {
+        true => tokio::runtime::Builder::new_multi_thread(),
+        false => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("supervisord-mcp: error: cannot start the async runtime: {e}");

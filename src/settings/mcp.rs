@@ -122,6 +122,7 @@ pub(super) fn serve(
         behind_https: args.behind_https,
         login_ttl: args.login_ttl.duration(),
         deadline,
+        metrics_refresh: Some(args.metrics_refresh.duration()).filter(|d| !d.is_zero()),
     };
     Ok(FrontEnd::Serve {
         server: Box::new(settings),

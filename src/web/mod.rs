@@ -53,6 +53,9 @@ pub struct ServeSettings {
     pub login_ttl: Duration,
     /// Bound on asking one daemon (`--rpc-timeout`): the one daemon's deadline.
     pub deadline: Duration,
+    /// How often `/metrics` is refreshed in the background once scraped
+    /// (`--metrics-refresh`; `None`: each scrape fans out).
+    pub metrics_refresh: Option<Duration>,
 }
 
 /// What every handler of `serve` shares.
@@ -75,7 +78,9 @@ pub struct Web {
     /// Cancelled when the server stops: event streams end.
     pub stopping: CancellationToken,
     /// The last scrape and the counters kept across scrapes.
-    pub metrics: tokio::sync::Mutex<metrics::Cache>,
+    pub metrics: metrics::Cache,
+    /// The background refresh of `/metrics` (`--metrics-refresh`; `None`: off).
+    pub metrics_refresh: Option<Duration>,
 }
 
 impl Web {
@@ -97,7 +102,8 @@ impl Web {
             audit: s.audit.clone(),
             watchers,
             stopping,
-            metrics: tokio::sync::Mutex::new(metrics::Cache::default()),
+            metrics: metrics::Cache::default(),
+            metrics_refresh: s.metrics_refresh,
         }
     }
 

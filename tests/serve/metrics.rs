@@ -68,7 +68,8 @@ async fn metrics_lint_clean_and_a_frozen_target_is_down_within_its_deadline() {
     let b = Daemon::start_programs(false, CRASHY, "");
     let dir = tempfile::tempdir().unwrap();
     let fleet = fleet_file(dir.path(), &[("a", a.url(Via::Unix)), ("b", b.url(Via::Http))]);
-    let s = serve(&fleet, &["--rpc-timeout", "2"]);
+    // Every scrape asks the targets (no background refresh).
+    let s = serve(&fleet, &["--rpc-timeout", "2", "--metrics-refresh", "0"]);
     assert_eq!(get(&s.url, None, None).await.0, 401);
     let (status, kind, text) = get(&s.url, Some(READ), None).await;
     assert_eq!(status, 200);
@@ -137,6 +138,65 @@ async fn metrics_lint_clean_and_a_frozen_target_is_down_within_its_deadline() {
         sample(&text, "supervisord_scrape_error", &["target=\"b\"", "kind=\"timeout\""]).is_some(),
         "{text}"
     );
+}
+
+/// The value of `metric` with `labels` in `text`.
+fn value(text: &str, metric: &str, labels: &[&str]) -> Option<f64> {
+    sample(text, metric, labels)?.rsplit(' ').next()?.parse().ok()
+}
+
+/// Seconds since the Unix epoch, now.
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Scrapes until `until` holds for an answer (at most `secs`); every answer must be
+/// under 2.5 s old (a 1 s refresh: at most two periods). Returns the answer.
+async fn scrape_until(url: &str, secs: u64, until: impl Fn(&str) -> bool) -> String {
+    let since = Instant::now();
+    loop {
+        let (_, _, text) = get(url, Some(READ), None).await;
+        let at = value(&text, "supervisord_scrape_timestamp_seconds", &["target=\"default\""])
+            .unwrap_or_else(|| panic!("no time of asking in\n{text}"));
+        assert!(unix_now() - at < 2.5, "served an answer {:.1} s old", unix_now() - at);
+        if until(&text) {
+            return text;
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(secs),
+            "never as expected:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// With a background refresh, a scrape is answered from a fan-out made before it
+/// came (no daemon on its path), and the refresh follows the daemon: a program
+/// stopped shows STOPPED within about a period, no answer older than two.
+#[tokio::test]
+async fn scrapes_are_answered_from_the_background_refresh_which_follows_the_daemon() {
+    let d = Daemon::start();
+    let s = serve(&d.url(Via::Unix), &["--metrics-refresh", "1"]);
+    let state_is = |state: &'static str| {
+        move |text: &str| {
+            let labels = ["name=\"sleeper\"", &format!("state=\"{state}\"")];
+            value(text, "supervisord_process_state", &labels) == Some(1.0)
+        }
+    };
+    scrape_until(&s.url, 10, state_is("RUNNING")).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let sent = unix_now();
+    let (_, _, text) = get(&s.url, Some(READ), None).await;
+    let asked = value(&text, "supervisord_scrape_timestamp_seconds", &["target=\"default\""]);
+    assert!(
+        asked.is_some_and(|at| at < sent && sent - at < 2.5),
+        "asked at {asked:?}, scraped at {sent}: not answered from the refresh"
+    );
+    let stopped = d.cli(Via::Unix).args(["stop", "sleeper"]).output().unwrap();
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    scrape_until(&s.url, 5, state_is("STOPPED")).await;
 }
 
 /// A Prometheus started on loopback, scraping `serve` every second with a bearer

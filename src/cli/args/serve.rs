@@ -46,6 +46,11 @@ pub struct ServeArgs {
     /// Seconds a dashboard login lasts
     #[arg(long, value_name = "SECS", default_value = "28800", value_parser = positive_seconds)]
     pub login_ttl: Seconds,
+    /// Once /metrics is scraped, ask the targets in the background every SECS and
+    /// answer scrapes from the last answers (at most SECS plus one fan-out old);
+    /// 0: every scrape asks the targets
+    #[arg(long, value_name = "SECS", default_value = "5")]
+    pub metrics_refresh: Seconds,
     #[command(flatten)]
     pub server: ServerOpts,
 }

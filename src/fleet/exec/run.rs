@@ -67,59 +67,69 @@ pub struct Pids {
 impl Op {
     /// Runs the operation on `client`, on `names` (see each operation). No policy
     /// here: [`super::run_one`] and [`super::run`] go through the gate first.
+    ///
+    /// Each operation's future is boxed apart: a fan-out's task is then as big as
+    /// the operation it runs, not as the biggest of them (at 1,000 targets, 33 MB of
+    /// tasks otherwise).
     pub async fn run(&self, client: &Client, names: Vec<String>) -> Result<Output> {
         let c = client;
         Ok(match self {
             Op::Status(q) => {
                 let mut q = q.clone();
                 q.names = names;
-                Output::Status(status::query(c, &q).await?)
+                Output::Status(Box::pin(status::query(c, &q)).await?)
             }
-            Op::Health => Output::Health(status::health(c).await?),
+            Op::Health => Output::Health(Box::pin(status::health(c)).await?),
             Op::Version => {
                 let started = Instant::now();
-                let version = c.get_supervisor_version().await?;
+                let version = Box::pin(c.get_supervisor_version()).await?;
                 let rtt_ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
                 Output::Version(Version { version, rtt_ms })
             }
-            Op::Info => Output::Info(info::info(c).await?),
-            Op::Pid => Output::Pids(pids(c, &names).await?),
-            Op::Avail => Output::Avail(update::avail(c).await?),
-            Op::Start(o) => Output::Results(control::start(c, &names, o).await?),
-            Op::Stop(o) => Output::Results(control::stop(c, &names, o).await?),
-            Op::Restart(o) => Output::Results(control::restart(c, &names, o).await?),
-            Op::Signal { signal, tree: true } => Output::Results(control::signal_tree(c, signal, &names).await?),
-            Op::Signal { signal, tree: false } => Output::Results(control::signal(c, signal, &names).await?),
-            Op::Stdin { text } => Output::Results(control::send_stdin_each(c, &names, text).await?),
-            Op::Clear => Output::Results(logs::clear(c, &names).await?),
+            Op::Info => Output::Info(Box::pin(info::info(c)).await?),
+            Op::Pid => Output::Pids(Box::pin(pids(c, &names)).await?),
+            Op::Avail => Output::Avail(Box::pin(update::avail(c)).await?),
+            Op::Start(o) => Output::Results(Box::pin(control::start(c, &names, o)).await?),
+            Op::Stop(o) => Output::Results(Box::pin(control::stop(c, &names, o)).await?),
+            Op::Restart(o) => Output::Results(Box::pin(control::restart(c, &names, o)).await?),
+            Op::Signal { signal, tree: true } => {
+                Output::Results(Box::pin(control::signal_tree(c, signal, &names)).await?)
+            }
+            Op::Signal { signal, tree: false } => Output::Results(Box::pin(control::signal(c, signal, &names)).await?),
+            Op::Stdin { text } => Output::Results(Box::pin(control::send_stdin_each(c, &names, text)).await?),
+            Op::Clear => Output::Results(Box::pin(logs::clear(c, &names)).await?),
             Op::Wait { wait: w, progress } => {
                 let mut w = w.clone();
                 w.names = names;
-                let r = wait::wait(c, &w, |p| {
+                let r = Box::pin(wait::wait(c, &w, |p| {
                     if let Some(f) = progress {
                         f(p);
                     }
-                })
+                }))
                 .await?;
                 Output::Results(r)
             }
-            Op::Logs(r) => read_log(c, r, names.into_iter().next()).await?,
+            Op::Logs(r) => Box::pin(read_log(c, r, names.into_iter().next())).await?,
             Op::Diagnose { lines, cpu_sample } => {
                 let name = names.first().map_or("", String::as_str);
-                Output::Diagnosis(Box::new(diagnose::diagnose(c, name, *lines, *cpu_sample).await?))
+                Output::Diagnosis(Box::new(
+                    Box::pin(diagnose::diagnose(c, name, *lines, *cpu_sample)).await?,
+                ))
             }
-            Op::Reread => Output::Reread(update::reread(c).await?),
-            Op::Update { groups, dry_run } => Output::Update(update::update(c, groups, *dry_run, STOP_TIMEOUT).await?),
-            Op::AddGroups(groups) => Output::Groups(update::add_groups(c, groups).await?),
-            Op::RemoveGroups(groups) => Output::Groups(update::remove_groups(c, groups).await?),
-            Op::ProgramAdd(a) => Output::Added(add_program(c, a, first(names)).await?),
+            Op::Reread => Output::Reread(Box::pin(update::reread(c)).await?),
+            Op::Update { groups, dry_run } => {
+                Output::Update(Box::pin(update::update(c, groups, *dry_run, STOP_TIMEOUT)).await?)
+            }
+            Op::AddGroups(groups) => Output::Groups(Box::pin(update::add_groups(c, groups)).await?),
+            Op::RemoveGroups(groups) => Output::Groups(Box::pin(update::remove_groups(c, groups)).await?),
+            Op::ProgramAdd(a) => Output::Added(Box::pin(add_program(c, a, first(names))).await?),
             Op::ProgramRemove { include_dir } => {
-                let dir = programs::include_dir(c, include_dir.as_deref()).await?;
-                Output::Removed(programs::remove(c, &dir, &first(names), programs::REMOVE_TIMEOUT).await?)
+                let dir = Box::pin(programs::include_dir(c, include_dir.as_deref())).await?;
+                Output::Removed(Box::pin(programs::remove(c, &dir, &first(names), programs::REMOVE_TIMEOUT)).await?)
             }
             Op::Run { request, include_dir } => {
-                let dir = programs::include_dir(c, include_dir.as_deref()).await?;
-                Output::Ran(programs::run(c, &dir, request).await?)
+                let dir = Box::pin(programs::include_dir(c, include_dir.as_deref())).await?;
+                Output::Ran(Box::pin(programs::run(c, &dir, request)).await?)
             }
         })
     }

@@ -30,12 +30,13 @@ pub fn serves(pid: i32, endpoint: &Endpoint) -> bool {
     match endpoint {
         Endpoint::Unix(path) => {
             let canonical = std::fs::canonicalize(path).ok();
-            // supervisord binds `PATH.PID`, then hard-links it to PATH.
-            let suffix = format!(".{pid}");
+            // supervisord binds `PATH.PID`, then hard-links it to PATH; the pid is
+            // the one before it daemonized (a daemonized supervisord has another).
             let same = |bound: &std::path::Path| {
                 let s = bound.to_string_lossy();
-                let name = std::path::Path::new(s.strip_suffix(&suffix).unwrap_or(&s));
-                name == path || canonical.is_some() && std::fs::canonicalize(name).ok() == canonical
+                [bound, std::path::Path::new(without_pid_suffix(&s))]
+                    .iter()
+                    .any(|name| name == path || canonical.is_some() && std::fs::canonicalize(name).ok() == canonical)
             };
             procfs::net::unix().is_ok_and(|entries| {
                 entries
@@ -48,6 +49,14 @@ pub fn serves(pid: i32, endpoint: &Endpoint) -> bool {
             .is_some_and(|port| listening(port).iter().any(|i| held.contains(i))),
         // A daemon behind a TLS proxy or at the far end of an ssh tunnel is remote.
         Endpoint::Https(_) | Endpoint::Ssh { .. } => false,
+    }
+}
+
+/// `PATH` of a socket bound as `PATH.PID` (any pid), else the name as it is.
+fn without_pid_suffix(bound: &str) -> &str {
+    match bound.rsplit_once('.') {
+        Some((name, pid)) if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => bound,
     }
 }
 
@@ -103,6 +112,24 @@ mod tests {
         ));
         drop(tcp);
         assert!(!serves(me, &Endpoint::parse(&url)?.endpoint));
+        Ok(())
+    }
+
+    /// A daemonized supervisord binds `PATH.PID` with the pid it had before it
+    /// forked, then links PATH: it still serves PATH.
+    #[test]
+    fn a_socket_bound_under_the_pid_before_daemonizing_is_served() -> Result<(), Box<dyn std::error::Error>> {
+        let me = std::process::id() as i32;
+        let dir = tempfile::tempdir()?;
+        let sock = dir.path().join("s.sock");
+        let bound = dir.path().join(format!("s.sock.{}", me + 1));
+        let _unix = std::os::unix::net::UnixListener::bind(&bound)?;
+        std::fs::hard_link(&bound, &sock)?;
+        let endpoint = Endpoint::parse(&format!("unix://{}", sock.display()))?.endpoint;
+        assert!(serves(me, &endpoint));
+        assert_eq!(without_pid_suffix("/run/s.sock.12"), "/run/s.sock");
+        assert_eq!(without_pid_suffix("/run/s.sock"), "/run/s.sock");
+        assert_eq!(without_pid_suffix("/run/s.sock."), "/run/s.sock.");
         Ok(())
     }
 }

@@ -7,10 +7,12 @@
 
 use super::LISTENER;
 use super::event::{JournalEvent, Kind, What};
+use crate::supervisor::client::methods::{GetPid, GetProcessInfo};
+use crate::supervisor::client::multicall::Batch;
 use crate::supervisor::error::{Error, FaultCode, Result};
-use crate::supervisor::host::LocalHost;
 use crate::supervisor::host::logfile::HostLog;
-use crate::supervisor::ops::logs::{self, LogSource};
+use crate::supervisor::ops::logs::{self, Located, LogSource, OpenLog};
+use crate::supervisor::types::ProcessInfo;
 use crate::supervisor::{Channel, Client};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -106,38 +108,45 @@ pub struct History {
     pub cursor: u64,
 }
 
-/// The journal's files: the current one (read through the log machinery) and, for
-/// a daemon on this host, the rotated ones, newest first.
-pub(crate) struct Files {
-    pub local: bool,
-    pub rotated: Vec<HostLog>,
+/// The journal's files: the current one (read through the log machinery, from
+/// where it is) and, for a daemon on this host, the rotated ones, newest first.
+pub struct Files {
+    pub(crate) local: bool,
+    pub(crate) rotated: Vec<HostLog>,
+    current: Located,
 }
 
 impl Files {
-    /// The journal of the daemon behind `client`. Errors: no journal (no relay).
+    /// The journal of the daemon behind `client`: one round trip (getPID and the
+    /// relay's getProcessInfo). Errors: no journal (no relay).
     pub async fn open(client: &Client) -> Result<Files> {
-        let src = source();
-        let path = match logs::host_file(client, &src).await {
-            Ok(p) => p,
-            Err(e) if e.fault_code() == Some(FaultCode::BadName) => return Err(no_journal(client)),
-            Err(e) => return Err(e),
+        let mut batch = Batch::new();
+        let pid = batch.add(GetPid {});
+        let relay = batch.add(GetProcessInfo { name: LISTENER.into() });
+        let mut replies = client.multicall(batch).await?;
+        let pid = replies.take(pid)?;
+        match replies.take(relay) {
+            Ok(info) => Ok(Files::located(client, Some(pid), &info)),
+            Err(e) if e.fault_code() == Some(FaultCode::BadName) => Err(no_journal(client)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The journal from what the caller asked the daemon (in a multicall of its
+    /// own): the relay's getProcessInfo and, for a daemon on this host, getPID.
+    pub fn located(client: &Client, pid: Option<i64>, relay: &ProcessInfo) -> Files {
+        let current = Located::process(client, pid, relay, Channel::Stderr);
+        let rotated = match (current.local(), current.path()) {
+            (Some(local), Some(path)) => (1..=MAX_ROTATED)
+                .map_while(|i| HostLog::open(local, &PathBuf::from(format!("{}.{i}", path.display()))))
+                .collect(),
+            _ => Vec::new(),
         };
-        let Some(path) = path else {
-            return Ok(Files {
-                local: false,
-                rotated: Vec::new(),
-            });
-        };
-        let Some(local) = LocalHost::detect(client).await? else {
-            return Ok(Files {
-                local: false,
-                rotated: Vec::new(),
-            });
-        };
-        let rotated = (1..=MAX_ROTATED)
-            .map_while(|i| HostLog::open(&local, &PathBuf::from(format!("{}.{i}", path.display()))))
-            .collect();
-        Ok(Files { local: true, rotated })
+        Files {
+            local: current.path().is_some(),
+            rotated,
+            current,
+        }
     }
 
     /// The first 8 KiB of the oldest file.
@@ -166,7 +175,12 @@ pub(crate) fn no_journal(client: &Client) -> Error {
 
 /// The journal file's size in bytes. Errors: no journal, the daemon's.
 pub(crate) async fn journal_size(client: &Client) -> Result<u64> {
-    match logs::size(client, &source()).await {
+    sized(client, logs::size(client, &source()).await)
+}
+
+/// A journal size read, with "no such log" said as "no journal".
+fn sized(client: &Client, size: Result<u64>) -> Result<u64> {
+    match size {
         Err(e) if matches!(e.fault_code(), Some(FaultCode::BadName | FaultCode::NoFile)) => Err(no_journal(client)),
         other => other,
     }
@@ -175,14 +189,26 @@ pub(crate) async fn journal_size(client: &Client) -> Result<u64> {
 /// The events of the journal that pass `filter`, oldest first, read from its end.
 /// Errors: no journal ([`Error::Invalid`]), the daemon's.
 pub async fn history(client: &Client, filter: &Filter) -> Result<History> {
-    let files = Files::open(client).await?;
+    history_in(client, filter, Files::open(client).await?).await
+}
+
+/// Like [`history`], in the journal's `files` (found by the caller).
+pub async fn history_in(client: &Client, filter: &Filter, files: Files) -> Result<History> {
     let mut scan = Scan::new(filter);
-    let size = journal_size(client).await?;
+    let src = source();
+    let Files {
+        local,
+        rotated,
+        current,
+    } = files;
+    let log = OpenLog::new(client, &src, current);
+    let size = sized(client, log.size().await)?;
+    let log = &log;
     let mut done = scan_segment(&mut scan, size, |off, len| async move {
-        logs::read_range(client, &source(), off, len).await.map(|r| r.bytes)
+        log.read_range(off, len).await.map(|r| r.bytes)
     })
     .await?;
-    for h in &files.rotated {
+    for h in &rotated {
         if done || scan.over_budget() {
             break;
         }
@@ -202,7 +228,7 @@ pub async fn history(client: &Client, filter: &Filter) -> Result<History> {
         events,
         span: scan.span,
         truncated,
-        older_unread: !done && !truncated && !files.local,
+        older_unread: !done && !truncated && !local,
         bytes_read: scan.read,
         cursor: size,
     })

@@ -4,7 +4,7 @@
 //! with which exit status).
 
 use super::event::{JournalEvent, Kind};
-use super::read::{Filter, Span, history};
+use super::read::{Files, Filter, Span, history, history_in};
 use crate::supervisor::error::Result;
 use crate::supervisor::{Client, Error};
 use serde::Serialize;
@@ -171,17 +171,28 @@ pub struct Summary {
 /// [`SUMMARY_BYTES`] of the journal's end; `None` when the daemon has no journal.
 /// Errors: the daemon's.
 pub async fn summary(client: &Client, window: Duration) -> Result<Option<Summary>> {
-    summary_of(client, Vec::new(), window).await
+    summary_of(client, Vec::new(), window, None).await
 }
 
 /// One process's history (`name`, a full namespec) over the last `window`, as
 /// [`summary`] reads it; `None` when the daemon has no journal. Errors: the daemon's.
 pub async fn process_history(client: &Client, name: &str, window: Duration) -> Result<Option<ProcessHistory>> {
-    let summary = summary_of(client, vec![name.to_owned()], window).await?;
+    let summary = summary_of(client, vec![name.to_owned()], window, None).await?;
     Ok(summary.map(|mut s| s.processes.remove(name).unwrap_or_default()))
 }
 
-async fn summary_of(client: &Client, names: Vec<String>, window: Duration) -> Result<Option<Summary>> {
+/// Like [`process_history`], in the journal's `files` (found by the caller).
+pub async fn process_history_in(client: &Client, name: &str, window: Duration, files: Files) -> Result<ProcessHistory> {
+    let summary = summary_of(client, vec![name.to_owned()], window, Some(files)).await?;
+    Ok(summary.and_then(|mut s| s.processes.remove(name)).unwrap_or_default())
+}
+
+async fn summary_of(
+    client: &Client,
+    names: Vec<String>,
+    window: Duration,
+    files: Option<Files>,
+) -> Result<Option<Summary>> {
     let now = super::time::now_ms();
     let filter = Filter {
         names,
@@ -189,7 +200,11 @@ async fn summary_of(client: &Client, names: Vec<String>, window: Duration) -> Re
         max_bytes: SUMMARY_BYTES,
         ..Filter::default()
     };
-    let h = match history(client, &filter).await {
+    let h = match files {
+        Some(files) => history_in(client, &filter, files).await,
+        None => history(client, &filter).await,
+    };
+    let h = match h {
         Ok(h) => h,
         Err(Error::Invalid(m)) if m.contains("has no event journal") => return Ok(None),
         Err(e) => return Err(e),

@@ -44,8 +44,8 @@ const DAEMON_STATES: [SupervisorState; 4] = [
 ];
 
 /// The scrape written in OpenMetrics text (`openmetrics`) or the Prometheus text
-/// format, with its content type.
-pub fn render(scrape: Arc<Scrape>, openmetrics: bool) -> (String, &'static str) {
+/// format.
+pub fn render(scrape: Arc<Scrape>, openmetrics: bool) -> String {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(View(scrape)));
     let mut out = String::new();
@@ -57,12 +57,16 @@ pub fn render(scrape: Arc<Scrape>, openmetrics: bool) -> (String, &'static str) 
     if written.is_err() {
         tracing::error!("cannot write the metrics");
     }
-    let kind = if openmetrics {
+    out
+}
+
+/// The content type of [`render`]'s text.
+pub fn content_type(openmetrics: bool) -> &'static str {
+    if openmetrics {
         "application/openmetrics-text; version=1.0.0; charset=utf-8"
     } else {
         prometheus_client::encoding::prometheus_text::CONTENT_TYPE
-    };
-    (out, kind)
+    }
 }
 
 fn target(t: &str) -> Labels {
@@ -106,10 +110,12 @@ impl Collector for View {
         let s = &self.0;
         let mut up = Vec::new();
         let mut took = Vec::new();
+        let mut asked = Vec::new();
         let mut errors = Vec::new();
         for o in &s.targets {
             up.push((target(&o.target), f64::from(u8::from(o.result.is_ok()))));
             took.push((target(&o.target), o.elapsed.as_secs_f64()));
+            asked.push((target(&o.target), s.asked_at_s));
             if let Err(e) = &o.result {
                 let mut l = target(&o.target);
                 l.push(("kind", kind(e).to_owned()));
@@ -130,6 +136,13 @@ impl Collector for View {
             "How long asking the target took.",
             gauge,
             took,
+        )?;
+        family(
+            &mut enc,
+            "supervisord_scrape_timestamp_seconds",
+            "When the target was asked (Unix time): the answer's age is time() minus this.",
+            gauge,
+            asked,
         )?;
         family(
             &mut enc,

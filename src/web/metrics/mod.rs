@@ -1,9 +1,14 @@
 //! `GET /metrics`: every selected target's supervisord and processes for
 //! Prometheus, with a bearer token of any scope (`authorization: {credentials_file:
-//! ...}` in a scrape config). One scrape fans out to the targets, each within its
+//! ...}` in a scrape config). A scrape fans out to the targets, each within its
 //! deadline ([`scrape`]): a frozen target costs at most its deadline and shows as
-//! `supervisord_up 0`. Scrapers asking at once share one scrape (single flight), and
-//! an answer is served again while it is under [`scrape::MAX_AGE`] (1 s) old.
+//! `supervisord_up 0`. With `--metrics-refresh SECS` (default 5; 0: off), once
+//! scraped, the fan-out runs in the background every SECS and `/metrics` answers
+//! from the last one, written once per format: a scrape costs writing bytes, not the
+//! slowest daemon, and what it shows is at most SECS plus one fan-out old (each
+//! target's `supervisord_scrape_timestamp_seconds` says when it was asked). The
+//! refresh stops after [`IDLE_STOP`] without a scrape. A scrape that finds nothing
+//! that fresh fans out itself; scrapers asking at once share it (single flight).
 
 mod encode;
 pub mod scrape;
@@ -14,14 +19,81 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use scrape::{Counters, Scrape};
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
-/// The last scrape and the counters, behind the single-flight lock.
+/// How long without a scrape before the background refresh stops.
+pub const IDLE_STOP: Duration = Duration::from_secs(300);
+
+/// The last scrape, its written forms, and the refresh's state.
 #[derive(Debug, Default)]
 pub struct Cache {
-    last: Option<(Instant, Arc<Scrape>)>,
-    counters: Counters,
+    /// The last scrape (a short lock: read by every `/metrics`).
+    last: std::sync::Mutex<Option<Arc<Served>>>,
+    /// Held while fanning out (one at a time); the counters kept across scrapes.
+    scraping: tokio::sync::Mutex<Counters>,
+    /// When `/metrics` was last asked.
+    asked: std::sync::Mutex<Option<Instant>>,
+    /// Whether the background refresh runs.
+    refreshing: AtomicBool,
+}
+
+/// One scrape and its text in each format, written at the first request for it.
+#[derive(Debug)]
+struct Served {
+    at: Instant,
+    scrape: Arc<Scrape>,
+    openmetrics: OnceLock<String>,
+    prometheus: OnceLock<String>,
+}
+
+impl Served {
+    fn new(scrape: Scrape) -> Arc<Served> {
+        Arc::new(Served {
+            at: Instant::now(),
+            scrape: Arc::new(scrape),
+            openmetrics: OnceLock::new(),
+            prometheus: OnceLock::new(),
+        })
+    }
+
+    /// The text in one format, and its content type.
+    fn text(&self, openmetrics: bool) -> (String, &'static str) {
+        let cell = if openmetrics {
+            &self.openmetrics
+        } else {
+            &self.prometheus
+        };
+        let body = cell.get_or_init(|| encode::render(self.scrape.clone(), openmetrics));
+        (body.clone(), encode::content_type(openmetrics))
+    }
+}
+
+impl Cache {
+    fn last(&self) -> Option<Arc<Served>> {
+        self.last.lock().ok().and_then(|l| l.clone())
+    }
+
+    fn store(&self, s: &Arc<Served>) {
+        if let Ok(mut l) = self.last.lock() {
+            *l = Some(s.clone());
+        }
+    }
+
+    fn asked_now(&self) {
+        if let Ok(mut a) = self.asked.lock() {
+            *a = Some(Instant::now());
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.asked
+            .lock()
+            .ok()
+            .and_then(|a| *a)
+            .is_none_or(|a| a.elapsed() > IDLE_STOP)
+    }
 }
 
 /// `GET /metrics`: `Host`/`Origin` checked, then the token, then the scrape written
@@ -44,20 +116,62 @@ pub async fn metrics(State(w): State<Arc<Web>>, req: Request) -> Response {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("application/openmetrics-text"));
-    let scrape = fresh(&w).await;
-    let (body, kind) = encode::render(scrape, openmetrics);
+    w.metrics.asked_now();
+    start_refresh(&w);
+    let (body, kind) = fresh(&w).await.text(openmetrics);
     ([(header::CONTENT_TYPE, kind)], body).into_response()
 }
 
-/// The last scrape while it is fresh, else a new one (one at a time).
-pub async fn fresh(w: &Web) -> Arc<Scrape> {
-    let mut cache = w.metrics.lock().await;
-    if let Some((at, s)) = &cache.last
-        && at.elapsed() < scrape::MAX_AGE
-    {
-        return s.clone();
+/// How old a scrape may be and still be served: [`scrape::MAX_AGE`] without a
+/// refresh, else two refresh periods (one fan-out to a frozen target may be under way).
+fn max_age(w: &Web) -> Duration {
+    match w.metrics_refresh {
+        Some(every) => (2 * every).max(scrape::MAX_AGE),
+        None => scrape::MAX_AGE,
     }
-    let s = Arc::new(scrape::scrape(&w.fleet, &mut cache.counters).await);
-    cache.last = Some((Instant::now(), s.clone()));
+}
+
+/// The last scrape while it is fresh, else a new one (one at a time).
+async fn fresh(w: &Web) -> Arc<Served> {
+    let young = |s: &Arc<Served>| s.at.elapsed() < max_age(w);
+    if let Some(s) = w.metrics.last().filter(young) {
+        return s;
+    }
+    let mut counters = w.metrics.scraping.lock().await;
+    // Another request or the refresh may have scraped while this one waited.
+    if let Some(s) = w.metrics.last().filter(young) {
+        return s;
+    }
+    let s = Served::new(scrape::scrape(&w.fleet, &mut counters).await);
+    w.metrics.store(&s);
     s
+}
+
+/// Starts the background refresh (`--metrics-refresh`) unless it runs: every period,
+/// a fan-out whose answer the next `/metrics` serves, until the server stops or
+/// nobody scraped for [`IDLE_STOP`].
+fn start_refresh(w: &Arc<Web>) {
+    let Some(every) = w.metrics_refresh else { return };
+    if w.metrics.refreshing.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let w = w.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = w.stopping.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            if w.metrics.idle() {
+                break;
+            }
+            let mut counters = w.metrics.scraping.lock().await;
+            let s = Served::new(scrape::scrape(&w.fleet, &mut counters).await);
+            w.metrics.store(&s);
+        }
+        w.metrics.refreshing.store(false, Ordering::Release);
+    });
 }

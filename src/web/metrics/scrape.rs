@@ -34,6 +34,8 @@ pub struct Daemon {
 #[derive(Debug, Clone, Default)]
 pub struct Scrape {
     pub targets: Vec<TargetOutcome<Daemon>>,
+    /// When the targets were asked, seconds since the Unix epoch.
+    pub asked_at_s: f64,
     /// By target, then namespec: (starts, unexpected exits).
     pub counters: HashMap<String, HashMap<String, (u64, u64)>>,
 }
@@ -65,6 +67,9 @@ pub struct Counters {
 /// Asks every selected target of `fleet` (see the module doc), and folds the new
 /// journal events (or start times) into `counters`.
 pub async fn scrape(fleet: &Fleet, counters: &mut Counters) -> Scrape {
+    let asked_at_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
     let targets = fleet.selected().unwrap_or_default();
     let snapshot = if targets.iter().any(|t| t.client.transport().is_local()) {
         Some(Arc::new(
@@ -90,7 +95,10 @@ pub async fn scrape(fleet: &Fleet, counters: &mut Counters) -> Scrape {
         },
     )
     .await;
-    let mut out = Scrape::default();
+    let mut out = Scrape {
+        asked_at_s,
+        ..Scrape::default()
+    };
     for o in outcomes {
         let result = o.result.map(|a| {
             let c = counters.by_target.entry(o.target.clone()).or_default();

@@ -7,7 +7,8 @@
 use super::logs::{self, LogSource, TailOptions};
 use super::status::HISTORY_WINDOW;
 use crate::supervisor::Client;
-use crate::supervisor::client::methods::GetProcessInfo;
+use crate::supervisor::client::methods::{GetPid, GetProcessInfo};
+use crate::supervisor::client::multicall::Batch;
 use crate::supervisor::config_cache;
 use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::host::{self, Listener, LocalHost, Metrics};
@@ -131,41 +132,42 @@ pub fn mentioned_ports(texts: &[&str]) -> Vec<u16> {
 }
 
 /// Diagnoses one process (`name` or `group:name`), with the last `lines` lines of
-/// stderr (and half as many of stdout). Costs the daemon
-/// `getProcessInfo`, `getAllConfigInfo` (only when what was kept of it may be stale:
-/// [`config_cache`]), `getPID` (is it on this host?) and two log reads; every
-/// process's info only when a port it names is held (to say by which program), and
-/// the main log's end only for an exit before `startsecs`, and the end of the event
-/// journal when the daemon has one (beside the log reads). CPU (local daemon, running
-/// process) is the tree's average since it started, read from /proc at once, unless
-/// `cpu_sample` asks for a sample over that long (the call then takes at least that
-/// long). Errors: BAD_NAME (with the closest name), transport errors.
+/// stderr (and half as many of stdout). Costs the daemon one `system.multicall`
+/// (getProcessInfo, getPID when the daemon may be on this host, and the journal
+/// relay's getProcessInfo), then `getAllConfigInfo` only when what was kept of it may
+/// be stale ([`config_cache`]); the logs and the event journal are read from disk
+/// when the daemon is on this host, else through it (two log reads, and the
+/// journal's end when it has one). Every process's info only when a port it names is
+/// held (to say by which program), and the main log's end only for an exit before
+/// `startsecs`. CPU (local daemon, running process) is the tree's average since it
+/// started, read from /proc at once, unless `cpu_sample` asks for a sample over
+/// that long (the call then takes at least that long). Errors: BAD_NAME (with the
+/// closest name), transport errors.
 pub async fn diagnose(client: &Client, name: &str, lines: usize, cpu_sample: Option<Duration>) -> Result<Diagnosis> {
-    let (info, config, config_timed_out) = fetch(client, name).await?;
+    let first = fetch(client, name).await?;
+    let (info, config, config_timed_out) = (&first.info, first.config, first.config_timed_out);
     let ns = info.namespec();
     let pid = i32::try_from(info.pid).unwrap_or(0);
-    // Whether the daemon is local (getPID) and the process's metrics, while the logs are read.
-    let host_part = async {
-        let local = LocalHost::detect(client).await?.is_some();
-        let metrics = if local && pid > 0 {
-            host::metrics(&[pid], cpu_sample).await.remove(&pid)
-        } else {
-            None
-        };
-        Ok::<_, Error>((local, metrics))
+    let local = client.transport().is_local() && first.daemon_pid.and_then(LocalHost::from_pid).is_some();
+    // The process's metrics, while the logs are read.
+    let metrics = async {
+        match local && pid > 0 {
+            true => host::metrics(&[pid], cpu_sample).await.remove(&pid),
+            false => None,
+        }
     };
     // The journal is extra: a diagnosis without it is still whole.
     let history = async {
-        let h = journal::process_history(client, &ns, HISTORY_WINDOW).await;
-        h.ok().flatten().filter(ProcessHistory::is_notable)
+        let files = journal::Files::located(client, first.daemon_pid, first.relay.as_ref()?);
+        let h = journal::process_history_in(client, &ns, HISTORY_WINDOW, files).await;
+        h.ok().filter(ProcessHistory::is_notable)
     };
-    let (tails, host_part, logged, history) = tokio::join!(
-        tails(client, &ns, lines),
-        host_part,
-        super::exits::logged_exit(client, &info),
+    let (tails, metrics, logged, history) = tokio::join!(
+        tails(client, &ns, lines, first.daemon_pid, info),
+        metrics,
+        super::exits::logged_exit(client, info),
         history
     );
-    let (local, metrics) = host_part?;
     let (stderr, stdout) = tails?;
     let (ports, mut note) = if local {
         (held_ports(client, &stderr, &stdout, config.as_ref()).await?, None)
@@ -205,16 +207,40 @@ pub async fn diagnose(client: &Client, name: &str, lines: usize, cpu_sample: Opt
     })
 }
 
-/// The process, then its configuration: kept from an earlier `getAllConfigInfo` when
-/// that provably still holds ([`config_cache`]), else fetched (and kept).
-async fn fetch(client: &Client, name: &str) -> Result<(ProcessInfo, Option<ProgramConfig>, bool)> {
-    let info = match client.call(GetProcessInfo { name: name.into() }).await {
+/// What diagnose's first round trip and the configuration cache tell.
+struct First {
+    info: ProcessInfo,
+    /// The daemon's getPID (asked only when it may be on this host).
+    daemon_pid: Option<i64>,
+    /// The journal relay's info, when the daemon has one.
+    relay: Option<ProcessInfo>,
+    config: Option<ProgramConfig>,
+    config_timed_out: bool,
+}
+
+/// The process, the daemon's pid and the journal relay in one multicall, then the
+/// process's configuration: kept from an earlier `getAllConfigInfo` when that
+/// provably still holds ([`config_cache`]), else fetched (and kept).
+async fn fetch(client: &Client, name: &str) -> Result<First> {
+    let mut batch = Batch::new();
+    let info = batch.add(GetProcessInfo { name: name.into() });
+    let pid = client.transport().is_local().then(|| batch.add(GetPid {}));
+    let relay = batch.add(GetProcessInfo {
+        name: journal::LISTENER.into(),
+    });
+    let mut replies = client.multicall(batch).await?;
+    let info = match replies.take(info) {
         Ok(info) => info,
         Err(e) => return Err(super::names::explain(client, name, e).await),
     };
+    let daemon_pid = match pid {
+        Some(slot) => Some(replies.take(slot)?),
+        None => None,
+    };
+    let relay = replies.take_each(relay)?.ok();
     let ns = info.namespec();
     let url = client.display_url();
-    let mut timed_out = false;
+    let mut config_timed_out = false;
     let config = match config_cache::lookup(url, &ns, info.start, info.now).await {
         Some(c) => Some(c),
         None => match client.get_all_config_info().await {
@@ -226,26 +252,40 @@ async fn fetch(client: &Client, name: &str) -> Result<(ProcessInfo, Option<Progr
             // diagnosis is still worth having.
             Err(e @ Error::Timeout { .. }) => {
                 tracing::debug!(error = %e, "no configuration");
-                timed_out = true;
+                config_timed_out = true;
                 None
             }
             Err(e) => return Err(e),
         },
     };
-    Ok((info, config.map(ProgramConfig::from), timed_out))
+    Ok(First {
+        info,
+        daemon_pid,
+        relay,
+        config: config.map(ProgramConfig::from),
+        config_timed_out,
+    })
 }
 
-/// The last `lines` lines of stderr and half as many of stdout (a missing log is empty).
-async fn tails(client: &Client, ns: &str, lines: usize) -> Result<(Vec<String>, Vec<String>)> {
+/// The last `lines` lines of stderr and half as many of stdout (a missing log is
+/// empty), from disk when the daemon (getPID: `daemon_pid`) is on this host.
+async fn tails(
+    client: &Client,
+    ns: &str,
+    lines: usize,
+    daemon_pid: Option<i64>,
+    info: &ProcessInfo,
+) -> Result<(Vec<String>, Vec<String>)> {
     let read = |ch: Channel, n: usize| {
         let src = LogSource::process(ns, ch);
+        let at = logs::Located::process(client, daemon_pid, info, ch);
         let opts = TailOptions {
             lines: n,
             max_bytes: 256 * 1024,
             raw: false,
         };
         async move {
-            match logs::tail(client, &src, &opts).await {
+            match logs::tail_located(client, &src, &opts, at).await {
                 Ok(t) => Ok(t.lines),
                 Err(Error::Fault(f)) if f.code == FaultCode::NoFile => Ok(Vec::new()),
                 Err(e) => Err(e),

@@ -5,6 +5,8 @@
 //!   read from here, else supervisord ([`read`], [`narrow`]: windows that are not
 //!   UTF-8 resolved in a few multicall rounds).
 //! - [`read_range`], [`size`]: byte ranges read exactly, whatever they hold.
+//! - [`Located`], [`OpenLog`], [`tail_located`]: the same, where the caller already
+//!   knows where the log is (no round trip of their own).
 //! - [`read_since`]: the lines written after a byte cursor (agents' incremental reads).
 //! - [`follow`]: `logs -f`, across rotation and truncation.
 //! - [`filter`]: JSON-aware line filters; [`clear`]: emptying logs.
@@ -14,6 +16,7 @@ mod cursor;
 pub mod filter;
 mod follow;
 mod follow_poll;
+mod located;
 mod narrow;
 mod read;
 mod reader;
@@ -22,8 +25,9 @@ mod tail;
 pub use clear::clear;
 pub use cursor::{LogChunk, read_since};
 pub use follow::{FollowEvent, FollowOptions, follow, follow_from, follow_stream};
+pub use located::{Located, OpenLog};
 pub use read::RangeRead;
-pub use tail::{LogTail, display_line, tail, tail_at_end, tail_filtered};
+pub use tail::{LogTail, display_line, tail, tail_at_end, tail_filtered, tail_located};
 
 use crate::supervisor::types::Channel;
 

@@ -11,6 +11,7 @@ use crate::supervisor::client::multicall::Batch;
 use crate::supervisor::error::{Error, Result};
 use crate::supervisor::host::logfile::HostLog;
 use crate::supervisor::host::{LocalHost, daemonconf, owner};
+use crate::supervisor::types::ProcessInfo;
 use crate::supervisor::{Channel, Client, Endpoint};
 use std::path::Path;
 
@@ -78,13 +79,19 @@ impl<'a> Reader<'a> {
         } else {
             None
         };
-        Ok(Reader {
+        Ok(Reader::located(client, src, host))
+    }
+
+    /// A reader of `src` from its file `host` (or from the daemon, `None`), where the
+    /// caller already found it ([`super::Located`]): no round trip.
+    pub fn located(client: &'a Client, src: &'a LogSource, host: Option<HostLog>) -> Reader<'a> {
+        Reader {
             client,
             src,
             host,
             narrowed: None,
             past_tail_limit: None,
-        })
+        }
     }
 
     /// The file read from, when on this host.
@@ -253,7 +260,7 @@ fn narrow_window(lines: usize, max: u64) -> u64 {
 
 /// The daemon on this host with pid `pid`, when it provably is the one `client`
 /// talks to (it holds the listening socket).
-fn daemon_here(client: &Client, pid: i64) -> Option<LocalHost> {
+pub(super) fn daemon_here(client: &Client, pid: i64) -> Option<LocalHost> {
     let local = LocalHost::from_pid(pid)?;
     let endpoint = Endpoint::parse(client.display_url()).ok()?.endpoint;
     owner::serves(local.daemon_pid, &endpoint).then_some(local)
@@ -272,13 +279,7 @@ async fn host_log(client: &Client, src: &LogSource) -> Result<Option<HostLog>> {
             };
             // BAD_NAME and the like: the daemon's reads will say so.
             let Ok(info) = replies.take(info) else { return Ok(None) };
-            let path = match channel {
-                Channel::Stdout => info.stdout_logfile,
-                Channel::Stderr => info.stderr_logfile,
-            };
-            Ok((!path.is_empty())
-                .then(|| HostLog::open(&local, Path::new(&path)))
-                .flatten())
+            Ok(process_file(&local, &info, *channel))
         }
         LogSource::Main => {
             let Some(local) = daemon_here(client, client.get_pid().await?) else {
@@ -288,4 +289,16 @@ async fn host_log(client: &Client, src: &LogSource) -> Result<Option<HostLog>> {
             Ok(log.filter(|l| l.held_by(&local)))
         }
     }
+}
+
+/// The file of log `channel` of the process `info` describes, when it can be read
+/// from here on behalf of the daemon `local`.
+pub(super) fn process_file(local: &LocalHost, info: &ProcessInfo, channel: Channel) -> Option<HostLog> {
+    let path = match channel {
+        Channel::Stdout => &info.stdout_logfile,
+        Channel::Stderr => &info.stderr_logfile,
+    };
+    (!path.is_empty())
+        .then(|| HostLog::open(local, Path::new(path)))
+        .flatten()
 }

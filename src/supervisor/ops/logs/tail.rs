@@ -4,7 +4,7 @@
 //! escapes and resolves `\r` overwrites unless asked to keep the bytes.
 
 use super::reader::{Last, Reader};
-use super::{LogSource, TailOptions};
+use super::{Located, LogSource, TailOptions};
 use crate::supervisor::Client;
 use crate::supervisor::error::Result;
 use serde::Serialize;
@@ -38,13 +38,25 @@ fn first_window(lines: usize, cap: u64) -> u64 {
 pub async fn tail(client: &Client, src: &LogSource, opts: &TailOptions) -> Result<LogTail> {
     let t = async {
         let mut r = Reader::open(client, src).await?;
-        let end = match r.host() {
-            Some(_) => Some(r.size().await?),
-            None => None,
-        };
-        tail_ending_at(&mut r, opts, end).await
+        tail_of(&mut r, opts).await
     };
     super::explained(client, src, t.await).await
+}
+
+/// Like [`tail`], from where the caller found the log ([`Located`]): no round trip
+/// to find it, none at all for a file on this host.
+pub async fn tail_located(client: &Client, src: &LogSource, opts: &TailOptions, at: Located) -> Result<LogTail> {
+    let mut r = Reader::located(client, src, at.host);
+    let t = tail_of(&mut r, opts).await;
+    super::explained(client, src, t).await
+}
+
+async fn tail_of(r: &mut Reader<'_>, opts: &TailOptions) -> Result<LogTail> {
+    let end = match r.host() {
+        Some(_) => Some(r.size().await?),
+        None => None,
+    };
+    tail_ending_at(r, opts, end).await
 }
 
 /// Like [`tail`], and [`LogTail::end_offset`] is always set (the log's size, probed
