@@ -14,8 +14,8 @@ use supervisord_mcp::supervisor::text::shown;
 const CLEANUP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn main() -> ExitCode {
-    let command = supervisord_mcp::mcp::help::describe(cli::command());
-    let cli = cli::parse(command.clone());
+    let described = || supervisord_mcp::mcp::help::describe(cli::command());
+    let cli = cli::parse(cli::command(), described);
     // Colours only for a person at a terminal, never into a client's log file.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
             return ExitStatus::Failure.into();
         }
     };
-    let outcome = match cli::generated(&cli.command, &command) {
+    let outcome = match cli::generated(&cli.command, &described) {
         Ok(Some(doc)) => std::io::stdout()
             .lock()
             .write_all(&doc)

@@ -27,19 +27,32 @@ pub fn command() -> clap::Command {
     Cli::command().after_help(exit::help())
 }
 
-/// Parses the process's arguments against `command` (from [`command`], perhaps with
-/// more said in its help). On a bad one, exits with code 2 after clap's message on
-/// stderr or, when `--json` is on the line (before any `--`), one JSON error document
-/// of kind `usage` on stdout. `--help` and `--version` print as always.
-pub fn parse(command: clap::Command) -> Cli {
+/// Parses the process's arguments against `command` (from [`command`]); help is
+/// printed from `described` (the same, with more said in its help). On a bad one,
+/// exits with code 2 after clap's message on stderr or, when `--json` is on the line
+/// (before any `--`), one JSON error document of kind `usage` on stdout. `--help` and
+/// `--version` print as always.
+pub fn parse(command: clap::Command, described: impl Fn() -> clap::Command) -> Cli {
     use clap::FromArgMatches;
+    use clap::error::ErrorKind;
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let json = argv.iter().skip(1).take_while(|a| *a != "--").any(|a| a == "--json");
-    match command
-        .try_get_matches_from(&argv)
-        .and_then(|m| Cli::from_arg_matches(&m))
-    {
+    let parsed = |c: clap::Command| c.try_get_matches_from(&argv).and_then(|m| Cli::from_arg_matches(&m));
+    match parsed(command) {
         Ok(cli) => cli,
+        // Help is written from the fully described command (`described` may cost a
+        // little: the MCP tool table), which nothing else needs.
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            match parsed(described()) {
+                Err(e) => e.exit(),
+                Ok(_) => e.exit(),
+            }
+        }
         Err(e) if json && e.use_stderr() => {
             let _ = Printer { json: true }.json(&usage_error(&e));
             std::process::exit(i32::from(ExitStatus::Usage.code()));
@@ -99,13 +112,13 @@ pub async fn run(command: Command, settings: &Settings) -> Result<ExitStatus> {
 
 /// What needs no daemon nor settings: the shell completion script or the man page of
 /// `command`, when that is what `cmd` asks for.
-pub fn generated(cmd: &Command, command: &clap::Command) -> Result<Option<Vec<u8>>> {
+pub fn generated(cmd: &Command, command: &impl Fn() -> clap::Command) -> Result<Option<Vec<u8>>> {
     let mut buf = Vec::new();
     match cmd {
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut command.clone(), "supervisord-mcp", &mut buf);
+            clap_complete::generate(*shell, &mut command(), "supervisord-mcp", &mut buf);
         }
-        Command::Man => clap_mangen::Man::new(command.clone()).render(&mut buf)?,
+        Command::Man => clap_mangen::Man::new(command()).render(&mut buf)?,
         _ => return Ok(None),
     }
     Ok(Some(buf))

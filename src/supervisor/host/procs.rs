@@ -21,6 +21,34 @@ struct Proc {
     rss_pages: u64,
 }
 
+/// `/proc/PID/stat` in one open and one read (a snapshot reads every process's:
+/// `procfs` takes twice the system calls), or `None` when it has gone.
+fn read_stat(pid: i32) -> Option<Proc> {
+    use std::io::Read;
+    let mut buf = [0u8; 1024];
+    let n = std::fs::File::open(format!("/proc/{pid}/stat"))
+        .and_then(|mut f| f.read(&mut buf))
+        .ok()?;
+    parse_stat(buf.get(..n)?)
+}
+
+/// The fields of a `/proc/PID/stat` line we keep (proc(5): after the command in
+/// parentheses, which may hold anything, come state, ppid, ... utime (14), stime,
+/// cutime, cstime (17), ... starttime (22), vsize, rss (24)).
+fn parse_stat(line: &[u8]) -> Option<Proc> {
+    let after = line.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(line.get(after + 1..)?).ok()?;
+    let f: Vec<&str> = rest.split_ascii_whitespace().take(22).collect();
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<i64>().ok());
+    Some(Proc {
+        ppid: i32::try_from(num(1)?).ok()?,
+        ticks: num(11)?.max(0) as u64 + num(12)?.max(0) as u64,
+        reaped_ticks: num(13)?.max(0) as u64 + num(14)?.max(0) as u64,
+        start_ticks: num(19)?.max(0) as u64,
+        rss_pages: num(21)?.max(0) as u64,
+    })
+}
+
 /// [`Snapshot::take`] on a blocking thread (empty if that thread cannot run).
 async fn snapshot() -> Snapshot {
     tokio::task::spawn_blocking(Snapshot::take).await.unwrap_or_default()
@@ -40,20 +68,13 @@ impl Snapshot {
     /// Reads /proc. Processes that vanish while reading are skipped.
     pub fn take() -> Snapshot {
         let mut procs = HashMap::new();
-        if let Ok(all) = procfs::process::all_processes() {
-            for p in all.flatten() {
-                if let Ok(st) = p.stat() {
-                    let reaped = st.cutime.max(0) as u64 + st.cstime.max(0) as u64;
-                    procs.insert(
-                        st.pid,
-                        Proc {
-                            ppid: st.ppid,
-                            ticks: st.utime + st.stime,
-                            reaped_ticks: reaped,
-                            start_ticks: st.starttime,
-                            rss_pages: st.rss,
-                        },
-                    );
+        if let Ok(all) = std::fs::read_dir("/proc") {
+            for entry in all.flatten() {
+                let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                    continue;
+                };
+                if let Some(p) = read_stat(pid) {
+                    procs.insert(pid, p);
                 }
             }
         }
@@ -218,6 +239,36 @@ fn tenths(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Our reading of /proc/PID/stat says what procfs says, for a process whose
+    /// command holds a space and a parenthesis.
+    #[test]
+    fn stat_reads_as_procfs_reads_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let odd = dir.path().join("odd) x (y");
+        std::os::unix::fs::symlink("/bin/sleep", &odd).unwrap_or_else(|e| panic!("{e}"));
+        let mut child = std::process::Command::new(&odd)
+            .arg("30")
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pid = child.id() as i32;
+        let ours = read_stat(pid);
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        assert_eq!(comm.trim_end(), "odd) x (y");
+        let theirs = procfs::process::Process::new(pid).and_then(|p| p.stat());
+        let _ = child.kill();
+        let _ = child.wait();
+        let (ours, st) = (
+            ours.unwrap_or_else(|| panic!("no stat")),
+            theirs.unwrap_or_else(|e| panic!("{e}")),
+        );
+        assert_eq!(ours.ppid, st.ppid);
+        assert_eq!(ours.ticks, st.utime + st.stime);
+        assert_eq!(ours.start_ticks, st.starttime);
+        assert_eq!(ours.rss_pages, st.rss);
+        assert_eq!(ours.reaped_ticks, st.cutime.max(0) as u64 + st.cstime.max(0) as u64);
+        assert!(read_stat(i32::MAX).is_none());
+    }
 
     #[test]
     fn finds_this_process_and_its_tree() {

@@ -10,6 +10,7 @@ use super::event::{JournalEvent, Kind, What};
 use crate::supervisor::client::methods::{GetPid, GetProcessInfo};
 use crate::supervisor::client::multicall::Batch;
 use crate::supervisor::error::{Error, FaultCode, Result};
+use crate::supervisor::host::LocalHost;
 use crate::supervisor::host::logfile::HostLog;
 use crate::supervisor::ops::logs::{self, Located, LogSource, OpenLog};
 use crate::supervisor::types::ProcessInfo;
@@ -124,18 +125,18 @@ impl Files {
         let pid = batch.add(GetPid {});
         let relay = batch.add(GetProcessInfo { name: LISTENER.into() });
         let mut replies = client.multicall(batch).await?;
-        let pid = replies.take(pid)?;
+        let here = Located::here(client, Some(replies.take(pid)?));
         match replies.take(relay) {
-            Ok(info) => Ok(Files::located(client, Some(pid), &info)),
+            Ok(info) => Ok(Files::located(here.as_ref(), &info)),
             Err(e) if e.fault_code() == Some(FaultCode::BadName) => Err(no_journal(client)),
             Err(e) => Err(e),
         }
     }
 
     /// The journal from what the caller asked the daemon (in a multicall of its
-    /// own): the relay's getProcessInfo and, for a daemon on this host, getPID.
-    pub fn located(client: &Client, pid: Option<i64>, relay: &ProcessInfo) -> Files {
-        let current = Located::process(client, pid, relay, Channel::Stderr);
+    /// own): the relay's getProcessInfo, and the daemon `here` ([`Located::here`]).
+    pub fn located(here: Option<&LocalHost>, relay: &ProcessInfo) -> Files {
+        let current = Located::process(here, relay, Channel::Stderr);
         let rotated = match (current.local(), current.path()) {
             (Some(local), Some(path)) => (1..=MAX_ROTATED)
                 .map_while(|i| HostLog::open(local, &PathBuf::from(format!("{}.{i}", path.display()))))

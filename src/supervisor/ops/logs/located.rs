@@ -23,19 +23,21 @@ pub struct Located {
 }
 
 impl Located {
-    /// Log `channel` of the process `info` describes, on the daemon behind `client`
-    /// whose getPID answered `pid` (`None`: not asked; read through the daemon). The
-    /// file is used only when the daemon provably is the one `client` talks to and
-    /// the file can be read on its behalf (as [`Reader::open`] decides).
-    pub fn process(client: &Client, pid: Option<i64>, info: &ProcessInfo, channel: Channel) -> Located {
-        let here = pid
-            .filter(|_| client.transport().is_local())
-            .and_then(|p| reader::daemon_here(client, p));
-        let host = here
-            .as_ref()
-            .and_then(|local| reader::process_file(local, info, channel));
+    /// The daemon behind `client`, whose getPID answered `pid` (`None`: not asked),
+    /// when it provably runs on this host and is the one `client` talks to (it holds
+    /// the socket), as [`Reader::open`] decides. Reads /proc: ask once, pass it on.
+    pub fn here(client: &Client, pid: Option<i64>) -> Option<LocalHost> {
+        pid.filter(|_| client.transport().is_local())
+            .and_then(|p| reader::daemon_here(client, p))
+    }
+
+    /// Log `channel` of the process `info` describes, on the daemon `here` (see
+    /// [`Located::here`]; `None`: read through the daemon). The file is used only when
+    /// it can be read on the daemon's behalf.
+    pub fn process(here: Option<&LocalHost>, info: &ProcessInfo, channel: Channel) -> Located {
+        let host = here.and_then(|local| reader::process_file(local, info, channel));
         Located {
-            local: here.filter(|_| host.is_some()),
+            local: here.copied().filter(|_| host.is_some()),
             host,
         }
     }
