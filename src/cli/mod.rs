@@ -40,6 +40,10 @@ pub fn parse(command: clap::Command, described: impl Fn() -> clap::Command) -> C
     let parsed = |c: clap::Command| c.try_get_matches_from(&argv).and_then(|m| Cli::from_arg_matches(&m));
     match parsed(command) {
         Ok(cli) => cli,
+        Err(e) if json && e.use_stderr() => {
+            let _ = Printer { json: true }.json(&usage_error(&e));
+            std::process::exit(i32::from(ExitStatus::Usage.code()));
+        }
         // Help is written from the fully described command (`described` may cost a
         // little: the MCP tool table), which nothing else needs.
         Err(e)
@@ -52,10 +56,6 @@ pub fn parse(command: clap::Command, described: impl Fn() -> clap::Command) -> C
                 Err(e) => e.exit(),
                 Ok(_) => e.exit(),
             }
-        }
-        Err(e) if json && e.use_stderr() => {
-            let _ = Printer { json: true }.json(&usage_error(&e));
-            std::process::exit(i32::from(ExitStatus::Usage.code()));
         }
         Err(e) => e.exit(),
     }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 /// What an operation on one target may fail with: the core's error, or a failure
@@ -90,7 +90,10 @@ where
         let name = t.name.clone();
         t.client = Client::from_transport(t.client.transport().clone().with_reply_budget(budget.clone()));
         let work = op(t, arg);
-        let task = set.spawn(ask_one(name.clone(), limit, permits.clone(), work));
+        // A target whose turn is now has its deadline counted from now, not from when
+        // its task first runs (a thousand tasks start one after another).
+        let turn = permits.clone().try_acquire_owned().ok().map(|p| (p, Instant::now()));
+        let task = set.spawn(ask_one(name.clone(), limit, permits.clone(), turn, work));
         names.insert(task.id(), name);
     }
     join_all(set, names, &mut out).await;
@@ -98,16 +101,25 @@ where
     out
 }
 
-/// Asks one target: waits for its turn (a permit), then runs `work` within `limit`,
-/// counted from when the turn comes.
-async fn ask_one<T, E, Fut>(name: String, limit: Duration, permits: Arc<Semaphore>, work: Fut) -> TargetOutcome<T>
+/// Asks one target: waits for its turn (a permit) unless `turn` already came (the
+/// permit, and when), then runs `work` within `limit`, counted from the turn.
+async fn ask_one<T, E, Fut>(
+    name: String,
+    limit: Duration,
+    permits: Arc<Semaphore>,
+    turn: Option<(OwnedSemaphorePermit, Instant)>,
+    work: Fut,
+) -> TargetOutcome<T>
 where
     E: IntoTargetError,
     Fut: Future<Output = Result<T, E>>,
 {
-    let _permit = permits.acquire_owned().await;
-    let started = Instant::now();
-    let result = match tokio::time::timeout(limit, work).await {
+    let (_permit, started) = match turn {
+        Some((permit, at)) => (Ok(permit), at),
+        None => (permits.acquire_owned().await, Instant::now()),
+    };
+    let until = tokio::time::Instant::from_std(started + limit);
+    let result = match tokio::time::timeout_at(until, work).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(e.into_target_error()),
         Err(_) => Err(TargetError::new(

@@ -3,7 +3,7 @@
 //! limits of `mcp --http` ([`ServerOpts`]).
 
 use super::mcp::ServerOpts;
-use super::values::positive_seconds;
+use super::values::{positive_seconds, refresh_seconds};
 use crate::supervisor::bounds::{Count, Seconds};
 use clap::Args;
 use std::path::PathBuf;
@@ -46,10 +46,10 @@ pub struct ServeArgs {
     /// Seconds a dashboard login lasts
     #[arg(long, value_name = "SECS", default_value = "28800", value_parser = positive_seconds)]
     pub login_ttl: Seconds,
-    /// Once /metrics is scraped, ask the targets in the background every SECS and
-    /// answer scrapes from the last answers (at most SECS plus one fan-out old);
-    /// 0: every scrape asks the targets
-    #[arg(long, value_name = "SECS", default_value = "5")]
+    /// Once /metrics is scraped, ask the targets in the background every SECS (at
+    /// least 1) and answer scrapes from the last answers, at most two periods plus the
+    /// longest deadline old; 0: every scrape asks the targets
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = refresh_seconds)]
     pub metrics_refresh: Seconds,
     #[command(flatten)]
     pub server: ServerOpts,

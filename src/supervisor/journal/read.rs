@@ -119,8 +119,17 @@ pub struct Files {
 
 impl Files {
     /// The journal of the daemon behind `client`: one round trip (getPID and the
-    /// relay's getProcessInfo). Errors: no journal (no relay).
+    /// relay's getProcessInfo) when it may be on this host, none for another host.
+    /// Errors: no journal (no relay), found here or at the first read.
     pub async fn open(client: &Client) -> Result<Files> {
+        if !client.transport().is_local() {
+            // Read through the daemon, whose answer says whether it has a journal.
+            return Ok(Files {
+                local: false,
+                rotated: Vec::new(),
+                current: Located::default(),
+            });
+        }
         let mut batch = Batch::new();
         let pid = batch.add(GetPid {});
         let relay = batch.add(GetProcessInfo { name: LISTENER.into() });

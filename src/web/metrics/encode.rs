@@ -140,7 +140,7 @@ impl Collector for View {
         family(
             &mut enc,
             "supervisord_scrape_timestamp_seconds",
-            "When the target was asked (Unix time): the answer's age is time() minus this.",
+            "When the fan-out that asked the target started (Unix time): the answer's age is time() minus this.",
             gauge,
             asked,
         )?;

@@ -5,16 +5,18 @@
 //! `supervisord_up 0`. With `--metrics-refresh SECS` (default 5; 0: off), once
 //! scraped, the fan-out runs in the background every SECS and `/metrics` answers
 //! from the last one, written once per format: a scrape costs writing bytes, not the
-//! slowest daemon, and what it shows is at most SECS plus one fan-out old (each
-//! target's `supervisord_scrape_timestamp_seconds` says when it was asked). The
-//! refresh stops after [`IDLE_STOP`] without a scrape. A scrape that finds nothing
-//! that fresh fans out itself; scrapers asking at once share it (single flight).
+//! slowest daemon. An answer is served while it is younger than `max_age` (two
+//! periods plus the longest deadline, counted from the start of its fan-out, which
+//! `supervisord_scrape_timestamp_seconds` gives); one that finds nothing that young
+//! fans out itself, and scrapers asking at once share that (single flight). The
+//! refresh stops with the server, or after [`IDLE_STOP`] without a scrape.
 
 mod encode;
 pub mod scrape;
 
 use super::Web;
 use crate::server::guard::forbidden;
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -42,30 +44,36 @@ pub struct Cache {
 /// One scrape and its text in each format, written at the first request for it.
 #[derive(Debug)]
 struct Served {
+    /// When its fan-out started.
     at: Instant,
     scrape: Arc<Scrape>,
-    openmetrics: OnceLock<String>,
-    prometheus: OnceLock<String>,
+    openmetrics: OnceLock<Bytes>,
+    prometheus: OnceLock<Bytes>,
 }
 
 impl Served {
-    fn new(scrape: Scrape) -> Arc<Served> {
-        Arc::new(Served {
-            at: Instant::now(),
+    /// A fan-out of `w`'s targets, now (the caller holds the scraping lock).
+    async fn fan_out(w: &Web, counters: &mut Counters) -> Arc<Served> {
+        let at = Instant::now();
+        let scrape = scrape::scrape(&w.fleet, counters).await;
+        let s = Arc::new(Served {
+            at,
             scrape: Arc::new(scrape),
             openmetrics: OnceLock::new(),
             prometheus: OnceLock::new(),
-        })
+        });
+        w.metrics.store(&s);
+        s
     }
 
-    /// The text in one format, and its content type.
-    fn text(&self, openmetrics: bool) -> (String, &'static str) {
+    /// The text in one format (shared, not copied), and its content type.
+    fn text(&self, openmetrics: bool) -> (Bytes, &'static str) {
         let cell = if openmetrics {
             &self.openmetrics
         } else {
             &self.prometheus
         };
-        let body = cell.get_or_init(|| encode::render(self.scrape.clone(), openmetrics));
+        let body = cell.get_or_init(|| Bytes::from(encode::render(self.scrape.clone(), openmetrics)));
         (body.clone(), encode::content_type(openmetrics))
     }
 }
@@ -123,10 +131,14 @@ pub async fn metrics(State(w): State<Arc<Web>>, req: Request) -> Response {
 }
 
 /// How old a scrape may be and still be served: [`scrape::MAX_AGE`] without a
-/// refresh, else two refresh periods (one fan-out to a frozen target may be under way).
+/// refresh; with one, two periods plus the longest deadline of a target (the refresh
+/// under way may be waiting on a frozen one).
 fn max_age(w: &Web) -> Duration {
     match w.metrics_refresh {
-        Some(every) => (2 * every).max(scrape::MAX_AGE),
+        Some(every) => {
+            let slowest = w.fleet.targets.iter().map(|t| t.deadline).max().unwrap_or_default();
+            (2 * every + slowest).max(scrape::MAX_AGE)
+        }
         None => scrape::MAX_AGE,
     }
 }
@@ -142,9 +154,7 @@ async fn fresh(w: &Web) -> Arc<Served> {
     if let Some(s) = w.metrics.last().filter(young) {
         return s;
     }
-    let s = Served::new(scrape::scrape(&w.fleet, &mut counters).await);
-    w.metrics.store(&s);
-    s
+    Served::fan_out(w, &mut counters).await
 }
 
 /// Starts the background refresh (`--metrics-refresh`) unless it runs: every period,
@@ -157,21 +167,36 @@ fn start_refresh(w: &Arc<Web>) {
     }
     let w = w.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await;
         loop {
-            tokio::select! {
-                _ = w.stopping.cancelled() => break,
-                _ = tick.tick() => {}
-            }
-            if w.metrics.idle() {
+            refresh(&w, every).await;
+            w.metrics.refreshing.store(false, Ordering::Release);
+            // A scrape that came while this task was leaving saw it still running.
+            let wanted = !w.stopping.is_cancelled() && !w.metrics.idle();
+            if !wanted || w.metrics.refreshing.swap(true, Ordering::AcqRel) {
                 break;
             }
-            let mut counters = w.metrics.scraping.lock().await;
-            let s = Served::new(scrape::scrape(&w.fleet, &mut counters).await);
-            w.metrics.store(&s);
         }
-        w.metrics.refreshing.store(false, Ordering::Release);
     });
+}
+
+/// Fans out every `every` until the server stops or nobody scrapes; skips a turn
+/// when a scrape fanned out itself less than half a period ago.
+async fn refresh(w: &Web, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = w.stopping.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if w.metrics.idle() {
+            return;
+        }
+        let mut counters = w.metrics.scraping.lock().await;
+        if w.metrics.last().is_some_and(|s| s.at.elapsed() < every / 2) {
+            continue;
+        }
+        Served::fan_out(w, &mut counters).await;
+    }
 }

@@ -1,5 +1,5 @@
 //! A log whose place is already known: the caller asked the daemon what
-//! [`Reader::open`] would ask (getPID and the process's getProcessInfo) in a
+//! `Reader::open` would ask (getPID and the process's getProcessInfo) in a
 //! `system.multicall` of its own, so each read saves that round trip. `diagnose`
 //! asks for the process, the daemon's pid and the journal's relay in one call, and
 //! then reads the logs and the journal of a daemon on this host from disk with no
@@ -25,7 +25,7 @@ pub struct Located {
 impl Located {
     /// The daemon behind `client`, whose getPID answered `pid` (`None`: not asked),
     /// when it provably runs on this host and is the one `client` talks to (it holds
-    /// the socket), as [`Reader::open`] decides. Reads /proc: ask once, pass it on.
+    /// the socket), as `Reader::open` decides. Reads /proc: ask once, pass it on.
     pub fn here(client: &Client, pid: Option<i64>) -> Option<LocalHost> {
         pid.filter(|_| client.transport().is_local())
             .and_then(|p| reader::daemon_here(client, p))

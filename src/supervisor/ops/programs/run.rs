@@ -6,7 +6,7 @@ use super::owned::{check_room, delete_file, unregister, write_file};
 use super::spec::{ProgramSettings, ProgramSpec};
 use super::value::{ini_value, invalid};
 use crate::supervisor::Client;
-use crate::supervisor::error::{Error, Result};
+use crate::supervisor::error::{Error, FaultCode, Result};
 use crate::supervisor::host::include::IncludeDir;
 use crate::supervisor::ops::control::{self, WaitOptions};
 use crate::supervisor::ops::logs::{self, LogSource, TailOptions};
@@ -138,9 +138,13 @@ async fn run_added(client: &Client, name: &str, timeout: Duration, lines: usize)
     }
     client.add_process_group(name).await?;
     let mut error = None;
+    let mut spawn_error = false;
     if let Err(e) = client.start_process(name, false, client.transport().timeout()).await {
         match e {
-            Error::Fault(f) => error = Some(f.text),
+            Error::Fault(f) => {
+                spawn_error = f.code == FaultCode::SpawnError;
+                error = Some(f.text);
+            }
             other => return Err(other),
         }
     }
@@ -162,6 +166,12 @@ async fn run_added(client: &Client, name: &str, timeout: Duration, lines: usize)
     }
     let info = infos.get(name);
     let exitstatus = info.filter(|p| p.state() == ProcessState::Exited).map(|p| p.exitstatus);
+    // A program that exited with a code it was not expected to before supervisord
+    // looked (a fast one on a loaded host) is answered SPAWN_ERROR ("Bad exit code"):
+    // it did start, and its exit status says the rest.
+    if spawn_error && exitstatus.is_some() {
+        error = None;
+    }
     // An exit is not a failure to start, even when supervisord notes "Bad exit code".
     if error.is_none()
         && exitstatus.is_none()
