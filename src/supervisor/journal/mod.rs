@@ -29,7 +29,7 @@ pub use event::{FORMAT_VERSION, JournalEvent, Kind, ProcessChange, What};
 pub use follow::follow;
 pub use install::{Installed, JournalStatus, SectionOptions};
 pub use read::{Files, Filter, History, Span, history, history_in};
-pub use summary::{ProcessHistory, process_history, process_history_in, summary};
+pub use summary::{ProcessHistory, process_history_in, summary};
 
 /// The listener's name (`[eventlistener:NAME]`, its group and process name), and the
 /// stem of its include file and journal file.

@@ -146,7 +146,7 @@ impl Files {
     /// own): the relay's getProcessInfo, and the daemon `here` ([`Located::here`]).
     pub fn located(here: Option<&LocalHost>, relay: &ProcessInfo) -> Files {
         let current = Located::process(here, relay, Channel::Stderr);
-        let rotated = match (current.local(), current.path()) {
+        let rotated = match (here, current.path()) {
             (Some(local), Some(path)) => (1..=MAX_ROTATED)
                 .map_while(|i| HostLog::open(local, &PathBuf::from(format!("{}.{i}", path.display()))))
                 .collect(),

@@ -175,13 +175,8 @@ pub async fn summary(client: &Client, window: Duration) -> Result<Option<Summary
 }
 
 /// One process's history (`name`, a full namespec) over the last `window`, as
-/// [`summary`] reads it; `None` when the daemon has no journal. Errors: the daemon's.
-pub async fn process_history(client: &Client, name: &str, window: Duration) -> Result<Option<ProcessHistory>> {
-    let summary = summary_of(client, vec![name.to_owned()], window, None).await?;
-    Ok(summary.map(|mut s| s.processes.remove(name).unwrap_or_default()))
-}
-
-/// Like [`process_history`], in the journal's `files` (found by the caller).
+/// [`summary`] reads it, in the journal's `files` (found by the caller: see
+/// [`Files::located`]). Errors: the daemon's.
 pub async fn process_history_in(client: &Client, name: &str, window: Duration, files: Files) -> Result<ProcessHistory> {
     let summary = summary_of(client, vec![name.to_owned()], window, Some(files)).await?;
     Ok(summary.and_then(|mut s| s.processes.remove(name)).unwrap_or_default())

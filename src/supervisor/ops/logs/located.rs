@@ -19,7 +19,6 @@ use std::path::Path;
 #[derive(Debug, Default)]
 pub struct Located {
     pub(super) host: Option<HostLog>,
-    local: Option<LocalHost>,
 }
 
 impl Located {
@@ -35,22 +34,14 @@ impl Located {
     /// [`Located::here`]; `None`: read through the daemon). The file is used only when
     /// it can be read on the daemon's behalf.
     pub fn process(here: Option<&LocalHost>, info: &ProcessInfo, channel: Channel) -> Located {
-        let host = here.and_then(|local| reader::process_file(local, info, channel));
         Located {
-            local: here.copied().filter(|_| host.is_some()),
-            host,
+            host: here.and_then(|local| reader::process_file(local, info, channel)),
         }
     }
 
     /// The file on this host the log is read from, if any.
     pub fn path(&self) -> Option<&Path> {
         self.host.as_ref().map(|h| h.path.as_path())
-    }
-
-    /// The daemon on this host whose file this is (for files beside it, such as
-    /// rotated ones), when read from this host.
-    pub fn local(&self) -> Option<&LocalHost> {
-        self.local.as_ref()
     }
 }
 
