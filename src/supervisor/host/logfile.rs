@@ -18,13 +18,25 @@ struct Creds {
 }
 
 impl Creds {
+    /// The effective user and group of `pid` and its supplementary groups: the
+    /// `Uid:`, `Gid:` and `Groups:` lines of /proc/PID/status (proc(5)), nothing else
+    /// parsed. `None` when it has gone or a line is missing.
     fn of(pid: i32) -> Option<Creds> {
-        let st = procfs::process::Process::new(pid).and_then(|p| p.status()).ok()?;
-        Some(Creds {
-            uid: st.euid,
-            gid: st.egid,
-            groups: st.groups,
-        })
+        Self::parse(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+    }
+
+    fn parse(status: &str) -> Option<Creds> {
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                .map(|v| v.split_ascii_whitespace().map(str::parse::<u32>))
+        };
+        // Real, effective, saved, filesystem: the second is the effective one.
+        let uid = field("Uid")?.nth(1)?.ok()?;
+        let gid = field("Gid")?.nth(1)?.ok()?;
+        let groups = field("Groups")?.collect::<Result<Vec<u32>, _>>().ok()?;
+        Some(Creds { uid, gid, groups })
     }
 
     /// Whether the file's mode lets this user read it (root reads everything).
@@ -147,6 +159,23 @@ fn open_regular(path: &Path, creds: &Creds) -> Option<(File, (u64, u64))> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The effective ids and the groups, as procfs reads them of this process; a
+    /// status without them is not read as root's.
+    #[test]
+    fn creds_are_the_effective_ids_and_groups() {
+        let me = std::process::id() as i32;
+        let ours = Creds::of(me).unwrap_or_else(|| panic!("no creds"));
+        let st = procfs::process::Process::new(me)
+            .and_then(|p| p.status())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((ours.uid, ours.gid, ours.groups), (st.euid, st.egid, st.groups));
+        let line = "Name:\tx\nUid:\t1000\t33\t1000\t1000\nGid:\t100\t44\t100\t100\nGroups:\t5 6 \n";
+        let c = Creds::parse(line).unwrap_or_else(|| panic!("not parsed"));
+        assert_eq!((c.uid, c.gid, c.groups), (33, 44, vec![5, 6]));
+        assert!(Creds::parse("Name:\tx\nGid:\t0\t0\t0\t0\nGroups:\n").is_none());
+        assert!(Creds::parse("Uid:\t1\tx\nGid:\t0\t0\nGroups:\n").is_none());
+    }
 
     #[test]
     fn reads_only_what_the_daemons_user_may_read() -> std::io::Result<()> {

@@ -18,7 +18,6 @@ pub use signal::signal_tree;
 
 use super::Client;
 use super::error::{Error, Result};
-use procfs::process::Process;
 use std::collections::HashMap;
 
 /// What local-only features say for a remote daemon.
@@ -46,9 +45,12 @@ impl LocalHost {
     /// [`is_local`](crate::supervisor::transport::Transport::is_local).
     pub fn from_pid(pid: i64) -> Option<LocalHost> {
         let pid = i32::try_from(pid).ok().filter(|p| *p > 0)?;
-        let is_supervisord = Process::new(pid)
-            .and_then(|p| p.cmdline())
-            .is_ok_and(|args| args.iter().take(3).any(|a| a.contains("supervisord")));
+        // The first three arguments (interpreter, script, ...), NUL-separated.
+        let is_supervisord = std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|args| {
+            args.split(|b| *b == 0)
+                .take(3)
+                .any(|a| a.windows(11).any(|w| w == b"supervisord"))
+        });
         is_supervisord.then_some(LocalHost { daemon_pid: pid })
     }
 

@@ -5,6 +5,7 @@
 
 use crate::supervisor::transport::Endpoint;
 use std::collections::HashSet;
+use std::path::Path;
 
 /// Socket inodes among `pid`'s open files (empty when they cannot be read).
 fn socket_inodes(pid: i32) -> HashSet<u64> {
@@ -32,17 +33,13 @@ pub fn serves(pid: i32, endpoint: &Endpoint) -> bool {
             let canonical = std::fs::canonicalize(path).ok();
             // supervisord binds `PATH.PID`, then hard-links it to PATH; the pid is
             // the one before it daemonized (a daemonized supervisord has another).
-            let same = |bound: &std::path::Path| {
+            let same = |bound: &Path| {
                 let s = bound.to_string_lossy();
-                [bound, std::path::Path::new(without_pid_suffix(&s))]
+                [bound, Path::new(without_pid_suffix(&s))]
                     .iter()
                     .any(|name| name == path || canonical.is_some() && std::fs::canonicalize(name).ok() == canonical)
             };
-            procfs::net::unix().is_ok_and(|entries| {
-                entries
-                    .iter()
-                    .any(|e| held.contains(&e.inode) && e.path.as_deref().is_some_and(same))
-            })
+            unix_bound(&held, same)
         }
         Endpoint::Http(url) => url
             .port_or_known_default()
@@ -50,6 +47,28 @@ pub fn serves(pid: i32, endpoint: &Endpoint) -> bool {
         // A daemon behind a TLS proxy or at the far end of an ssh tunnel is remote.
         Endpoint::Https(_) | Endpoint::Ssh { .. } => false,
     }
+}
+
+/// Whether one of the sockets `held` is bound at a path `same` accepts: the lines of
+/// /proc/net/unix (`Num RefCount Protocol Flags Type St Inode Path`) read one at a
+/// time as bytes, the path looked at only for a held inode.
+fn unix_bound(held: &HashSet<u64>, same: impl Fn(&Path) -> bool) -> bool {
+    use std::io::BufRead;
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(f) = std::fs::File::open("/proc/net/unix") else {
+        return false;
+    };
+    let mut lines = std::io::BufReader::new(f).split(b'\n').skip(1).map_while(Result::ok);
+    lines.any(|line| {
+        let mut cols = line.split(|b| *b == b' ').filter(|c| !c.is_empty());
+        let inode = cols
+            .nth(6)
+            .and_then(|i| std::str::from_utf8(i).ok()?.parse::<u64>().ok());
+        inode.is_some_and(|i| held.contains(&i))
+            && cols
+                .next()
+                .is_some_and(|p| same(Path::new(std::ffi::OsStr::from_bytes(p))))
+    })
 }
 
 /// `PATH` of a socket bound as `PATH.PID` (any pid), else the name as it is.

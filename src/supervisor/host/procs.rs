@@ -49,9 +49,37 @@ fn parse_stat(line: &[u8]) -> Option<Proc> {
     })
 }
 
-/// [`Snapshot::take`] on a blocking thread (empty if that thread cannot run).
-async fn snapshot() -> Snapshot {
-    tokio::task::spawn_blocking(Snapshot::take).await.unwrap_or_default()
+/// At most this many roots are walked from their own children (each tree read alone);
+/// more read every process on the host once ([`Snapshot::take`]).
+const WALK_ROOTS: usize = 8;
+
+/// The processes of the trees of `roots` (at most [`WALK_ROOTS`]; more: every
+/// process), on a blocking thread (empty if that thread cannot run).
+async fn snapshot(roots: &[i32]) -> Snapshot {
+    let roots = roots.to_vec();
+    let take = move || match roots.len() <= WALK_ROOTS {
+        true => Snapshot::trees(&roots).unwrap_or_else(Snapshot::take),
+        false => Snapshot::take(),
+    };
+    tokio::task::spawn_blocking(take).await.unwrap_or_default()
+}
+
+/// The children of `pid`: what each of its threads forked, from
+/// `/proc/PID/task/TID/children`. `None` when the kernel keeps no such file
+/// (built without CONFIG_PROC_CHILDREN); empty when `pid` has gone.
+fn children_of(pid: i32) -> Option<Vec<i32>> {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Some(Vec::new());
+    };
+    let mut out = Vec::new();
+    for t in threads.flatten() {
+        match std::fs::read_to_string(t.path().join("children")) {
+            Ok(list) => out.extend(list.split_ascii_whitespace().filter_map(|c| c.parse::<i32>().ok())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && t.path().exists() => return None,
+            Err(_) => {}
+        }
+    }
+    Some(out)
 }
 
 /// Every process on the host at one instant.
@@ -78,6 +106,30 @@ impl Snapshot {
                 }
             }
         }
+        Snapshot::of(procs)
+    }
+
+    /// The trees of `roots` only, walked down from each root through its threads'
+    /// children (a few reads a process, where [`Snapshot::take`] reads every process
+    /// of the host). At most [`MAX_WALKED`] processes. `None` when the kernel does not
+    /// list children.
+    fn trees(roots: &[i32]) -> Option<Snapshot> {
+        const MAX_WALKED: usize = 100_000;
+        let mut procs = HashMap::new();
+        let mut queue: Vec<i32> = roots.to_vec();
+        while let Some(pid) = queue.pop() {
+            if procs.len() >= MAX_WALKED || procs.contains_key(&pid) {
+                continue;
+            }
+            let Some(p) = read_stat(pid) else { continue };
+            procs.insert(pid, p);
+            queue.extend(children_of(pid)?);
+        }
+        Some(Snapshot::of(procs))
+    }
+
+    /// A snapshot of `procs`, read just now.
+    fn of(procs: HashMap<i32, Proc>) -> Snapshot {
         let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
         for (pid, p) in &procs {
             children.entry(p.ppid).or_default().push(*pid);
@@ -183,19 +235,20 @@ impl Metrics {
 /// CPU and memory of the trees of `pids`. With a `sample`, /proc is read twice,
 /// `sample` apart, and CPU is what the trees used meanwhile (`cpu_percent`); without
 /// one, /proc is read once and CPU is each tree's average since its root started
-/// (`cpu_avg_percent`): nothing waits. The reads of /proc (every process of the
-/// host, a few ms) run off the async runtime, so the caller's other requests go on
+/// (`cpu_avg_percent`): nothing waits. A few trees are walked down from their roots
+/// (a few reads a process); more read every process of the host (a few ms on a busy
+/// one). The reads run off the async runtime, so the caller's other requests go on
 /// meanwhile.
 pub async fn metrics(pids: &[i32], sample: Option<Duration>) -> HashMap<i32, Metrics> {
     let first = match sample {
         Some(interval) => {
-            let first = snapshot().await;
+            let first = snapshot(pids).await;
             tokio::time::sleep(interval).await;
             Some(first)
         }
         None => None,
     };
-    let second = snapshot().await;
+    let second = snapshot(pids).await;
     let hz = procfs::ticks_per_second() as f64;
     let page = procfs::page_size();
     pids.iter()
@@ -277,6 +330,40 @@ mod tests {
         assert!(snap.tree(me).contains(&me));
         let parent = snap.procs.get(&me).map(|p| p.ppid).unwrap_or(0);
         assert_eq!(snap.ancestor_in(me, &HashSet::from([parent])), Some(parent));
+    }
+
+    /// A tree walked down from its root holds what reading every process finds under
+    /// it: a child and its grandchild, and nothing else.
+    #[test]
+    fn a_walked_tree_is_the_tree_every_process_shows() {
+        let mut sh = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 & sleep 30 & wait"])
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let root = sh.id() as i32;
+        let mut walked = Vec::new();
+        for _ in 0..100 {
+            walked = Snapshot::trees(&[root])
+                .unwrap_or_else(|| panic!("no children files"))
+                .tree(root);
+            if walked.len() == 3 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut all = Snapshot::take().tree(root);
+        let _ = std::process::Command::new("pkill")
+            .args(["-P", &root.to_string()])
+            .status();
+        let _ = sh.kill();
+        let _ = sh.wait();
+        walked.sort_unstable();
+        all.sort_unstable();
+        assert_eq!(walked.len(), 3, "{walked:?}");
+        assert_eq!(walked, all);
+        let me = std::process::id() as i32;
+        assert!(Snapshot::trees(&[i32::MAX]).is_some_and(|s| s.tree(i32::MAX).is_empty()));
+        assert!(Snapshot::trees(&[me]).is_some_and(|s| s.tree(me).contains(&me)));
     }
 
     /// Without a sample nothing waits: CPU is the average since start, and only that.

@@ -157,10 +157,14 @@ pub async fn diagnose(client: &Client, name: &str, lines: usize, cpu_sample: Opt
     let (info, config, config_timed_out) = (&first.info, first.config, first.config_timed_out);
     let ns = info.namespec();
     let pid = i32::try_from(info.pid).unwrap_or(0);
-    // The daemon on this host: for its logs, proven to hold the socket `client` talks
-    // to (looked for once); for metrics and ports, a supervisord with its pid here.
-    let here = logs::Located::here(client, first.daemon_pid);
-    let local = client.transport().is_local() && first.daemon_pid.and_then(LocalHost::from_pid).is_some();
+    // The daemon on this host: for metrics and ports, a supervisord with its pid
+    // here; for its logs, also proven to hold the socket `client` talks to.
+    let daemon = first
+        .daemon_pid
+        .filter(|_| client.transport().is_local())
+        .and_then(LocalHost::from_pid);
+    let here = daemon.and_then(|d| logs::Located::serving(client, d));
+    let local = daemon.is_some();
     // The process's metrics, while the logs are read.
     let metrics = async {
         match local && pid > 0 {

@@ -30,6 +30,16 @@ impl Located {
             .and_then(|p| reader::daemon_here(client, p))
     }
 
+    /// Like [`Located::here`], for a daemon already seen on this host (its pid is a
+    /// supervisord's, [`LocalHost::from_pid`]): `local` when it holds the socket
+    /// `client` talks to.
+    pub fn serving(client: &Client, local: LocalHost) -> Option<LocalHost> {
+        match client.transport().is_local() {
+            true => reader::serving(client, local),
+            false => None,
+        }
+    }
+
     /// Log `channel` of the process `info` describes, on the daemon `here` (see
     /// [`Located::here`]; `None`: read through the daemon). The file is used only when
     /// it can be read on the daemon's behalf.

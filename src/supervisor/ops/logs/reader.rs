@@ -261,7 +261,11 @@ fn narrow_window(lines: usize, max: u64) -> u64 {
 /// The daemon on this host with pid `pid`, when it provably is the one `client`
 /// talks to (it holds the listening socket).
 pub(super) fn daemon_here(client: &Client, pid: i64) -> Option<LocalHost> {
-    let local = LocalHost::from_pid(pid)?;
+    serving(client, LocalHost::from_pid(pid)?)
+}
+
+/// `local` when it is the daemon `client` talks to (it holds the listening socket).
+pub(super) fn serving(client: &Client, local: LocalHost) -> Option<LocalHost> {
     let endpoint = Endpoint::parse(client.display_url()).ok()?.endpoint;
     owner::serves(local.daemon_pid, &endpoint).then_some(local)
 }
