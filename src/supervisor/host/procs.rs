@@ -65,8 +65,9 @@ async fn snapshot(roots: &[i32]) -> Snapshot {
 }
 
 /// The children of `pid`: what each of its threads forked, from
-/// `/proc/PID/task/TID/children`. `None` when the kernel keeps no such file
-/// (built without CONFIG_PROC_CHILDREN); empty when `pid` has gone.
+/// `/proc/PID/task/TID/children`. `None` when such a file cannot be read (a kernel
+/// built without CONFIG_PROC_CHILDREN, or one that refuses it); empty when `pid` has
+/// gone.
 fn children_of(pid: i32) -> Option<Vec<i32>> {
     let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return Some(Vec::new());
@@ -75,7 +76,14 @@ fn children_of(pid: i32) -> Option<Vec<i32>> {
     for t in threads.flatten() {
         match std::fs::read_to_string(t.path().join("children")) {
             Ok(list) => out.extend(list.split_ascii_whitespace().filter_map(|c| c.parse::<i32>().ok())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && t.path().exists() => return None,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+                ) && t.path().exists() =>
+            {
+                return None;
+            }
             Err(_) => {}
         }
     }
@@ -352,9 +360,9 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         }
         let mut all = Snapshot::take().tree(root);
-        let _ = std::process::Command::new("pkill")
-            .args(["-P", &root.to_string()])
-            .status();
+        for p in walked.iter().chain(&all).filter(|p| **p != root) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*p), nix::sys::signal::Signal::SIGKILL);
+        }
         let _ = sh.kill();
         let _ = sh.wait();
         walked.sort_unstable();
