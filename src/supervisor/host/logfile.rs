@@ -22,7 +22,9 @@ impl Creds {
     /// `Uid:`, `Gid:` and `Groups:` lines of /proc/PID/status (proc(5)), nothing else
     /// parsed. `None` when it has gone or a line is missing.
     fn of(pid: i32) -> Option<Creds> {
-        Self::parse(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+        Self::parse(&String::from_utf8_lossy(
+            &std::fs::read(format!("/proc/{pid}/status")).ok()?,
+        ))
     }
 
     fn parse(status: &str) -> Option<Creds> {

@@ -11,6 +11,7 @@ pub mod owner;
 mod ports;
 mod procs;
 mod signal;
+mod sockname;
 
 pub use ports::{Listener, listeners};
 pub use procs::{METRICS_INTERVAL, Metrics, Snapshot, metrics};

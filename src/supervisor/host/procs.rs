@@ -65,32 +65,50 @@ async fn snapshot(roots: &[i32]) -> Snapshot {
 }
 
 /// The children of `pid`: what each of its threads forked, from
-/// `/proc/PID/task/TID/children`. `None` when such a file cannot be read (a kernel
-/// built without CONFIG_PROC_CHILDREN, or one that refuses it); empty when `pid` has
-/// gone.
+/// `/proc/PID/task/TID/children`, each file in one read (the kernel restarts its
+/// list at every read by position, and a sibling exiting between two reads would hide
+/// a child). `None` when such a file cannot be read whole (a kernel built without
+/// CONFIG_PROC_CHILDREN, one that refuses it, or more children than one read holds);
+/// empty when `pid` has gone.
 fn children_of(pid: i32) -> Option<Vec<i32>> {
-    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Some(Vec::new());
+    use std::io::Read;
+    let threads = match std::fs::read_dir(format!("/proc/{pid}/task")) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(Vec::new()),
+        Err(_) => return None,
     };
     let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
     for t in threads.flatten() {
-        match std::fs::read_to_string(t.path().join("children")) {
-            Ok(list) => out.extend(list.split_ascii_whitespace().filter_map(|c| c.parse::<i32>().ok())),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
-                ) && t.path().exists() =>
-            {
-                return None;
+        let read = std::fs::File::open(t.path().join("children")).and_then(|mut f| f.read(&mut buf));
+        match read {
+            Ok(n) if n < buf.len() => {
+                let list = buf.get(..n).unwrap_or_default();
+                let pids = list.split(|b| b.is_ascii_whitespace());
+                out.extend(pids.filter_map(|p| std::str::from_utf8(p).ok()?.parse::<i32>().ok()));
             }
-            Err(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !t.path().exists() => {}
+            _ => return None,
         }
     }
     Some(out)
 }
 
-/// Every process on the host at one instant.
+/// True when `pid` is a process, not a thread of another (a thread's id reads like a
+/// pid in /proc, though no listing of /proc shows it): its `Tgid:` is itself.
+fn is_process(pid: i32) -> bool {
+    let status = std::fs::read(format!("/proc/{pid}/status")).unwrap_or_default();
+    String::from_utf8_lossy(&status)
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .is_some_and(|t| t.trim() == pid.to_string())
+}
+
+/// The most processes [`Snapshot::trees`] reads.
+const MAX_WALKED: usize = 100_000;
+
+/// The processes of the host, or of a few trees of it ([`Snapshot::trees`]), at one
+/// instant.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     procs: HashMap<i32, Proc>,
@@ -122,9 +140,8 @@ impl Snapshot {
     /// of the host). At most [`MAX_WALKED`] processes. `None` when the kernel does not
     /// list children.
     fn trees(roots: &[i32]) -> Option<Snapshot> {
-        const MAX_WALKED: usize = 100_000;
         let mut procs = HashMap::new();
-        let mut queue: Vec<i32> = roots.to_vec();
+        let mut queue: Vec<i32> = roots.iter().copied().filter(|p| is_process(*p)).collect();
         while let Some(pid) = queue.pop() {
             if procs.len() >= MAX_WALKED || procs.contains_key(&pid) {
                 continue;
@@ -341,11 +358,12 @@ mod tests {
     }
 
     /// A tree walked down from its root holds what reading every process finds under
-    /// it: a child and its grandchild, and nothing else.
+    /// it: two children and a grandchild, and nothing else; and a child forked by a
+    /// thread other than the main one (tests run on their own threads).
     #[test]
     fn a_walked_tree_is_the_tree_every_process_shows() {
         let mut sh = std::process::Command::new("sh")
-            .args(["-c", "sleep 30 & sleep 30 & wait"])
+            .args(["-c", "sh -c 'sleep 30; true' & sleep 30 & wait"])
             .spawn()
             .unwrap_or_else(|e| panic!("{e}"));
         let root = sh.id() as i32;
@@ -354,7 +372,7 @@ mod tests {
             walked = Snapshot::trees(&[root])
                 .unwrap_or_else(|| panic!("no children files"))
                 .tree(root);
-            if walked.len() == 3 {
+            if walked.len() == 4 {
                 break;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -367,11 +385,21 @@ mod tests {
         let _ = sh.wait();
         walked.sort_unstable();
         all.sort_unstable();
-        assert_eq!(walked.len(), 3, "{walked:?}");
+        assert_eq!(walked.len(), 4, "{walked:?}");
         assert_eq!(walked, all);
         let me = std::process::id() as i32;
+        let this_thread = nix::unistd::gettid().as_raw();
+        assert_ne!(this_thread, me, "this test runs on a thread of its own");
+        let mut kid = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mine = Snapshot::trees(&[me]).map(|s| s.tree(me));
+        let _ = kid.kill();
+        let _ = kid.wait();
+        assert!(mine.is_some_and(|t| t.contains(&(kid.id() as i32))));
         assert!(Snapshot::trees(&[i32::MAX]).is_some_and(|s| s.tree(i32::MAX).is_empty()));
-        assert!(Snapshot::trees(&[me]).is_some_and(|s| s.tree(me).contains(&me)));
+        assert!(Snapshot::trees(&[this_thread]).is_some_and(|s| s.tree(this_thread).is_empty()));
     }
 
     /// Without a sample nothing waits: CPU is the average since start, and only that.
