@@ -8,8 +8,8 @@
 //! refused with [`DecodeError::TooDeep`] as soon as the first level too many opens.
 //! The decoder itself keeps its open elements on a heap stack (no recursion), and
 //! because no decoded [`Value`] is deeper than [`MAX_DEPTH`], every later recursion
-//! over one (its `Drop`, `Clone`, `PartialEq`, [`Value::into_json`], encoding, and
-//! serde's conversion of the JSON) is bounded by it too: a hostile peer cannot
+//! over one (its `Drop`, `Clone`, `PartialEq`, encoding, and serde reading it into a
+//! typed struct) is bounded by it too: a hostile peer cannot
 //! overflow the stack.
 
 use super::{DecodeError, MAX_DEPTH, Response, Value};
@@ -305,7 +305,11 @@ pub fn decode_call(body: &[u8]) -> Result<(String, Vec<Value>), DecodeError> {
 
 /// Reads a whole body whose root element is `root`.
 fn parse(body: &[u8], root: &str) -> Result<Decoder, DecodeError> {
-    let text = String::from_utf8_lossy(body);
+    // Validated whole first (the fast path); replaced only when not UTF-8.
+    let text = match std::str::from_utf8(body) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(body),
+    };
     let mut reader = Reader::from_str(&text);
     let config = reader.config_mut();
     config.trim_text(false);

@@ -11,9 +11,10 @@
 //!
 //! Hostile replies are bounded: the decoder refuses `<value>`s nested deeper than
 //! [`MAX_DEPTH`], so no recursion over a decoded [`Value`] (drop, clone, compare,
-//! [`Value::into_json`], encoding, rendering) can be driven deep by the peer. Its size
+//! reading it into a typed struct, encoding, rendering) can be driven deep by the peer. Its size
 //! is bounded by the transport (`MAX_REPLY_BYTES`).
 
+mod de;
 mod decode;
 mod encode;
 
@@ -47,21 +48,6 @@ pub enum Value {
 }
 
 impl Value {
-    /// Converts into JSON, so that typed structs can be read with serde.
-    /// Ints become numbers, strings stay strings, `Nil` becomes `null`.
-    pub fn into_json(self) -> serde_json::Value {
-        use serde_json::Value as J;
-        match self {
-            Value::Int(i) => J::from(i),
-            Value::Bool(b) => J::Bool(b),
-            Value::String(s) | Value::DateTime(s) | Value::Base64(s) => J::String(s),
-            Value::Double(d) => serde_json::Number::from_f64(d).map_or(J::Null, J::Number),
-            Value::Nil => J::Null,
-            Value::Array(a) => J::Array(a.into_iter().map(Value::into_json).collect()),
-            Value::Struct(m) => J::Object(m.into_iter().map(|(k, v)| (k, v.into_json())).collect()),
-        }
-    }
-
     /// The fault carried by this value when it is a struct whose keys are exactly
     /// `faultCode` (int) and `faultString` (string): how `system.multicall` reports a
     /// failed entry.

@@ -8,7 +8,7 @@ use crate::fleet::exec::{Output, Pids, Report, Version};
 use crate::fleet::{Fleet, TargetOutcome};
 use crate::supervisor::ProcessState;
 use crate::supervisor::ops::info::DaemonInfo;
-use crate::supervisor::ops::status::{Health, ProcessStatus, StatusReport};
+use crate::supervisor::ops::status::{Health, ProcessStatus, StatusReport, count_states};
 use crate::supervisor::ops::update::Available;
 use crate::supervisor::text::shown;
 use anyhow::Result;
@@ -17,11 +17,8 @@ use std::collections::BTreeMap;
 
 /// How many processes the reports hold, and how many in each state (RUNNING first).
 fn process_counts(reports: &[&StatusReport]) -> (usize, Vec<(ProcessState, usize)>) {
-    let mut merged = StatusReport::default();
-    for r in reports {
-        merged.processes.extend(r.processes.iter().cloned());
-    }
-    (merged.processes.len(), merged.counts())
+    let counts = count_states(reports.iter().flat_map(|r| &r.processes));
+    (reports.iter().map(|r| r.processes.len()).sum(), counts)
 }
 
 /// `389 processes: 380 RUNNING, 2 FATAL`.

@@ -32,9 +32,9 @@ pub trait Method {
     fn decode(&self, v: Value) -> Result<Self::Output>;
 }
 
-/// Decodes a reply into `T` through serde.
-pub(crate) fn decode_json<T: DeserializeOwned>(method: &str, v: Value) -> Result<T> {
-    serde_json::from_value(v.into_json()).map_err(|e| Error::Shape {
+/// Reads a reply into `T` with serde, straight from the decoded value.
+pub(crate) fn decode_typed<T: DeserializeOwned>(method: &str, v: Value) -> Result<T> {
+    T::deserialize(v).map_err(|e| Error::Shape {
         method: method.to_owned(),
         detail: e.to_string(),
     })
@@ -69,7 +69,7 @@ fn kind_of(v: &Value) -> &'static str {
 
 /// `reloadConfig` answers `[[added, changed, removed]]`, nested one level deeper.
 fn config_diff(method: &str, v: Value) -> Result<ConfigDiff> {
-    let v: Vec<Vec<Vec<String>>> = decode_json(method, v)?;
+    let v: Vec<Vec<Vec<String>>> = decode_typed(method, v)?;
     match v.into_iter().next() {
         Some(parts) if parts.len() == 3 => {
             let mut it = parts.into_iter();
@@ -108,7 +108,7 @@ macro_rules! methods {
             }
         }
     )*};
-    (@decode $name:literal, $v:ident) => { decode_json($name, $v) };
+    (@decode $name:literal, $v:ident) => { decode_typed($name, $v) };
     (@decode $name:literal, $v:ident, $decoder:path) => { $decoder($name, $v) };
 }
 
@@ -174,7 +174,7 @@ impl Method for ReadProcessLog {
         vec![self.name.clone().into(), self.offset.into(), self.length.into()]
     }
     fn decode(&self, v: Value) -> Result<String> {
-        decode_json(self.name(), v)
+        decode_typed(self.name(), v)
     }
 }
 
@@ -200,7 +200,7 @@ impl Method for TailProcessLog {
         vec![self.name.clone().into(), self.offset.into(), self.length.into()]
     }
     fn decode(&self, v: Value) -> Result<(String, i64, bool)> {
-        decode_json(self.name(), v)
+        decode_typed(self.name(), v)
     }
 }
 

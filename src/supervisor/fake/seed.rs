@@ -2,7 +2,7 @@
 //! answered, as recorded in `fixtures/xmlrpc/`.
 
 use super::{Behaviour, Model};
-use crate::supervisor::client::methods::decode_json;
+use crate::supervisor::client::methods::decode_typed;
 use crate::supervisor::types::{ConfigInfo, ProcessInfo};
 use crate::xmlrpc::{Value, decode_response};
 
@@ -20,9 +20,9 @@ impl Model {
     /// with their configuration; every program runs when started, but `crasher`.
     pub fn recorded() -> Model {
         let processes: Vec<ProcessInfo> =
-            decode_json("fixture", fixture("getAllProcessInfo.xml")).unwrap_or_else(|e| panic!("{e}"));
+            decode_typed("fixture", fixture("getAllProcessInfo.xml")).unwrap_or_else(|e| panic!("{e}"));
         let configs: Vec<ConfigInfo> =
-            decode_json("fixture", fixture("getAllConfigInfo.xml")).unwrap_or_else(|e| panic!("{e}"));
+            decode_typed("fixture", fixture("getAllConfigInfo.xml")).unwrap_or_else(|e| panic!("{e}"));
         let mut m = Model {
             processes,
             configs,

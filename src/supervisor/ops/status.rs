@@ -142,12 +142,7 @@ impl StatusReport {
 
     /// How many processes are in each state, in state order (RUNNING first).
     pub fn counts(&self) -> Vec<(ProcessState, usize)> {
-        use ProcessState::*;
-        [Running, Starting, Backoff, Stopping, Stopped, Exited, Fatal, Unknown]
-            .into_iter()
-            .map(|s| (s, self.processes.iter().filter(|p| p.state == s).count()))
-            .filter(|(_, n)| *n > 0)
-            .collect()
+        count_states(&self.processes)
     }
 }
 
@@ -175,6 +170,17 @@ pub struct StatusQuery {
 
 /// The window `status` shows history over: the last hour.
 pub const HISTORY_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How many of `processes` are in each state (none: left out), RUNNING first.
+pub fn count_states<'a>(processes: impl IntoIterator<Item = &'a ProcessStatus>) -> Vec<(ProcessState, usize)> {
+    let mut n = [0usize; ProcessState::ALL.len()];
+    for p in processes {
+        if let Some(i) = ProcessState::ALL.iter().position(|s| *s == p.state) {
+            n[i] += 1;
+        }
+    }
+    ProcessState::ALL.into_iter().zip(n).filter(|(_, k)| *k > 0).collect()
+}
 
 /// Status of the processes `query` selects, with the least daemon work: named
 /// processes cost one `getProcessInfo` each, groups and `all` one `getAllProcessInfo`
