@@ -2,12 +2,16 @@
 //! pairs of bytes (fragment, repeat), each expanding to one XML-RPC fragment repeated
 //! 2^(repeat % 18) times (up to 131,072), so that a few bytes build replies nested
 //! 100,000 deep or megabytes long, which byte-level mutation of a small input never
-//! reaches. Checks: no panic, no stack overflow (decode, `into_json`, drop), and a
-//! decoded value is never deeper than `MAX_DEPTH`. Run by hand (needs nightly):
+//! reaches. Checks: no panic, no stack overflow (decode, reading the value into typed
+//! structs with serde, drop), and a decoded value is never deeper than `MAX_DEPTH`.
+//! Run by hand (needs nightly):
 //! `cargo +nightly fuzz run nested -- -max_total_time=600`
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use supervisord_mcp::supervisor::ProcessInfo;
 use supervisord_mcp::xmlrpc::{MAX_DEPTH, Value, decode_response};
 
 /// Indexes 0 to 3 nest and unnest arrays and structs one level per repeat.
@@ -86,6 +90,9 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(Ok(v)) = decode_response(body.as_bytes()) {
         assert!(depth(&v) <= MAX_DEPTH, "decoded a value deeper than MAX_DEPTH");
-        drop(v.clone().into_json());
+        // Read as the client reads replies: typed processes (refused or not), and
+        // every member walked (IgnoredAny descends into each one).
+        drop(Vec::<ProcessInfo>::deserialize(v.clone()));
+        drop(IgnoredAny::deserialize(v.clone()));
     }
 });

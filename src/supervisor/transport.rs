@@ -137,15 +137,6 @@ impl Transport {
             .tcp_nodelay(true)
             .pool_max_idle_per_host(if reuse_connections { 8 } else { 0 })
             .tls_backend_preconfigured(tls_config);
-        // A connection that serves one call needs no keep-alive probes (four system
-        // calls fewer per connection: a fan-out to 1,000 daemons makes 1,000).
-        let builder = match reuse_connections {
-            true => builder,
-            false => builder
-                .tcp_keepalive(None)
-                .tcp_keepalive_interval(None)
-                .tcp_keepalive_retries(None),
-        };
         let (builder, base_url, tunnel) = Self::route(builder, settings, &display)?;
         let http = builder.build().map_err(|e| Error::Transport {
             url: display.clone(),
