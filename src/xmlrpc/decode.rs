@@ -9,8 +9,7 @@
 //! The decoder itself keeps its open elements on a heap stack (no recursion), and
 //! because no decoded [`Value`] is deeper than [`MAX_DEPTH`], every later recursion
 //! over one (its `Drop`, `Clone`, `PartialEq`, encoding, and serde reading it into a
-//! typed struct) is bounded by it too: a hostile peer cannot
-//! overflow the stack.
+//! typed struct) is bounded by it too: a hostile peer cannot overflow the stack.
 
 use super::{DecodeError, MAX_DEPTH, Response, Value};
 use quick_xml::Reader;

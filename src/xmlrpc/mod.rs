@@ -11,8 +11,8 @@
 //!
 //! Hostile replies are bounded: the decoder refuses `<value>`s nested deeper than
 //! [`MAX_DEPTH`], so no recursion over a decoded [`Value`] (drop, clone, compare,
-//! reading it into a typed struct, encoding, rendering) can be driven deep by the peer. Its size
-//! is bounded by the transport (`MAX_REPLY_BYTES`).
+//! reading it into a typed struct, encoding, rendering) can be driven deep by the
+//! peer. Its size is bounded by the transport (`MAX_REPLY_BYTES`).
 
 mod de;
 mod decode;

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 /// How many processes the reports hold, and how many in each state (RUNNING first).
 fn process_counts(reports: &[&StatusReport]) -> (usize, Vec<(ProcessState, usize)>) {
     let counts = count_states(reports.iter().flat_map(|r| &r.processes));
-    (reports.iter().map(|r| r.processes.len()).sum(), counts)
+    (counts.iter().map(|(_, n)| n).sum(), counts)
 }
 
 /// `389 processes: 380 RUNNING, 2 FATAL`.
@@ -294,4 +294,39 @@ fn avail_row(target: &str, a: &Available) -> Vec<String> {
         if a.in_use { "in use" } else { "avail" }.to_owned(),
         if a.autostart { "auto" } else { "manual" }.to_owned(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervisor::ProcessInfo;
+
+    fn report(states: &[i64]) -> StatusReport {
+        let processes = states
+            .iter()
+            .map(|&state| {
+                ProcessStatus::from(&ProcessInfo {
+                    state,
+                    ..Default::default()
+                })
+            })
+            .collect();
+        StatusReport {
+            processes,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_summary_counts_every_targets_processes_by_state_running_first() {
+        // FATAL 200, RUNNING 20, STOPPED 0, BACKOFF 30, an unknown code.
+        let (a, b) = (report(&[200, 20, 20]), report(&[0, 20, 30, 7]));
+        let (total, counts) = process_counts(&[&a, &b]);
+        assert_eq!(total, 7);
+        assert_eq!(
+            counts_text(total, &counts),
+            "7 processes: 3 RUNNING, 1 BACKOFF, 1 STOPPED, 1 FATAL, 1 UNKNOWN"
+        );
+        assert_eq!(process_counts(&[]), (0, Vec::new()));
+    }
 }
